@@ -1,0 +1,496 @@
+"""Ingest an export into the store: read, map, parse, validate, upsert, quarantine, log.
+
+One upload is one transaction. Rows that fail (a missing required value, an unreadable date,
+a response before creation, a negative amount, a rating off the scale, a row with too many
+cells, a key repeated with different values) go to the `quarantine` table with the file, the
+source row number, the column and the reason; good rows are upserted by key, so re-uploading
+a file or an overlapping export changes nothing that is already right. Every row read is
+counted once: accepted (inserted or updated) + duplicates + quarantined == rows read. A file
+that cannot be used at all raises `UnusableFile` and changes no stored data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from lib import store
+from lib.mapping import DERIVED, Mapping, suggest_presets
+from lib.reader import RawTable, SetAside, UnusableFile, read_table
+from lib.store import quote_ident
+from lib.validation import validate
+from lib.values import parse_column
+
+ARROW_TYPES = {
+    "text": pa.string(),
+    "int": pa.int64(),
+    "timestamp": pa.timestamp("us"),
+    "date": pa.date32(),
+    "bool": pa.bool_(),
+}
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str
+    reason: str
+    value: str | None = None
+
+
+@dataclass
+class IngestResult:
+    file: str
+    kind: str
+    mapping: str
+    status: str = "stored"
+    message: str = ""
+    upload_id: int | None = None
+    rows_read: int = 0
+    accepted: int = 0
+    inserted: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    skipped: list[SetAside] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_json(self, max_errors: int = 1000) -> dict:
+        out = {
+            "file": self.file,
+            "status": self.status,
+            "kind": self.kind,
+            "mapping": self.mapping,
+            "rows_read": self.rows_read,
+            "accepted": self.accepted,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "duplicates": self.duplicates,
+            "quarantined": self.quarantined,
+            "skipped_lines": len(self.skipped),
+            "errors": [
+                {"row": e.row, "column": e.column, "reason": e.reason}
+                for e in self.errors[:max_errors]
+            ],
+            "notes": self.notes,
+        }
+        if len(self.errors) > max_errors:
+            out["errors_not_shown"] = len(self.errors) - max_errors
+        if self.message:
+            out["message"] = self.message
+        return out
+
+    def summary(self, max_errors: int = 5) -> str:
+        lines = [
+            f"{self.file}: {self.rows_read:,} rows read — {self.accepted:,} accepted "
+            f"({self.inserted:,} new, {self.updated:,} updated), {self.duplicates:,} duplicates, "
+            f"{self.quarantined:,} quarantined"
+        ]
+        if self.skipped:
+            kinds = sorted({s.reason for s in self.skipped})
+            lines.append(f"  {len(self.skipped)} line(s) not counted as data: {', '.join(kinds)}")
+        lines += [f"  note: {n}" for n in self.notes]
+        for e in self.errors[:max_errors]:
+            value = f" (value: {e.value!r})" if e.value not in (None, "") else ""
+            lines.append(f"  row {e.row}, column {e.column}: {e.reason}{value}")
+        if len(self.errors) > max_errors:
+            lines.append(f"  … and {len(self.errors) - max_errors:,} more in the quarantine report")
+        return "\n".join(lines)
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _missing_message(name: str, mapping: Mapping, missing: list[str], headers: list[str]) -> str:
+    wanted = "; ".join(
+        f"{col} (expected header: {' or '.join(mapping.columns.get(col, [col]))})"
+        for col in missing
+    )
+    shown = ", ".join(headers[:40]) + (" …" if len(headers) > 40 else "")
+    text = (
+        f"{name}: required column(s) missing for {mapping.kind} with mapping "
+        f"'{mapping.name}': {wanted}. Headers found: {shown}."
+    )
+    others = [p for p in suggest_presets(headers) if p != mapping.name]
+    if others:
+        text += f" This file looks like it fits the preset(s): {', '.join(others)}."
+    return text
+
+
+def _extract(arr: pa.Array, pattern: str) -> pa.Array:
+    """Keep the first regex group where the pattern matches, the whole value elsewhere."""
+    texts = arr.to_pylist()
+    rx = re.compile(pattern)
+    out = []
+    for t in texts:
+        m = rx.search(t) if t else None
+        out.append(m.group(1).strip() if m and m.group(1) is not None else t)
+    return pa.array(out, pa.string())
+
+
+@dataclass
+class _Staged:
+    typed: pa.Table
+    errors: dict[int, list[RowError]]
+    continuation: np.ndarray  # rows that continue an earlier order (line items)
+    notes: list[str]
+
+
+def _stage(raw: RawTable, mapping: Mapping, found: dict[str, str], report) -> _Staged:
+    table = mapping.table
+    n = raw.num_rows
+    constants = mapping.options.get("constants") or {}
+    extract = mapping.options.get("extract") or {}
+    errors: dict[int, list[RowError]] = {}
+    notes: list[str] = []
+    parsed_cols: dict[str, pa.Array] = {}
+    label: dict[str, str] = {}
+    texts: dict[str, pa.Array] = {}
+    columns = [c for c in table.columns if c.name in found or c.name in constants]
+    for i, col in enumerate(columns):
+        if col.name in found:
+            arr = raw.table.column(found[col.name]).combine_chunks()
+            label[col.name] = found[col.name]
+            if col.name in extract:
+                arr = _extract(arr, extract[col.name])
+        else:
+            arr = pa.array([str(constants[col.name])] * n, pa.string())
+            label[col.name] = f"{col.name} (constant)"
+        texts[col.name] = arr
+        report(0.3 + 0.3 * i / max(len(columns), 1), f"reading values of {label[col.name]}")
+        parsed = parse_column(arr, col.kind, mapping.parse_options(col.name))
+        if parsed.note:
+            notes.append(f"{label[col.name]}: {parsed.note}")
+        bad = np.flatnonzero(parsed.bad)
+        if bad.size:
+            values = arr.take(pa.array(bad)).to_pylist()
+            for idx, value in zip(bad.tolist(), values):
+                errors.setdefault(idx, []).append(
+                    RowError(int(raw.row_numbers[idx]), label[col.name], parsed.reason, value)
+                )
+        parsed_cols[col.name] = parsed.values
+
+    # Columns an export gives as a duration after creation rather than as a time.
+    for (kind, target), source in DERIVED.items():
+        if kind != table.name or source not in parsed_cols:
+            continue
+        created = parsed_cols["created_at"].to_numpy(zero_copy_only=False)
+        secs = parsed_cols[source].to_numpy(zero_copy_only=False)
+        derived = created + (np.nan_to_num(secs) * 1e6).astype("timedelta64[us]")
+        valid = ~np.isnat(created) & ~np.isnan(secs)
+        derived_arr = pa.array(derived, pa.timestamp("us"), mask=~valid)
+        if target in parsed_cols:
+            derived_arr = pc.coalesce(parsed_cols[target], derived_arr)
+        parsed_cols[target] = derived_arr
+        label.setdefault(target, label[source])
+    if table.name == "csat_responses" and "scale" not in parsed_cols:
+        parsed_cols["scale"] = pa.array(
+            [mapping.parse_options("rating").csat_scale] * n, pa.int64()
+        )
+
+    arrays = []
+    for col in table.stored:
+        arr = parsed_cols.get(col.name)
+        if arr is None:
+            arr = pa.nulls(n, ARROW_TYPES.get(col.kind, pa.float64()))
+        arrays.append(arr)
+    typed = pa.table(arrays, names=[c.name for c in table.stored])
+
+    continuation = np.zeros(n, dtype=bool)
+    if mapping.options.get("line_items"):
+        keys = typed.select(list(table.key)).to_pandas()
+        continuation = keys.duplicated(keep="first").to_numpy()
+
+    report(0.62, "checking rows")
+    check_rows = np.flatnonzero(~continuation)
+    frame = (
+        typed.take(pa.array(check_rows)).to_pandas() if continuation.any() else typed.to_pandas()
+    )
+    for problem in validate(frame, table, mapping.parse_options("rating").csat_scale):
+        idx = int(check_rows[problem.index])
+        existing = errors.setdefault(idx, [])
+        if any(e.column == label.get(problem.column, problem.column) for e in existing):
+            continue  # the parse error already says why this value is missing
+        value_arr = texts.get(problem.column)
+        value = value_arr[idx].as_py() if value_arr is not None else None
+        existing.append(
+            RowError(
+                int(raw.row_numbers[idx]),
+                label.get(problem.column, problem.column),
+                problem.reason,
+                value,
+            )
+        )
+    return _Staged(typed, errors, continuation, notes)
+
+
+def _in_file_duplicates(con, staged: _Staged, table, raw: RawTable) -> np.ndarray:
+    """Mark later repeats of a key: identical ones are duplicates, different ones errors."""
+    n = staged.typed.num_rows
+    good = np.ones(n, dtype=bool)
+    good[list(staged.errors)] = False
+    good &= ~staged.continuation
+    repeat = np.zeros(n, dtype=bool)
+    idx = np.flatnonzero(good)
+    if idx.size == 0:
+        return repeat
+    keys = staged.typed.select(list(table.key)).take(pa.array(idx)).to_pandas()
+    if not keys.duplicated().any():
+        return repeat
+    cur = con.cursor()
+    view = staged.typed.take(pa.array(idx)).append_column("__i", pa.array(idx, pa.int64()))
+    cur.register("__rows", view)
+    part = ", ".join(quote_ident(k) for k in table.key)
+    row = "(" + ", ".join(quote_ident(c.name) for c in table.stored) + ")"
+    result = cur.execute(
+        f"""SELECT __i, first_value(__i) OVER w AS first_i,
+                   {row} IS NOT DISTINCT FROM first_value({row}) OVER w AS same
+            FROM __rows
+            QUALIFY row_number() OVER w > 1
+            WINDOW w AS (PARTITION BY {part} ORDER BY __i)"""
+    ).fetchall()
+    cur.unregister("__rows")
+    key_label = " + ".join(table.key)
+    for i, first_i, same in result:
+        repeat[i] = True
+        if not same:
+            first_row = int(raw.row_numbers[first_i])
+            staged.errors.setdefault(i, []).append(
+                RowError(
+                    int(raw.row_numbers[i]),
+                    key_label,
+                    f"{key_label} repeats row {first_row} with different values",
+                    None,
+                )
+            )
+    return repeat & ~np.isin(np.arange(n), list(staged.errors))
+
+
+def _log_rejected(con, name, path, mapping, user, message, is_demo) -> None:
+    try:
+        with store.WRITE_LOCK:
+            con.cursor().execute(
+                """INSERT INTO uploads (file_name, file_bytes, kind, mapping, uploaded_by,
+                   status, message, is_demo) VALUES (?, ?, ?, ?, ?, 'rejected', ?, ?)""",
+                [name, path.stat().st_size if path.exists() else None, mapping.kind,
+                 mapping.name, user, message, is_demo],
+            )  # fmt: skip
+    except Exception:  # noqa: BLE001 - logging a rejection must never hide the rejection
+        pass
+
+
+def ingest_file(
+    con,
+    path: str | Path,
+    mapping: Mapping,
+    *,
+    sheet: str | None = None,
+    user: str = "cli",
+    file_name: str | None = None,
+    progress=None,
+    is_demo: bool = False,
+) -> IngestResult:
+    """Ingest one file with a mapping; raise UnusableFile if it cannot be used at all."""
+    start = time.perf_counter()
+    path = Path(path)
+    name = file_name or path.name
+    report = progress or (lambda fraction, message: None)
+    table = mapping.table
+    result = IngestResult(name, mapping.kind, mapping.name)
+    try:
+        report(0.01, "reading the file")
+        raw = read_table(
+            path,
+            file_name=name,
+            sheet=sheet or mapping.options.get("sheet"),
+            encoding=mapping.options.get("encoding", "auto"),
+            expected_headers=mapping.expected_headers(),
+            header_row=mapping.options.get("header_row"),
+            skip_footer_rows=int(mapping.options.get("skip_footer_rows", 0)),
+            progress=lambda f, m: report(0.01 + 0.29 * f, m),
+        )
+        found, missing = mapping.resolve(raw.headers)
+        if missing:
+            raise UnusableFile(_missing_message(name, mapping, missing, raw.headers))
+    except UnusableFile as exc:
+        _log_rejected(con, name, path, mapping, user, str(exc), is_demo)
+        raise
+    result.notes = list(raw.notes)
+    result.skipped = list(raw.skipped)
+    staged = _stage(raw, mapping, found, report)
+    result.notes += staged.notes
+    repeat = _in_file_duplicates(con, staged, table, raw)
+
+    n = raw.num_rows
+    bad_rows = np.zeros(n, dtype=bool)
+    bad_rows[list(staged.errors)] = True
+    keep = ~bad_rows & ~repeat & ~staged.continuation
+    result.rows_read = n + len(raw.ragged)
+    result.quarantined = int(bad_rows.sum()) + len(raw.ragged)
+    in_file_dupes = int((repeat & ~bad_rows).sum() + (staged.continuation & ~bad_rows).sum())
+    if staged.continuation.any():
+        result.notes.append(
+            f"{int(staged.continuation.sum()):,} line-item row(s) continue an order read above"
+        )
+
+    errors = [e for i in sorted(staged.errors) for e in staged.errors[i]]
+    errors += [RowError(r.row_number, "(whole row)", r.reason, r.text[:200]) for r in raw.ragged]
+    errors.sort(key=lambda e: e.row)
+    result.errors = errors
+
+    report(0.7, "saving")
+    digest = file_hash(path)
+    good = staged.typed.filter(pa.array(keep))
+    with store.WRITE_LOCK:
+        cur = con.cursor()
+        before = cur.execute(
+            "SELECT upload_id, uploaded_at FROM uploads WHERE file_hash = ? AND status = 'stored' "
+            "ORDER BY upload_id DESC LIMIT 1",
+            [digest],
+        ).fetchone()
+        if before:
+            result.notes.append(
+                f"this file was uploaded before (upload #{before[0]}, {before[1]:%Y-%m-%d %H:%M}); "
+                "rows already stored count as duplicates"
+            )
+        cur.begin()
+        try:
+            upload_id = cur.execute(
+                """INSERT INTO uploads (file_name, file_hash, file_bytes, kind, mapping, sheet,
+                   uploaded_by, status, is_demo) VALUES (?, ?, ?, ?, ?, ?, ?, 'stored', ?)
+                   RETURNING upload_id""",
+                [name, digest, path.stat().st_size, mapping.kind, mapping.name,
+                 raw.sheet, user, is_demo],
+            ).fetchone()[0]  # fmt: skip
+            good = good.append_column(
+                "upload_id", pa.array([upload_id] * good.num_rows, pa.int64())
+            )
+            inserted, updated, stored_dupes = _upsert(cur, table, good)
+            _quarantine(cur, upload_id, name, raw, staged, found)
+            result.upload_id = upload_id
+            result.inserted, result.updated = inserted, updated
+            result.accepted = inserted + updated
+            result.duplicates = stored_dupes + in_file_dupes
+            if result.accepted + result.duplicates + result.quarantined != result.rows_read:
+                raise RuntimeError(
+                    f"row counts do not add up for {name}: {result.accepted} + "
+                    f"{result.duplicates} + {result.quarantined} != {result.rows_read}"
+                )
+            cur.execute(
+                """UPDATE uploads SET rows_read = ?, accepted = ?, inserted = ?, updated = ?,
+                   duplicates = ?, quarantined = ? WHERE upload_id = ?""",
+                [result.rows_read, result.accepted, inserted, updated,
+                 result.duplicates, result.quarantined, upload_id],
+            )  # fmt: skip
+            store.bump_data_version(cur)
+            cur.commit()
+        except BaseException:
+            cur.rollback()
+            raise
+    report(1.0, "done")
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _upsert(cur, table, good: pa.Table) -> tuple[int, int, int]:
+    """Insert new keys, replace changed rows, leave identical rows; return the three counts."""
+    name = quote_ident(table.name)
+    cols = [c.name for c in table.stored]
+    on = " AND ".join(
+        f"s.{quote_ident(k)} IS NOT DISTINCT FROM t.{quote_ident(k)}" for k in table.key
+    )
+    same = (
+        "(" + ", ".join(f"s.{quote_ident(c)}" for c in cols) + ") IS NOT DISTINCT FROM ("
+        + ", ".join(f"t.{quote_ident(c)}" for c in cols) + ")"
+    )  # fmt: skip
+    collist = ", ".join(quote_ident(c) for c in cols + ["upload_id"])
+    cur.register("__staged", good)
+    try:
+        existed, identical = cur.execute(
+            f"""SELECT count(*), count(*) FILTER (WHERE {same})
+                FROM __staged s JOIN {name} t ON {on}"""
+        ).fetchone()
+        if existed:
+            cur.execute(f"DELETE FROM {name} t USING __staged s WHERE {on} AND NOT ({same})")
+            cur.execute(
+                f"""INSERT INTO {name} ({collist}) SELECT {collist} FROM __staged s
+                    WHERE NOT EXISTS (SELECT 1 FROM {name} t WHERE {on})"""
+            )
+        else:
+            cur.execute(f"INSERT INTO {name} ({collist}) SELECT {collist} FROM __staged")
+    finally:
+        cur.unregister("__staged")
+    total = good.num_rows
+    return total - existed, existed - identical, identical
+
+
+def _quarantine(cur, upload_id, name, raw: RawTable, staged: _Staged, found) -> None:
+    idx = sorted(staged.errors)
+    records = []
+    if idx:
+        rows = raw.table.take(pa.array(idx)).to_pylist()
+        for i, source in zip(idx, rows):
+            raw_json = json.dumps(source, ensure_ascii=False)
+            for e in staged.errors[i]:
+                records.append((e.row, e.column, e.value, e.reason, raw_json))
+    for r in raw.ragged:
+        records.append((r.row_number, "(whole row)", r.text[:1000], r.reason, json.dumps(r.text)))
+    if not records:
+        return
+    cols = list(zip(*records))
+    batch = pa.table(
+        {
+            "upload_id": pa.array([upload_id] * len(records), pa.int64()),
+            "file_name": pa.array([name] * len(records), pa.string()),
+            "row_number": pa.array(cols[0], pa.int64()),
+            "column": pa.array(cols[1], pa.string()),
+            "value": pa.array([None if v is None else str(v) for v in cols[2]], pa.string()),
+            "reason": pa.array(cols[3], pa.string()),
+            "raw_row": pa.array(cols[4], pa.string()),
+        }
+    )
+    cur.register("__quarantine", batch)
+    try:
+        cur.execute("INSERT INTO quarantine SELECT * FROM __quarantine")
+    finally:
+        cur.unregister("__quarantine")
+
+
+def quarantine_report(con, upload_id: int | None = None):
+    """The quarantined rows (all, or of one upload) as a DataFrame for download."""
+    sql = """SELECT q.upload_id, q.file_name, q.row_number, q."column", q.value, q.reason,
+                    q.raw_row, u.uploaded_at
+             FROM quarantine q JOIN uploads u USING (upload_id)"""
+    params = []
+    if upload_id is not None:
+        sql += " WHERE q.upload_id = ?"
+        params.append(upload_id)
+    return con.cursor().execute(sql + " ORDER BY q.upload_id, q.row_number", params).df()
+
+
+def upload_history(con, limit: int = 200):
+    return (
+        con.cursor()
+        .execute(
+            """SELECT upload_id, uploaded_at, file_name, kind, mapping, status, rows_read,
+                      accepted, inserted, updated, duplicates, quarantined, uploaded_by, message
+               FROM uploads ORDER BY upload_id DESC LIMIT ?""",
+            [limit],
+        )
+        .df()
+    )
