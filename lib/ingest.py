@@ -239,6 +239,40 @@ def _stage(raw: RawTable, mapping: Mapping, found: dict[str, str], report) -> _S
     return _Staged(typed, errors, continuation, notes)
 
 
+@dataclass
+class Preview:
+    headers: list[str]
+    found: dict[str, str]  # canonical column → source header
+    missing: list[str]  # required columns not found
+    rows: object  # DataFrame: the first rows as they will be stored
+    errors: list[RowError]
+    notes: list[str]
+    sheet: str | None = None
+    sheets: list[str] = field(default_factory=list)
+
+
+def preview(path: str | Path, mapping: Mapping, *, sheet=None, limit: int = 20) -> Preview:
+    """The first rows of a file as they would be stored, and their problems; stores nothing."""
+    raw = read_table(
+        Path(path),
+        sheet=sheet or mapping.options.get("sheet"),
+        encoding=mapping.options.get("encoding", "auto"),
+        expected_headers=mapping.expected_headers(),
+        header_row=mapping.options.get("header_row"),
+        max_rows=limit,
+    )
+    found, missing = mapping.resolve(raw.headers)
+    if missing:
+        return Preview(raw.headers, found, missing, None, [], raw.notes, raw.sheet, raw.sheets)
+    staged = _stage(raw, mapping, found, lambda f, m: None)
+    frame = staged.typed.to_pandas()
+    frame.insert(0, "row", raw.row_numbers)
+    errors = [e for i in sorted(staged.errors) for e in staged.errors[i]]
+    return Preview(
+        raw.headers, found, [], frame, errors, raw.notes + staged.notes, raw.sheet, raw.sheets
+    )
+
+
 def _in_file_duplicates(con, staged: _Staged, table, raw: RawTable) -> np.ndarray:
     """Mark later repeats of a key: identical ones are duplicates, different ones errors."""
     n = staged.typed.num_rows

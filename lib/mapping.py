@@ -292,3 +292,14 @@ def save(mapping: Mapping, directory: Path = PRESETS_DIR) -> Path:
     path = directory / f"{safe}.yaml"
     path.write_text(mapping.to_yaml(), encoding="utf-8")
     return path
+
+
+def from_selection(name: str, kind: str, chosen: dict[str, str | None], options: dict) -> Mapping:
+    """A mapping from the builder's picks (canonical column → header or None); checked."""
+    data = {
+        "name": name.strip() or "my_mapping",
+        "kind": kind,
+        "columns": {col: header for col, header in chosen.items() if header},
+        "options": {k: v for k, v in options.items() if v not in (None, "", [], {})},
+    }
+    return from_dict(data, data["name"])

@@ -200,7 +200,9 @@ def _detect_delimiter(lines: list[str]) -> str:
 # ---------------------------------------------------------------- CSV
 
 
-def _read_csv(path: Path, name: str, encoding: str | None, expected, header_row) -> RawTable:
+def _read_csv(
+    path: Path, name: str, encoding: str | None, expected, header_row, max_rows=None
+) -> RawTable:
     with open(path, "rb") as fh:
         sample = fh.read(SAMPLE_BYTES)
     try:
@@ -230,10 +232,17 @@ def _read_csv(path: Path, name: str, encoding: str | None, expected, header_row)
         ragged_raw.append((row.number, row.text, row.actual_columns))
         return "skip"
 
+    source = path
+    if max_rows is not None and len(sample) == SAMPLE_BYTES:
+        # A preview needs only the first rows: read them from the sample's whole lines.
+        source = pa.BufferReader(sample[: sample.rfind(b"\n") + 1])
+
     def attempt(threads: bool) -> pa.Table:
         ragged_raw.clear()
+        if isinstance(source, pa.BufferReader):
+            source.seek(0)
         return pacsv.read_csv(
-            path,
+            source,
             read_options=pacsv.ReadOptions(
                 use_threads=threads,
                 skip_rows=header_line,
@@ -260,6 +269,8 @@ def _read_csv(path: Path, name: str, encoding: str | None, expected, header_row)
             table = attempt(False)
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise UnusableFile(f"{name}: the file could not be read as CSV ({exc}).") from None
+    if max_rows is not None:
+        table = table.slice(0, max_rows)
     first_data = header_line + 1
     odd_lines = sorted(n for n, _, _ in ragged_raw if n is not None)
     positions = np.array([k - j - first_data for j, k in enumerate(odd_lines)], dtype=np.int64)
@@ -306,7 +317,7 @@ def _cell_text(v) -> str:
 
 
 def _read_xlsx(
-    path: Path, name: str, sheet: str | None, expected, header_row, progress
+    path: Path, name: str, sheet: str | None, expected, header_row, progress, max_rows=None
 ) -> RawTable:
     import openpyxl
 
@@ -330,6 +341,8 @@ def _read_xlsx(
         rows: list[list[str]] = []
         for i, values in enumerate(ws.iter_rows(values_only=True), start=1):
             rows.append([_cell_text(v) for v in values])
+            if max_rows is not None and i >= HEADER_SCAN_ROWS + max_rows:
+                break
             if progress and i % 20000 == 0 and total:
                 progress(min(i / total, 1.0), f"reading row {i:,} of {total:,}")
     finally:
@@ -393,8 +406,12 @@ def read_table(
     header_row: int | None = None,
     skip_footer_rows: int = 0,
     progress=None,
+    max_rows: int | None = None,
 ) -> RawTable:
-    """Read any supported export into a RawTable; raise UnusableFile with a clear reason."""
+    """Read any supported export into a RawTable; raise UnusableFile with a clear reason.
+
+    `max_rows` reads only the first data rows, for a preview.
+    """
     path = Path(path)
     name = file_name or path.name
     try:
@@ -404,9 +421,12 @@ def read_table(
         raise UnusableFile(f"{name}: the file could not be opened ({exc.strerror}).") from None
     kind = sniff_type(head, name)
     if kind == "xlsx":
-        raw = _read_xlsx(path, name, sheet, expected_headers, header_row, progress)
+        raw = _read_xlsx(path, name, sheet, expected_headers, header_row, progress, max_rows)
+        if max_rows is not None:
+            raw.table = raw.table.slice(0, max_rows)
+            raw.row_numbers = raw.row_numbers[:max_rows]
     else:
-        raw = _read_csv(path, name, encoding, expected_headers, header_row)
+        raw = _read_csv(path, name, encoding, expected_headers, header_row, max_rows)
     _set_aside_non_data(raw, skip_footer_rows)
     return raw
 
@@ -468,3 +488,21 @@ def _footer_ragged(raw: RawTable, last_data_row: int) -> None:
     for r in footers:
         raw.ragged.remove(r)
         raw.skipped.append(SetAside(r.row_number, r.text, "footer line", r.cells))
+
+
+def sheet_names(path: str | Path) -> list[str]:
+    """The sheets of a workbook, or [] for a text file."""
+    path = Path(path)
+    with open(path, "rb") as fh:
+        if not fh.read(4).startswith(b"PK\x03\x04"):
+            return []
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        return []
+    try:
+        return list(wb.sheetnames)
+    finally:
+        wb.close()

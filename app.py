@@ -1,0 +1,48 @@
+"""Service Scorecard (客服绩效看板): the app's entry point.
+
+Sets up the page, opens the store (loading the demo data on a first start), shows the demo
+banner, the language switch, and the navigation over the pages in `pages/`. Start it with
+`streamlit run app.py` (add `-- --db PATH` to use another store file).
+"""
+
+import streamlit as st
+
+from lib import demo
+from lib.store import StoreError
+from pages._ui import con, language_switch, t
+
+st.set_page_config(page_title="Service Scorecard · 客服绩效看板", page_icon="📊", layout="wide")
+language_switch()
+
+try:
+    db = con()
+except StoreError as exc:
+    st.error(t("store.error", message=str(exc)))
+    st.stop()
+
+if demo.is_empty(db) and not demo.was_cleared(db):
+    with st.spinner(t("demo.loading")):
+        demo.load(db)
+
+if demo.has_demo(db):
+    banner, action = st.columns([5, 1])
+    banner.info(t("demo.banner"), icon="ℹ️")
+    with action.popover(t("demo.clear")):
+        st.write(t("demo.clear_confirm"))
+        if st.button(t("demo.clear"), type="primary", key="demo_clear_confirm"):
+            removed = demo.clear(db)
+            st.session_state["flash"] = t("demo.cleared", rows=f"{removed:,}")
+            st.rerun()
+if "flash" in st.session_state:
+    st.success(st.session_state.pop("flash"))
+
+pages = [
+    st.Page("pages/overview.py", title=t("nav.overview"), icon="🏠", default=True),
+    st.Page("pages/scorecard.py", title=t("nav.scorecard"), icon="🧾"),
+    st.Page("pages/weights.py", title=t("nav.weights"), icon="⚖️"),
+    st.Page("pages/upload.py", title=t("nav.upload"), icon="📤"),
+    st.Page("pages/coaching.py", title=t("nav.coaching"), icon="🎯"),
+    st.Page("pages/monitoring.py", title=t("nav.monitoring"), icon="🚨"),
+    st.Page("pages/quality.py", title=t("nav.quality"), icon="🔍"),
+]
+st.navigation(pages).run()

@@ -1,0 +1,147 @@
+"""Upload page: pick a file and a mapping (preset or built here), preview, store, review."""
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from lib import mapping as mappings
+from lib.ingest import ingest_file, preview, quarantine_report, upload_history
+from lib.reader import UnusableFile, read_table, sheet_names
+from lib.tables import get_table
+from pages._ui import con, lang, t
+
+st.header(t("upload.header"))
+st.write(t("upload.intro"))
+upload = st.file_uploader(t("upload.file"), type=["csv", "tsv", "txt", "xlsx"])
+
+
+def saved_copy(file) -> Path:
+    """The uploaded bytes in a temporary file, written once per upload."""
+    cache = st.session_state.setdefault("upload_files", {})
+    if file.file_id not in cache:
+        suffix = Path(file.name).suffix or ".csv"
+        with tempfile.NamedTemporaryFile(delete=False, suffix=suffix) as fh:
+            fh.write(file.getbuffer())
+        cache[file.file_id] = Path(fh.name)
+    return cache[file.file_id]
+
+
+def error_table(errors) -> pd.DataFrame:
+    return pd.DataFrame(
+        [(e.row, e.column, e.reason, e.value) for e in errors],
+        columns=[t("upload.col_row"), t("upload.col_column"), t("upload.col_reason"),
+                 t("upload.col_value")],
+    )  # fmt: skip
+
+
+def mapping_builder(headers: list[str]):
+    kinds = list(mappings.TABLES)
+    label = (
+        (lambda k: get_table(k).label_zh) if lang() == "zh" else (lambda k: get_table(k).label_en)
+    )
+    kind = st.selectbox(t("upload.kind"), kinds, format_func=label)
+    table = get_table(kind)
+    guesses = mappings.guess_columns(headers, kind)
+    st.caption(t("upload.build_help"))
+    options = [None, *headers]
+    chosen, cols = {}, st.columns(3)
+    for i, col in enumerate(table.columns):
+        guess = guesses.get(col.name)
+        name = f"{col.label_zh if lang() == 'zh' else col.name}{' *' if col.required else ''}"
+        chosen[col.name] = cols[i % 3].selectbox(
+            name, options, index=options.index(guess) if guess else 0, key=f"map_{kind}_{col.name}",
+            format_func=lambda h: t("upload.not_in_file") if h is None else h,
+        )  # fmt: skip
+    a, b, c = st.columns(3)
+    opts = {
+        "dayfirst": a.checkbox(t("upload.dayfirst")) or None,
+        "duration_unit": b.selectbox(t("upload.duration_unit"), ["seconds", "minutes", "hours"]),
+        "csat_scale": c.number_input(t("upload.csat_scale"), 2, 10, 5),
+    }
+    name = st.text_input(t("upload.mapping_name"), value=f"my_{kind}")
+    try:
+        built = mappings.from_selection(name, kind, chosen, opts)
+    except mappings.MappingError as exc:
+        st.warning(t("upload.mapping_invalid", message=str(exc)))
+        return None
+    if st.button(t("upload.save_mapping")):
+        st.success(t("upload.saved_mapping", path=mappings.save(built)))
+    return built
+
+
+if upload is not None:
+    path = saved_copy(upload)
+    sheets = sheet_names(path)
+    sheet = st.selectbox(t("upload.sheet"), sheets) if len(sheets) > 1 else None
+    try:
+        headers = read_table(path, file_name=upload.name, sheet=sheet, max_rows=5).headers
+    except UnusableFile as exc:
+        st.error(t("upload.unusable", message=str(exc)))
+        st.stop()
+    suggested = mappings.suggest_presets(headers)
+    st.caption(t("upload.suggested", names=", ".join(suggested)) if suggested
+               else t("upload.no_suggestion"))  # fmt: skip
+    build = st.radio(t("upload.mapping_mode"), [False, True], horizontal=True,
+                     format_func=lambda b: t("upload.mode_build" if b else "upload.mode_preset"))  # fmt: skip
+    if build:
+        chosen = mapping_builder(headers)
+    else:
+        names = mappings.preset_names()
+        default = names.index(suggested[0]) if suggested else 0
+        chosen = mappings.load(st.selectbox(t("upload.preset"), names, index=default))
+        st.caption(chosen.description)
+    if chosen is None:
+        st.stop()
+    try:
+        pv = preview(path, chosen, sheet=sheet, limit=10)
+    except UnusableFile as exc:
+        st.error(t("upload.unusable", message=str(exc)))
+        st.stop()
+    if pv.missing:
+        st.error(t("upload.unusable", message=", ".join(pv.missing) + " — " + ", ".join(headers)))
+        st.stop()
+    st.subheader(t("upload.preview"))
+    st.dataframe(pv.rows, hide_index=True, width="stretch")
+    if pv.errors:
+        st.warning(t("upload.preview_errors"))
+        st.dataframe(error_table(pv.errors), hide_index=True, width="stretch")
+    if st.button(t("upload.store"), type="primary"):
+        bar = st.progress(0.0, text=t("upload.storing"))
+        try:
+            result = ingest_file(
+                con(), path, chosen, sheet=sheet, user=st.session_state.get("username", "app"),
+                file_name=upload.name, progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
+            )  # fmt: skip
+        except UnusableFile as exc:
+            st.error(t("upload.unusable", message=str(exc)))
+            st.stop()
+        bar.empty()
+        m = st.columns(4)
+        m[0].metric(t("upload.metric_read"), f"{result.rows_read:,}")
+        m[1].metric(t("upload.metric_accepted"), f"{result.accepted:,}")
+        m[2].metric(t("upload.metric_duplicates"), f"{result.duplicates:,}")
+        m[3].metric(t("upload.metric_quarantined"), f"{result.quarantined:,}")
+        st.success(t("upload.result", **{k: f"{v:,}" if isinstance(v, int) else v
+                                         for k, v in result.to_json().items()}))  # fmt: skip
+        st.caption(t("upload.adds_up", total=f"{result.rows_read:,}"))
+        if result.skipped:
+            kinds = ", ".join(sorted({s.reason for s in result.skipped}))
+            st.caption(t("upload.skipped", count=len(result.skipped), kinds=kinds))
+        for note in result.notes:
+            st.caption(f"{t('upload.notes')}: {note}")
+        if result.errors:
+            st.write(t("upload.errors"))
+            st.dataframe(error_table(result.errors[:50]), hide_index=True, width="stretch")
+            report = quarantine_report(con(), result.upload_id)
+            st.download_button(t("upload.quarantine_download"),
+                               report.to_csv(index=False).encode("utf-8-sig"),
+                               file_name=f"quarantine_{result.upload_id}.csv", mime="text/csv")  # fmt: skip
+
+st.subheader(t("upload.history"))
+st.dataframe(upload_history(con()), hide_index=True, width="stretch")
+everything = quarantine_report(con())
+if len(everything):
+    st.download_button(t("upload.all_quarantine"), everything.to_csv(index=False).encode("utf-8-sig"),
+                       file_name="quarantine_all.csv", mime="text/csv")  # fmt: skip

@@ -1,0 +1,9 @@
+"""Placeholder for the weights page: says what is planned here; later work fills it in."""
+
+import streamlit as st
+
+from pages._ui import t
+
+st.header(t("nav.weights"))
+st.info(t("placeholder.coming"))
+st.write(t("placeholder.weights"))
