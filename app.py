@@ -11,7 +11,9 @@ from lib import demo
 from lib.store import StoreError
 from pages._ui import con, language_switch, t
 
-st.set_page_config(page_title="Service Scorecard · 客服绩效看板", page_icon="📊", layout="wide")
+st.set_page_config(
+    page_title="Service Scorecard · 客服绩效看板", page_icon=":material/leaderboard:", layout="wide"
+)
 language_switch()
 
 try:
@@ -26,7 +28,7 @@ if demo.is_empty(db) and not demo.was_cleared(db):
 
 if demo.has_demo(db):
     banner, action = st.columns([5, 1])
-    banner.info(t("demo.banner"), icon="ℹ️")
+    banner.info(t("demo.banner"), icon=":material/info:")
     with action.popover(t("demo.clear")):
         st.write(t("demo.clear_confirm"))
         if st.button(t("demo.clear"), type="primary", key="demo_clear_confirm"):
@@ -37,12 +39,14 @@ if "flash" in st.session_state:
     st.success(st.session_state.pop("flash"))
 
 pages = [
-    st.Page("pages/overview.py", title=t("nav.overview"), icon="🏠", default=True),
-    st.Page("pages/scorecard.py", title=t("nav.scorecard"), icon="🧾"),
-    st.Page("pages/weights.py", title=t("nav.weights"), icon="⚖️"),
-    st.Page("pages/upload.py", title=t("nav.upload"), icon="📤"),
-    st.Page("pages/coaching.py", title=t("nav.coaching"), icon="🎯"),
-    st.Page("pages/monitoring.py", title=t("nav.monitoring"), icon="🚨"),
-    st.Page("pages/quality.py", title=t("nav.quality"), icon="🔍"),
+    st.Page(
+        "pages/overview.py", title=t("nav.overview"), icon=":material/dashboard:", default=True
+    ),
+    st.Page("pages/scorecard.py", title=t("nav.scorecard"), icon=":material/badge:"),
+    st.Page("pages/weights.py", title=t("nav.weights"), icon=":material/tune:"),
+    st.Page("pages/upload.py", title=t("nav.upload"), icon=":material/upload_file:"),
+    st.Page("pages/coaching.py", title=t("nav.coaching"), icon=":material/school:"),
+    st.Page("pages/monitoring.py", title=t("nav.monitoring"), icon=":material/notifications:"),
+    st.Page("pages/quality.py", title=t("nav.quality"), icon=":material/fact_check:"),
 ]
 st.navigation(pages).run()

@@ -329,7 +329,7 @@ def _qa_reviews(rng, agents: list[Agent], tickets: pd.DataFrame) -> pd.DataFrame
                             score = 0 if failed else 1
                         else:
                             failed = False
-                            raw = 2.2 + 2.6 * skill + bias[reviewer] + rng.normal(0, 0.5)
+                            raw = 1.5 + 2.6 * skill + bias[reviewer] + rng.normal(0, 0.5)
                             score = int(np.clip(round(raw), 1, max_score))
                         rows.append({
                             "Review ID": f"QA{rid:05d}", "Agent": a.name, "Reviewer": reviewer,

@@ -295,8 +295,8 @@ def _in_file_duplicates(con, staged: _Staged, table, raw: RawTable) -> np.ndarra
         f"""SELECT __i, first_value(__i) OVER w AS first_i,
                    {row} IS NOT DISTINCT FROM first_value({row}) OVER w AS same
             FROM __rows
-            QUALIFY row_number() OVER w > 1
-            WINDOW w AS (PARTITION BY {part} ORDER BY __i)"""
+            WINDOW w AS (PARTITION BY {part} ORDER BY __i)
+            QUALIFY row_number() OVER w > 1"""
     ).fetchall()
     cur.unregister("__rows")
     key_label = " + ".join(table.key)

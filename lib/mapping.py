@@ -275,17 +275,18 @@ def guess_columns(headers: list[str], kind: str) -> dict[str, str]:
 
 
 def suggest_presets(headers: list[str]) -> list[str]:
-    """Presets whose required columns are all present among the headers."""
-    names = []
+    """Presets whose required columns are all present, those that map most columns first."""
+    fits = []
     for preset in all_presets():
-        _, missing = preset.resolve(headers)
+        found, missing = preset.resolve(headers)
         if not missing:
-            names.append(preset.name)
-    return names
+            fits.append((-len(found), preset.name))
+    return [name for _, name in sorted(fits)]
 
 
-def save(mapping: Mapping, directory: Path = PRESETS_DIR) -> Path:
-    """Write a mapping as YAML; the file name comes from its name."""
+def save(mapping: Mapping, directory: Path | None = None) -> Path:
+    """Write a mapping as YAML (into the presets folder unless told otherwise)."""
+    directory = directory or PRESETS_DIR
     from_dict(yaml.safe_load(mapping.to_yaml()), mapping.name)  # same rules as loading
     safe = re.sub(r"[^\w\-]+", "_", mapping.name.strip()).strip("_") or "mapping"
     directory.mkdir(parents=True, exist_ok=True)

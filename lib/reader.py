@@ -103,26 +103,32 @@ def detect_encoding(sample: bytes, declared: str | None = None) -> tuple[str, st
         return "utf-16", ""
     if _looks_utf16le(sample):
         return "utf-16-le", ""
-    declared = (declared or "auto").lower()
+    if b"\x00" in sample:
+        raise UnusableFile("binary data: this is not a CSV or text export")
+    found, note = _text_encoding(sample, (declared or "auto").lower())
+    if not _mostly_text(sample.decode(found, errors="ignore")):
+        raise UnusableFile("binary data: this is not a CSV or text export")
+    return found, note
+
+
+def _text_encoding(sample: bytes, declared: str) -> tuple[str, str]:
     if declared not in ("auto", ""):
         if _decodes(sample, declared):
             return declared, ""
-        found, _ = detect_encoding(sample)
+        found, _ = _text_encoding(sample, "auto")
         return (
             found,
             f"the mapping says {declared}, but the file is {found}; it was read as {found}",
         )
     if _decodes(sample, "utf-8"):
         return "utf-8", ""
-    if b"\x00" in sample:
-        raise UnusableFile("binary data: this is not a CSV or text export")
     # Chinese platforms export GB18030/GBK when not UTF-8; it is a superset of GBK and GB2312.
-    if _decodes(sample, "gb18030") and _mostly_text(sample.decode("gb18030")):
+    if _decodes(sample, "gb18030"):
         return "gb18030", ""
     from charset_normalizer import from_bytes
 
     best = from_bytes(sample).best()
-    if best is None or not _mostly_text(str(best)):
+    if best is None:
         raise UnusableFile("binary data: this is not a CSV or text export")
     return best.encoding, ""
 
@@ -159,7 +165,12 @@ def _mostly_text(text: str) -> bool:
 
 
 def find_header(rows: list[list[str]], expected: set[str] | None) -> int:
-    """Index of the header among the first rows: most expected headers, else most cells."""
+    """Index of the header among the first rows.
+
+    With a mapping, the row holding most of its headers. Otherwise the first row filled more
+    than half as wide as the widest row: titles above a table fill one or two cells, while a
+    header may leave a few cells blank.
+    """
     if expected:
         scores = [sum(normalise_header(c) in expected for c in row if c) for row in rows]
         if scores and max(scores) > 0:
@@ -167,7 +178,11 @@ def find_header(rows: list[list[str]], expected: set[str] | None) -> int:
     counts = [sum(1 for c in row if str(c).strip()) for row in rows]
     if not counts or max(counts) == 0:
         return 0
-    return counts.index(max(counts))
+    widest = max(counts)
+    for i, count in enumerate(counts):
+        if count > widest / 2 and (count >= 2 or widest == 1):
+            return i
+    return counts.index(widest)
 
 
 def _dedupe(headers: list[str]) -> list[str]:

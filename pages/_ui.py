@@ -46,11 +46,17 @@ def t(key: str, **values) -> str:
 
 
 def language_switch() -> None:
+    """The sidebar language choice; kept in its own session key so it survives every page."""
     codes = list(LANGUAGES)
+
+    def chosen():
+        st.session_state["lang"] = st.session_state["lang_choice"]
+
     st.sidebar.selectbox(
         translate("sidebar.language", lang()),
         codes,
         index=codes.index(lang()),
         format_func=LANGUAGES.get,
-        key="lang",
+        key="lang_choice",
+        on_change=chosen,
     )

@@ -46,13 +46,14 @@ def mapping_builder(headers: list[str]):
     guesses = mappings.guess_columns(headers, kind)
     st.caption(t("upload.build_help"))
     options = [None, *headers]
+    absent = t("upload.not_in_file")
     chosen, cols = {}, st.columns(3)
     for i, col in enumerate(table.columns):
         guess = guesses.get(col.name)
         name = f"{col.label_zh if lang() == 'zh' else col.name}{' *' if col.required else ''}"
         chosen[col.name] = cols[i % 3].selectbox(
             name, options, index=options.index(guess) if guess else 0, key=f"map_{kind}_{col.name}",
-            format_func=lambda h: t("upload.not_in_file") if h is None else h,
+            format_func=lambda h: absent if h is None else h,
         )  # fmt: skip
     a, b, c = st.columns(3)
     opts = {
@@ -83,12 +84,10 @@ if upload is not None:
     suggested = mappings.suggest_presets(headers)
     st.caption(t("upload.suggested", names=", ".join(suggested)) if suggested
                else t("upload.no_suggestion"))  # fmt: skip
-    build = st.radio(t("upload.mapping_mode"), [False, True], horizontal=True,
-                     format_func=lambda b: t("upload.mode_build" if b else "upload.mode_preset"))  # fmt: skip
-    if build:
+    names = mappings.preset_names()
+    if st.toggle(t("upload.mode_build"), key="build_mapping") or not names:
         chosen = mapping_builder(headers)
     else:
-        names = mappings.preset_names()
         default = names.index(suggested[0]) if suggested else 0
         chosen = mappings.load(st.selectbox(t("upload.preset"), names, index=default))
         st.caption(chosen.description)

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The project's test command: lint, format check, then every test (unit, AppTest, browser).
+# Uses .venv/bin/python when present. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-.venv/bin/python}
+[ -x "$PY" ] || PY=python3
+"$PY" -m ruff check .
+"$PY" -m ruff format --check .
+# Browser tests use the system Chromium when installed, else Playwright's own build.
+if ! "$PY" -c "import sys; from tests.browser import find_chromium; sys.exit(0 if find_chromium() else 1)"; then
+  "$PY" -m playwright install chromium
+fi
+"$PY" -m pytest -q "$@"

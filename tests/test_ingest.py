@@ -1,0 +1,179 @@
+"""Ingestion guarantees: counts add up, re-uploads are no-ops, failures change nothing."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from lib import mapping, store
+from lib.ingest import ingest_file, quarantine_report
+from lib.reader import UnusableFile
+from lib.tables import TABLES
+
+TICKETS = mapping.load("demo_tickets")
+HEADER = "Ticket ID,Agent,Created At,First Response At,Resolved At,Channel,CSAT,Handle Time\n"
+
+
+def snapshot(con) -> dict:
+    """Every canonical table and the quarantine, sorted, for exact comparison."""
+    cur = con.cursor()
+    out = {}
+    for name in [*TABLES, "quarantine"]:
+        out[name] = sorted(map(repr, cur.execute(f"SELECT * FROM {name}").fetchall()))
+    return out
+
+
+GOOD = HEADER + (
+    "T1,Ann,2026-05-01 09:00,2026-05-01 09:01,2026-05-01 10:00,chat,5,300\n"
+    "T2,Bob,2026-05-01 09:30,2026-05-01 09:35,,email,,\n"
+)
+MIXED = HEADER + (
+    "T1,Ann,2026-05-01 09:00,2026-05-01 09:01,2026-05-01 10:00,chat,5,300\n"  # row 2 ok
+    "T2,,2026-05-01 09:30,,,email,,\n"  # row 3 agent missing
+    "T3,Cid,31/31/2026,,,chat,,\n"  # row 4 bad date
+    "T4,Ann,2026-05-01 10:00,2026-05-01 09:00,,chat,,\n"  # row 5 response before creation
+    "T5,Ann,2026-05-01 10:00,,,chat,7,\n"  # row 6 rating off the scale
+    "T6,Bob,2026-05-01 10:00,,,chat,4,-5\n"  # row 7 negative duration
+    "T1,Ann,2026-05-01 09:00,2026-05-01 09:01,2026-05-01 10:00,chat,5,300\n"  # row 8 same as 2
+    "T6,Bob,2026-05-01 11:00,,,phone,3,\n"  # row 9 T6 again, row 7 was bad → fine
+    "T7,Eve,2026-05-01 11:00,,,phone,3,\n"  # row 10 ok
+    "T7,Eve,2026-05-01 12:00,,,phone,3,\n"  # row 11 T7 again with other values
+)
+
+
+def test_counts_add_up_and_quarantine_names_row_column_reason(con, write):
+    result = ingest_file(con, write("mixed.csv", MIXED), TICKETS)
+    assert result.rows_read == 10
+    assert (result.accepted, result.duplicates, result.quarantined) == (3, 1, 6)
+    assert result.accepted + result.duplicates + result.quarantined == result.rows_read
+    problems = {(e.row, e.column, e.reason) for e in result.errors}
+    assert problems == {
+        (3, "Agent", "required value is missing"),
+        (4, "Created At", "not a date/time"),
+        (5, "First Response At", "first response is before the ticket was created"),
+        (6, "CSAT", "rating outside 1–5"),
+        (7, "Handle Time", "negative duration"),
+        (11, "ticket_id", "ticket_id repeats row 10 with different values"),
+    }
+    report = quarantine_report(con)
+    assert set(report["row_number"]) == {3, 4, 5, 6, 7, 11}
+    assert set(report["file_name"]) == {"mixed.csv"}
+    bad_date = report[report["row_number"] == 4].iloc[0]
+    assert bad_date["value"] == "31/31/2026"
+    assert json.loads(bad_date["raw_row"])["Ticket ID"] == "T3"
+    stored = con.cursor().execute("SELECT ticket_id FROM tickets ORDER BY 1").fetchall()
+    assert stored == [("T1",), ("T6",), ("T7",)]
+
+
+def test_same_file_twice_leaves_the_store_identical(con, write):
+    path = write("good.csv", GOOD)
+    first = ingest_file(con, path, TICKETS)
+    before = snapshot(con)
+    second = ingest_file(con, path, TICKETS)
+    assert (first.inserted, second.inserted, second.updated, second.duplicates) == (2, 0, 0, 2)
+    assert snapshot(con) == before
+    assert any("uploaded before" in n for n in second.notes)
+
+
+def test_overlapping_export_updates_changed_rows_only(con, write):
+    ingest_file(con, write("day1.csv", GOOD), TICKETS)
+    later = HEADER + (
+        "T1,Ann,2026-05-01 09:00,2026-05-01 09:01,2026-05-01 10:00,chat,5,300\n"  # unchanged
+        "T2,Bob,2026-05-01 09:30,2026-05-01 09:35,2026-05-02 09:00,email,4,600\n"  # now solved
+        "T3,Cid,2026-05-02 08:00,,,chat,,\n"  # new
+    )
+    result = ingest_file(con, write("day2.csv", later), TICKETS)
+    assert (result.inserted, result.updated, result.duplicates) == (1, 1, 1)
+    cur = con.cursor()
+    assert cur.execute("SELECT count(*), count(DISTINCT ticket_id) FROM tickets").fetchone() == (
+        3,
+        3,
+    )
+    assert cur.execute("SELECT csat FROM tickets WHERE ticket_id = 'T2'").fetchone() == (4.0,)
+
+
+def test_a_failure_half_way_leaves_the_store_as_it_was(con, write, monkeypatch):
+    ingest_file(con, write("good.csv", GOOD), TICKETS)
+    before = snapshot(con)
+    uploads_before = con.cursor().execute("SELECT count(*) FROM uploads").fetchone()
+
+    import lib.ingest as ingest
+
+    def explode(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(ingest, "_quarantine", explode)  # after the upsert, before commit
+    with pytest.raises(OSError):
+        ingest_file(con, write("mixed.csv", MIXED), TICKETS)
+    assert snapshot(con) == before
+    assert con.cursor().execute("SELECT count(*) FROM uploads").fetchone() == uploads_before
+
+
+def test_missing_required_columns_name_what_is_missing_and_found(con, write):
+    before = snapshot(con)
+    path = write("wrong.csv", "客服昵称,日期,接待人数\n小美,2026-05-01,3\n")
+    with pytest.raises(UnusableFile) as err:
+        ingest_file(con, path, TICKETS)
+    message = str(err.value)
+    assert "wrong.csv" in message
+    assert "ticket_id (expected header: Ticket ID)" in message
+    assert "Headers found: 客服昵称, 日期, 接待人数" in message
+    assert "qianniu_agent_daily" in message  # suggests the preset that fits
+    assert snapshot(con) == before
+    status = con.cursor().execute("SELECT status FROM uploads").fetchall()
+    assert status == [("rejected",)]
+
+
+def test_header_only_file_reads_zero_rows(con, write):
+    result = ingest_file(con, write("empty.csv", HEADER), TICKETS)
+    assert (result.rows_read, result.accepted, result.quarantined) == (0, 0, 0)
+
+
+def test_text_is_kept_and_long_cells_are_quarantined(con, write):
+    long = "x" * 40000
+    text = HEADER.replace("Handle Time", "Comment") + (
+        'T1,小美 🙂,2026-05-01 09:00,,,chat,,"=HYPERLINK(""x"")"\n'
+        f"T2,مريم,2026-05-01 09:00,,,chat,,{long}\n"
+    )
+    m = mapping.from_dict(
+        {"name": "t", "kind": "tickets",
+         "columns": {**{k: v[0] for k, v in TICKETS.columns.items()}, "comment": "Comment"}}
+    )  # fmt: skip
+    result = ingest_file(con, write("u.csv", text), m)
+    assert (result.accepted, result.quarantined) == (1, 1)
+    assert result.errors[0].reason == "text longer than 32,767 characters"
+    got = con.cursor().execute("SELECT agent, comment FROM tickets").fetchone()
+    assert got == ("小美 🙂", '=HYPERLINK("x")')
+
+
+def run_cli(*args, db):
+    return subprocess.run(
+        [sys.executable, "-m", "lib", *args, "--db", str(db)],
+        capture_output=True, text=True, cwd=store.ROOT,
+    )  # fmt: skip
+
+
+def test_cli_json_summary_and_exit_codes(tmp_path, write):
+    db = tmp_path / "cli.duckdb"
+    ok = run_cli(
+        "ingest", str(write("mixed.csv", MIXED)), "--mapping", "demo_tickets", "--json", db=db
+    )
+    assert ok.returncode == 0, ok.stderr
+    summary = json.loads(ok.stdout)["files"][0]
+    assert {k: summary[k] for k in ("file", "rows_read", "accepted", "duplicates", "quarantined")} == {
+        "file": "mixed.csv", "rows_read": 10, "accepted": 3, "duplicates": 1, "quarantined": 6,
+    }  # fmt: skip
+    assert {"row": 4, "column": "Created At", "reason": "not a date/time"} in summary["errors"]
+    bad = run_cli("ingest", str(write("w.csv", "a,b\n1,2\n")), "--mapping", "zendesk", db=db)
+    assert bad.returncode == 2
+    assert "required column(s) missing" in bad.stderr and "Traceback" not in bad.stderr
+    unknown = run_cli("ingest", "x.csv", "--mapping", "nope", db=db)
+    assert unknown.returncode == 2 and "no preset of that name" in unknown.stderr
+
+
+@pytest.mark.parametrize("command", ["ingest", "demo", "presets", "quarantine"])
+def test_every_command_has_help(command):
+    out = subprocess.run([sys.executable, "-m", "lib", command, "--help"], capture_output=True,
+                         text=True, cwd=store.ROOT)  # fmt: skip
+    assert out.returncode == 0 and "usage:" in out.stdout

@@ -1,0 +1,144 @@
+"""Every value format exports use, parsed to the value a person would read from it."""
+
+import datetime as dt
+
+import pyarrow as pa
+import pytest
+
+from lib.values import Options, ValueProblem, parse_column, parse_text
+
+D = dt.datetime
+
+CASES = [
+    # kind, text, expected
+    ("rate", "45.3%", 0.453),
+    ("rate", "0.453", 0.453),
+    ("rate", "100%", 1.0),
+    ("rate", "45.3％", 0.453),
+    ("rate", "--", None),
+    ("duration", "90", 90.0),
+    ("duration", "1分30秒", 90.0),
+    ("duration", "30秒", 30.0),
+    ("duration", "2分钟", 120.0),
+    ("duration", "1小时2分", 3720.0),
+    ("duration", "00:01:30", 90.0),
+    ("duration", "01:30", 90.0),
+    ("duration", "1:02:03", 3723.0),
+    ("duration", "2 hours 5 minutes", 7500.0),
+    ("duration", "1h 2m", 3720.0),
+    ("duration", "1h2m3s", 3723.0),
+    ("duration", "3 days", 259200.0),
+    ("duration", "1 day 02:00:00", 93600.0),
+    ("duration", "1.5h", 5400.0),
+    ("duration", "-", None),
+    ("timestamp", "2026-05-01 10:00:00", D(2026, 5, 1, 10, 0)),
+    ("timestamp", "2026-05-01T10:00:00Z", D(2026, 5, 1, 10, 0)),
+    ("timestamp", "2026-05-01 10:00:00.250", D(2026, 5, 1, 10, 0, 0, 250000)),
+    ("timestamp", "2026/5/1 9:05", D(2026, 5, 1, 9, 5)),
+    ("timestamp", "2026年5月1日 10:00", D(2026, 5, 1, 10, 0)),
+    ("timestamp", "2026年5月1日", D(2026, 5, 1)),
+    ("timestamp", "26/08/2023 18:39", D(2023, 8, 26, 18, 39)),  # day-first is evident
+    ("timestamp", "08/26/2023 6:39 PM", D(2023, 8, 26, 18, 39)),  # month-first is evident
+    ("timestamp", "2023-08-26 18:39:12 -0400", D(2023, 8, 26, 18, 39, 12)),
+    ("timestamp", "2024-01-10 15:30:00 UTC", D(2024, 1, 10, 15, 30)),
+    ("timestamp", "Aug 26, 2023 6:39 PM", D(2023, 8, 26, 18, 39)),
+    ("timestamp", "26 Aug 2023", D(2023, 8, 26)),
+    ("timestamp", "45123", D(2023, 7, 16)),  # Excel serial day
+    ("timestamp", "45123.75", D(2023, 7, 16, 18, 0)),
+    ("timestamp", "--", None),
+    ("timestamp", "", None),
+    ("date", "2026/05/01", dt.date(2026, 5, 1)),
+    ("bool", "yes", True),
+    ("bool", "是", True),
+    ("bool", "否", False),
+    ("bool", "TRUE", True),
+    ("bool", "0", False),
+    ("int", "1,234", 1234),
+    ("int", "12", 12),
+    ("money", "¥1,234.50", 1234.5),
+    ("money", "1.2万", 12000.0),
+    ("money", "$ 99", 99.0),
+    ("money", "(12.50)", -12.5),
+    ("number", "N/A", None),
+    ("rating", "5", 5.0),
+    ("rating", "Good", 5.0),
+    ("rating", "Bad", 1.0),
+    ("rating", "Offered", None),
+    ("rating", "Not Offered", None),
+    ("rating", "非常满意", 5.0),
+    ("rating", "Neutral", 3.0),
+    ("text", '="00123"', "00123"),
+    ("text", "  小美  ", "小美"),
+    ("text", "--", None),
+]
+
+
+@pytest.mark.parametrize(("kind", "text", "expected"), CASES)
+def test_value_formats(kind, text, expected):
+    value = parse_text(text, kind)
+    if isinstance(expected, float):
+        assert value == pytest.approx(expected)
+    else:
+        assert value == expected
+
+
+BAD = [
+    ("timestamp", "31/31/2026", "not a date/time"),
+    ("timestamp", "2026-02-30 10:00", "not a date/time"),
+    ("timestamp", "yesterday", "not a date/time"),
+    ("duration", "soon", "not a duration"),
+    ("int", "2.5", "not a whole number"),
+    ("money", "abc", "not an amount"),
+    ("rate", "high", "not a percentage"),
+    ("bool", "maybe", "not yes/no"),
+    ("rating", "meh", "not a rating"),
+]
+
+
+@pytest.mark.parametrize(("kind", "text", "reason"), BAD)
+def test_unreadable_values_give_a_reason(kind, text, reason):
+    with pytest.raises(ValueProblem, match=reason):
+        parse_text(text, kind)
+
+
+def test_dayfirst_decided_per_column_from_unambiguous_values():
+    col = pa.array(["03/04/2026 10:00", "25/04/2026 11:00"])
+    parsed = parse_column(col, "timestamp")
+    assert parsed.values.to_pylist() == [D(2026, 4, 3, 10, 0), D(2026, 4, 25, 11, 0)]
+    assert "day-first" in parsed.note
+
+
+def test_ambiguous_dates_follow_the_option_and_say_so():
+    col = pa.array(["03/04/2026"])
+    assert parse_column(col, "date").values.to_pylist() == [dt.date(2026, 3, 4)]
+    assert "ambiguous" in parse_column(col, "date").note
+    dayfirst = parse_column(col, "date", Options(dayfirst=True))
+    assert dayfirst.values.to_pylist() == [dt.date(2026, 4, 3)]
+
+
+def test_bare_rate_numbers_above_one_make_the_column_percent():
+    parsed = parse_column(pa.array(["45.3", "50", "0.5"]), "rate")
+    assert parsed.values.to_pylist() == pytest.approx([0.453, 0.5, 0.005])
+    assert parsed.note
+
+
+def test_duration_unit_option_applies_to_bare_numbers_only():
+    parsed = parse_column(pa.array(["2", "00:01:00"]), "duration", Options(duration_unit="minutes"))
+    assert parsed.values.to_pylist() == [120.0, 60.0]
+
+
+def test_ratings_on_a_ten_point_scale_rescale_to_five_for_tickets():
+    opts = Options(csat_scale=10, rescale_to_5=True)
+    assert parse_column(pa.array(["10", "1"]), "rating", opts).values.to_pylist() == [5.0, 1.0]
+
+
+def test_fast_and_slow_paths_agree_on_a_large_mixed_column():
+    # 5,000 ISO values take the vectorised path; odd ones the per-value parser.
+    texts = ["2026-05-01 10:00:00"] * 5000 + ["2026年5月1日 10:00", "45123", "bad", None]
+    parsed = parse_column(pa.array(texts), "timestamp")
+    values = parsed.values.to_pylist()
+    assert values[0] == values[5000] == D(2026, 5, 1, 10, 0)
+    assert values[5001] == D(2023, 7, 16)
+    assert values[5002] is None and parsed.bad[5002]
+    assert values[5003] is None and not parsed.bad[5003]
+    assert parsed.bad.sum() == 1
