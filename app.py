@@ -26,15 +26,24 @@ if demo.is_empty(db) and not demo.was_cleared(db):
     with st.spinner(t("demo.loading")):
         demo.load(db)
 
+
+@st.dialog(t("demo.clear"))
+def confirm_clear_demo():
+    st.write(t("demo.clear_confirm"))
+    yes, no = st.columns(2)
+    if yes.button(t("demo.clear"), type="primary", key="demo_clear_confirm"):
+        removed = demo.clear(db)
+        st.session_state["flash"] = t("demo.cleared", rows=f"{removed:,}")
+        st.rerun()
+    if no.button(t("common.cancel"), key="demo_clear_cancel"):
+        st.rerun()
+
+
 if demo.has_demo(db):
-    banner, action = st.columns([5, 1])
+    banner, action = st.columns([5, 1], vertical_alignment="center")
     banner.info(t("demo.banner"), icon=":material/info:")
-    with action.popover(t("demo.clear")):
-        st.write(t("demo.clear_confirm"))
-        if st.button(t("demo.clear"), type="primary", key="demo_clear_confirm"):
-            removed = demo.clear(db)
-            st.session_state["flash"] = t("demo.cleared", rows=f"{removed:,}")
-            st.rerun()
+    if action.button(t("demo.clear"), key="demo_clear", icon=":material/delete:"):
+        confirm_clear_demo()
 if "flash" in st.session_state:
     st.success(st.session_state.pop("flash"))
 
@@ -49,4 +58,11 @@ pages = [
     st.Page("pages/monitoring.py", title=t("nav.monitoring"), icon=":material/notifications:"),
     st.Page("pages/quality.py", title=t("nav.quality"), icon=":material/fact_check:"),
 ]
-st.navigation(pages).run()
+page = st.navigation(pages)
+if "session_started" not in st.session_state:
+    # A session's first run is registered under the main script; the browser's first
+    # interaction then looks like a page change, and Streamlit drops its button click.
+    # One rerun as soon as the page is known aligns the two, so the first click counts.
+    st.session_state["session_started"] = True
+    st.rerun()
+page.run()

@@ -1,0 +1,87 @@
+"""Browser journeys in headless Chromium against `streamlit run app.py` on a local port."""
+
+import csv
+import io
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tests.browser import AppServer, launch
+from tests.test_presets import QIANNIU
+
+pytestmark = pytest.mark.browser
+
+NAV = ["Overview", "Agent scorecard", "Weights & thresholds", "Upload data", "Coaching",
+       "Monitoring", "Quality reviews"]  # fmt: skip
+
+
+@pytest.fixture
+def page(demo_copy):
+    with AppServer(demo_copy) as app, sync_playwright() as p:
+        browser = launch(p)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US",
+                                      accept_downloads=True)  # fmt: skip
+        tab = context.new_page()
+        tab.set_default_timeout(30000)
+        tab.goto(app.url)
+        expect(tab.get_by_text("You are looking at demo data")).to_be_visible()
+        yield tab
+        browser.close()
+
+
+def no_error(tab):
+    expect(tab.locator("[data-testid='stException']")).to_have_count(0)
+
+
+def test_every_page_opens_with_the_frame(page, artifacts):
+    for name in NAV:
+        page.get_by_role("link", name=name).click()
+        expect(page.get_by_role("heading", name=name, exact=True)).to_be_visible()
+        expect(page.get_by_text("You are looking at demo data")).to_be_visible()
+        no_error(page)
+        page.wait_for_timeout(300)
+        page.screenshot(path=artifacts / f"page_{name.split()[0].lower()}.png", full_page=True)
+
+
+def test_language_switch(page, artifacts):
+    page.get_by_label("Language").click()
+    page.get_by_role("option", name="简体中文").click()
+    expect(page.get_by_role("heading", name="总览")).to_be_visible()
+    expect(page.get_by_text("当前显示的是演示数据")).to_be_visible()
+    page.get_by_role("link", name="上传数据").click()
+    expect(page.get_by_role("heading", name="上传数据")).to_be_visible()  # the choice persists
+    page.screenshot(path=artifacts / "language_zh.png", full_page=True)
+
+
+def test_upload_a_chinese_export_and_download_the_quarantine(page, tmp_path, artifacts):
+    path = tmp_path / "千牛客服绩效_10月.csv"
+    body = (
+        QIANNIU.replace("2026/05/01", "2026/10/01") + "小林,2026/10/02,1,1,1,1,,50,50,x秒,,,,,,\n"
+    )
+    path.write_bytes(body.encode("gb18030"))
+    page.get_by_role("link", name="Upload data").click()
+    page.locator("input[type='file']").set_input_files(str(path))
+    expect(page.get_by_text("Presets that fit this file: qianniu_agent_daily")).to_be_visible()
+    expect(page.get_by_text("Preview of the first rows as they will be stored")).to_be_visible()
+    page.get_by_role("button", name="Store").click()
+    expect(page.get_by_text("Accepted + duplicates + quarantined = 3 = rows read.")).to_be_visible()
+    no_error(page)
+    page.screenshot(path=artifacts / "upload_result.png", full_page=True)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download quarantine report (CSV)").click()
+    text = open(download.value.path(), encoding="utf-8-sig").read()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [(r["row_number"], r["column"], r["reason"], r["value"]) for r in rows] == [
+        ("6", "平均响应时长(秒)", "not a duration", "x秒")
+    ]
+
+
+def test_clear_demo_data(page):
+    # The first click of a session must count (see the one-time rerun in app.py).
+    page.get_by_role("button", name="Clear demo data").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_text("Your own uploads stay")).to_be_visible()
+    dialog.get_by_role("button", name="Clear demo data").click()
+    expect(page.get_by_text("Demo data removed")).to_be_visible()
+    expect(page.get_by_text("You are looking at demo data")).to_have_count(0)
+    expect(page.get_by_text("No data yet.")).to_be_visible()
