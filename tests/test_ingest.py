@@ -177,3 +177,24 @@ def test_every_command_has_help(command):
     out = subprocess.run([sys.executable, "-m", "lib", command, "--help"], capture_output=True,
                          text=True, cwd=store.ROOT)  # fmt: skip
     assert out.returncode == 0 and "usage:" in out.stdout
+
+
+def test_cli_with_a_user_written_mapping_file(tmp_path, write):
+    mapping_file = write(
+        "my_helpdesk.yaml",
+        "name: my_helpdesk\nkind: tickets\ncolumns:\n  ticket_id: Unique id\n"
+        "  agent: Agent_name\n  created_at: Issue_reported at\n  first_response_at: issue_responded\n"
+        "  csat: CSAT Score\noptions:\n  dayfirst: true\n",
+    )
+    export = write(
+        "helpdesk.csv",
+        "Unique id,Agent_name,Issue_reported at,issue_responded,CSAT Score\n"
+        "a1,Ann,01/08/2023 18:39,01/08/2023 18:41,4\n",
+    )
+    db = tmp_path / "cli.duckdb"
+    out = run_cli("ingest", str(export), "--mapping", str(mapping_file), "--json", db=db)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["files"][0]["accepted"] == 1
+    con = store.connect(db)
+    got = con.execute("SELECT created_at, first_response_at, csat FROM tickets").fetchone()
+    assert [str(v) for v in got] == ["2023-08-01 18:39:00", "2023-08-01 18:41:00", "4.0"]
