@@ -1,0 +1,498 @@
+"""The KPI catalogue (config/kpis.yaml) and the engine that computes KPIs in DuckDB.
+
+`load_catalogue` reads the YAML into typed objects and checks it with named rules.
+`compute` returns, for a period, one row per group (agent or team, optionally per day, week or
+month) and KPI: the value, its 95 % interval, the sample size, numerator and denominator, and
+for times the median, mean and P90. Each source table is read once per call, with every KPI
+that uses it in the same query; a KPI takes the first of its sources that has data in the
+period, and says which. Results are cached by store and data version, so a change of weights
+never recomputes from raw rows, and any upload invalidates the cache.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import yaml
+
+from lib import store
+from lib.store import ROOT, quote_ident
+
+CATALOGUE = ROOT / "config" / "kpis.yaml"
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+KINDS = ("rate", "ratio", "duration", "mean", "sum")
+Z = 1.959963984540054  # 95 %
+
+# Relations KPI SQL can read: canonical tables and derived ones (lib/sql/<name>.sql),
+# each with the column that dates its rows.
+RELATIONS = {
+    "tickets": "created_at",
+    "csat_responses": "responded_at",
+    "orders": "created_at",
+    "agent_daily": "date",
+    "qa_reviews": "reviewed_at",
+    "qa_review_scores": "reviewed_at",
+    "peer_review_scores": "period_start",
+    "ticket_comments": "created_at",
+}
+DERIVED = {"qa_review_scores", "peer_review_scores", "ticket_comments"}
+
+
+class CatalogueError(ValueError):
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems
+        super().__init__(
+            "The KPI catalogue has problems:\n" + "\n".join(f"- {m} [{r}]" for r, m in problems)
+        )
+
+
+@dataclass(frozen=True)
+class Source:
+    table: str
+    numerator: str | None = None
+    denominator: str | None = None
+    total: str | None = None
+    sample: str | None = None
+    value: str | None = None
+    where: str | None = None
+    weight: str | None = None
+    sql: str | None = None
+
+
+@dataclass(frozen=True)
+class KPI:
+    id: str
+    zh: str
+    en: str
+    description: dict
+    dimension: str
+    kind: str
+    direction: str
+    min_sample: int
+    sources: tuple[Source, ...]
+    unit: str = ""
+
+    def label(self, lang: str = "en") -> str:
+        return self.zh if lang == "zh" else self.en
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.direction == "higher"
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    dimensions: dict
+    kpis: dict  # id → KPI, in catalogue order
+    macros: dict = field(default_factory=dict)
+
+    def get(self, kpi_id: str) -> KPI:
+        return self.kpis[kpi_id]
+
+
+def _expand(sql: str | None, macros: dict) -> str | None:
+    if sql is None:
+        return None
+    return re.sub(r"@(\w+)", lambda m: macros.get(m.group(1), m.group(0)), str(sql))
+
+
+def check(data: dict) -> list[tuple[str, str]]:
+    """Named rules for the catalogue; returns (rule, message) for each broken one."""
+    problems = []
+    dims = data.get("dimensions") or {}
+    macros = data.get("macros") or {}
+    seen = set()
+    for i, k in enumerate(data.get("kpis") or []):
+        kid = k.get("id") or f"#{i + 1}"
+        if kid in seen:
+            problems.append(("kpi.unique_id", f"KPI id '{kid}' is used twice"))
+        seen.add(kid)
+        for lang in ("zh", "en"):
+            if not str(k.get(lang) or "").strip():
+                problems.append(("kpi.has_labels", f"{kid}: no {lang} label"))
+            if not str((k.get("description") or {}).get(lang) or "").strip():
+                problems.append(("kpi.has_description", f"{kid}: no {lang} description"))
+        if k.get("dimension") not in dims:
+            problems.append(
+                ("kpi.dimension_known", f"{kid}: unknown dimension '{k.get('dimension')}'")
+            )
+        kind = k.get("kind")
+        if kind not in KINDS:
+            problems.append(("kpi.kind_known", f"{kid}: kind must be one of {', '.join(KINDS)}"))
+        if k.get("direction") not in ("higher", "lower"):
+            problems.append(("kpi.direction_known", f"{kid}: direction must be higher or lower"))
+        if not isinstance(k.get("min_sample"), int) or k["min_sample"] < 1:
+            problems.append(("kpi.min_sample", f"{kid}: min_sample must be a whole number ≥ 1"))
+        sources = k.get("sources") or []
+        if not sources:
+            problems.append(("kpi.has_sources", f"{kid}: no sources"))
+        for s in sources:
+            table = s.get("table")
+            if table not in RELATIONS:
+                problems.append(("source.table_known", f"{kid}: unknown table '{table}'"))
+            needs = {
+                "rate": ("numerator", "denominator"),
+                "ratio": ("numerator", "denominator"),
+                "sum": ("total", "sample"),
+                "duration": ("value",),
+                "mean": ("value",),
+            }.get(kind, ())
+            if not s.get("sql") and any(not s.get(f) for f in needs):
+                problems.append(
+                    ("source.fields_for_kind",
+                     f"{kid} ({table}): a {kind} needs {' and '.join(needs)}")
+                )  # fmt: skip
+            if s.get("sql") and kind != "rate":
+                problems.append(
+                    ("source.sql_rate_only", f"{kid}: a whole-query source is for rates")
+                )
+            for text in s.values():
+                for name in re.findall(r"@(\w+)", str(text)):
+                    if name not in macros:
+                        problems.append(("source.macro_known", f"{kid}: unknown macro @{name}"))
+    return problems
+
+
+def _build(data: dict) -> Catalogue:
+    macros = {k: str(v) for k, v in (data.get("macros") or {}).items()}
+    kpis = OrderedDict()
+    for k in data["kpis"]:
+        sources = tuple(
+            Source(**{f: _expand(v, macros) if f != "table" else v for f, v in s.items()})
+            for s in k["sources"]
+        )
+        kpis[k["id"]] = KPI(
+            k["id"], k["zh"], k["en"], k["description"], k["dimension"], k["kind"],
+            k["direction"], k["min_sample"], sources, k.get("unit", ""),
+        )  # fmt: skip
+    return Catalogue(data["dimensions"], dict(kpis), macros)
+
+
+@lru_cache(maxsize=4)
+def load_catalogue(path: Path = CATALOGUE) -> Catalogue:
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    problems = check(data)
+    if problems:
+        raise CatalogueError(problems)
+    return _build(data)
+
+
+def check_sql(catalogue: Catalogue) -> list[tuple[str, str]]:
+    """Run every source's SQL on an empty store: unknown tables or columns are reported."""
+    import duckdb
+
+    con = duckdb.connect()
+    store.migrate(con, ":memory:")
+    con.register("__sentiment", pa.table({"comment": pa.array([], pa.string()),
+                                           "sentiment": pa.array([], pa.string())}))  # fmt: skip
+    problems = []
+    for kpi in catalogue.kpis.values():
+        for i, source in enumerate(kpi.sources):
+            try:
+                if source.sql:
+                    _run_custom(con, kpi, i, _params_for_check(), "agent")
+                else:
+                    _run_relation(con, [(kpi, i)], source.table, _params_for_check(), "agent")
+            except duckdb.Error as exc:
+                first = str(exc).splitlines()[0]
+                problems.append(("source.sql_valid", f"{kpi.id} ({kpi.sources[i].table}): {first}"))
+    return problems
+
+
+def _params_for_check() -> dict:
+    import datetime as dt
+
+    return {"start": dt.date(2026, 1, 1), "end": dt.date(2026, 2, 1), "team": None,
+            "grain": None, "as_of": dt.datetime(2026, 2, 1)}  # fmt: skip
+
+
+# ---------------------------------------------------------------- computation
+
+
+@lru_cache(maxsize=16)
+def sql_file(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _relation_sql(table: str) -> str:
+    return f"({sql_file(table)})" if table in DERIVED else quote_ident(table)
+
+
+def _base_cte(table: str, params: dict, by: str) -> str:
+    date_col = quote_ident(RELATIONS[table])
+    grain = params.get("grain")
+    bucket = f"date_trunc('{grain}', r.{date_col})::DATE" if grain else "NULL::DATE"
+    grp = "r.agent" if by == "agent" else "coalesce(tm.team, '—')"
+    team = "AND tm.team = $team" if params.get("team") else ""
+    return f"""agent_teams AS ({sql_file("agent_teams")}),
+        base AS (
+            SELECT r.*, {grp} AS grp, {bucket} AS bucket
+            FROM {_relation_sql(table)} r LEFT JOIN agent_teams tm ON tm.agent = r.agent
+            WHERE r.{date_col} >= $start AND r.{date_col} < $end {team}
+        )"""
+
+
+def _columns(kpi: KPI, source: Source, key: str) -> tuple[list[str], list[str]]:
+    """Inner aggregate columns and outer select columns for one KPI source."""
+    q = lambda s: quote_ident(f"{key}|{s}")  # noqa: E731
+    if kpi.kind in ("rate", "ratio"):
+        sample = source.sample or "count(*)"
+        inner = [f"({source.numerator})::DOUBLE AS {q('num')}",
+                 f"({source.denominator})::DOUBLE AS {q('den')}",
+                 f"({sample if kpi.kind == 'ratio' else source.denominator})::DOUBLE AS {q('n')}"]  # fmt: skip
+        return inner, [q("num"), q("den"), q("n")]
+    if kpi.kind == "sum":
+        inner = [
+            f"({source.total})::DOUBLE AS {q('num')}",
+            f"({source.sample})::DOUBLE AS {q('n')}",
+        ]
+        return inner, [q("num"), q("n")]
+    value = f"({source.value})::DOUBLE"
+    cond = f"({source.where}) AND {value} IS NOT NULL" if source.where else f"{value} IS NOT NULL"
+    if source.weight:
+        w = f"({source.weight})::DOUBLE"
+        cond += f" AND {w} > 0"
+        inner = [f"sum({value} * {w}) FILTER (WHERE {cond}) / nullif(sum({w}) FILTER (WHERE {cond}), 0) AS {q('mean')}",
+                 f"sum({w}) FILTER (WHERE {cond}) AS {q('n')}"]  # fmt: skip
+        return inner, [q("mean"), q("n")]
+    inner = [
+        f"count({value}) FILTER (WHERE {cond})::DOUBLE AS {q('n')}",
+        f"avg({value}) FILTER (WHERE {cond}) AS {q('mean')}",
+        f"stddev_samp({value}) FILTER (WHERE {cond}) AS {q('sd')}",
+    ]
+    outer = [q("n"), q("mean"), q("sd")]
+    if kpi.kind == "duration":
+        n = q("n")
+        inner += [
+            f"quantile_cont({value}, 0.5) FILTER (WHERE {cond}) AS {q('median')}",
+            f"quantile_cont({value}, 0.9) FILTER (WHERE {cond}) AS {q('p90')}",
+            f"list_sort(list({value}) FILTER (WHERE {cond})) AS {q('vals')}",
+        ]
+        # 95 % interval of the median from order statistics.
+        outer += [
+            q("median"),
+            q("p90"),
+            f"list_extract({q('vals')}, greatest(1, floor({n} / 2 - {Z / 2} * sqrt({n})))::BIGINT) AS {q('lo')}",
+            f"list_extract({q('vals')}, least({n}, ceil(1 + {n} / 2 + {Z / 2} * sqrt({n})))::BIGINT) AS {q('hi')}",
+        ]  # fmt: skip
+    return inner, outer
+
+
+def _run_relation(cur, items: list[tuple[KPI, int]], table: str, params: dict, by: str):
+    """One query over one relation for several KPI sources; returns a DataFrame."""
+    inner, outer = ["grp", "bucket"], ["grp", "bucket"]
+    for kpi, i in items:
+        a, b = _columns(kpi, kpi.sources[i], f"{kpi.id}#{i}")
+        inner += a
+        outer += b
+    sql = f"""WITH {_base_cte(table, params, by)},
+        agg AS (SELECT {", ".join(inner)} FROM base GROUP BY grp, bucket)
+        SELECT {", ".join(outer)} FROM agg"""
+    return cur.execute(sql, _bind(sql, params)).df()
+
+
+def _run_custom(cur, kpi: KPI, i: int, params: dict, by: str):
+    source = kpi.sources[i]
+    sql = f"""WITH {_base_cte(source.table, params, by)},
+        custom AS ({source.sql})
+        SELECT grp, bucket, num::DOUBLE AS "{kpi.id}#{i}|num",
+               den::DOUBLE AS "{kpi.id}#{i}|den", den::DOUBLE AS "{kpi.id}#{i}|n" FROM custom"""
+    return cur.execute(sql, _bind(sql, params)).df()
+
+
+def _bind(sql: str, params: dict) -> dict:
+    return {k: v for k, v in params.items() if f"${k}" in sql}
+
+
+def _sentiment_table(cur, params: dict) -> pa.Table:
+    """Distinct comments of the period with their sentiment, for ticket_comments."""
+    from lib.sentiment import classify
+
+    texts = cur.execute(
+        "SELECT DISTINCT comment FROM tickets WHERE comment IS NOT NULL "
+        "AND created_at >= $start AND created_at < $end",
+        {"start": params["start"], "end": params["end"]},
+    ).fetchall()
+    comments = [t[0] for t in texts]
+    return pa.table({"comment": comments, "sentiment": [_classify(c, classify) for c in comments]})
+
+
+_CLASSIFIED: dict[str, str] = {}
+
+
+def _classify(text: str, classify) -> str:
+    label = _CLASSIFIED.get(text)
+    if label is None:
+        label = _CLASSIFIED[text] = classify(text)
+    return label
+
+
+def wilson(num, den, z: float = Z):
+    """95 % Wilson score interval for num/den (arrays); NaN where den is 0."""
+    num = np.asarray(num, dtype=float)
+    den = np.asarray(den, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = num / den
+        centre = (p + z * z / (2 * den)) / (1 + z * z / den)
+        half = z * np.sqrt(p * (1 - p) / den + z * z / (4 * den * den)) / (1 + z * z / den)
+    bad = ~(den > 0)
+    lo = np.clip(centre - half, 0.0, 1.0)
+    hi = np.clip(centre + half, 0.0, 1.0)
+    return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
+
+
+RESULT_COLUMNS = ["grp", "bucket", "kpi", "source", "value", "lo", "hi", "n", "num", "den",
+                  "median", "mean", "p90"]  # fmt: skip
+
+
+def _chosen_source(kpi: KPI, wide: pd.DataFrame) -> int | None:
+    """The first source of a KPI with data for any group in the period."""
+    for i in range(len(kpi.sources)):
+        col = f"{kpi.id}#{i}|n"
+        if col in wide and (wide[col].fillna(0) > 0).any():
+            return i
+    return None
+
+
+def _kpi_rows(kpi: KPI, wide: pd.DataFrame, i: int) -> pd.DataFrame:
+    """One KPI's result rows from its chosen source's aggregate columns."""
+    prefix = f"{kpi.id}#{i}|"
+
+    def col(name: str) -> np.ndarray | None:
+        found = wide.get(prefix + name)
+        return None if found is None else found.to_numpy(dtype=float)
+
+    n = np.nan_to_num(col("n"))
+    part = pd.DataFrame({"grp": wide["grp"], "bucket": wide["bucket"], "kpi": kpi.id,
+                         "source": kpi.sources[i].table, "n": n})  # fmt: skip
+    if kpi.kind in ("rate", "ratio"):
+        num, den = col("num"), col("den")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            part["value"] = np.where(den > 0, num / den, np.nan)
+        part["num"], part["den"] = num, den
+        if kpi.kind == "rate":
+            part["lo"], part["hi"] = wilson(num, den)
+        else:
+            part["lo"] = part["hi"] = part["value"]
+    elif kpi.kind == "sum":
+        part["value"] = part["num"] = col("num")
+        part["lo"] = part["hi"] = part["value"]
+    else:
+        mean = col("mean")
+        part["mean"] = mean
+        if kpi.kind == "duration" and col("median") is not None:
+            part["value"] = part["median"] = col("median")
+            part["p90"], part["lo"], part["hi"] = col("p90"), col("lo"), col("hi")
+        elif kpi.kind == "mean" and col("sd") is not None:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                half = Z * col("sd") / np.sqrt(n)
+            part["value"], part["lo"], part["hi"] = mean, mean - half, mean + half
+        else:  # a weighted mean of daily figures: no interval can be given
+            part["value"] = part["lo"] = part["hi"] = mean
+    return part[part["n"] > 0]
+
+
+def _assemble(catalogue: Catalogue, wanted: list[str], frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f.set_index(["grp", "bucket"]) for f in frames if not f.empty]
+    parts = []
+    if frames:
+        wide = pd.concat(frames, axis=1).reset_index()
+        for kid in wanted:
+            kpi = catalogue.get(kid)
+            chosen = _chosen_source(kpi, wide)
+            if chosen is not None:
+                parts.append(_kpi_rows(kpi, wide, chosen))
+    result = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=RESULT_COLUMNS)
+    for name in RESULT_COLUMNS:
+        if name not in result:
+            result[name] = np.nan
+    return result[RESULT_COLUMNS]
+
+
+_CACHE: OrderedDict = OrderedDict()
+_CACHE_SIZE = 64
+
+
+def compute(
+    con,
+    start,
+    end,
+    *,
+    by: str = "agent",
+    team: str | None = None,
+    grain: str | None = None,
+    kpi_ids: list[str] | None = None,
+    catalogue: Catalogue | None = None,
+) -> pd.DataFrame:
+    """KPI values for [start, end) per agent or team (and per day/week/month with grain)."""
+    if by not in ("agent", "team"):
+        raise ValueError("by must be 'agent' or 'team'")
+    if grain not in (None, "day", "week", "month"):
+        raise ValueError("grain must be day, week or month")
+    catalogue = catalogue or load_catalogue()
+    wanted = list(kpi_ids or catalogue.kpis)
+    key = (_store_id(con), store.data_version(con), str(start), str(end), by, team, grain,
+           tuple(wanted), id(catalogue))  # fmt: skip
+    if key in _CACHE:
+        _CACHE.move_to_end(key)
+        return _CACHE[key].copy()
+    cur = con.cursor()
+    as_of = cur.execute(
+        "SELECT coalesce(max(created_at), now()::TIMESTAMP) FROM tickets"
+    ).fetchone()[0]
+    params = {"start": start, "end": end, "team": team, "as_of": as_of, "grain": grain}
+    by_table: dict[str, list[tuple[KPI, int]]] = {}
+    frames = []
+    for kid in wanted:
+        kpi = catalogue.get(kid)
+        for i, source in enumerate(kpi.sources):
+            if source.sql:
+                frames.append(_run_custom(cur, kpi, i, params, by))
+            else:
+                by_table.setdefault(source.table, []).append((kpi, i))
+    if "ticket_comments" in by_table:
+        cur.register("__sentiment", _sentiment_table(cur, params))
+    for table, items in by_table.items():
+        frames.append(_run_relation(cur, items, table, params, by))
+    result = _assemble(catalogue, wanted, frames)
+    _CACHE[key] = result
+    if len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return result.copy()
+
+
+def _store_id(con) -> str:
+    row = con.cursor().execute("SELECT value FROM schema_meta WHERE key = 'store_id'").fetchone()
+    return row[0] if row else ""
+
+
+def agent_teams(con) -> pd.DataFrame:
+    return con.cursor().execute(sql_file("agent_teams")).df()
+
+
+def format_value(kpi: KPI, value: float | None) -> str:
+    """A KPI value as people read it: 93.5 %, 1 min 05 s, ¥1,234, 4.2."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if kpi.kind == "rate" or kpi.unit == "share":
+        return f"{value:.1%}"
+    if kpi.kind == "duration":
+        secs = float(value)
+        if secs < 60:
+            return f"{secs:.0f} s"
+        if secs < 3600:
+            return f"{int(secs // 60)} min {int(secs % 60):02d} s"
+        return f"{secs / 3600:.1f} h"
+    if kpi.unit == "currency":
+        return f"¥{value:,.0f}"
+    if kpi.unit == "count":
+        return f"{value:,.0f}"
+    return f"{value:.1f}"

@@ -1,0 +1,387 @@
+"""Scoring schemes: weights, thresholds, grades and gates, checked, versioned and looked up.
+
+A scheme is YAML (presets in `config/schemes/`): dimensions with a weight each, KPIs inside a
+dimension with a weight, a floor (scores 0) and a target (scores 100) and optional step bands,
+grade bands with Chinese and English names, gates, and optional shrinkage of small-sample
+rates toward the team. Weights are shares of 100 % whatever numbers are typed.
+
+Every save is a new version recording who, when, why and what changed; a period is scored
+with the version in force at its end, unless "what if today's weights had applied" is asked.
+A built-in preset counts as version 1 until someone saves a change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from lib import store
+from lib.kpis import Catalogue, load_catalogue
+from lib.store import ROOT
+
+PRESETS_DIR = ROOT / "config" / "schemes"
+DEFAULT = "balanced"
+GATE_ACTIONS = ("cap", "zero")
+PRESET_SAVED_AT = dt.datetime(1970, 1, 1)  # a preset applies to every past period
+
+
+class SchemeError(ValueError):
+    def __init__(self, name: str, problems: list[tuple[str, str]]):
+        self.problems = problems
+        super().__init__(
+            f"Scheme '{name}' cannot be used:\n" + "\n".join(f"- {m} [{r}]" for r, m in problems)
+        )
+
+
+class ConflictError(RuntimeError):
+    """Someone saved the scheme since it was opened; nothing was written."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    kpi: str
+    dimension: str
+    share: float  # effective weight: dimension share × KPI share inside it
+    floor: float
+    target: float
+    bands: tuple[tuple[float, float], ...] = ()
+    min_sample: int | None = None
+
+
+@dataclass(frozen=True)
+class Grade:
+    min: float
+    code: str
+    zh: str
+    en: str
+
+    def label(self, lang: str = "en") -> str:
+        return f"{self.zh} {self.code}" if lang == "zh" else f"{self.code} · {self.en}"
+
+
+@dataclass(frozen=True)
+class Scheme:
+    name: str
+    zh: str
+    en: str
+    description: dict
+    rules: tuple[Rule, ...]
+    grades: tuple[Grade, ...]
+    gates: dict = field(default_factory=dict)
+    shrinkage: float = 0.0
+    body: dict = field(default_factory=dict, compare=False, hash=False)
+    version: int | None = None
+
+    def label(self, lang: str = "en") -> str:
+        return self.zh if lang == "zh" else self.en
+
+    @property
+    def kpi_ids(self) -> list[str]:
+        return [r.kpi for r in self.rules]
+
+    def dimension_shares(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for r in self.rules:
+            out[r.dimension] = out.get(r.dimension, 0.0) + r.share
+        return out
+
+    def grade_for(self, score: float) -> Grade | None:
+        for g in self.grades:
+            if score >= g.min:
+                return g
+        return None
+
+
+def _num(value) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def check(body: dict, catalogue: Catalogue | None = None) -> list[tuple[str, str]]:
+    """Named rules a scheme must follow; (rule, message) for each broken one."""
+    catalogue = catalogue or load_catalogue()
+    problems: list[tuple[str, str]] = []
+    if not isinstance(body, dict):
+        return [("scheme.is_mapping", "a scheme is a YAML mapping")]
+    if not str(body.get("name") or "").strip():
+        problems.append(("scheme.has_name", "give the scheme a name"))
+    for lang in ("zh", "en"):
+        if not str(body.get(lang) or "").strip():
+            problems.append(("scheme.has_labels", f"no {lang} title"))
+    dims = body.get("dimensions") or {}
+    if not isinstance(dims, dict) or not dims:
+        return problems + [("scheme.has_dimensions", "the scheme has no dimensions")]
+    any_weight = False
+    for dim, spec in dims.items():
+        if dim not in catalogue.dimensions:
+            problems.append(("scheme.dimension_known", f"unknown dimension '{dim}'"))
+        spec = spec or {}
+        dw = _num(spec.get("weight"))
+        if dw is None or dw < 0:
+            problems.append(("scheme.weight_valid", f"{dim}: the weight must be a number ≥ 0"))
+        for kid, rule in (spec.get("kpis") or {}).items():
+            rule = rule or {}
+            if kid not in catalogue.kpis:
+                problems.append(("scheme.kpi_known", f"unknown KPI '{kid}'"))
+                continue
+            kpi = catalogue.get(kid)
+            w = _num(rule.get("weight", 1))
+            if w is None or w < 0:
+                problems.append(("scheme.weight_valid", f"{kid}: the weight must be a number ≥ 0"))
+            elif w > 0 and (dw or 0) > 0:
+                any_weight = True
+            floor, target = _num(rule.get("floor")), _num(rule.get("target"))
+            if floor is None or target is None:
+                problems.append(("scheme.thresholds_given", f"{kid}: give a floor and a target"))
+                continue
+            if floor == target:
+                problems.append(
+                    ("scheme.thresholds_distinct", f"{kid}: floor and target are equal")
+                )
+            elif kpi.higher_is_better and target < floor:
+                problems.append(("scheme.thresholds_direction",
+                                 f"{kid}: higher is better, so the target must be above the floor"))  # fmt: skip
+            elif not kpi.higher_is_better and target > floor:
+                problems.append(("scheme.thresholds_direction",
+                                 f"{kid}: lower is better, so the target must be below the floor"))  # fmt: skip
+            if kpi.kind == "rate" and not (0 <= floor <= 1 and 0 <= target <= 1):
+                problems.append(("scheme.rate_range",
+                                 f"{kid}: rates are shares from 0 to 1 (0.95 means 95 %)"))  # fmt: skip
+            for band in rule.get("bands") or []:
+                if not (isinstance(band, (list, tuple)) and len(band) == 2 and
+                        _num(band[0]) is not None and 0 <= (_num(band[1]) or -1) <= 100):  # fmt: skip
+                    problems.append(("scheme.bands_valid",
+                                     f"{kid}: a band is [threshold, score 0–100]"))  # fmt: skip
+            ms = rule.get("min_sample")
+            if ms is not None and (not isinstance(ms, int) or ms < 1):
+                problems.append(
+                    ("scheme.min_sample", f"{kid}: min_sample must be a whole number ≥ 1")
+                )
+    if not any_weight:
+        problems.append(("scheme.weights_not_all_zero", "all weights are zero; give some weight"))
+    grades = body.get("grades") or []
+    if not grades:
+        problems.append(("scheme.has_grades", "give at least one grade band"))
+    mins = [_num(g.get("min")) for g in grades]
+    if any(m is None for m in mins) or mins != sorted(mins, reverse=True):
+        problems.append(("scheme.grades_ordered", "grade bands go from the highest minimum down"))
+    for g in grades:
+        if not all(str(g.get(k) or "").strip() for k in ("code", "zh", "en")):
+            problems.append(("scheme.grade_labels", "each grade needs a code, zh and en names"))
+    for gate, spec in (body.get("gates") or {}).items():
+        if gate != "critical_qa_failure":
+            problems.append(("scheme.gate_known", f"unknown gate '{gate}'"))
+        elif (spec or {}).get("action") not in GATE_ACTIONS:
+            problems.append(("scheme.gate_action", f"{gate}: action is cap or zero"))
+        elif spec["action"] == "cap" and not 0 <= (_num(spec.get("value")) or -1) <= 100:
+            problems.append(("scheme.gate_value", f"{gate}: the cap is a score from 0 to 100"))
+    shrink = _num(body.get("shrinkage", 0))
+    if shrink is None or shrink < 0:
+        problems.append(("scheme.shrinkage", "shrinkage is a number of samples ≥ 0 (0 = off)"))
+    return problems
+
+
+def from_dict(body: dict, catalogue: Catalogue | None = None, version: int | None = None) -> Scheme:
+    catalogue = catalogue or load_catalogue()
+    problems = check(body, catalogue)
+    if problems:
+        raise SchemeError(str(body.get("name", "?")) if isinstance(body, dict) else "?", problems)
+    dims = body["dimensions"]
+    dim_total = sum(float(d.get("weight", 0)) for d in dims.values())
+    rules = []
+    for dim, spec in dims.items():
+        kpis = spec.get("kpis") or {}
+        k_total = sum(float((r or {}).get("weight", 1)) for r in kpis.values())
+        for kid, r in kpis.items():
+            r = r or {}
+            share = 0.0
+            if dim_total > 0 and k_total > 0:
+                share = float(spec["weight"]) / dim_total * float(r.get("weight", 1)) / k_total
+            bands = tuple(sorted((float(a), float(b)) for a, b in r.get("bands") or []))
+            rules.append(Rule(kid, dim, share, float(r["floor"]), float(r["target"]), bands,
+                              r.get("min_sample")))  # fmt: skip
+    grades = tuple(
+        Grade(float(g["min"]), str(g["code"]), str(g["zh"]), str(g["en"])) for g in body["grades"]
+    )
+    return Scheme(
+        str(body["name"]), str(body["zh"]), str(body["en"]), dict(body.get("description") or {}),
+        tuple(rules), grades, dict(body.get("gates") or {}), float(body.get("shrinkage", 0)),
+        body, version,
+    )  # fmt: skip
+
+
+def load_file(path: str | Path, catalogue: Catalogue | None = None) -> Scheme:
+    return from_dict(yaml.safe_load(Path(path).read_text(encoding="utf-8")), catalogue)
+
+
+def preset_names() -> list[str]:
+    return sorted(p.stem for p in PRESETS_DIR.glob("*.yaml"))
+
+
+def preset_body(name: str) -> dict:
+    path = PRESETS_DIR / f"{name}.yaml"
+    if not path.exists():
+        raise SchemeError(name, [("scheme.exists", f"no preset '{name}'; presets: "
+                                  f"{', '.join(preset_names())}")])  # fmt: skip
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+# ---------------------------------------------------------------- versions
+
+
+def names(con) -> list[str]:
+    saved = [
+        r[0] for r in con.cursor().execute("SELECT DISTINCT scheme FROM scheme_versions").fetchall()
+    ]
+    return sorted(set(preset_names()) | set(saved))
+
+
+def versions(con, name: str) -> pd.DataFrame:
+    """The version history of a scheme, newest first (a preset never saved: its one version)."""
+    frame = (
+        con.cursor()
+        .execute(
+            "SELECT version, saved_at, saved_by, reason, diff FROM scheme_versions "
+            "WHERE scheme = ? ORDER BY version DESC",
+            [name],
+        )
+        .df()
+    )
+    if frame.empty and name in preset_names():
+        frame = pd.DataFrame([{"version": 1, "saved_at": PRESET_SAVED_AT, "saved_by": "preset",
+                               "reason": "built-in preset", "diff": ""}])  # fmt: skip
+    return frame
+
+
+def get(con, name: str, version: int | None = None, catalogue: Catalogue | None = None) -> Scheme:
+    """A scheme by name: the given version, or the latest."""
+    sql = "SELECT version, body FROM scheme_versions WHERE scheme = ?"
+    params: list = [name]
+    if version is not None:
+        sql += " AND version = ?"
+        params.append(version)
+    row = con.cursor().execute(sql + " ORDER BY version DESC LIMIT 1", params).fetchone()
+    if row:
+        return from_dict(yaml.safe_load(row[1]), catalogue, row[0])
+    if version not in (None, 1):
+        raise SchemeError(name, [("scheme.version_exists", f"there is no version {version}")])
+    return from_dict(preset_body(name), catalogue, 1)
+
+
+def in_force(con, name: str, when: dt.date | dt.datetime, catalogue=None) -> Scheme:
+    """The version that applied at `when` (the latest saved on or before it)."""
+    moment = when if isinstance(when, dt.datetime) else dt.datetime.combine(when, dt.time.max)
+    row = (
+        con.cursor()
+        .execute(
+            "SELECT version, body FROM scheme_versions WHERE scheme = ? AND saved_at <= ? "
+            "ORDER BY version DESC LIMIT 1",
+            [name, moment],
+        )
+        .fetchone()
+    )
+    if row:
+        return from_dict(yaml.safe_load(row[1]), catalogue, row[0])
+    first = (
+        con.cursor()
+        .execute(
+            "SELECT version, body FROM scheme_versions WHERE scheme = ? ORDER BY version LIMIT 1",
+            [name],
+        )
+        .fetchone()
+    )
+    if first:  # saved only after `when`: the first version is the best account of the rules then
+        return from_dict(yaml.safe_load(first[1]), catalogue, first[0])
+    return from_dict(preset_body(name), catalogue, 1)
+
+
+def _flatten(body, prefix: str = "") -> dict[str, object]:
+    out = {}
+    if isinstance(body, dict):
+        for k, v in body.items():
+            out.update(_flatten(v, f"{prefix}{k}."))
+    else:
+        out[prefix[:-1]] = body
+    return out
+
+
+def diff(old: dict, new: dict) -> list[str]:
+    """Changes between two scheme bodies, one readable line each."""
+    a, b = _flatten(old), _flatten(new)
+    lines = []
+    for key in sorted(set(a) | set(b)):
+        if key in a and key not in b:
+            lines.append(f"{key}: removed (was {a[key]!r})")
+        elif key not in a:
+            lines.append(f"{key}: added {b[key]!r}")
+        elif a[key] != b[key]:
+            lines.append(f"{key}: {a[key]!r} → {b[key]!r}")
+    return lines
+
+
+def save(con, body: dict, *, user: str, reason: str, base_version: int | None = None,
+         catalogue: Catalogue | None = None, now: dt.datetime | None = None) -> int:  # fmt: skip
+    """Save a new version; returns its number. Refuses invalid schemes, a missing reason, and
+    (with `base_version`) a save on top of a version someone else has replaced meanwhile."""
+    scheme = from_dict(body, catalogue)
+    if not str(reason or "").strip():
+        raise SchemeError(scheme.name, [("scheme.reason_given", "say why the scheme changes")])
+    with store.WRITE_LOCK:
+        cur = con.cursor()
+        cur.begin()
+        try:
+            latest = cur.execute(
+                "SELECT max(version) FROM scheme_versions WHERE scheme = ?", [scheme.name]
+            ).fetchone()[0]
+            if latest is None and scheme.name in preset_names():
+                cur.execute(
+                    "INSERT INTO scheme_versions VALUES (?, 1, ?, 'preset', 'built-in preset', ?, '')",
+                    [scheme.name, PRESET_SAVED_AT, yaml.safe_dump(preset_body(scheme.name),
+                                                                  allow_unicode=True, sort_keys=False)],
+                )  # fmt: skip
+                latest = 1
+            current = latest or 0
+            if base_version is not None and base_version != current:
+                raise ConflictError(
+                    f"'{scheme.name}' was saved as version {current} after you opened version "
+                    f"{base_version}; reload it and apply your change again."
+                )
+            row = cur.execute(
+                "SELECT body FROM scheme_versions WHERE scheme = ? ORDER BY version DESC LIMIT 1",
+                [scheme.name],
+            ).fetchone()
+            changes = diff(yaml.safe_load(row[0]) if row else {}, body)
+            version = current + 1
+            cur.execute(
+                "INSERT INTO scheme_versions VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [scheme.name, version, now or dt.datetime.now(), user, reason.strip(),
+                 yaml.safe_dump(body, allow_unicode=True, sort_keys=False), "\n".join(changes)],
+            )  # fmt: skip
+            cur.commit()
+        except BaseException:
+            cur.rollback()
+            raise
+    return version
+
+
+def resolve(con, name_or_path: str | None, when: dt.date | None = None, *, what_if: bool = False,
+            catalogue=None) -> Scheme:  # fmt: skip
+    """A scheme from a name (in force at `when`, or latest with what_if) or a YAML path."""
+    name_or_path = name_or_path or DEFAULT
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml"):
+        if not path.exists():
+            raise SchemeError(name_or_path, [("scheme.exists", "the scheme file does not exist")])
+        return load_file(path, catalogue)
+    if name_or_path not in names(con):
+        raise SchemeError(name_or_path, [("scheme.exists", f"no scheme of that name; schemes: "
+                                          f"{', '.join(names(con))}")])  # fmt: skip
+    if what_if or when is None:
+        return get(con, name_or_path, catalogue=catalogue)
+    return in_force(con, name_or_path, when, catalogue)
