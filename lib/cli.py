@@ -1,4 +1,4 @@
-"""Command line: `python -m lib ingest|demo|presets|quarantine …`.
+"""Command line: `python -m lib ingest|demo|presets|quarantine|scorecard|kpis|schemes …`.
 
 The same functions the pages call, for scripts and scheduled jobs. Exit codes: 0 when all is
 well, 2 when a file or mapping cannot be used or the store cannot be opened (the message says
@@ -46,6 +46,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("presets", help="list the mapping presets", description=(
         "List the built-in mapping presets with the table each one feeds."))  # fmt: skip
+
+    p = sub.add_parser("scorecard", help="score agents for a period", description=(
+        "Score every agent (or one team's) for a period with a scheme, and write the "
+        "scorecard: agent, team, composite, grade, rank with the range its interval allows, "
+        "then value and score per KPI, and flags."))  # fmt: skip
+    p.add_argument("--scheme", help="scheme name (see `schemes`) or YAML file (default: balanced)")
+    when = p.add_mutually_exclusive_group()
+    when.add_argument("--period", help="2026-05 (month), 2026-W19 (week), 2026-05-03 (day) or 2026")
+    when.add_argument("--from", dest="start", metavar="DATE", help="first day of a custom range")
+    p.add_argument("--to", dest="end", metavar="DATE", help="last day of a custom range")
+    p.add_argument("--team", help="only this team")
+    p.add_argument("--what-if", action="store_true",
+                   help="score with the latest scheme version instead of the one in force then")  # fmt: skip
+    p.add_argument("--format", choices=["table", "csv", "json", "xlsx"], default="table")
+    p.add_argument("--out", help="file to write (needed for xlsx)")
+    _add_db(p)
+
+    p = sub.add_parser("kpis", help="list the KPI catalogue with formulas", description=(
+        "List every KPI: id, dimension, direction, minimum sample, sources and formula."))  # fmt: skip
+    p.add_argument("--lang", choices=["zh", "en"], default="en")
+    p.add_argument("--check", action="store_true", help="also check the catalogue's SQL")
+
+    p = sub.add_parser("schemes", help="list scoring schemes and their versions", description=(
+        "List the scoring schemes; with a name, its version history."))  # fmt: skip
+    p.add_argument("name", nargs="?")
+    _add_db(p)
 
     p = sub.add_parser("quarantine", help="write the quarantined rows to CSV", description=(
         "Write quarantined rows (file, row, column, reason, original row) as CSV."))  # fmt: skip
@@ -124,11 +150,87 @@ def _cmd_quarantine(args) -> int:
     return 0
 
 
+def _cmd_scorecard(args) -> int:
+    from lib import export, periods, schemes, scoring
+
+    if args.end and not args.start:
+        print("--to needs --from", file=sys.stderr)
+        return 2
+    try:
+        if args.start:
+            period = periods.between(args.start, args.end or args.start)
+        else:
+            period = periods.parse(args.period) if args.period else None
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    con = store.connect(args.db)
+    if period is None:  # the last full month with tickets, else this month
+        latest = con.execute("SELECT max(created_at) FROM tickets").fetchone()[0]
+        period = periods.parse(f"{latest:%Y-%m}") if latest else periods.parse(
+            __import__("datetime").date.today().strftime("%Y-%m"))  # fmt: skip
+    try:
+        scheme = schemes.resolve(con, args.scheme, period.end, what_if=args.what_if)
+        card = scoring.scorecard(con, scheme, period, team=args.team)
+        text = export.write(card, args.format, args.out)
+    except (schemes.SchemeError, ValueError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    if text is not None:
+        print(text)
+    else:
+        print(f"Scorecard of {len(card.agents)} agents written to {args.out}")
+    return 0
+
+
+def _cmd_kpis(args) -> int:
+    from lib.kpis import check_sql, load_catalogue
+
+    cat = load_catalogue()
+    for kpi in cat.kpis.values():
+        dim = cat.dimensions[kpi.dimension][args.lang]
+        arrow = "↑" if kpi.higher_is_better else "↓"
+        sources = ", ".join(s.table for s in kpi.sources)
+        print(f"{kpi.id:<28} {dim:<14} {kpi.kind:<8} {arrow} min {kpi.min_sample:<3} "
+              f"{kpi.label(args.lang)}")  # fmt: skip
+        print(f"{'':<28} {kpi.description[args.lang]}  [from: {sources}]")
+    if args.check:
+        problems = check_sql(cat)
+        for rule, message in problems:
+            print(f"problem: {message} [{rule}]", file=sys.stderr)
+        print(f"{len(cat.kpis)} KPIs; SQL check: {'ok' if not problems else 'FAILED'}")
+        return 2 if problems else 0
+    return 0
+
+
+def _cmd_schemes(args) -> int:
+    from lib import schemes
+
+    con = store.connect(args.db)
+    if args.name:
+        history = schemes.versions(con, args.name)
+        if history.empty:
+            print(f"no scheme '{args.name}'", file=sys.stderr)
+            return 2
+        for row in history.itertuples():
+            print(f"v{row.version}  {row.saved_at:%Y-%m-%d %H:%M}  {row.saved_by}  {row.reason}")
+            for line in (row.diff or "").splitlines():
+                print(f"      {line}")
+        return 0
+    for name in schemes.names(con):
+        s = schemes.get(con, name)
+        print(f"{name:<16} v{s.version}  {s.en} — {s.description.get('en', '')}")
+    return 0
+
+
 COMMANDS = {
     "ingest": _cmd_ingest,
     "demo": _cmd_demo,
     "presets": _cmd_presets,
     "quarantine": _cmd_quarantine,
+    "scorecard": _cmd_scorecard,
+    "kpis": _cmd_kpis,
+    "schemes": _cmd_schemes,
 }
 
 

@@ -39,9 +39,14 @@ def parse(text: str) -> Period:
     """A month (2026-05), ISO week (2026-W19), day (2026-05-03) or year (2026)."""
     s = text.strip()
     if m := re.fullmatch(r"(\d{4})-(\d{1,2})", s):
+        if not 1 <= int(m[2]) <= 12:
+            raise ValueError(f"'{text}' is not a period: there is no month {int(m[2])}")
         return month(int(m[1]), int(m[2]))
     if m := re.fullmatch(r"(\d{4})-?W(\d{1,2})", s, re.I):
-        start = dt.date.fromisocalendar(int(m[1]), int(m[2]), 1)
+        try:
+            start = dt.date.fromisocalendar(int(m[1]), int(m[2]), 1)
+        except ValueError:
+            raise ValueError(f"'{text}' is not a period: {m[1]} has no week {int(m[2])}") from None
         return Period(start, start + dt.timedelta(days=7), f"{m[1]}-W{int(m[2]):02d}")
     if m := re.fullmatch(r"(\d{4})", s):
         year = int(m[1])

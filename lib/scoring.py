@@ -162,7 +162,8 @@ def score(
 
     mins = np.array([g.min for g in scheme.grades])
     codes = np.array([g.code for g in scheme.grades], dtype=object)
-    meets = composite[:, None] >= mins[None, :]
+    # Grades and ranks follow the score as shown, to one decimal: 89.99999 is 90.0, an A.
+    meets = np.round(composite, 1)[:, None] >= mins[None, :]
     grade = np.where(meets.any(axis=1), codes[meets.argmax(axis=1)], None)
     left = [
         ", ".join(f"{kpi_ids[j]} (n={int(n[i, j])} < {min_sample[j]})"

@@ -166,7 +166,7 @@ TABLES: dict[str, Table] = {
                 _c("agent", "text", "客服", True),
                 _c("reviewer", "text", "质检员", True),
                 _c("criterion", "text", "评分项", True),
-                _c("score", "number", "得分", True),
+                _c("score", "number", "得分"),  # empty or N/A: the criterion does not apply
                 _c("ticket_id", "text", "工单号"),
                 _c("reviewed_at", "timestamp", "质检时间"),
                 _c("max_score", "number", "满分"),

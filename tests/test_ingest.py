@@ -172,7 +172,9 @@ def test_cli_json_summary_and_exit_codes(tmp_path, write):
     assert unknown.returncode == 2 and "no preset of that name" in unknown.stderr
 
 
-@pytest.mark.parametrize("command", ["ingest", "demo", "presets", "quarantine"])
+@pytest.mark.parametrize(
+    "command", ["ingest", "demo", "presets", "quarantine", "scorecard", "kpis", "schemes"]
+)
 def test_every_command_has_help(command):
     out = subprocess.run([sys.executable, "-m", "lib", command, "--help"], capture_output=True,
                          text=True, cwd=store.ROOT)  # fmt: skip

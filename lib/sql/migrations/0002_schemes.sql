@@ -11,3 +11,6 @@ CREATE TABLE scheme_versions (
 );
 
 INSERT INTO schema_meta VALUES ('store_id', CAST(uuid() AS VARCHAR)) ON CONFLICT DO NOTHING;
+
+-- A QA criterion may be not applicable (N/A): its score is then empty and left out.
+ALTER TABLE qa_reviews ALTER COLUMN score DROP NOT NULL;

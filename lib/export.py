@@ -1,0 +1,147 @@
+"""Scorecards as tables for people and other programs: text, CSV, JSON and Excel.
+
+A wide table puts each agent on a row: composite, grade, rank (with the range the intervals
+allow), then each KPI's value and score, then flags. Text cells that a spreadsheet would run
+as a formula (starting with =, +, -, @, tab or carriage return) are neutralised with a
+leading apostrophe, since agent names and comments come from uploaded files.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lib.kpis import Catalogue, format_value, load_catalogue
+from lib.scoring import Scorecard
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(neutralise)
+    out.columns = [neutralise(c) for c in out.columns]
+    return out
+
+
+def wide(card: Scorecard) -> pd.DataFrame:
+    """One row per agent: summary columns, then value and score per KPI, then flags."""
+    a = card.agents
+    rng = [f"{b}–{w}" if pd.notna(b) else "" for b, w in zip(a["rank_best"], a["rank_worst"])]
+    out = pd.DataFrame({
+        "agent": a["agent"], "team": a["team"], "composite": a["composite"].round(1),
+        "composite_low": a["composite_lo"].round(1), "composite_high": a["composite_hi"].round(1),
+        "grade": a["grade"], "rank": a["rank"], "rank_range": rng,
+        "percentile": a["percentile"].round(0),
+    })  # fmt: skip
+    d = card.details.set_index(["agent", "kpi"])
+    for rule in card.scheme.rules:
+        rows = d.xs(rule.kpi, level="kpi").reindex(a["agent"])
+        out[f"{rule.kpi} value"] = rows["value"].to_numpy()
+        out[f"{rule.kpi} score"] = np.where(rows["status"].to_numpy() == "scored",
+                                            rows["score"].round(1).to_numpy(), np.nan)  # fmt: skip
+    flags = []
+    for gate, left in zip(a["gate"], a["kpis_left_out"]):
+        parts = [p for p in (gate, f"too little data: {left}" if left else "") if p]
+        flags.append("; ".join(parts))
+    out["flags"] = flags
+    return out
+
+
+def _pad(text: str, width: int) -> str:
+    """Left-align in a terminal, where Chinese characters take two columns."""
+    shown = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(width - shown, 0)
+
+
+def as_text(card: Scorecard, catalogue: Catalogue | None = None) -> str:
+    catalogue = catalogue or load_catalogue()
+    a = card.agents
+    lines = [
+        f"{card.scheme.en} (v{card.scheme.version or '-'}) · {card.period.label} · {len(a)} agents",
+        f"{'rank':>4} {'range':>7}  {'agent':<12} {'team':<8} {'score':>5} {'grade':<5} flags",
+    ]
+    for row in a.itertuples():
+        rank = "" if pd.isna(row.rank) else str(row.rank)
+        rng = "" if pd.isna(row.rank_best) else f"{row.rank_best}–{row.rank_worst}"
+        comp = "—" if pd.isna(row.composite) else f"{row.composite:.1f}"
+        flags = "; ".join(
+            p for p in (row.gate, row.kpis_left_out and f"left out: {row.kpis_left_out}") if p
+        )
+        lines.append(f"{rank:>4} {rng:>7}  {_pad(str(row.agent), 12)} "
+                     f"{_pad(str(row.team or ''), 8)} {comp:>5} {str(row.grade or ''):<5} {flags}")  # fmt: skip
+    lines.append("")
+    lines.append("KPIs: " + ", ".join(
+        f"{r.kpi} {r.share:.0%}" for r in card.scheme.rules))  # fmt: skip
+    return "\n".join(lines)
+
+
+def as_json(card: Scorecard, catalogue: Catalogue | None = None) -> str:
+    catalogue = catalogue or load_catalogue()
+    agents = []
+    details = card.details
+    for row in card.agents.to_dict("records"):
+        own = details[details["agent"] == row["agent"]]
+        agents.append({
+            **{k: _plain(v) for k, v in row.items()},
+            "kpis": {
+                r["kpi"]: {
+                    "value": _plain(r["value"]), "display": format_value(catalogue.get(r["kpi"]), r["value"]),
+                    "low": _plain(r["lo"]), "high": _plain(r["hi"]), "n": _plain(r["n"]),
+                    "source": r["source"], "score": _plain(r["score"]),
+                    "weight_share": _plain(r["weight_share"]), "contribution": _plain(r["contribution"]),
+                    "status": r["status"],
+                }
+                for r in own.to_dict("records")
+            },
+        })  # fmt: skip
+    return json.dumps(
+        {"scheme": card.scheme.name, "version": card.scheme.version, "period": card.period.label,
+         "agents": agents},
+        ensure_ascii=False, indent=2,
+    )  # fmt: skip
+
+
+def _plain(v):
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+        return None
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating,)):
+        return float(v)
+    if isinstance(v, (np.bool_,)):
+        return bool(v)
+    return v
+
+
+def write(card: Scorecard, fmt: str, out: str | Path | None, catalogue=None) -> str | None:
+    """Write the scorecard in a format (table, csv, json, xlsx) to a file, or return text."""
+    if fmt == "table":
+        text = as_text(card, catalogue)
+    elif fmt == "json":
+        text = as_json(card, catalogue)
+    elif fmt == "csv":
+        text = safe_frame(wide(card)).to_csv(index=False)
+    elif fmt == "xlsx":
+        if not out:
+            raise ValueError("--format xlsx needs --out FILE.xlsx")
+        safe_frame(wide(card)).to_excel(out, index=False, sheet_name=card.period.label[:31])
+        return None
+    else:
+        raise ValueError(f"unknown format '{fmt}'; use table, csv, json or xlsx")
+    if out:
+        Path(out).write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
+        return None
+    return text

@@ -1,0 +1,231 @@
+"""Every KPI against hand-computed expectations, edge cases, sources and intervals."""
+
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from lib import kpis
+from lib.kpis import Catalogue, load_catalogue
+from tests.kpi_fixtures import MAY, D, daily_store, insert, service_store, t
+
+
+def values(con, agent="A", **kw):
+    frame = kpis.compute(con, *MAY, **kw)
+    return {r.kpi: r for r in frame[frame["grp"] == agent].itertuples()}
+
+
+# (kpi, expected value for agent A, expected sample size, source). Worked out by hand from
+# tests/kpi_fixtures.py: T1–T5 are A's May tickets (T0 is April), O1–O4 its orders.
+SERVICE = [
+    ("first_response_time", 160.0, 4, "tickets"),  # replies 10, 120, 200, 3600 s → median 160
+    ("reply_15s_rate", 1 / 4, 4, "tickets"),  # chat T1, T2, T4, T5; only T1 within 15 s
+    ("reply_3min_rate", 2 / 4, 4, "tickets"),  # T1 (10 s), T2 (120 s)
+    ("reply_rate", 4 / 5, 5, "tickets"),  # T4 never answered
+    ("resolution_time", 3900.0, 4, "tickets"),  # 300, 600, 7200, 108000 → (600+7200)/2
+    ("sla_breach_rate", 2 / 5, 5, "tickets"),  # T3 took 30 h > 24 h; T4 urgent, open > 4 h
+    ("fcr_rate", 2 / 4, 4, "tickets"),  # T2 two contacts, T3 reopened
+    ("escalation_rate", 1 / 5, 5, "tickets"),
+    ("transfer_rate", 1 / 5, 5, "tickets"),
+    ("independent_resolution_rate", 2 / 4, 4, "tickets"),  # T2 transferred, T3 escalated
+    ("qa_score", (1000 / 11 + 0 + 80) / 3, 3, "qa_review_scores"),  # R2 critical → 0, R3 N/A
+    ("qa_attitude", (100 + 60 + 80) / 3, 3, "qa_reviews"),
+    ("csat", 2 / 3, 3, "tickets"),  # ratings 5, 2, 4
+    ("csat_response_rate", 3 / 4, 4, "tickets"),
+    ("complaint_rate", 2 / 5, 5, "tickets"),
+    ("repeat_complaint_rate", 1 / 1, 1, "tickets"),  # C2 complained twice
+    ("negative_comment_rate", 1 / 3, 3, "ticket_comments"),  # 很好谢谢 +, 太慢了 −, OK 0
+    ("sales_amount", 380.0, 3, "orders"),  # paid O1 + O2 + O4
+    ("orders_count", 3.0, 3, "orders"),
+    ("aov", 190.0, 4, "orders"),  # 380 ÷ paying customers C1, C3
+    ("order_loss_rate", 2 / 4, 4, "orders"),  # O3 closed, O4 refunded
+    ("refund_ratio", 130 / 680, 4, "orders"),
+    ("unpaid_followup_rate", 1 / 2, 2, "orders"),  # O3 never paid, O2 paid after 60 min
+    ("receptions", 5.0, 5, "tickets"),
+    ("peer_score", 4.5, 2, "peer_review_scores"),  # May only
+]
+
+DAILY_CASES = [  # days 1 and 2 of agent A in tests/kpi_fixtures.py DAILY
+    ("first_response_time", (20 * 20 + 50 * 40) / 60, 60, "agent_daily"),
+    ("reply_3min_rate", (0.8 * 20 + 0.5 * 40) / 60, 60, "agent_daily"),
+    ("reply_rate", (0.9 * 20 + 1.0 * 40) / 60, 60, "agent_daily"),
+    ("transfer_rate", 2 / 60, 60, "agent_daily"),
+    ("csat", 27 / 30, 30, "agent_daily"),  # good ÷ (good + bad)
+    ("conversion_rate", 10 / 40, 40, "agent_daily"),
+    ("sales_amount", 1000.0, 2, "agent_daily"),
+    ("orders_count", 10.0, 2, "agent_daily"),  # no order counts: paying customers
+    ("aov", 100.0, 2, "agent_daily"),
+    ("refund_ratio", 40 / 1000, 2, "agent_daily"),
+    ("receptions", 60.0, 2, "agent_daily"),
+]
+
+
+@pytest.mark.parametrize(("kpi", "expected", "n", "source"), SERVICE)
+def test_service_kpis(tmp_path, kpi, expected, n, source):
+    got = values(service_store(tmp_path / "s.duckdb"))[kpi]
+    assert got.value == pytest.approx(expected)
+    assert (got.n, got.source) == (n, source)
+
+
+@pytest.mark.parametrize(("kpi", "expected", "n", "source"), DAILY_CASES)
+def test_daily_report_kpis(tmp_path, kpi, expected, n, source):
+    got = values(daily_store(tmp_path / "d.duckdb"))[kpi]
+    assert got.value == pytest.approx(expected)
+    assert (got.n, got.source) == (n, source)
+
+
+def test_every_kpi_has_a_hand_computed_case():
+    covered = {c[0] for c in SERVICE} | {c[0] for c in DAILY_CASES}
+    assert covered == set(load_catalogue().kpis)
+
+
+def test_times_report_median_mean_and_p90(tmp_path):
+    got = values(service_store(tmp_path / "s.duckdb"))["first_response_time"]
+    assert (got.median, got.mean) == (160.0, pytest.approx(3930 / 4))
+    assert got.p90 == pytest.approx(200 + 0.7 * (3600 - 200))  # linear interpolation
+    # Order-statistic interval of the median of 4 values: ranks 1 and 4.
+    assert (got.lo, got.hi) == (10.0, 3600.0)
+
+
+def test_rates_have_wilson_intervals(tmp_path):
+    got = values(service_store(tmp_path / "s.duckdb"))["reply_rate"]  # 4 of 5
+    # Wilson 95 %: centre (p + z²/2n)/(1 + z²/n), half z·sqrt(p(1-p)/n + z²/4n²)/(1 + z²/n)
+    assert (got.lo, got.hi) == (pytest.approx(0.3755, abs=1e-4), pytest.approx(0.9638, abs=1e-4))
+    assert (got.num, got.den) == (4, 5)
+
+
+def test_edge_cases_leave_the_kpi_out(tmp_path):
+    con = service_store(tmp_path / "s.duckdb")
+    b = values(con, "B")
+    assert b["first_response_time"].value == 5 and b["first_response_time"].n == 1  # one ticket
+    for kpi in ("qa_score", "sales_amount", "peer_score", "repeat_complaint_rate"):
+        assert kpi not in b  # no rows: no value, not 0
+    insert(con, "tickets", [t("U1", "U", D(2026, 5, 5, 9)), t("U2", "U", D(2026, 5, 5, 10))])
+    u = values(con, "U")  # all unresolved, none rated
+    assert "fcr_rate" not in u and "resolution_time" not in u and "csat" not in u
+    assert u["reply_rate"].value == 0.0
+    z = values(daily_store(tmp_path / "d.duckdb"), "Z")  # zero inquiries
+    assert "conversion_rate" not in z and z["receptions"].value == 5
+
+
+def test_first_source_with_data_is_used_and_named(tmp_path):
+    con = service_store(tmp_path / "s.duckdb")
+    assert values(con)["csat"].source == "tickets"
+    insert(con, "csat_responses", [
+        {"ticket_id": "T1", "agent": "A", "rating": 5, "scale": 5, "responded_at": D(2026, 5, 2)},
+        {"ticket_id": "T2", "agent": "A", "rating": 3, "scale": 5, "responded_at": D(2026, 5, 2)},
+    ])  # fmt: skip
+    got = values(con)["csat"]
+    assert (got.source, got.value, got.n) == ("csat_responses", 0.5, 2)
+
+
+def test_team_values_pool_their_agents(tmp_path):
+    con = service_store(tmp_path / "s.duckdb")
+    insert(con, "roster", [{"agent": "B2", "team": "Y"}])
+    insert(con, "tickets", [t("T7", "B2", D(2026, 5, 6, 10), fr=200, res=400, csat=1)])
+    team = kpis.compute(con, *MAY, by="team")
+    y = {r.kpi: r for r in team[team["grp"] == "Y"].itertuples()}
+    assert (y["csat"].num, y["csat"].den) == (1, 2)  # B's 5 and B2's 1
+    assert y["first_response_time"].value == pytest.approx((5 + 200) / 2)
+    only_y = kpis.compute(con, *MAY, team="Y")
+    assert set(only_y["grp"]) == {"B", "B2"}
+
+
+def test_daily_series(tmp_path):
+    con = service_store(tmp_path / "s.duckdb")
+    series = kpis.compute(con, *MAY, grain="day", kpi_ids=["receptions", "complaint_rate"])
+    a = series[(series["grp"] == "A") & (series["kpi"] == "receptions")]
+    assert dict(zip(a["bucket"].astype(str), a["value"])) == {
+        "2026-05-01": 2, "2026-05-02": 1, "2026-05-03": 2,
+    }  # fmt: skip
+
+
+def test_results_are_cached_until_the_data_changes(tmp_path):
+    con = service_store(tmp_path / "s.duckdb")
+    first = kpis.compute(con, *MAY, kpi_ids=["receptions"])
+    assert kpis.compute(con, *MAY, kpi_ids=["receptions"]).equals(first)
+    insert(con, "tickets", [t("T8", "A", D(2026, 5, 7, 9), fr=1, res=2)])
+    again = kpis.compute(con, *MAY, kpi_ids=["receptions"])
+    assert again[again["grp"] == "A"]["value"].item() == 6
+
+
+def only_source(catalogue: Catalogue, table: str) -> Catalogue:
+    return dataclasses.replace(catalogue, kpis={
+        k: dataclasses.replace(v, sources=tuple(s for s in v.sources if s.table == table))
+        for k, v in catalogue.kpis.items() if any(s.table == table for s in v.sources)
+    })  # fmt: skip
+
+
+def test_tickets_and_daily_reports_agree_on_the_same_work(tmp_path):
+    """Two days of chat tickets, and the daily report a platform would export for them."""
+    con = service_store(tmp_path / "s.duckdb")
+    con.execute("DELETE FROM tickets")
+    day1, day2 = D(2026, 5, 11, 9), D(2026, 5, 12, 9)
+    tickets = [  # day 1: 4 tickets, 3 answered within 3 min, 1 transferred; 2 of 3 rated satisfied
+        t("A1", "A", day1, fr=30, res=600, csat=5), t("A2", "A", day1, fr=60, res=900, csat=2),
+        t("A3", "A", day1, fr=400, res=1200, transferred=True, csat=4), t("A4", "A", day1, fr=90),
+        # day 2: 2 tickets, 1 answered, within 3 min; 1 rated, satisfied
+        t("A5", "A", day2, fr=20, res=300, csat=5), t("A6", "A", day2),
+    ]  # fmt: skip
+    insert(con, "tickets", tickets)
+    insert(con, "agent_daily", [
+        {"date": day1.date(), "agent": "A", "receptions": 4, "reply_rate": 1.0,
+         "reply_3min_rate": 0.75, "transfers": 1, "good_reviews": 2, "bad_reviews": 1},
+        {"date": day2.date(), "agent": "A", "receptions": 2, "reply_rate": 0.5,
+         "reply_3min_rate": 0.5, "transfers": 0, "good_reviews": 1, "bad_reviews": 0},
+    ])  # fmt: skip
+    cat = load_catalogue()
+    ids = ["reply_rate", "reply_3min_rate", "transfer_rate", "csat", "receptions"]
+    from_tickets = kpis.compute(con, *MAY, kpi_ids=ids, catalogue=only_source(cat, "tickets"))
+    from_daily = kpis.compute(con, *MAY, kpi_ids=ids, catalogue=only_source(cat, "agent_daily"))
+    a = from_tickets[from_tickets["grp"] == "A"].set_index("kpi")["value"]
+    b = from_daily[from_daily["grp"] == "A"].set_index("kpi")["value"]
+    assert a.to_dict() == pytest.approx(b.to_dict())
+    assert a["reply_3min_rate"] == pytest.approx(4 / 6)
+
+
+def test_catalogue_rules_catch_mistakes():
+    import yaml
+
+    data = yaml.safe_load(kpis.CATALOGUE.read_text(encoding="utf-8"))
+    data["kpis"][1]["id"] = data["kpis"][0]["id"]
+    data["kpis"][2]["en"] = ""
+    data["kpis"][3]["kind"] = "median"
+    data["kpis"][4]["sources"][0].pop("value")
+    data["kpis"][5]["sources"][0]["table"] = "invoices"
+    data["kpis"][6]["direction"] = "up"
+    rules = {rule for rule, _ in kpis.check(data)}
+    assert {"kpi.unique_id", "kpi.has_labels", "kpi.kind_known", "source.fields_for_kind",
+            "source.table_known", "kpi.direction_known"} <= rules  # fmt: skip
+
+
+def test_catalogue_sql_is_checked_against_the_schema():
+    cat = load_catalogue()
+    assert kpis.check_sql(cat) == []
+    broken = dataclasses.replace(cat, kpis={"x": dataclasses.replace(
+        cat.get("fcr_rate"), id="x", sources=(kpis.Source("tickets", "count(nonexistent)", "count(*)"),))})  # fmt: skip
+    problems = kpis.check_sql(broken)
+    assert problems and "nonexistent" in problems[0][1]
+
+
+def test_format_value():
+    cat = load_catalogue()
+    assert kpis.format_value(cat.get("csat"), 0.9345) == "93.5%"
+    assert kpis.format_value(cat.get("first_response_time"), 65) == "1 min 05 s"
+    assert kpis.format_value(cat.get("resolution_time"), 5400) == "1.5 h"
+    assert kpis.format_value(cat.get("sales_amount"), 1234.4) == "¥1,234"
+    assert kpis.format_value(cat.get("qa_score"), None) == "—"
+
+
+def test_periods():
+    from lib import periods
+
+    may = periods.parse("2026-05")
+    assert (may.start, may.end, may.days) == (dt.date(2026, 5, 1), dt.date(2026, 6, 1), 31)
+    assert periods.parse("2026-W19").start == dt.date(2026, 5, 4)
+    assert periods.parse("2026-12").end == dt.date(2027, 1, 1)
+    assert periods.between("2026-05-01", "2026-05-15").days == 15
+    assert periods.parse("2026-05").previous().label == "2026-04"
+    for bad in ("2026-13", "May", "2026-W60"):
+        with pytest.raises(ValueError, match="not a period"):
+            periods.parse(bad)
