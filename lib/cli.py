@@ -8,6 +8,7 @@ why), 1 for anything unexpected.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -165,10 +166,9 @@ def _cmd_scorecard(args) -> int:
         print(str(exc), file=sys.stderr)
         return 2
     con = store.connect(args.db)
-    if period is None:  # the last full month with tickets, else this month
+    if period is None:  # the month of the latest ticket, else this month
         latest = con.execute("SELECT max(created_at) FROM tickets").fetchone()[0]
-        period = periods.parse(f"{latest:%Y-%m}") if latest else periods.parse(
-            __import__("datetime").date.today().strftime("%Y-%m"))  # fmt: skip
+        period = periods.parse(f"{latest or dt.date.today():%Y-%m}")
     try:
         scheme = schemes.resolve(con, args.scheme, period.end, what_if=args.what_if)
         card = scoring.scorecard(con, scheme, period, team=args.team)

@@ -24,6 +24,7 @@ import pyarrow as pa
 import yaml
 
 from lib import store
+from lib.problems import RuleProblems
 from lib.store import ROOT, quote_ident
 
 CATALOGUE = ROOT / "config" / "kpis.yaml"
@@ -46,12 +47,9 @@ RELATIONS = {
 DERIVED = {"qa_review_scores", "peer_review_scores", "ticket_comments"}
 
 
-class CatalogueError(ValueError):
+class CatalogueError(RuleProblems):
     def __init__(self, problems: list[tuple[str, str]]):
-        self.problems = problems
-        super().__init__(
-            "The KPI catalogue has problems:\n" + "\n".join(f"- {m} [{r}]" for r, m in problems)
-        )
+        super().__init__("The KPI catalogue has problems", problems)
 
 
 @dataclass(frozen=True)
@@ -441,9 +439,10 @@ def compute(
     wanted = list(kpi_ids or catalogue.kpis)
     key = (_store_id(con), store.data_version(con), str(start), str(end), by, team, grain,
            tuple(wanted), id(catalogue))  # fmt: skip
-    if key in _CACHE:
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] is catalogue:  # the very catalogue, not one at a reused id
         _CACHE.move_to_end(key)
-        return _CACHE[key].copy()
+        return hit[1].copy()
     cur = con.cursor()
     as_of = cur.execute(
         "SELECT coalesce(max(created_at), now()::TIMESTAMP) FROM tickets"
@@ -463,7 +462,7 @@ def compute(
     for table, items in by_table.items():
         frames.append(_run_relation(cur, items, table, params, by))
     result = _assemble(catalogue, wanted, frames)
-    _CACHE[key] = result
+    _CACHE[key] = (catalogue, result)
     if len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
     return result.copy()

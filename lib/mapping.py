@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from lib.problems import RuleProblems
 from lib.reader import normalise_header
 from lib.store import ROOT
 from lib.tables import TABLES, get_table
@@ -45,13 +46,11 @@ DERIVED = {
 }
 
 
-class MappingError(ValueError):
+class MappingError(RuleProblems):
     """A mapping breaks one or more rules; `problems` lists (rule, message)."""
 
     def __init__(self, source: str, problems: list[tuple[str, str]]):
-        self.problems = problems
-        lines = "\n".join(f"- {msg} [{rule}]" for rule, msg in problems)
-        super().__init__(f"Mapping {source} has problems:\n{lines}")
+        super().__init__(f"Mapping {source} has problems", problems)
 
 
 @dataclass

@@ -21,6 +21,7 @@ import yaml
 
 from lib import store
 from lib.kpis import Catalogue, load_catalogue
+from lib.problems import RuleProblems
 from lib.store import ROOT
 
 PRESETS_DIR = ROOT / "config" / "schemes"
@@ -29,12 +30,9 @@ GATE_ACTIONS = ("cap", "zero")
 PRESET_SAVED_AT = dt.datetime(1970, 1, 1)  # a preset applies to every past period
 
 
-class SchemeError(ValueError):
+class SchemeError(RuleProblems):
     def __init__(self, name: str, problems: list[tuple[str, str]]):
-        self.problems = problems
-        super().__init__(
-            f"Scheme '{name}' cannot be used:\n" + "\n".join(f"- {m} [{r}]" for r, m in problems)
-        )
+        super().__init__(f"Scheme '{name}' cannot be used", problems)
 
 
 class ConflictError(RuntimeError):
