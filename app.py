@@ -9,7 +9,7 @@ import streamlit as st
 
 from lib import demo
 from lib.store import StoreError
-from pages._ui import con, language_switch, t
+from pages._ui import con, filters, language_switch, t
 
 st.set_page_config(
     page_title="Service Scorecard · 客服绩效看板", page_icon=":material/leaderboard:", layout="wide"
@@ -44,6 +44,7 @@ if demo.has_demo(db):
     banner.info(t("demo.banner"), icon=":material/info:")
     if action.button(t("demo.clear"), key="demo_clear", icon=":material/delete:"):
         confirm_clear_demo()
+filters(db)
 if "flash" in st.session_state:
     st.success(st.session_state.pop("flash"))
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lib.i18n import t
 from lib.kpis import Catalogue, format_value, load_catalogue
 from lib.scoring import Scorecard
 
@@ -54,10 +55,19 @@ def wide(card: Scorecard) -> pd.DataFrame:
                                             rows["score"].round(1).to_numpy(), np.nan)  # fmt: skip
     flags = []
     for gate, left in zip(a["gate"], a["kpis_left_out"]):
-        parts = [p for p in (gate, f"too little data: {left}" if left else "") if p]
+        parts = [p for p in (gate_label(gate), f"too little data: {left}" if left else "") if p]
         flags.append("; ".join(parts))
     out["flags"] = flags
     return out
+
+
+def gate_label(code: str, lang: str = "en") -> str:
+    """A gate code from scoring ("cap:59", "zero") in words."""
+    if not code:
+        return ""
+    if code.startswith("cap:"):
+        return t("gate.cap", lang, limit=code.split(":", 1)[1])
+    return t("gate.zero", lang)
 
 
 def _pad(text: str, width: int) -> str:
@@ -124,6 +134,15 @@ def _plain(v):
     if isinstance(v, (np.bool_,)):
         return bool(v)
     return v
+
+
+def xlsx_bytes(card: Scorecard) -> bytes:
+    """The scorecard as an Excel workbook, in memory (for a download button)."""
+    import io
+
+    buffer = io.BytesIO()
+    safe_frame(wide(card)).to_excel(buffer, index=False, sheet_name=card.period.label[:31])
+    return buffer.getvalue()
 
 
 def write(card: Scorecard, fmt: str, out: str | Path | None, catalogue=None) -> str | None:

@@ -45,6 +45,12 @@ RELATIONS = {
     "ticket_comments": "created_at",
 }
 DERIVED = {"qa_review_scores", "peer_review_scores", "ticket_comments"}
+WITH_CHANNEL = {"tickets", "ticket_comments"}  # relations that can be split by channel
+GROUPS = {
+    "agent": "r.agent",
+    "team": "coalesce(tm.team, '—')",
+    "channel": "coalesce(r.channel, '—')",
+}
 
 
 class CatalogueError(RuleProblems):
@@ -77,6 +83,7 @@ class KPI:
     min_sample: int
     sources: tuple[Source, ...]
     unit: str = ""
+    drilldown: dict | None = None  # {"where": …, "order": …} on tickets
 
     def label(self, lang: str = "en") -> str:
         return self.zh if lang == "zh" else self.en
@@ -167,9 +174,12 @@ def _build(data: dict) -> Catalogue:
             Source(**{f: _expand(v, macros) if f != "table" else v for f, v in s.items()})
             for s in k["sources"]
         )
+        drill = k.get("drilldown")
+        if drill:
+            drill = {key: _expand(v, macros) for key, v in drill.items()}
         kpis[k["id"]] = KPI(
             k["id"], k["zh"], k["en"], k["description"], k["dimension"], k["kind"],
-            k["direction"], k["min_sample"], sources, k.get("unit", ""),
+            k["direction"], k["min_sample"], sources, k.get("unit", ""), drill,
         )  # fmt: skip
     return Catalogue(data["dimensions"], dict(kpis), macros)
 
@@ -202,7 +212,32 @@ def check_sql(catalogue: Catalogue) -> list[tuple[str, str]]:
             except duckdb.Error as exc:
                 first = str(exc).splitlines()[0]
                 problems.append(("source.sql_valid", f"{kpi.id} ({kpi.sources[i].table}): {first}"))
+        if kpi.drilldown:
+            try:
+                drilldown(con, kpi, "A", _params_for_check()["start"], _params_for_check()["end"])
+            except duckdb.Error as exc:
+                problems.append(("kpi.drilldown_valid", f"{kpi.id}: {str(exc).splitlines()[0]}"))
     return problems
+
+
+DRILL_COLUMNS = ["ticket_id", "created_at", "first_response_at", "resolved_at", "channel",
+                 "priority", "status", "customer_id", "category", "csat", "is_complaint",
+                 "transferred", "escalated", "comment"]  # fmt: skip
+
+
+def drilldown(con, kpi: KPI, agent: str, start, end, limit: int = 200) -> pd.DataFrame:
+    """The agent's tickets in [start, end) that explain a KPI (e.g. CSAT below 4)."""
+    if not kpi.drilldown:
+        return pd.DataFrame(columns=DRILL_COLUMNS)
+    cols = ", ".join(DRILL_COLUMNS)
+    sql = (f"SELECT {cols} FROM tickets WHERE agent = $agent AND created_at >= $start "
+           f"AND created_at < $end AND ({kpi.drilldown['where']}) "
+           f"ORDER BY {kpi.drilldown.get('order') or 'created_at'} LIMIT {int(limit)}")  # fmt: skip
+    params = {"agent": agent, "start": start, "end": end}
+    if "$as_of" in sql:
+        params["as_of"] = con.cursor().execute(
+            "SELECT coalesce(max(created_at), now()::TIMESTAMP) FROM tickets").fetchone()[0]  # fmt: skip
+    return con.cursor().execute(sql, params).df()
 
 
 def _params_for_check() -> dict:
@@ -228,7 +263,7 @@ def _base_cte(table: str, params: dict, by: str) -> str:
     date_col = quote_ident(RELATIONS[table])
     grain = params.get("grain")
     bucket = f"date_trunc('{grain}', r.{date_col})::DATE" if grain else "NULL::DATE"
-    grp = "r.agent" if by == "agent" else "coalesce(tm.team, '—')"
+    grp = GROUPS[by]
     team = "AND tm.team = $team" if params.get("team") else ""
     return f"""agent_teams AS ({sql_file("agent_teams")}),
         base AS (
@@ -430,9 +465,9 @@ def compute(
     kpi_ids: list[str] | None = None,
     catalogue: Catalogue | None = None,
 ) -> pd.DataFrame:
-    """KPI values for [start, end) per agent or team (and per day/week/month with grain)."""
-    if by not in ("agent", "team"):
-        raise ValueError("by must be 'agent' or 'team'")
+    """KPI values for [start, end) per agent, team or channel (and per day/week/month)."""
+    if by not in GROUPS:
+        raise ValueError("by must be 'agent', 'team' or 'channel'")
     if grain not in (None, "day", "week", "month"):
         raise ValueError("grain must be day, week or month")
     catalogue = catalogue or load_catalogue()
@@ -453,6 +488,8 @@ def compute(
     for kid in wanted:
         kpi = catalogue.get(kid)
         for i, source in enumerate(kpi.sources):
+            if by == "channel" and source.table not in WITH_CHANNEL:
+                continue
             if source.sql:
                 frames.append(_run_custom(cur, kpi, i, params, by))
             else:

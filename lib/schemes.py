@@ -383,3 +383,64 @@ def resolve(con, name_or_path: str | None, when: dt.date | None = None, *, what_
     if what_if or when is None:
         return get(con, name_or_path, catalogue=catalogue)
     return in_force(con, name_or_path, when, catalogue)
+
+
+# ---------------------------------------------------------------- editing as tables
+
+
+def to_tables(body: dict, catalogue: Catalogue | None = None, lang: str = "en"):
+    """A scheme as two editable tables: dimension weights, and KPI weights and thresholds."""
+    catalogue = catalogue or load_catalogue()
+    dims, rows = [], []
+    for dim, spec in (body.get("dimensions") or {}).items():
+        dims.append({"dimension": dim, "name": catalogue.dimensions.get(dim, {}).get(lang, dim),
+                     "weight": float(spec.get("weight", 0))})  # fmt: skip
+        for kid, rule in (spec.get("kpis") or {}).items():
+            kpi = catalogue.kpis.get(kid)
+            rows.append({
+                "kpi": kid, "name": kpi.label(lang) if kpi else kid, "dimension": dim,
+                "dimension_name": catalogue.dimensions.get(dim, {}).get(lang, dim),
+                "weight": float(rule.get("weight", 1)), "floor": float(rule["floor"]),
+                "target": float(rule["target"]),
+                # The KPI's own minimum unless the scheme sets another.
+                "min_sample": int(rule.get("min_sample") or (kpi.min_sample if kpi else 1)),
+            })  # fmt: skip
+    return pd.DataFrame(dims), pd.DataFrame(rows)
+
+
+def from_tables(body: dict, dims: pd.DataFrame, rows: pd.DataFrame,
+                catalogue: Catalogue | None = None) -> dict:  # fmt: skip
+    """A new scheme body from edited tables; everything else (grades, gates…) kept."""
+    catalogue = catalogue or load_catalogue()
+    new = {k: v for k, v in body.items() if k != "dimensions"}
+    new["dimensions"] = {}
+    for d in dims.itertuples():
+        kpis = {}
+        for r in rows[rows["dimension"] == d.dimension].itertuples():
+            rule = {k: v for k, v in (body["dimensions"].get(d.dimension, {}).get("kpis", {})
+                                      .get(r.kpi) or {}).items()}  # fmt: skip
+            rule.update(weight=_plain_number(r.weight), floor=_plain_number(r.floor),
+                        target=_plain_number(r.target))  # fmt: skip
+            default = catalogue.kpis[r.kpi].min_sample if r.kpi in catalogue.kpis else None
+            if pd.notna(r.min_sample) and int(r.min_sample) != default:
+                rule["min_sample"] = int(r.min_sample)
+            else:
+                rule.pop("min_sample", None)
+            kpis[r.kpi] = rule
+        new["dimensions"][d.dimension] = {"weight": _plain_number(d.weight), "kpis": kpis}
+    return new
+
+
+def _plain_number(v):
+    """Numbers as people typed them: 3 not 3.0, and None for a blank cell."""
+    if v is None or (isinstance(v, float) and v != v):
+        return None
+    v = float(v)
+    return int(v) if v.is_integer() else v
+
+
+def shares(scheme: Scheme) -> pd.DataFrame:
+    """Each KPI's share of the composite, and each dimension's, as fractions."""
+    return pd.DataFrame(
+        [{"kpi": r.kpi, "dimension": r.dimension, "share": r.share} for r in scheme.rules]
+    )

@@ -27,6 +27,7 @@ from lib.schemes import Scheme
 
 MONTH_DAYS = 30.4375
 
+# The gate column holds a code, shown in words by the interface: "cap:59" or "zero".
 AGENT_COLUMNS = ["agent", "team", "composite", "composite_lo", "composite_hi", "grade", "rank",
                  "rank_best", "rank_worst", "percentile", "tied", "gate", "kpis_scored",
                  "kpis_left_out"]  # fmt: skip
@@ -156,9 +157,7 @@ def score(
         composite = np.where(failed, np.minimum(composite, limit), composite)
         comp_lo = np.where(failed, np.minimum(comp_lo, limit), comp_lo)
         comp_hi = np.where(failed, np.minimum(comp_hi, limit), comp_hi)
-        gate_text[failed] = "critical QA failure: " + (
-            "score set to 0" if gate["action"] == "zero" else f"capped at {limit:g}"
-        )
+        gate_text[failed] = "zero" if gate["action"] == "zero" else f"cap:{limit:g}"
 
     mins = np.array([g.min for g in scheme.grades])
     codes = np.array([g.code for g in scheme.grades], dtype=object)

@@ -13,6 +13,8 @@ from lib import store
 from lib.i18n import DEFAULT, LANGUAGES, language_from_locale
 from lib.i18n import t as translate
 
+ALL = "*"  # the team choice meaning every team (a None option would show as "no choice")
+
 
 def db_path_from_args() -> str | None:
     """`streamlit run app.py -- --db PATH` chooses the store; otherwise env or default."""
@@ -23,13 +25,14 @@ def db_path_from_args() -> str | None:
 
 
 @st.cache_resource(show_spinner=False)
-def connection(path: str | None):
-    """One DuckDB connection per process; lib functions take a cursor per call."""
+def connection(path: str):
+    """One DuckDB connection per store file and process; lib functions take a cursor per call."""
     return store.connect(path)
 
 
 def con():
-    return connection(db_path_from_args())
+    # Keyed by the resolved path, so SCORECARD_DB and --db each get their own connection.
+    return connection(str(store.resolve_db_path(db_path_from_args())))
 
 
 def lang() -> str:
@@ -50,7 +53,8 @@ def language_switch() -> None:
     codes = list(LANGUAGES)
 
     def chosen():
-        st.session_state["lang"] = st.session_state["lang_choice"]
+        # A choice made while a rerun starts can arrive without its widget key: keep the old.
+        st.session_state["lang"] = st.session_state.get("lang_choice", lang())
 
     st.sidebar.selectbox(
         translate("sidebar.language", lang()),
@@ -60,3 +64,57 @@ def language_switch() -> None:
         key="lang_choice",
         on_change=chosen,
     )
+
+
+def sticky_select(label: str, options: list, key: str, format_func=str, where=st.sidebar):
+    """A selectbox whose choice lives in its own session key, so it survives every page."""
+    if key not in st.session_state or st.session_state[key] not in options:
+        st.session_state[key] = options[0] if options else None
+
+    def keep():
+        st.session_state[key] = st.session_state.get(f"{key}_choice", st.session_state.get(key))
+
+    return where.selectbox(label, options, index=options.index(st.session_state[key]) if options else None,
+                           format_func=format_func, key=f"{key}_choice", on_change=keep)  # fmt: skip
+
+
+def filters(db) -> None:
+    """The sidebar choices every page shares: period, team and scheme."""
+    from lib import schemes, views
+
+    months = views.months_with_data(db)
+    if not months:
+        return
+    if st.session_state.get("period") not in months:
+        st.session_state["period"] = views.default_month(db, months)
+    sticky_select(t("sidebar.period"), months, "period")
+    everyone = t("sidebar.all_teams")
+    sticky_select(t("sidebar.team"), [ALL, *views.teams(db)], "team",
+                  format_func=lambda x: everyone if x == ALL else x)  # fmt: skip
+    names = schemes.names(db)
+    titles = {n: schemes.get(db, n).label(lang()) for n in names}
+    default = schemes.DEFAULT if schemes.DEFAULT in names else names[0]
+    if st.session_state.get("scheme") not in names:
+        st.session_state["scheme"] = default
+    sticky_select(t("sidebar.scheme"), names, "scheme", format_func=titles.get)
+
+
+def context():
+    """(period, team, scheme, scorecard) for the sidebar's choices; the scheme is the version
+    in force at the period's end. Stops the page with a message when there is no data."""
+    from lib import schemes, scoring
+    from lib.periods import parse
+
+    if not st.session_state.get("period"):
+        st.info(t("overview.empty"))
+        st.stop()
+    period = parse(st.session_state["period"])
+    team = None if st.session_state.get("team") in (None, ALL) else st.session_state["team"]
+    scheme = schemes.resolve(con(), st.session_state.get("scheme"), period.end)
+    card = scoring.scorecard(con(), scheme, period, team=team)
+    return period, team, scheme, card
+
+
+def listing(items: list[str]) -> str:
+    """Items joined as the language writes a list."""
+    return ("、" if lang() == "zh" else ", ").join(items)

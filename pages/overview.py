@@ -1,26 +1,75 @@
-"""Overview page: what is stored now; team KPIs join here when the KPI engine lands."""
+"""Overview page: team KPIs against the previous period, grades, leaderboard, trends, channels."""
 
 import streamlit as st
 
-from lib.overview import store_summary, upload_stats
-from pages._ui import con, lang, t
+from lib import charts, export, report, views
+from lib.kpis import load_catalogue
+from lib.overview import store_summary
+from lib.scoring import scorecard
+from pages._ui import con, context, lang, t
 
 st.header(t("overview.header"))
-summary = store_summary(con())
-if summary["rows"].sum() == 0:
+if store_summary(con())["rows"].sum() == 0:
     st.info(t("overview.empty"))
     st.stop()
+period, team, scheme, card = context()
+st.caption(t("overview.context", period=period.label, team=team or t("sidebar.all_teams"),
+             scheme=scheme.label(lang()), version=scheme.version or "–"))  # fmt: skip
 
-count, last = upload_stats(con())
-a, b, c = st.columns(3)
-a.metric(t("overview.uploads"), f"{count:,}")
-b.metric(t("overview.agents"), f"{int(summary['agents'].max() or 0):,}")
-c.metric(t("overview.last_upload"), f"{last:%Y-%m-%d %H:%M}" if last else "—")
+head = views.headline(con(), card, team, lang())
+for row_start in range(0, len(head), 6):
+    cols = st.columns(6)
+    for col, row in zip(cols, head.iloc[row_start : row_start + 6].itertuples()):
+        col.metric(row.label, row.shown, row.change_shown,
+                   delta_color="normal" if row.higher_is_better else "inverse",
+                   help=t("overview.previous", value=row.previous_shown))  # fmt: skip
 
-st.subheader(t("overview.tables"))
-label = "label_zh" if lang() == "zh" else "label_en"
-view = summary[summary["rows"] > 0][[label, "rows", "from", "to", "agents"]]
-view.columns = [t("overview.table"), t("overview.rows"), t("overview.from"), t("overview.to"),
-                t("overview.agents")]  # fmt: skip
-st.dataframe(view, hide_index=True, width="stretch")
-st.caption(t("overview.coming"))
+previous = scorecard(con(), scheme, period.previous(), team=team)
+board = views.leaderboard(card, lang(), previous)
+left, right = st.columns(2)
+left.plotly_chart(charts.grade_distribution(views.grade_counts(card, lang()), t("overview.grades")),
+                  width="stretch")  # fmt: skip
+right.plotly_chart(charts.leaderboard(board, t("overview.leaderboard_chart")), width="stretch")
+
+st.subheader(t("overview.leaderboard"))
+st.caption(t("overview.leaderboard_help"))
+shown = board.rename(columns={c: t(f"board.{c}") for c in board.columns})
+st.dataframe(shown, hide_index=True, width="stretch")
+
+up, down = views.top_movers(board)
+if up or down:
+    st.caption(t("overview.movers", up=", ".join(up) or "–", down=", ".join(down) or "–"))
+
+catalogue = load_catalogue()
+labels = {k: catalogue.get(k).label(lang()) for k in scheme.kpi_ids}
+a, b = st.columns(2)
+with a:
+    kpi = st.selectbox(
+        t("overview.trend_kpi"), scheme.kpi_ids, format_func=labels.get, key="trend_kpi"
+    )
+    rows = views.trend(con(), kpi, period, team=team).replace(
+        {"series": {"team": t("overview.team")}}
+    )
+    st.plotly_chart(charts.trend(rows, t("overview.trend"), catalogue.get(kpi).kind == "rate"),
+                    width="stretch")  # fmt: skip
+with b:
+    ticket_kpis = [
+        k for k in scheme.kpi_ids if any(s.table == "tickets" for s in catalogue.get(k).sources)
+    ]
+    if ticket_kpis:
+        ck = st.selectbox(
+            t("overview.channel_kpi"), ticket_kpis, format_func=labels.get, key="channel_kpi"
+        )
+        rows = views.channels(con(), period, team, [ck], lang())
+        if not rows.empty:
+            st.plotly_chart(charts.channel_bars(rows, t("overview.channels")), width="stretch")
+
+st.subheader(t("overview.downloads"))
+d1, d2, d3 = st.columns(3)
+name = f"scorecard_{period.label}"
+d1.download_button(t("overview.csv"), export.write(card, "csv", None).encode("utf-8-sig"),
+                   file_name=f"{name}.csv", mime="text/csv")  # fmt: skip
+d2.download_button(t("overview.xlsx"), export.xlsx_bytes(card), file_name=f"{name}.xlsx",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
+d3.download_button(t("overview.html"), report.monthly_html(con(), card, team, lang()).encode("utf-8"),
+                   file_name=f"report_{period.label}.html", mime="text/html")  # fmt: skip

@@ -1,9 +1,76 @@
-"""Placeholder for the scorecard page: says what is planned here; later work fills it in."""
+"""Agent scorecard page: one agent's score, rank, KPIs, trend and the tickets behind a KPI."""
 
 import streamlit as st
 
-from pages._ui import t
+from lib import charts, views
+from lib.kpis import drilldown, load_catalogue
+from pages._ui import con, context, lang, listing, t
 
 st.header(t("nav.scorecard"))
-st.info(t("placeholder.coming"))
-st.write(t("placeholder.scorecard"))
+period, team, scheme, card = context()
+if card.agents.empty:
+    st.info(t("scorecard.no_agents"))
+    st.stop()
+agents = list(card.agents["agent"])
+if st.session_state.get("agent") not in agents:
+    st.session_state["agent"] = agents[0]
+agent = st.selectbox(t("scorecard.agent"), agents, key="agent")
+row = card.agent(agent)
+catalogue = load_catalogue()
+
+a, b, c, d = st.columns(4)
+if row["composite"] == row["composite"]:  # not NaN
+    a.metric(t("scorecard.score"), f"{row['composite']:.1f}",
+             help=t("scorecard.interval", low=f"{row['composite_lo']:.1f}", high=f"{row['composite_hi']:.1f}"))  # fmt: skip
+    grade = next((g.label(lang()) for g in scheme.grades if g.code == row["grade"]), "—")
+    b.metric(t("scorecard.grade"), grade)
+    c.metric(t("scorecard.rank"), f"{row['rank']} / {card.agents['rank'].notna().sum()}",
+             help=t("scorecard.rank_range", best=row["rank_best"], worst=row["rank_worst"]))  # fmt: skip
+    d.metric(t("scorecard.percentile"), f"{row['percentile']:.0f}")
+else:
+    a.warning(t("scorecard.not_scored"))
+if row["gate"]:
+    st.error(views.gate_label(row["gate"], lang()))
+
+words = views.strengths_and_weaknesses(card, agent, lang())
+st.markdown(t("scorecard.strong", items=listing(words["strong"])) if words["strong"]
+            else t("scorecard.no_strong"))  # fmt: skip
+if words["weak"]:
+    st.markdown(t("scorecard.weak", items=listing(words["weak"])))
+if words["left_out"]:
+    st.caption(t("scorecard.left_out", items=listing(words["left_out"])))
+
+breakdown = views.agent_breakdown(card, agent, lang())
+dims = views.dimension_scores(card, agent)
+dims["label"] = [views.dimension_label(catalogue, x, lang()) for x in dims["dimension"]]
+left, right = st.columns([2, 3])
+left.plotly_chart(charts.radar(dims, agent, t("scorecard.team_median"), t("scorecard.dimensions")),
+                  width="stretch")  # fmt: skip
+right.plotly_chart(charts.kpi_bars(breakdown, t("scorecard.kpis")), width="stretch")
+
+labels = {k: catalogue.get(k).label(lang()) for k in scheme.kpi_ids}
+kpi = st.selectbox(t("scorecard.trend_kpi"), scheme.kpi_ids, format_func=labels.get, key="agent_trend_kpi",
+                   index=scheme.kpi_ids.index(words["weak_ids"][0]) if words["weak_ids"] else 0)  # fmt: skip
+rows = views.trend(con(), kpi, period, team=team, agent=agent).replace(
+    {"series": {"team": t("overview.team")}}
+)
+st.plotly_chart(
+    charts.trend(rows, t("scorecard.trend"), catalogue.get(kpi).kind == "rate"), width="stretch"
+)
+
+st.subheader(t("scorecard.details"))
+columns = ["label", "dimension", "shown", "interval", "n", "floor_shown", "target_shown", "score",
+           "weight_share", "contribution", "status", "source"]  # fmt: skip
+st.dataframe(breakdown[columns].rename(columns={c: t(f"detail.{c}") for c in columns}),
+             hide_index=True, width="stretch",
+             column_config={t("detail.weight_share"): st.column_config.NumberColumn(format="percent")})  # fmt: skip
+
+drillable = [k for k in scheme.kpi_ids if catalogue.get(k).drilldown]
+if drillable:
+    st.subheader(t("scorecard.drilldown"))
+    dk = st.selectbox(
+        t("scorecard.drilldown_kpi"), drillable, format_func=labels.get, key="drill_kpi"
+    )
+    tickets = drilldown(con(), catalogue.get(dk), agent, period.start, period.end)
+    st.caption(t("scorecard.drilldown_help", count=len(tickets)))
+    st.dataframe(tickets, hide_index=True, width="stretch")

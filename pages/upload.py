@@ -8,6 +8,7 @@ import streamlit as st
 
 from lib import mapping as mappings
 from lib.ingest import ingest_file, preview, quarantine_report, upload_history
+from lib.overview import store_summary
 from lib.reader import UnusableFile, read_table, sheet_names
 from lib.tables import get_table
 from pages._ui import con, lang, t
@@ -137,6 +138,14 @@ if upload is not None:
             st.download_button(t("upload.quarantine_download"),
                                report.to_csv(index=False).encode("utf-8-sig"),
                                file_name=f"quarantine_{result.upload_id}.csv", mime="text/csv")  # fmt: skip
+
+st.subheader(t("overview.tables"))
+summary = store_summary(con())
+label = "label_zh" if lang() == "zh" else "label_en"
+view = summary[summary["rows"] > 0][[label, "rows", "from", "to", "agents"]]
+view.columns = [t("overview.table"), t("overview.rows"), t("overview.from"), t("overview.to"),
+                t("overview.agents")]  # fmt: skip
+st.dataframe(view, hide_index=True, width="stretch")
 
 st.subheader(t("upload.history"))
 st.dataframe(upload_history(con()), hide_index=True, width="stretch")

@@ -1,9 +1,93 @@
-"""Placeholder for the weights page: says what is planned here; later work fills it in."""
+"""Weights and thresholds page: edit live, watch the ranking move, save a version with a reason."""
 
 import streamlit as st
 
-from pages._ui import t
+from lib import schemes, views
+from pages._ui import con, context, lang, t
 
 st.header(t("nav.weights"))
-st.info(t("placeholder.coming"))
-st.write(t("placeholder.weights"))
+period, team, _, _ = context()
+name = st.session_state["scheme"]
+saved = schemes.get(con(), name)
+if st.session_state.get("edit_name") != name:  # a new scheme: start from its latest version
+    st.session_state.update(edit_name=name, edit_body=saved.body, edit_version=saved.version,
+                            edit_round=st.session_state.get("edit_round", 0) + 1)  # fmt: skip
+st.caption(t("weights.intro", name=saved.label(lang()), version=saved.version))
+
+pick, load = st.columns([3, 1], vertical_alignment="bottom")
+titles = {
+    n: schemes.from_dict(schemes.preset_body(n)).label(lang()) for n in schemes.preset_names()
+}
+preset = pick.selectbox(
+    t("weights.preset"), list(titles), format_func=titles.get, key="weights_preset"
+)
+if load.button(t("weights.load"), key="weights_load"):
+    st.session_state["edit_body"] = {**schemes.preset_body(preset), "name": name}
+    st.session_state["edit_round"] += 1
+    st.rerun()
+
+body = st.session_state["edit_body"]
+dims, rows = schemes.to_tables(body, lang=lang())
+r = st.session_state["edit_round"]
+number = st.column_config.NumberColumn
+dims = st.data_editor(dims, key=f"dims_{r}", hide_index=True, disabled=["dimension", "name"],
+                      column_config={"dimension": None, "name": t("weights.dimension"),
+                                     "weight": number(t("weights.weight"), min_value=0.0)})  # fmt: skip
+rows = st.data_editor(rows, key=f"kpis_{r}", hide_index=True,
+                      disabled=["kpi", "name", "dimension", "dimension_name"],
+                      column_config={"kpi": None, "name": t("weights.kpi"), "dimension": None,
+                                     "dimension_name": t("weights.dimension"),
+                                     "weight": number(t("weights.weight"), min_value=0.0),
+                                     "floor": number(t("weights.floor")), "target": number(t("weights.target")),
+                                     "min_sample": number(t("weights.min_sample"), min_value=1, step=1)})  # fmt: skip
+edited_body = schemes.from_tables(body, dims, rows)
+problems = schemes.check(edited_body)
+if problems:
+    st.error(t("weights.invalid") + "\n\n" + "\n".join(f"- {m}" for _, m in problems))
+    st.stop()
+edited = schemes.from_dict(edited_body)
+
+shares = schemes.shares(edited).assign(share=lambda x: x["share"].map("{:.1%}".format))
+labels = dict(zip(rows["kpi"], rows["name"]))
+st.caption(
+    t("weights.shares")
+    + " "
+    + " · ".join(f"{labels[k]} {s}" for k, s in zip(shares["kpi"], shares["share"]))
+)
+
+st.subheader(t("weights.ranking"))
+ranking = views.rerank(con(), period, team, saved, edited)
+st.dataframe(ranking.rename(columns={c: t(f"rerank.{c}") for c in ranking.columns}), hide_index=True,
+             width="stretch", key="rerank_table")  # fmt: skip
+
+changes = schemes.diff(saved.body, edited_body)
+if changes:
+    st.subheader(t("weights.save"))
+    st.code("\n".join(changes), language=None)
+    reason = st.text_input(t("weights.reason"), key="weights_reason")
+    if st.button(t("weights.save_button"), type="primary", disabled=not reason.strip()):
+        try:
+            v = schemes.save(con(), edited_body, user=st.session_state.get("username", "app"),
+                             reason=reason, base_version=st.session_state["edit_version"])  # fmt: skip
+        except schemes.ConflictError as exc:
+            st.error(str(exc))
+        else:
+            st.session_state.update(edit_version=v, edit_body=edited_body)
+            st.success(t("weights.saved", version=v))
+
+st.subheader(t("weights.history"))
+history = schemes.versions(con(), name)
+st.dataframe(history, hide_index=True, width="stretch")
+versions = list(history["version"])
+if len(versions) > 1:
+    a, b, c = st.columns(3, vertical_alignment="bottom")
+    va = a.selectbox(t("weights.compare_a"), versions, index=1, key="cmp_a")
+    vb = b.selectbox(t("weights.compare_b"), versions, index=0, key="cmp_b")
+    old, new = schemes.get(con(), name, va), schemes.get(con(), name, vb)
+    st.code("\n".join(schemes.diff(old.body, new.body)) or t("weights.same"), language=None)
+    st.dataframe(views.rerank(con(), period, team, old, new), hide_index=True, width="stretch")
+    if c.button(t("weights.revert", version=va), key="revert"):
+        v = schemes.save(con(), old.body, user=st.session_state.get("username", "app"),
+                         reason=t("weights.revert_reason", version=va))  # fmt: skip
+        st.session_state.pop("edit_name", None)
+        st.success(t("weights.saved", version=v))

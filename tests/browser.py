@@ -94,3 +94,26 @@ class AppServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         self.log.close()
+
+
+def edit_grid_cell(page, grid_index: int, row: int, column_fraction: float, value: str) -> None:
+    """Type a value into a cell of an st.data_editor grid (row 1 is the first data row).
+
+    Double-clicks the cell and waits for the grid's editor box before typing, retrying while
+    the grid is still settling after a rerun.
+    """
+    grid = page.get_by_test_id("stDataFrame").nth(grid_index)
+    grid.wait_for(state="visible")
+    editor = page.locator("#portal input, #portal textarea")
+    row_height = 35  # Streamlit's default row height; the header is one row
+    for _ in range(5):
+        box = grid.bounding_box()
+        page.mouse.dblclick(box["x"] + box["width"] * column_fraction,
+                            box["y"] + row_height * row + row_height / 2)  # fmt: skip
+        try:
+            editor.first.wait_for(state="visible", timeout=2000)
+            break
+        except Exception:  # noqa: BLE001 - not ready yet: try again
+            page.keyboard.press("Escape")
+    editor.first.fill(value)
+    editor.first.press("Enter")

@@ -6,7 +6,7 @@ import io
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.browser import AppServer, launch
+from tests.browser import AppServer, edit_grid_cell, launch
 from tests.test_presets import QIANNIU
 
 pytestmark = pytest.mark.browser
@@ -25,6 +25,7 @@ def page(demo_copy):
         tab.set_default_timeout(30000)
         tab.goto(app.url)
         expect(tab.get_by_text("You are looking at demo data")).to_be_visible()
+        expect(tab.get_by_role("heading", name="Leaderboard")).to_be_visible()  # fully drawn
         yield tab
         browser.close()
 
@@ -85,3 +86,32 @@ def test_clear_demo_data(page):
     expect(page.get_by_text("Demo data removed")).to_be_visible()
     expect(page.get_by_text("You are looking at demo data")).to_have_count(0)
     expect(page.get_by_text("No data yet.")).to_be_visible()
+
+
+def test_changing_a_weight_reranks_at_once(page, artifacts):
+    page.get_by_role("link", name="Weights & thresholds").click()
+    expect(page.get_by_text("Ranking with these weights")).to_be_visible()
+    expect(page.get_by_text("▲")).to_have_count(0)  # the saved weights: nobody moves
+    edit_grid_cell(page, grid_index=0, row=4, column_fraction=0.75, value="200")  # Sales
+    # The grid's cells are drawn on a canvas; its accessible copy holds the text.
+    expect(page.get_by_text("▲").first).to_be_attached(timeout=15000)
+    expect(page.get_by_text("dimensions.sales.weight: 20 → 200")).to_be_visible()
+    no_error(page)
+    page.screenshot(path=artifacts / "weights_changed.png", full_page=True)
+
+
+def test_download_the_scorecard(page):
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Scorecard (CSV)").click()
+    rows = list(csv.DictReader(open(download.value.path(), encoding="utf-8-sig")))
+    assert len(rows) == 30 and {"agent", "composite", "grade", "rank_range"} <= set(rows[0])
+    assert sorted(int(r["rank"]) for r in rows)[0] == 1
+
+
+def test_agent_scorecard_shows_charts_and_words(page, artifacts):
+    page.get_by_role("link", name="Agent scorecard").click()
+    expect(page.get_by_text("Dimensions against the team median")).to_be_visible()
+    expect(page.locator(".js-plotly-plot")).to_have_count(3)  # radar, KPI bars, trend
+    expect(page.get_by_text("Strengths:")).to_be_visible()
+    no_error(page)
+    page.screenshot(path=artifacts / "agent_scorecard.png", full_page=True)

@@ -122,7 +122,8 @@ def test_critical_qa_failure_gate(action, expected):
     b["gates"] = {"critical_qa_failure": {"action": action, "value": 59}}
     agents, _ = run(b, [("A", "csat", 1.0, 50), ("B", "csat", 1.0, 50)], critical={"A": 1})
     assert agents.loc["A", "composite"] == expected and agents.loc["B", "composite"] == 100
-    assert "critical QA failure" in agents.loc["A", "gate"] and agents.loc["B", "gate"] == ""
+    assert agents.loc["A", "gate"] == ("cap:59" if action == "cap" else "zero")
+    assert agents.loc["B", "gate"] == ""
     assert agents.loc["A", "grade"] == "D"
 
 
@@ -250,5 +251,27 @@ def test_scorecard_on_a_store(tmp_path):
     card = scoring.scorecard(con, schemes.get(con, "after_sales"), parse("2026-05"))
     a = card.agent("A")
     assert a["team"] == "X"
-    assert "critical QA failure" in a["gate"] and a["composite"] <= 59  # R2 failed critically
+    assert a["gate"] == "cap:59" and a["composite"] <= 59  # R2 failed critically
     assert set(card.agents["agent"]) == {"A", "B"}
+
+
+def test_scheme_as_tables_round_trip():
+    body = schemes.preset_body("small_shop")
+    dims, rows = schemes.to_tables(body, lang="zh")
+    assert list(dims["name"]) == ["体验", "能力"]
+    assert rows.set_index("kpi").loc["csat", "min_sample"] == 10  # the KPI's own minimum
+    assert schemes.from_tables(body, dims, rows) == body  # unchanged tables, unchanged scheme
+    rows.loc[rows["kpi"] == "csat", ["weight", "min_sample"]] = [5, 30]
+    dims.loc[dims["dimension"] == "capability", "weight"] = 10
+    changed = schemes.from_tables(body, dims, rows)
+    assert schemes.diff(body, changed) == [
+        "dimensions.capability.weight: 30 → 10",
+        "dimensions.experience.kpis.csat.min_sample: added 30",
+        "dimensions.experience.kpis.csat.weight: 2 → 5",
+    ]
+
+
+def test_rank_move_arrows():
+    from lib.views import arrow
+
+    assert [arrow(m) for m in (3, -2, 0, None, pd.NA)] == ["▲3", "▼2", "–", "", ""]

@@ -1,0 +1,83 @@
+"""Plotly figures for the pages and the HTML report; plain functions of tables from lib.views.
+
+No figure reads the store: each takes the rows it draws, so the same figure serves the app
+and the emailed report.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+COLOURS = {"A": "#16a34a", "B": "#2563eb", "C": "#f59e0b", "D": "#dc2626"}
+LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), height=320, template="plotly_white")
+
+
+def grade_distribution(counts: pd.DataFrame, title: str) -> go.Figure:
+    fig = go.Figure(go.Bar(
+        x=counts["label"], y=counts["agents"], text=counts["agents"], textposition="auto",
+        marker_color=[COLOURS.get(g, "#64748b") for g in counts["grade"]],
+    ))  # fmt: skip
+    return fig.update_layout(title=title, **LAYOUT)
+
+
+def leaderboard(board: pd.DataFrame, title: str) -> go.Figure:
+    """Scores with their intervals: overlapping bars mean the order is not certain."""
+    b = board.dropna(subset=["score"]).iloc[::-1]
+    fig = go.Figure(go.Scatter(
+        x=b["score"], y=b["agent"], mode="markers",
+        error_x=dict(type="data", symmetric=False, array=b["high"] - b["score"],
+                     arrayminus=b["score"] - b["low"], thickness=1.2),
+        marker=dict(size=9, color="#2563eb"),
+        hovertemplate="%{y}: %{x:.1f}<extra></extra>",
+    ))  # fmt: skip
+    layout = {**LAYOUT, "height": max(320, 22 * len(b) + 80)}
+    return fig.update_layout(title=title, xaxis=dict(range=[0, 100]), **layout)
+
+
+def trend(rows: pd.DataFrame, title: str, percent: bool = False) -> go.Figure:
+    fig = go.Figure()
+    for series, part in rows.groupby("series", sort=False):
+        fig.add_trace(
+            go.Scatter(x=part["bucket"], y=part["value"], mode="lines+markers", name=str(series))
+        )
+    fig.update_layout(title=title, **LAYOUT)
+    if percent:
+        fig.update_yaxes(tickformat=".0%")
+    return fig
+
+
+def radar(dims: pd.DataFrame, agent_name: str, team_name: str, title: str) -> go.Figure:
+    theta = list(dims["label"]) + [dims["label"].iloc[0]]
+    fig = go.Figure()
+    fig.add_trace(go.Scatterpolar(r=list(dims["team_median"]) + [dims["team_median"].iloc[0]],
+                                  theta=theta, name=team_name, fill="toself", opacity=0.35))  # fmt: skip
+    if "agent" in dims:
+        fig.add_trace(go.Scatterpolar(r=list(dims["agent"]) + [dims["agent"].iloc[0]],
+                                      theta=theta, name=agent_name, fill="toself", opacity=0.6))  # fmt: skip
+    return fig.update_layout(title=title, polar=dict(radialaxis=dict(range=[0, 100])), **LAYOUT)
+
+
+def kpi_bars(breakdown: pd.DataFrame, title: str) -> go.Figure:
+    """Each KPI's score 0–100 with its value, floor and target in the hover text."""
+    b = breakdown.iloc[::-1]
+    colour = ["#16a34a" if s >= 80 else "#f59e0b" if s >= 60 else "#dc2626" if pd.notna(s) else "#cbd5e1"
+              for s in b["score"]]  # fmt: skip
+    fig = go.Figure(go.Bar(
+        x=b["score"].fillna(0), y=b["label"], orientation="h", marker_color=colour,
+        text=[f"{v}  ({c:+.1f})" if pd.notna(s) else f"{v}  ({st})"
+              for v, c, s, st in zip(b["shown"], b["contribution"], b["score"], b["status"])],
+        textposition="outside",
+        customdata=list(zip(b["floor_shown"], b["target_shown"], b["interval"])),
+        hovertemplate="%{y}: %{x:.0f}<br>0 = %{customdata[0]}, 100 = %{customdata[1]}"
+                      "<br>95%: %{customdata[2]}<extra></extra>",
+    ))  # fmt: skip
+    layout = {**LAYOUT, "height": max(320, 30 * len(b) + 80)}
+    return fig.update_layout(title=title, xaxis=dict(range=[0, 125]), **layout)
+
+
+def channel_bars(rows: pd.DataFrame, title: str) -> go.Figure:
+    fig = go.Figure(
+        go.Bar(x=rows["channel"], y=rows["value"], text=rows["shown"], textposition="auto")
+    )
+    return fig.update_layout(title=title, **LAYOUT)

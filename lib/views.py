@@ -1,0 +1,297 @@
+"""What the pages show, as tables: headline KPIs, leaderboard, trends, an agent's breakdown.
+
+Pages call these and render the result; all shaping of numbers into rows, labels in the
+chosen language and changes against the previous period happens here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pandas as pd
+
+from lib import kpis as engine
+from lib.i18n import t
+from lib.kpis import Catalogue, format_value, load_catalogue
+from lib.periods import Period, parse
+from lib.scoring import Scorecard, rank_changes
+
+
+def months_with_data(con) -> list[str]:
+    """Months (YYYY-MM) that have tickets or daily reports, newest first."""
+    rows = (
+        con.cursor()
+        .execute(
+            """SELECT DISTINCT strftime(d, '%Y-%m') AS m FROM (
+               SELECT created_at AS d FROM tickets UNION ALL SELECT date FROM agent_daily
+               UNION ALL SELECT created_at FROM orders)
+           WHERE d IS NOT NULL ORDER BY m DESC"""
+        )
+        .fetchall()
+    )
+    return [r[0] for r in rows]
+
+
+def teams(con) -> list[str]:
+    frame = engine.agent_teams(con)
+    return sorted(t for t in frame["team"].dropna().unique())
+
+
+def kpi_label(catalogue: Catalogue, kpi_id: str, lang: str) -> str:
+    return catalogue.get(kpi_id).label(lang)
+
+
+def dimension_label(catalogue: Catalogue, dim: str, lang: str) -> str:
+    return catalogue.dimensions.get(dim, {}).get(lang, dim)
+
+
+def gate_label(code: str, lang: str) -> str:
+    if not code:
+        return ""
+    if code.startswith("cap:"):
+        return t("gate.cap", lang, limit=code.split(":", 1)[1])
+    return t("gate.zero", lang)
+
+
+def _better(kpi, now: float, before: float) -> bool | None:
+    if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (now, before)):
+        return None
+    if now == before:
+        return None
+    return (now > before) == kpi.higher_is_better
+
+
+def headline(con, card: Scorecard, team: str | None, lang: str, catalogue=None) -> pd.DataFrame:
+    """The team's value of each scheme KPI, now and in the previous period, with the change."""
+    catalogue = catalogue or load_catalogue()
+    ids = card.scheme.kpi_ids
+    prev = card.period.previous()
+
+    def pooled(period: Period) -> dict:  # one team, or every team's numbers pooled
+        frame = engine.compute(con, period.start, period.end, by="team", team=team, kpi_ids=ids,
+                               catalogue=catalogue)  # fmt: skip
+        return _pool(frame, catalogue)
+
+    now, before = pooled(card.period), pooled(prev)
+    rows = []
+    for kid in ids:
+        kpi = catalogue.get(kid)
+        v, b = now.get(kid), before.get(kid)
+        rows.append({
+            "kpi": kid, "label": kpi.label(lang), "value": v, "shown": format_value(kpi, v),
+            "previous": b, "previous_shown": format_value(kpi, b), "better": _better(kpi, v, b),
+            "change_shown": change_text(kpi, v, b), "higher_is_better": kpi.higher_is_better,
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def change_text(kpi, now, before) -> str | None:
+    """The change from the previous period in the KPI's own units: +1.2 pp, −3 s, +¥1,200."""
+    if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (now, before)):
+        return None
+    diff = now - before
+    if kpi.kind == "rate" or kpi.unit == "share":
+        return f"{diff * 100:+.1f} pp"
+    if kpi.kind == "duration":
+        if abs(diff) < 10:
+            return f"{diff:+.1f} s"
+        return f"{diff:+.0f} s" if abs(diff) < 600 else f"{diff / 3600:+.1f} h"
+    if kpi.unit == "currency":
+        return f"{'+' if diff >= 0 else '-'}¥{abs(diff):,.0f}"
+    return f"{diff:+,.1f}" if kpi.unit != "count" else f"{diff:+,.0f}"
+
+
+def _pool(frame: pd.DataFrame, catalogue: Catalogue) -> dict:
+    """Combine per-team results into one value per KPI (sums of numerators and samples)."""
+    out = {}
+    for kid, part in frame.groupby("kpi"):
+        kpi = catalogue.get(kid)
+        if kpi.kind in ("rate", "ratio"):
+            den = part["den"].sum()
+            out[kid] = part["num"].sum() / den if den else float("nan")
+        elif kpi.kind == "sum":
+            out[kid] = part["value"].sum()
+        else:  # medians and means: weight each team's by its sample
+            out[kid] = (part["value"] * part["n"]).sum() / part["n"].sum()
+    return out
+
+
+def grade_counts(card: Scorecard, lang: str) -> pd.DataFrame:
+    grades = card.scheme.grades
+    counts = card.agents["grade"].value_counts()
+    return pd.DataFrame({"grade": [g.code for g in grades], "label": [g.label(lang) for g in grades],
+                         "agents": [int(counts.get(g.code, 0)) for g in grades]})  # fmt: skip
+
+
+def leaderboard(card: Scorecard, lang: str, previous: Scorecard | None = None) -> pd.DataFrame:
+    """Rank, agent, team, score with its interval, grade, the rank range, and the move."""
+    a = card.agents.copy()
+    grade = {g.code: g.label(lang) for g in card.scheme.grades}
+    out = pd.DataFrame({
+        "rank": a["rank"], "agent": a["agent"], "team": a["team"].fillna("—"),
+        "score": a["composite"].round(1), "low": a["composite_lo"].round(1),
+        "high": a["composite_hi"].round(1), "grade": a["grade"].map(grade),
+        "could_be": [f"{b}–{w}" if pd.notna(b) and b != w else ("" if pd.isna(b) else str(b))
+                     for b, w in zip(a["rank_best"], a["rank_worst"])],
+        "flags": [gate_label(g, lang) for g in a["gate"]],
+    })  # fmt: skip
+    if previous is not None:
+        moves = rank_changes(previous.agents, card.agents).set_index("agent")["move"]
+        out["move"] = out["agent"].map(moves).map(arrow)
+    return out
+
+
+def top_movers(board: pd.DataFrame, count: int = 3) -> tuple[list[str], list[str]]:
+    """The agents who rose and fell most since the previous period, as "name ▲3"."""
+    if "move" not in board:
+        return [], []
+    moves = board["move"].str.extract(r"([▲▼])(\d+)")
+    moves = moves.assign(agent=board["agent"], n=pd.to_numeric(moves[1])).dropna(subset=["n"])
+    up = moves[moves[0] == "▲"].nlargest(count, "n")
+    down = moves[moves[0] == "▼"].nlargest(count, "n")
+    return ([f"{a} ▲{int(n)}" for a, n in zip(up["agent"], up["n"])],
+            [f"{a} ▼{int(n)}" for a, n in zip(down["agent"], down["n"])])  # fmt: skip
+
+
+def arrow(move) -> str:
+    """A rank move as ▲3 (up), ▼2 (down), – (same) or nothing (not ranked in one of the two)."""
+    if move is None or pd.isna(move):
+        return ""
+    if move == 0:
+        return "–"
+    return f"▲{int(move)}" if move > 0 else f"▼{-int(move)}"
+
+
+def trend(con, kpi_id: str, end: Period, months: int = 6, team: str | None = None,
+          grain: str = "week", agent: str | None = None) -> pd.DataFrame:  # fmt: skip
+    """A KPI over the months up to `end`, per week (or day/month): team and, if given, agent."""
+    start = end.start
+    for _ in range(months - 1):
+        start = parse(f"{start:%Y-%m}").previous().start
+    frame = engine.compute(con, start, end.end, by="team", team=team, grain=grain, kpi_ids=[kpi_id])
+    rows = frame.groupby("bucket").apply(
+        lambda p: _pool(p, load_catalogue()).get(kpi_id), include_groups=False
+    ).rename("value").reset_index()  # fmt: skip
+    rows["series"] = "team"
+    if agent:
+        own = engine.compute(con, start, end.end, grain=grain, kpi_ids=[kpi_id])
+        own = own[own["grp"] == agent][["bucket", "value"]].assign(series=agent)
+        rows = pd.concat([rows, own], ignore_index=True)
+    return rows.sort_values("bucket", ignore_index=True)
+
+
+def channels(con, period: Period, team: str | None, kpi_ids: list[str], lang: str,
+             catalogue=None) -> pd.DataFrame:  # fmt: skip
+    """Ticket KPIs per channel (chat, email, phone, social…)."""
+    catalogue = catalogue or load_catalogue()
+    frame = engine.compute(con, period.start, period.end, by="channel", team=team,
+                           kpi_ids=kpi_ids, catalogue=catalogue)  # fmt: skip
+    if frame.empty:
+        return pd.DataFrame()
+    frame["label"] = frame["kpi"].map(lambda k: kpi_label(catalogue, k, lang))
+    frame["shown"] = [
+        format_value(catalogue.get(k), v) for k, v in zip(frame["kpi"], frame["value"])
+    ]
+    return frame[["grp", "kpi", "label", "value", "shown", "n"]].rename(columns={"grp": "channel"})
+
+
+def agent_breakdown(card: Scorecard, agent: str, lang: str, catalogue=None) -> pd.DataFrame:
+    """One agent's KPIs: value, interval, floor/target, score, weight share and contribution."""
+    catalogue = catalogue or load_catalogue()
+    d = card.details[card.details["agent"] == agent].copy()
+    status = {"scored": t("status.scored", lang), "too little data": t("status.too_little", lang),
+              "no data": t("status.no_data", lang)}  # fmt: skip
+    out = pd.DataFrame({
+        "kpi": d["kpi"],
+        "label": [kpi_label(catalogue, k, lang) for k in d["kpi"]],
+        "dimension": [dimension_label(catalogue, x, lang) for x in d["dimension"]],
+        "value": d["value"],
+        "shown": [format_value(catalogue.get(k), v) for k, v in zip(d["kpi"], d["value"])],
+        "interval": [f"{format_value(catalogue.get(k), lo)} – {format_value(catalogue.get(k), hi)}"
+                     if pd.notna(lo) else "" for k, lo, hi in zip(d["kpi"], d["lo"], d["hi"])],
+        "n": d["n"].astype(int), "floor": d["floor"], "target": d["target"],
+        "floor_shown": [format_value(catalogue.get(k), v) for k, v in zip(d["kpi"], d["floor"])],
+        "target_shown": [format_value(catalogue.get(k), v) for k, v in zip(d["kpi"], d["target"])],
+        "score": d["score"].where(d["status"] == "scored").round(1),
+        "weight_share": d["weight_share"], "contribution": d["contribution"].round(1),
+        "status": d["status"].map(status), "source": d["source"],
+    })  # fmt: skip
+    return out.reset_index(drop=True)
+
+
+def strengths_and_weaknesses(card: Scorecard, agent: str, lang: str, catalogue=None) -> dict:
+    """KPIs named in words: the agent's best three, and the weak ones ranked by what they cost."""
+    catalogue = catalogue or load_catalogue()
+    d = card.details[(card.details["agent"] == agent) & (card.details["status"] == "scored")]
+    strong = d[d["score"] >= 80].sort_values("score", ascending=False).head(3)
+    weak = d[d["score"] < 60].assign(cost=lambda x: x["weight_share"] * (100 - x["score"]))
+    weak = weak.sort_values("cost", ascending=False)
+    left_out = card.details[(card.details["agent"] == agent)
+                            & (card.details["status"] == "too little data")]  # fmt: skip
+    name = lambda k: kpi_label(catalogue, k, lang)  # noqa: E731
+    return {"strong": [name(k) for k in strong["kpi"]], "weak": [name(k) for k in weak["kpi"]],
+            "weak_ids": list(weak["kpi"]),
+            "left_out": [f"{name(k)} (n={int(n)} < {int(m)})"
+                         for k, n, m in zip(left_out["kpi"], left_out["n"], left_out["min_sample"])]}  # fmt: skip
+
+
+def dimension_scores(card: Scorecard, agent: str | None) -> pd.DataFrame:
+    """Per dimension: the agent's score (weighted by KPI shares) and the team median."""
+    d = card.details[card.details["status"] == "scored"]
+    per = d.groupby(["agent", "dimension"]).apply(
+        lambda g: (g["score"] * g["weight_share"]).sum() / g["weight_share"].sum()
+        if g["weight_share"].sum() > 0 else g["score"].mean(), include_groups=False,
+    ).rename("score").reset_index()  # fmt: skip
+    median = per.groupby("dimension")["score"].median().rename("team_median")
+    own = per[per["agent"] == agent].set_index("dimension")["score"] if agent else None
+    out = pd.DataFrame(median)
+    if own is not None:  # dimensions where the agent has no data are left off, not drawn as 0
+        out["agent"] = own
+        out = out[out["agent"].notna()]
+    order = [d for d in dict.fromkeys(r.dimension for r in card.scheme.rules) if d in out.index]
+    return out.reindex(order).reset_index()
+
+
+def rerank(con, period: Period, team: str | None, before, after) -> pd.DataFrame:
+    """Every agent's rank and score under two schemes (saved and edited) and the move.
+
+    KPI values come from the cache: only scoring runs again, which is what makes live
+    editing fast.
+    """
+    from lib import scoring
+
+    ids = list(dict.fromkeys(before.kpi_ids + after.kpi_ids))
+    values = engine.compute(con, period.start, period.end, team=team, kpi_ids=ids)
+    teams_of = dict(engine.agent_teams(con).itertuples(index=False, name=None))
+    critical = scoring.critical_failures(con, period) if (before.gates or after.gates) else None
+    team_values = None
+    if before.shrinkage or after.shrinkage:
+        team_values = engine.compute(con, period.start, period.end, by="team", kpi_ids=ids)
+    kw = dict(period_days=period.days, teams=teams_of, team_values=team_values, critical=critical)
+    a, _ = scoring.score(values, before, **kw)
+    b, _ = scoring.score(values, after, **kw)
+    moves = rank_changes(a, b)
+    return pd.DataFrame({
+        "rank": moves["rank_after"], "agent": moves["agent"],
+        "score": moves["composite_after"].round(1), "saved_score": moves["composite_before"].round(1),
+        "saved_rank": moves["rank_before"], "move": moves["move"].map(arrow),
+    })  # fmt: skip
+
+
+def default_month(con, months: list[str]) -> str | None:
+    """The latest month the data covers to its end, else the latest month with data."""
+    if not months:
+        return None
+    last = (
+        con.cursor()
+        .execute(
+            "SELECT max(d) FROM (SELECT max(created_at)::DATE AS d FROM tickets "
+            "UNION ALL SELECT max(date) FROM agent_daily)"
+        )
+        .fetchone()[0]
+    )
+    for m in months:
+        if last is None or parse(m).end <= last + dt.timedelta(days=1):
+            return m
+    return months[0]
