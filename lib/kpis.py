@@ -472,7 +472,7 @@ def compute(
         raise ValueError("grain must be day, week or month")
     catalogue = catalogue or load_catalogue()
     wanted = list(kpi_ids or catalogue.kpis)
-    key = (_store_id(con), store.data_version(con), str(start), str(end), by, team, grain,
+    key = (store.store_id(con), store.data_version(con), str(start), str(end), by, team, grain,
            tuple(wanted), id(catalogue))  # fmt: skip
     hit = _CACHE.get(key)
     if hit is not None and hit[0] is catalogue:  # the very catalogue, not one at a reused id
@@ -505,13 +505,11 @@ def compute(
     return result.copy()
 
 
-def _store_id(con) -> str:
-    row = con.cursor().execute("SELECT value FROM schema_meta WHERE key = 'store_id'").fetchone()
-    return row[0] if row else ""
-
-
 def agent_teams(con) -> pd.DataFrame:
-    return con.cursor().execute(sql_file("agent_teams")).df()
+    """Each agent's team (roster first); remembered until the data changes."""
+    return store.memo(
+        con, "agent_teams", lambda: con.cursor().execute(sql_file("agent_teams")).df()
+    )
 
 
 def format_value(kpi: KPI, value: float | None) -> str:

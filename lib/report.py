@@ -25,7 +25,7 @@ def monthly_html(con, card: Scorecard, team: str | None, lang: str) -> str:
     title = t("report.title", lang, period=card.period.label)
     kpi_rows = "".join(
         f"<tr><td>{html.escape(r.label)}</td><td>{html.escape(r.shown)}</td>"
-        f"<td>{html.escape(r.previous_shown)}</td><td>{html.escape(r.change_shown or '')}</td></tr>"
+        f"<td>{html.escape(r.previous_shown)}</td><td>{html.escape(r.change_shown)}</td></tr>"
         for r in head.itertuples()
     )
     board_table = board.rename(columns={c: t(f"board.{c}", lang) for c in board.columns}).to_html(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -214,6 +215,12 @@ def from_dict(body: dict, catalogue: Catalogue | None = None, version: int | Non
     )  # fmt: skip
 
 
+@lru_cache(maxsize=128)
+def _from_text(text: str, version: int | None) -> Scheme:
+    """A stored scheme, parsed and checked once per distinct text."""
+    return from_dict(yaml.safe_load(text), None, version)
+
+
 def load_file(path: str | Path, catalogue: Catalogue | None = None) -> Scheme:
     return from_dict(yaml.safe_load(Path(path).read_text(encoding="utf-8")), catalogue)
 
@@ -266,10 +273,20 @@ def get(con, name: str, version: int | None = None, catalogue: Catalogue | None 
         params.append(version)
     row = con.cursor().execute(sql + " ORDER BY version DESC LIMIT 1", params).fetchone()
     if row:
-        return from_dict(yaml.safe_load(row[1]), catalogue, row[0])
+        return _stored(row[1], row[0], catalogue)
     if version not in (None, 1):
         raise SchemeError(name, [("scheme.version_exists", f"there is no version {version}")])
-    return from_dict(preset_body(name), catalogue, 1)
+    path = PRESETS_DIR / f"{name}.yaml"
+    if path.exists():
+        return _stored(path.read_text(encoding="utf-8"), 1, catalogue)
+    return from_dict(preset_body(name), catalogue, 1)  # raises: no such preset
+
+
+def _stored(text: str, version: int, catalogue: Catalogue | None) -> Scheme:
+    """A scheme from YAML text; with the standard catalogue, parsed once per distinct text."""
+    if catalogue is None:
+        return _from_text(text, version)
+    return from_dict(yaml.safe_load(text), catalogue, version)
 
 
 def in_force(con, name: str, when: dt.date | dt.datetime, catalogue=None) -> Scheme:

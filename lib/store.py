@@ -178,3 +178,22 @@ def table_counts(con) -> dict[str, int]:
         name: cur.execute(f"SELECT count(*) FROM {quote_ident(name)}").fetchone()[0]
         for name in TABLES
     }
+
+
+def store_id(con) -> str:
+    """An id of the store file, set when it was created; tells stores apart in caches."""
+    row = con.cursor().execute("SELECT value FROM schema_meta WHERE key = 'store_id'").fetchone()
+    return row[0] if row else ""
+
+
+_MEMO: dict = {}
+
+
+def memo(con, name: str, compute):
+    """compute(), remembered until the stored data changes (per store and data version)."""
+    key = (store_id(con), data_version(con), name)
+    if key not in _MEMO:
+        if len(_MEMO) > 256:
+            _MEMO.clear()
+        _MEMO[key] = compute()
+    return _MEMO[key]

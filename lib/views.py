@@ -12,6 +12,7 @@ import math
 import pandas as pd
 
 from lib import kpis as engine
+from lib import store
 from lib.i18n import t
 from lib.kpis import Catalogue, format_value, load_catalogue
 from lib.periods import Period, parse
@@ -20,16 +21,11 @@ from lib.scoring import Scorecard, rank_changes
 
 def months_with_data(con) -> list[str]:
     """Months (YYYY-MM) that have tickets or daily reports, newest first."""
-    rows = (
-        con.cursor()
-        .execute(
-            """SELECT DISTINCT strftime(d, '%Y-%m') AS m FROM (
+    sql = """SELECT DISTINCT strftime(d, '%Y-%m') AS m FROM (
                SELECT created_at AS d FROM tickets UNION ALL SELECT date FROM agent_daily
                UNION ALL SELECT created_at FROM orders)
-           WHERE d IS NOT NULL ORDER BY m DESC"""
-        )
-        .fetchall()
-    )
+             WHERE d IS NOT NULL ORDER BY m DESC"""
+    rows = store.memo(con, "months_with_data", lambda: con.cursor().execute(sql).fetchall())
     return [r[0] for r in rows]
 
 
@@ -81,12 +77,13 @@ def headline(con, card: Scorecard, team: str | None, lang: str, catalogue=None) 
         rows.append({
             "kpi": kid, "label": kpi.label(lang), "value": v, "shown": format_value(kpi, v),
             "previous": b, "previous_shown": format_value(kpi, b), "better": _better(kpi, v, b),
-            "change_shown": change_text(kpi, v, b), "higher_is_better": kpi.higher_is_better,
+            "change_shown": change_text(kpi, v, b) or "", "higher_is_better": kpi.higher_is_better,
         })  # fmt: skip
     return pd.DataFrame(rows)
 
 
 def change_text(kpi, now, before) -> str | None:
+    # None when either period has no value: there is no change to show.
     """The change from the previous period in the KPI's own units: +1.2 pp, −3 s, +¥1,200."""
     if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (now, before)):
         return None

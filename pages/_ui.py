@@ -99,9 +99,10 @@ def filters(db) -> None:
     sticky_select(t("sidebar.scheme"), names, "scheme", format_func=titles.get)
 
 
-def context():
+def context(score: bool = True):
     """(period, team, scheme, scorecard) for the sidebar's choices; the scheme is the version
-    in force at the period's end. Stops the page with a message when there is no data."""
+    in force at the period's end (no scorecard with score=False). Stops the page with a message
+    when there is no data."""
     from lib import schemes, scoring
     from lib.periods import parse
 
@@ -111,7 +112,7 @@ def context():
     period = parse(st.session_state["period"])
     team = None if st.session_state.get("team") in (None, ALL) else st.session_state["team"]
     scheme = schemes.resolve(con(), st.session_state.get("scheme"), period.end)
-    card = scoring.scorecard(con(), scheme, period, team=team)
+    card = scoring.scorecard(con(), scheme, period, team=team) if score else None
     return period, team, scheme, card
 
 

@@ -20,7 +20,7 @@ head = views.headline(con(), card, team, lang())
 for row_start in range(0, len(head), 6):
     cols = st.columns(6)
     for col, row in zip(cols, head.iloc[row_start : row_start + 6].itertuples()):
-        col.metric(row.label, row.shown, row.change_shown,
+        col.metric(row.label, row.shown, row.change_shown or None,
                    delta_color="normal" if row.higher_is_better else "inverse",
                    help=t("overview.previous", value=row.previous_shown))  # fmt: skip
 
@@ -67,9 +67,10 @@ with b:
 st.subheader(t("overview.downloads"))
 d1, d2, d3 = st.columns(3)
 name = f"scorecard_{period.label}"
-d1.download_button(t("overview.csv"), export.write(card, "csv", None).encode("utf-8-sig"),
+# Files are made when a button is pressed, not on every render.
+d1.download_button(t("overview.csv"), lambda: export.write(card, "csv", None).encode("utf-8-sig"),
                    file_name=f"{name}.csv", mime="text/csv")  # fmt: skip
-d2.download_button(t("overview.xlsx"), export.xlsx_bytes(card), file_name=f"{name}.xlsx",
+d2.download_button(t("overview.xlsx"), lambda: export.xlsx_bytes(card), file_name=f"{name}.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
-d3.download_button(t("overview.html"), report.monthly_html(con(), card, team, lang()).encode("utf-8"),
+d3.download_button(t("overview.html"), lambda: report.monthly_html(con(), card, team, lang()).encode("utf-8"),
                    file_name=f"report_{period.label}.html", mime="text/html")  # fmt: skip

@@ -6,7 +6,7 @@ from lib import schemes, views
 from pages._ui import con, context, lang, t
 
 st.header(t("nav.weights"))
-period, team, _, _ = context()
+period, team, _, _ = context(score=False)
 name = st.session_state["scheme"]
 saved = schemes.get(con(), name)
 if st.session_state.get("edit_name") != name:  # a new scheme: start from its latest version
@@ -15,9 +15,7 @@ if st.session_state.get("edit_name") != name:  # a new scheme: start from its la
 st.caption(t("weights.intro", name=saved.label(lang()), version=saved.version))
 
 pick, load = st.columns([3, 1], vertical_alignment="bottom")
-titles = {
-    n: schemes.from_dict(schemes.preset_body(n)).label(lang()) for n in schemes.preset_names()
-}
+titles = {n: schemes.get(con(), n).label(lang()) for n in schemes.preset_names()}
 preset = pick.selectbox(
     t("weights.preset"), list(titles), format_func=titles.get, key="weights_preset"
 )

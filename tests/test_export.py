@@ -96,3 +96,14 @@ def test_kpis_and_schemes_commands(tmp_path):
     assert listing.returncode == 0 and "big_seller_12" in listing.stdout
     history = cli("schemes", "after_sales", db=tmp_path / "x.duckdb")
     assert "v1" in history.stdout and "built-in preset" in history.stdout
+
+
+def test_html_report_is_self_contained_and_handles_missing_values(tmp_path):
+    from lib import report
+
+    con = service_store(tmp_path / "s.duckdb")
+    card = scoring.scorecard(con, schemes.get(con, "balanced"), parse("2026-05"))
+    page = report.monthly_html(con, card, None, "zh")  # April has no data: no changes to show
+    assert page.startswith("<!doctype html>") and "客服绩效报告 2026-05" in page
+    assert "<script src=" not in page and len(page) > 1_000_000  # plotly.js inline: opens offline
+    assert "<td>A</td>" in page or ">A<" in page
