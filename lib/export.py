@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lib.i18n import t
 from lib.kpis import Catalogue, format_value, load_catalogue
 from lib.scoring import Scorecard
+from lib.views import gate_label
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -59,15 +59,6 @@ def wide(card: Scorecard) -> pd.DataFrame:
         flags.append("; ".join(parts))
     out["flags"] = flags
     return out
-
-
-def gate_label(code: str, lang: str = "en") -> str:
-    """A gate code from scoring ("cap:59", "zero") in words."""
-    if not code:
-        return ""
-    if code.startswith("cap:"):
-        return t("gate.cap", lang, limit=code.split(":", 1)[1])
-    return t("gate.zero", lang)
 
 
 def _pad(text: str, width: int) -> str:

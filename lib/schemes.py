@@ -12,6 +12,8 @@ A built-in preset counts as version 1 until someone saves a change.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -284,8 +286,9 @@ def get(con, name: str, version: int | None = None, catalogue: Catalogue | None 
 
 def _stored(text: str, version: int, catalogue: Catalogue | None) -> Scheme:
     """A scheme from YAML text; with the standard catalogue, parsed once per distinct text."""
-    if catalogue is None:
-        return _from_text(text, version)
+    if catalogue is None:  # a copy: pages edit bodies, and the parsed scheme is shared
+        cached = _from_text(text, version)
+        return dataclasses.replace(cached, body=copy.deepcopy(cached.body))
     return from_dict(yaml.safe_load(text), catalogue, version)
 
 

@@ -42,7 +42,8 @@ def dimension_label(catalogue: Catalogue, dim: str, lang: str) -> str:
     return catalogue.dimensions.get(dim, {}).get(lang, dim)
 
 
-def gate_label(code: str, lang: str) -> str:
+def gate_label(code: str, lang: str = "en") -> str:
+    """A gate code from scoring ("cap:59", "zero") in words."""
     if not code:
         return ""
     if code.startswith("cap:"):
