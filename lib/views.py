@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 
 import pandas as pd
 
@@ -84,11 +85,17 @@ def headline(con, card: Scorecard, team: str | None, lang: str, catalogue=None) 
 
 
 def change_text(kpi, now, before) -> str | None:
-    # None when either period has no value: there is no change to show.
-    """The change from the previous period in the KPI's own units: +1.2 pp, −3 s, +¥1,200."""
+    """The change from the previous period in the KPI's own units: +1.2 pp, −3 s, +¥1,200.
+
+    None when either period has no value, or when the change shows as zero (no arrow for it).
+    """
     if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (now, before)):
         return None
-    diff = now - before
+    text = _signed_change(kpi, now - before)
+    return None if re.fullmatch(r"[+-]?¥?0(\.0)?( pp| s| h)?", text) else text
+
+
+def _signed_change(kpi, diff: float) -> str:
     if kpi.kind == "rate" or kpi.unit == "share":
         return f"{diff * 100:+.1f} pp"
     if kpi.kind == "duration":

@@ -275,3 +275,16 @@ def test_rank_move_arrows():
     from lib.views import arrow
 
     assert [arrow(m) for m in (3, -2, 0, None, pd.NA)] == ["▲3", "▼2", "–", "", ""]
+
+
+def test_changes_are_shown_in_the_kpis_own_units():
+    from lib.kpis import load_catalogue
+    from lib.views import change_text
+
+    cat = load_catalogue()
+    assert change_text(cat.get("csat"), 0.82, 0.80) == "+2.0 pp"
+    assert change_text(cat.get("first_response_time"), 30, 45) == "-15 s"
+    assert change_text(cat.get("first_response_time"), 32.0, 32.04) is None  # shows as zero
+    assert change_text(cat.get("sales_amount"), 900, 1200) == "-¥300"
+    assert change_text(cat.get("peer_score"), 3.81, 3.8) is None
+    assert change_text(cat.get("csat"), 0.8, float("nan")) is None
