@@ -134,7 +134,7 @@ def _cmd_presets(args) -> int:
     from lib.mapping import all_presets
 
     for m in all_presets():
-        print(f"{m.name:<22} {m.kind:<15} {m.description}")
+        print(f"{m.name:<22} {m.kind:<15} {m.describe('en')}")
     return 0
 
 

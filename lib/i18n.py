@@ -7,6 +7,7 @@ completeness test) and shows the key itself in the app rather than crashing.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 import yaml
@@ -37,3 +38,85 @@ def t(key: str, lang: str = DEFAULT, **values) -> str:
     if text is None:
         text = catalogue("en").get(key, key)
     return text.format(**values) if values else text
+
+
+# Messages that lib writes in English (ingestion reasons, notes, refusals), as patterns whose
+# named parts carry over into the catalogue entry `msg.<name>`. Unknown text is shown as is.
+MESSAGES = [
+    ("required", r"required value is missing"),
+    ("not_int", r"not a whole number"),
+    ("not_number", r"not a number"),
+    ("not_amount", r"not an amount"),
+    ("not_rate", r"not a percentage"),
+    ("not_duration", r"not a duration"),
+    ("not_datetime", r"not a date/time"),
+    ("not_date", r"not a date"),
+    ("not_bool", r"not yes/no"),
+    ("not_rating", r"not a rating"),
+    ("negative", r"negative value"),
+    ("negative_duration", r"negative duration"),
+    ("long_duration", r"duration longer than a year"),
+    ("negative_rate", r"negative percentage"),
+    ("rate_above", r"percentage above 100 %"),
+    ("rating_range", r"rating outside 1–(?P<scale>\d+)"),
+    ("date_range", r"date before 2000 or after 2099"),
+    ("long_text", r"text longer than 32,767 characters"),
+    ("response_first", r"first response is before the ticket was created"),
+    ("resolved_first", r"resolved before the ticket was created"),
+    ("refund_above", r"refund is larger than the order amount"),
+    ("score_above", r"score is above the criterion's maximum"),
+    ("repeat", r"(?P<field>.+) repeats row (?P<row>\d+) with different values"),
+    ("ragged", r"row has (?P<cells>\d+) cell\(s\); the header has (?P<header>\d+)"),
+    ("beyond", r"row has values beyond the (?P<width>\d+) header columns"),
+    ("blank", r"blank row"),
+    ("total", r"total row"),
+    ("footer", r"footer line(?: \(skip_footer_rows\))?"),
+    ("header_row", r"header found on row (?P<row>\d+); rows above it were skipped"),
+    ("dayfirst", r"(?P<column>.+): read as day-first dates \(DD/MM/YYYY\)"),
+    ("monthfirst", r"(?P<column>.+): read as month-first dates \(MM/DD/YYYY\)"),
+    (
+        "ambiguous",
+        r"(?P<column>.+): dates such as 03/04/2026 are ambiguous and were read "
+        r"month-first; set `dayfirst: true` in the mapping if they are day-first",
+    ),
+    ("percent", r"(?P<column>.+): bare numbers read as percentages"),
+    (
+        "seen",
+        r"this file was uploaded before \(upload #(?P<id>\d+), (?P<when>[^)]+)\); "
+        r"rows already stored count as duplicates",
+    ),
+    ("line_items", r"(?P<count>[\d,]+) line-item row\(s\) continue an order read above"),
+    (
+        "encoding",
+        r"the mapping says (?P<declared>\S+), but the file is (?P<found>\S+); "
+        r"it was read as \S+",
+    ),
+    ("empty", r"(?P<file>.+?): the file is empty\."),
+    ("no_rows", r"(?P<file>.+?): the file has no rows\."),
+    ("binary", r"(?P<file>.+?): binary data: this is not a CSV or text export"),
+    ("xls", r"(?P<file>.+?): this is an old-style Excel \.xls workbook\..*"),
+    ("pdf", r"(?P<file>.+?): this is a PDF, not a table\..*"),
+    ("zip", r"(?P<file>.+?): this is a zip archive, not an Excel workbook\..*"),
+    (
+        "missing",
+        r"(?P<file>.+?): required column\(s\) missing for (?P<kind>\S+) with mapping "
+        r"'(?P<mapping>[^']+)': (?P<wanted>.+?)\. Headers found: (?P<found>.+?)\."
+        r"(?: This file looks like it fits the preset\(s\): (?P<fits>.+)\.)?",
+    ),
+]
+_COMPILED = [(name, re.compile(pattern, re.S)) for name, pattern in MESSAGES]
+
+
+def message(text: str, lang: str = DEFAULT) -> str:
+    """A message from lib in the chosen language (English text is the source)."""
+    if lang == "en" or not text:
+        return text
+    for name, pattern in _COMPILED:
+        m = pattern.fullmatch(text.strip())
+        if m:
+            values = {k: v or "" for k, v in m.groupdict().items()}
+            out = t(f"msg.{name}", lang, **values)
+            if name == "missing" and values.get("fits"):
+                out += t("msg.missing_fits", lang, fits=values["fits"])
+            return out
+    return text

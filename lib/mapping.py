@@ -59,8 +59,13 @@ class Mapping:
     kind: str
     columns: dict[str, list[str]]
     options: dict = field(default_factory=dict)
-    description: str = ""
+    description: str | dict = ""  # text, or {zh: …, en: …}
     path: Path | None = None
+
+    def describe(self, lang: str = "en") -> str:
+        if isinstance(self.description, dict):
+            return str(self.description.get(lang) or self.description.get("en") or "")
+        return self.description
 
     @property
     def table(self):
@@ -204,7 +209,7 @@ def from_dict(data: dict, source: str = "mapping", path: Path | None = None) -> 
         kind=data["kind"],
         columns={k: _as_list(v) for k, v in data["columns"].items() if _as_list(v)},
         options=dict(data.get("options") or {}),
-        description=str(data.get("description") or ""),
+        description=data.get("description") or "",
         path=path,
     )
 

@@ -324,6 +324,9 @@ def _flatten(body, prefix: str = "") -> dict[str, object]:
     if isinstance(body, dict):
         for k, v in body.items():
             out.update(_flatten(v, f"{prefix}{k}."))
+    elif isinstance(body, list):  # grade bands: grades.0.min
+        for i, v in enumerate(body):
+            out.update(_flatten(v, f"{prefix}{i}."))
     else:
         out[prefix[:-1]] = body
     return out
@@ -428,11 +431,21 @@ def to_tables(body: dict, catalogue: Catalogue | None = None, lang: str = "en"):
     return pd.DataFrame(dims), pd.DataFrame(rows)
 
 
-def from_tables(body: dict, dims: pd.DataFrame, rows: pd.DataFrame,
+def grades_table(body: dict) -> pd.DataFrame:
+    """The grade bands as an editable table (minimum score, code, Chinese and English names)."""
+    return pd.DataFrame([{"min": float(g["min"]), "code": str(g["code"]), "zh": str(g["zh"]),
+                          "en": str(g["en"])} for g in body.get("grades") or []],
+                        columns=["min", "code", "zh", "en"])  # fmt: skip
+
+
+def from_tables(body: dict, dims: pd.DataFrame, rows: pd.DataFrame, grades: pd.DataFrame | None = None,
                 catalogue: Catalogue | None = None) -> dict:  # fmt: skip
-    """A new scheme body from edited tables; everything else (grades, gates…) kept."""
+    """A new scheme body from edited tables; everything else (gates, shrinkage…) kept."""
     catalogue = catalogue or load_catalogue()
     new = {k: v for k, v in body.items() if k != "dimensions"}
+    if grades is not None:
+        new["grades"] = [{"min": _plain_number(g.min), "code": g.code, "zh": g.zh, "en": g.en}
+                         for g in grades.itertuples()]  # fmt: skip
     new["dimensions"] = {}
     for d in dims.itertuples():
         kpis = {}

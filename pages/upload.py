@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from lib import mapping as mappings
+from lib.i18n import message
 from lib.ingest import ingest_file, preview, quarantine_report, upload_history
 from lib.overview import store_summary
 from lib.reader import UnusableFile, read_table, sheet_names
@@ -31,7 +32,7 @@ def saved_copy(file) -> Path:
 
 def error_table(errors) -> pd.DataFrame:
     return pd.DataFrame(
-        [(e.row, e.column, e.reason, e.value) for e in errors],
+        [(e.row, e.column, message(e.reason, lang()), e.value) for e in errors],
         columns=[t("upload.col_row"), t("upload.col_column"), t("upload.col_reason"),
                  t("upload.col_value")],
     )  # fmt: skip
@@ -39,10 +40,8 @@ def error_table(errors) -> pd.DataFrame:
 
 def mapping_builder(headers: list[str]):
     kinds = list(mappings.TABLES)
-    label = (
-        (lambda k: get_table(k).label_zh) if lang() == "zh" else (lambda k: get_table(k).label_en)
-    )
-    kind = st.selectbox(t("upload.kind"), kinds, format_func=label)
+    labels = {k: get_table(k).label_zh if lang() == "zh" else get_table(k).label_en for k in kinds}
+    kind = st.selectbox(t("upload.kind"), kinds, format_func=labels.get)
     table = get_table(kind)
     guesses = mappings.guess_columns(headers, kind)
     st.caption(t("upload.build_help"))
@@ -80,7 +79,7 @@ if upload is not None:
     try:
         headers = read_table(path, file_name=upload.name, sheet=sheet, max_rows=5).headers
     except UnusableFile as exc:
-        st.error(t("upload.unusable", message=str(exc)))
+        st.error(t("upload.unusable", message=message(str(exc), lang())))
         st.stop()
     suggested = mappings.suggest_presets(headers)
     st.caption(t("upload.suggested", names=", ".join(suggested)) if suggested
@@ -91,13 +90,13 @@ if upload is not None:
     else:
         default = names.index(suggested[0]) if suggested else 0
         chosen = mappings.load(st.selectbox(t("upload.preset"), names, index=default))
-        st.caption(chosen.description)
+        st.caption(chosen.describe(lang()))
     if chosen is None:
         st.stop()
     try:
         pv = preview(path, chosen, sheet=sheet, limit=10)
     except UnusableFile as exc:
-        st.error(t("upload.unusable", message=str(exc)))
+        st.error(t("upload.unusable", message=message(str(exc), lang())))
         st.stop()
     if pv.missing:
         st.error(t("upload.unusable", message=", ".join(pv.missing) + " — " + ", ".join(headers)))
@@ -115,7 +114,7 @@ if upload is not None:
                 file_name=upload.name, progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
             )  # fmt: skip
         except UnusableFile as exc:
-            st.error(t("upload.unusable", message=str(exc)))
+            st.error(t("upload.unusable", message=message(str(exc), lang())))
             st.stop()
         bar.empty()
         m = st.columns(4)
@@ -127,10 +126,10 @@ if upload is not None:
                                          for k, v in result.to_json().items()}))  # fmt: skip
         st.caption(t("upload.adds_up", total=f"{result.rows_read:,}"))
         if result.skipped:
-            kinds = ", ".join(sorted({s.reason for s in result.skipped}))
+            kinds = ", ".join(sorted({message(s.reason, lang()) for s in result.skipped}))
             st.caption(t("upload.skipped", count=len(result.skipped), kinds=kinds))
         for note in result.notes:
-            st.caption(f"{t('upload.notes')}: {note}")
+            st.caption(f"{t('upload.notes')}: {message(note, lang())}")
         if result.errors:
             st.write(t("upload.errors"))
             st.dataframe(error_table(result.errors[:50]), hide_index=True, width="stretch")

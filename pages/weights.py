@@ -38,7 +38,11 @@ rows = st.data_editor(rows, key=f"kpis_{r}", hide_index=True,
                                      "weight": number(t("weights.weight"), min_value=0.0),
                                      "floor": number(t("weights.floor")), "target": number(t("weights.target")),
                                      "min_sample": number(t("weights.min_sample"), min_value=1, step=1)})  # fmt: skip
-edited_body = schemes.from_tables(body, dims, rows)
+grades = st.data_editor(schemes.grades_table(body), key=f"grades_{r}", hide_index=True,
+                        column_config={"min": number(t("weights.grade_min"), min_value=0.0, max_value=100.0),
+                                       "code": t("weights.grade_code"), "zh": t("weights.grade_zh"),
+                                       "en": t("weights.grade_en")})  # fmt: skip
+edited_body = schemes.from_tables(body, dims, rows, grades)
 problems = schemes.check(edited_body)
 if problems:
     st.error(t("weights.invalid") + "\n\n" + "\n".join(f"- {m}" for _, m in problems))

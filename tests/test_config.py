@@ -50,3 +50,40 @@ def test_keys_built_from_column_names_exist(tmp_path):
         missing = [f"{p}.{c}" for p, cols in tables.items() for c in cols
                    if f"{p}.{c}" not in catalogue(lang)]  # fmt: skip
         assert missing == [], lang
+
+
+def test_lib_messages_have_chinese_versions():
+    from lib.i18n import MESSAGES, message
+    from lib.validation import WIDE_RULES
+    from lib.values import _REASONS
+
+    for name, _ in MESSAGES:
+        assert f"msg.{name}" in catalogue("zh") and f"msg.{name}" in catalogue("en")
+    reasons = [r for r in _REASONS.values() if r] + [r[1] for r in WIDE_RULES.values()] + [
+        "required value is missing", "negative value", "rating outside 1–5",
+        "percentage above 100 %", "ticket_id repeats row 10 with different values",
+        "row has 1 cell(s); the header has 3", "header found on row 2; rows above it were skipped",
+        "订单.csv: binary data: this is not a CSV or text export",
+    ]  # fmt: skip
+    for text in reasons:
+        shown = message(text, "zh")
+        data = shown.replace("ticket_id", "").replace("订单.csv", "")  # names from the data stay
+        assert shown != text and not re.search(r"[a-z]{3,}", data), text
+    assert (
+        message("ticket_id repeats row 10 with different values", "zh")
+        == "ticket_id 与第 10 行重复，但内容不同"
+    )
+    assert message("something new", "zh") == "something new"  # unknown text is kept
+    assert message("not a date", "en") == "not a date"
+
+
+def test_missing_columns_message_in_chinese():
+    from lib.i18n import message
+
+    text = ("w.csv: required column(s) missing for tickets with mapping 'zendesk': ticket_id "
+            "(expected header: ID). Headers found: 客服昵称, 日期. This file looks like it fits "
+            "the preset(s): qianniu_agent_daily.")  # fmt: skip
+    assert message(text, "zh") == (
+        "w.csv：使用映射“zendesk”导入 tickets 时缺少必填列：ticket_id (expected header: ID)。"
+        "文件中的表头：客服昵称, 日期。 此文件似乎适用预设：qianniu_agent_daily。"
+    )

@@ -170,6 +170,8 @@ def test_shopify_orders_one_row_per_line_item(con, write):
 @pytest.mark.parametrize("name", mapping.preset_names())
 def test_every_preset_is_valid_and_documented(name):
     m = mapping.load(name)
-    assert m.description, f"preset {name} needs a description"
+    assert m.describe("zh") and m.describe("en") != m.describe("zh"), (
+        f"{name}: zh and en descriptions"
+    )
     _, missing = m.resolve([h for alts in m.columns.values() for h in alts])
     assert missing == []

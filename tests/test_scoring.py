@@ -288,3 +288,18 @@ def test_changes_are_shown_in_the_kpis_own_units():
     assert change_text(cat.get("sales_amount"), 900, 1200) == "-¥300"
     assert change_text(cat.get("peer_score"), 3.81, 3.8) is None
     assert change_text(cat.get("csat"), 0.8, float("nan")) is None
+
+
+def test_grade_bands_edit_as_a_table():
+    body = schemes.preset_body("small_shop")
+    dims, rows = schemes.to_tables(body)
+    grades = schemes.grades_table(body)
+    assert schemes.from_tables(body, dims, rows, grades) == body
+    grades.loc[grades["code"] == "A", "min"] = 85
+    changed = schemes.from_tables(body, dims, rows, grades)
+    assert schemes.diff(body, changed) == ["grades.0.min: 90 → 85"]
+    assert schemes.from_dict(changed).grade_for(86).code == "A"
+    grades.loc[grades["code"] == "B", "min"] = 95  # out of order: refused by the rules
+    assert "scheme.grades_ordered" in {
+        r for r, _ in schemes.check(schemes.from_tables(body, dims, rows, grades))
+    }
