@@ -300,3 +300,40 @@ def default_month(con, months: list[str]) -> str | None:
         if last is None or parse(m).end <= last + dt.timedelta(days=1):
             return m
     return months[0]
+
+
+def column_names(frame: pd.DataFrame, table: str | None, lang: str) -> pd.DataFrame:
+    """A table with readable headers: canonical columns by their labels, others from
+    the catalogue (`column.<name>`), anything else as it is."""
+    from lib.i18n import catalogue
+    from lib.tables import TABLES
+
+    spec = TABLES.get(table) if table else None
+    names = {}
+    for col in frame.columns:
+        if spec is not None and spec.has(col):
+            names[col] = spec.column(col).label_zh if lang == "zh" else col.replace("_", " ")
+        elif f"column.{col}" in catalogue(lang):
+            names[col] = t(f"column.{col}", lang)
+    return frame.rename(columns=names)
+
+
+def upload_log(con, lang: str) -> pd.DataFrame:
+    """The upload history with readable headers and messages in the chosen language."""
+    from lib.i18n import message
+    from lib.ingest import upload_history
+
+    history = upload_history(con)
+    history["message"] = [message(m, lang) if isinstance(m, str) else m for m in history["message"]]
+    return column_names(history, None, lang)
+
+
+def stored_tables(con, lang: str) -> pd.DataFrame:
+    """What the store holds: each table with rows, date span and agents, readable headers."""
+    from lib.overview import store_summary
+
+    summary = store_summary(con)
+    label = "label_zh" if lang == "zh" else "label_en"
+    view = summary[summary["rows"] > 0][[label, "rows", "from", "to", "agents"]]
+    view.columns = [t(f"overview.{k}", lang) for k in ("table", "rows", "from", "to", "agents")]
+    return view

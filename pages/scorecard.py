@@ -73,4 +73,4 @@ if drillable:
     )
     tickets = drilldown(con(), catalogue.get(dk), agent, period.start, period.end)
     st.caption(t("scorecard.drilldown_help", count=len(tickets)))
-    st.dataframe(tickets, hide_index=True, width="stretch")
+    st.dataframe(views.column_names(tickets, "tickets", lang()), hide_index=True, width="stretch")

@@ -8,10 +8,10 @@ import streamlit as st
 
 from lib import mapping as mappings
 from lib.i18n import message
-from lib.ingest import ingest_file, preview, quarantine_report, upload_history
-from lib.overview import store_summary
+from lib.ingest import ingest_file, preview, quarantine_report
 from lib.reader import UnusableFile, read_table, sheet_names
 from lib.tables import get_table
+from lib.views import column_names, stored_tables, upload_log
 from pages._ui import con, lang, t
 
 st.header(t("upload.header"))
@@ -102,7 +102,7 @@ if upload is not None:
         st.error(t("upload.unusable", message=", ".join(pv.missing) + " — " + ", ".join(headers)))
         st.stop()
     st.subheader(t("upload.preview"))
-    st.dataframe(pv.rows, hide_index=True, width="stretch")
+    st.dataframe(column_names(pv.rows, chosen.kind, lang()), hide_index=True, width="stretch")
     if pv.errors:
         st.warning(t("upload.preview_errors"))
         st.dataframe(error_table(pv.errors), hide_index=True, width="stretch")
@@ -139,15 +139,10 @@ if upload is not None:
                                file_name=f"quarantine_{result.upload_id}.csv", mime="text/csv")  # fmt: skip
 
 st.subheader(t("overview.tables"))
-summary = store_summary(con())
-label = "label_zh" if lang() == "zh" else "label_en"
-view = summary[summary["rows"] > 0][[label, "rows", "from", "to", "agents"]]
-view.columns = [t("overview.table"), t("overview.rows"), t("overview.from"), t("overview.to"),
-                t("overview.agents")]  # fmt: skip
-st.dataframe(view, hide_index=True, width="stretch")
+st.dataframe(stored_tables(con(), lang()), hide_index=True, width="stretch")
 
 st.subheader(t("upload.history"))
-st.dataframe(upload_history(con()), hide_index=True, width="stretch")
+st.dataframe(upload_log(con(), lang()), hide_index=True, width="stretch")
 everything = quarantine_report(con())
 if len(everything):
     st.download_button(t("upload.all_quarantine"), everything.to_csv(index=False).encode("utf-8-sig"),

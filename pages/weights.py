@@ -79,7 +79,7 @@ if changes:
 
 st.subheader(t("weights.history"))
 history = schemes.versions(con(), name)
-st.dataframe(history, hide_index=True, width="stretch")
+st.dataframe(views.column_names(history, None, lang()), hide_index=True, width="stretch")
 versions = list(history["version"])
 if len(versions) > 1:
     a, b, c = st.columns(3, vertical_alignment="bottom")
@@ -87,7 +87,9 @@ if len(versions) > 1:
     vb = b.selectbox(t("weights.compare_b"), versions, index=0, key="cmp_b")
     old, new = schemes.get(con(), name, va), schemes.get(con(), name, vb)
     st.code("\n".join(schemes.diff(old.body, new.body)) or t("weights.same"), language=None)
-    st.dataframe(views.rerank(con(), period, team, old, new), hide_index=True, width="stretch")
+    moves = views.rerank(con(), period, team, old, new)
+    st.dataframe(moves.rename(columns={c: t(f"rerank.{c}") for c in moves.columns}), hide_index=True,
+                 width="stretch")  # fmt: skip
     if c.button(t("weights.revert", version=va), key="revert"):
         v = schemes.save(con(), old.body, user=st.session_state.get("username", "app"),
                          reason=t("weights.revert_reason", version=va))  # fmt: skip
