@@ -147,7 +147,7 @@ def write(card: Scorecard, fmt: str, out: str | Path | None, catalogue=None) -> 
     elif fmt == "xlsx":
         if not out:
             raise ValueError("--format xlsx needs --out FILE.xlsx")
-        safe_frame(wide(card)).to_excel(out, index=False, sheet_name=card.period.label[:31])
+        Path(out).write_bytes(xlsx_bytes(card))
         return None
     else:
         raise ValueError(f"unknown format '{fmt}'; use table, csv, json or xlsx")

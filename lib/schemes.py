@@ -305,7 +305,7 @@ def in_force(con, name: str, when: dt.date | dt.datetime, catalogue=None) -> Sch
         .fetchone()
     )
     if row:
-        return from_dict(yaml.safe_load(row[1]), catalogue, row[0])
+        return _stored(row[1], row[0], catalogue)
     first = (
         con.cursor()
         .execute(
@@ -315,8 +315,8 @@ def in_force(con, name: str, when: dt.date | dt.datetime, catalogue=None) -> Sch
         .fetchone()
     )
     if first:  # saved only after `when`: the first version is the best account of the rules then
-        return from_dict(yaml.safe_load(first[1]), catalogue, first[0])
-    return from_dict(preset_body(name), catalogue, 1)
+        return _stored(first[1], first[0], catalogue)
+    return get(con, name, 1, catalogue)  # the preset
 
 
 def _flatten(body, prefix: str = "") -> dict[str, object]:

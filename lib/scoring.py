@@ -237,18 +237,29 @@ def scorecard(con, scheme: Scheme, period: Period, *, team: str | None = None,
               catalogue: Catalogue | None = None) -> Scorecard:  # fmt: skip
     """The scorecard of every agent (of a team) for a period under a scheme."""
     catalogue = catalogue or load_catalogue()
-    ids = scheme.kpi_ids
+    values, inputs = score_inputs(con, period, [scheme], team=team, catalogue=catalogue)
+    agents, details = score(values, scheme, catalogue, **inputs)
+    return Scorecard(scheme, period, agents, details)
+
+
+def score_inputs(con, period: Period, schemes: list[Scheme], *, team: str | None = None,
+                 catalogue: Catalogue | None = None) -> tuple[pd.DataFrame, dict]:  # fmt: skip
+    """KPI values for the schemes' KPIs (cached) and the keyword arguments `score` needs:
+    teams, team values when a scheme shrinks, critical QA failures when one has gates."""
+    ids = list(dict.fromkeys(k for s in schemes for k in s.kpi_ids))
     values = kpi_engine.compute(con, period.start, period.end, team=team, kpi_ids=ids,
                                 catalogue=catalogue)  # fmt: skip
-    teams = dict(kpi_engine.agent_teams(con).itertuples(index=False, name=None))
     team_values = None
-    if scheme.shrinkage > 0:
+    if any(s.shrinkage > 0 for s in schemes):
         team_values = kpi_engine.compute(con, period.start, period.end, by="team", kpi_ids=ids,
                                          catalogue=catalogue)  # fmt: skip
-    critical = critical_failures(con, period) if scheme.gates else None
-    agents, details = score(values, scheme, catalogue, period_days=period.days, teams=teams,
-                            team_values=team_values, critical=critical)  # fmt: skip
-    return Scorecard(scheme, period, agents, details)
+    inputs = {
+        "period_days": period.days,
+        "teams": dict(kpi_engine.agent_teams(con).itertuples(index=False, name=None)),
+        "team_values": team_values,
+        "critical": critical_failures(con, period) if any(s.gates for s in schemes) else None,
+    }
+    return values, inputs
 
 
 def rank_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:

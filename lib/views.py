@@ -266,16 +266,9 @@ def rerank(con, period: Period, team: str | None, before, after) -> pd.DataFrame
     """
     from lib import scoring
 
-    ids = list(dict.fromkeys(before.kpi_ids + after.kpi_ids))
-    values = engine.compute(con, period.start, period.end, team=team, kpi_ids=ids)
-    teams_of = dict(engine.agent_teams(con).itertuples(index=False, name=None))
-    critical = scoring.critical_failures(con, period) if (before.gates or after.gates) else None
-    team_values = None
-    if before.shrinkage or after.shrinkage:
-        team_values = engine.compute(con, period.start, period.end, by="team", kpi_ids=ids)
-    kw = dict(period_days=period.days, teams=teams_of, team_values=team_values, critical=critical)
-    a, _ = scoring.score(values, before, **kw)
-    b, _ = scoring.score(values, after, **kw)
+    values, inputs = scoring.score_inputs(con, period, [before, after], team=team)
+    a, _ = scoring.score(values, before, **inputs)
+    b, _ = scoring.score(values, after, **inputs)
     moves = rank_changes(a, b)
     return pd.DataFrame({
         "rank": moves["rank_after"], "agent": moves["agent"],

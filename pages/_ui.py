@@ -49,21 +49,8 @@ def t(key: str, **values) -> str:
 
 
 def language_switch() -> None:
-    """The sidebar language choice; kept in its own session key so it survives every page."""
-    codes = list(LANGUAGES)
-
-    def chosen():
-        # A choice made while a rerun starts can arrive without its widget key: keep the old.
-        st.session_state["lang"] = st.session_state.get("lang_choice", lang())
-
-    st.sidebar.selectbox(
-        translate("sidebar.language", lang()),
-        codes,
-        index=codes.index(lang()),
-        format_func=LANGUAGES.get,
-        key="lang_choice",
-        on_change=chosen,
-    )
+    """The sidebar language choice, starting from the browser's language."""
+    sticky_select(translate("sidebar.language", lang()), list(LANGUAGES), "lang", LANGUAGES.get)
 
 
 def sticky_select(label: str, options: list, key: str, format_func=str, where=st.sidebar):
@@ -72,6 +59,7 @@ def sticky_select(label: str, options: list, key: str, format_func=str, where=st
         st.session_state[key] = options[0] if options else None
 
     def keep():
+        # A choice made while a rerun starts can arrive without its widget key: keep the old.
         st.session_state[key] = st.session_state.get(f"{key}_choice", st.session_state.get(key))
 
     return where.selectbox(label, options, index=options.index(st.session_state[key]) if options else None,
