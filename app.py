@@ -1,20 +1,25 @@
 """Service Scorecard (客服绩效看板): the app's entry point.
 
-Sets up the page, opens the store (loading the demo data on a first start), shows the demo
-banner, the language switch, and the navigation over the pages in `pages/`. Start it with
-`streamlit run app.py` (add `-- --db PATH` to use another store file).
+Sets up the page, opens the store (loading the demo data and creating the accounts on a first
+start), signs the user in, shows the demo banner, the language switch, and the navigation
+over the pages in `pages/` that the user's role may open; the others are refused by URL too.
+Start it with `streamlit run app.py` (add `-- --db PATH` to use another store file).
 """
 
 import streamlit as st
 
-from lib import demo
+from lib import demo, users
+from lib.access import may_open
 from lib.store import StoreError
-from pages._ui import con, filters, language_switch, t
+from pages._auth import account_box, announce, auth_path, log_path, sign_in
+from pages._ui import con, filters, language_switch, opened_page, t
 
 st.set_page_config(
     page_title="Service Scorecard · 客服绩效看板", page_icon=":material/leaderboard:", layout="wide"
 )
 language_switch()
+if "opened_page" not in st.session_state:  # the page in the address bar when the tab opened
+    st.session_state["opened_page"] = opened_page(st.context.url)
 
 try:
     db = con()
@@ -25,6 +30,12 @@ except StoreError as exc:
 if demo.is_empty(db) and not demo.was_cleared(db):
     with st.spinner(t("demo.loading")):
         demo.load(db)
+        announce(
+            users.first_start(auth_path(), log_path(db)) + users.add_demo(auth_path(), log_path(db))
+        )
+
+viewer, authenticator = sign_in(db)
+account_box(db, viewer, authenticator)
 
 
 @st.dialog(t("demo.clear"))
@@ -32,7 +43,8 @@ def confirm_clear_demo():
     st.write(t("demo.clear_confirm"))
     yes, no = st.columns(2)
     if yes.button(t("demo.clear"), type="primary", key="demo_clear_confirm"):
-        removed = demo.clear(db)
+        removed = demo.clear(db, by=viewer.username)
+        users.remove_demo(auth_path(), by=viewer.username, log=log_path(db))
         st.session_state["flash"] = t("demo.cleared", rows=f"{removed:,}")
         st.rerun()
     if no.button(t("common.cancel"), key="demo_clear_cancel"):
@@ -42,28 +54,53 @@ def confirm_clear_demo():
 if demo.has_demo(db):
     banner, action = st.columns([5, 1], vertical_alignment="center")
     banner.info(t("demo.banner"), icon=":material/info:")
-    if action.button(t("demo.clear"), key="demo_clear", icon=":material/delete:"):
+    if viewer.can("upload") and action.button(
+        t("demo.clear"), key="demo_clear", icon=":material/delete:"
+    ):
         confirm_clear_demo()
-filters(db)
+filters(db, viewer)
 if "flash" in st.session_state:
     st.success(st.session_state.pop("flash"))
 
-pages = [
-    st.Page(
-        "pages/overview.py", title=t("nav.overview"), icon=":material/dashboard:", default=True
-    ),
-    st.Page("pages/scorecard.py", title=t("nav.scorecard"), icon=":material/badge:"),
-    st.Page("pages/weights.py", title=t("nav.weights"), icon=":material/tune:"),
-    st.Page("pages/upload.py", title=t("nav.upload"), icon=":material/upload_file:"),
-    st.Page("pages/coaching.py", title=t("nav.coaching"), icon=":material/school:"),
-    st.Page("pages/monitoring.py", title=t("nav.monitoring"), icon=":material/notifications:"),
-    st.Page("pages/quality.py", title=t("nav.quality"), icon=":material/fact_check:"),
+PAGES = [  # page, icon
+    ("overview", ":material/dashboard:"),
+    ("scorecard", ":material/badge:"),
+    ("weights", ":material/tune:"),
+    ("upload", ":material/upload_file:"),
+    ("coaching", ":material/school:"),
+    ("monitoring", ":material/notifications:"),
+    ("quality", ":material/fact_check:"),
+    ("users", ":material/group:"),
+    ("audit", ":material/history:"),
+    ("account", ":material/account_circle:"),
 ]
-page = st.navigation(pages)
+
+
+def refused(name: str):
+    """A page the role may not open: hidden from the menu, and refused when opened by URL."""
+
+    def page():
+        st.error(t("auth.not_allowed", role=t(f"role.{viewer.role}")))
+
+    page.__name__ = f"refused_{name}"
+    return st.Page(page, title=t(f"nav.{name}"), url_path=name, visibility="hidden")
+
+
+default = "overview" if may_open(viewer, "overview") else "scorecard"
+pages = {
+    name: st.Page(f"pages/{name}.py", title=t(f"nav.{name}"), icon=icon, default=name == default)
+    if may_open(viewer, name) else refused(name)
+    for name, icon in PAGES
+}  # fmt: skip
+page = st.navigation(list(pages.values()))
 if "session_started" not in st.session_state:
     # A session's first run is registered under the main script; the browser's first
     # interaction then looks like a page change, and Streamlit drops its button click.
     # One rerun as soon as the page is known aligns the two, so the first click counts.
+    # Signing in first loses the page the tab was opened on: go there now.
     st.session_state["session_started"] = True
+    wanted = pages.get(st.session_state.get("opened_page"))
+    if wanted is not None and wanted.url_path != page.url_path:
+        st.switch_page(wanted)
     st.rerun()
 page.run()

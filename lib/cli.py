@@ -1,4 +1,4 @@
-"""Command line: `python -m lib ingest|demo|presets|quarantine|scorecard|kpis|schemes …`.
+"""Command line: `python -m lib ingest|demo|presets|quarantine|scorecard|kpis|schemes|users …`.
 
 The same functions the pages call, for scripts and scheduled jobs. Exit codes: 0 when all is
 well, 2 when a file or mapping cannot be used or the store cannot be opened (the message says
@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from lib import store
+from lib import access, store
 
 
 def _add_db(p: argparse.ArgumentParser) -> None:
@@ -79,7 +79,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--upload", type=int, help="only this upload id")
     p.add_argument("--out", help="CSV file to write (default: standard output)")
     _add_db(p)
+    _users_parser(sub)
     return parser
+
+
+def _users_parser(sub) -> None:
+    users = sub.add_parser("users", help="manage user accounts", description=(
+        "Add, list and change user accounts in the accounts file (config/auth.yaml, or "
+        "$SCORECARD_AUTH). Passwords are read from standard input with --password-stdin, "
+        "otherwise generated and printed once. Every change is written to the audit log."))  # fmt: skip
+    cmds = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+
+    def common(p):
+        p.add_argument(
+            "--auth", help="accounts file (default: $SCORECARD_AUTH or config/auth.yaml)"
+        )
+        _add_db(p)  # the audit log lives beside the store
+        return p
+
+    p = common(cmds.add_parser("add", help="add a user"))
+    p.add_argument("username")
+    p.add_argument("--role", required=True, choices=access.ROLES)
+    p.add_argument("--agent", help="for agent accounts: the agent's name as it appears in the data")
+    p.add_argument("--name", help="display name")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    common(cmds.add_parser("list", help="list users"))
+    p = common(cmds.add_parser("set-role", help="change a user's role"))
+    p.add_argument("username")
+    p.add_argument("role", choices=access.ROLES)
+    p.add_argument("--agent", help="for the agent role: the agent's name in the data")
+    p = common(cmds.add_parser("reset-password", help="set a new password, clear failed logins"))
+    p.add_argument("username")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    for action, text in (("disable", "refuse a user's logins"), ("enable", "allow them again")):
+        common(cmds.add_parser(action, help=text)).add_argument("username")
 
 
 def _cmd_ingest(args) -> int:
@@ -116,17 +149,68 @@ def _cmd_ingest(args) -> int:
 
 
 def _cmd_demo(args) -> int:
-    from lib import demo
+    from lib import audit, demo, users
 
     con = store.connect(args.db)
+    auth, log = users.auth_path(), audit.log_of(con)
     if args.clear:
-        removed = demo.clear(con)
-        print(f"Demo data removed ({removed:,} rows).")
+        removed = demo.clear(con, by=_cli_user())
+        users.remove_demo(auth, by=_cli_user(), log=log)
+        print(f"Demo data and demo accounts removed ({removed:,} rows).")
         return 0
     out = Path(args.out) if args.out else None
     for result in demo.load(con, out, seed=args.seed):
         print(result.summary(max_errors=3))
     print(f"Demo data loaded into {store.resolve_db_path(args.db)}.")
+    made = users.first_start(auth, log) + users.add_demo(auth, log)
+    if made:
+        print(users.announcement(made))
+    return 0
+
+
+def _cli_user() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # noqa: BLE001 - no login name (containers): still say it was the CLI
+        return "cli"
+
+
+def _cmd_users(args) -> int:
+    from lib import audit, users
+
+    auth = users.auth_path(args.auth)
+    log = audit.log_path(store.resolve_db_path(args.db))
+    by = _cli_user()
+    try:
+        if args.users_command == "list":
+            print(users.listing(auth).to_string(index=False))
+            return 0
+        password = (
+            sys.stdin.readline().rstrip("\n") if getattr(args, "password_stdin", False) else None
+        )
+        if args.users_command == "add":
+            pw = users.add(auth, args.username, args.role, agent=args.agent, name=args.name,
+                           password=password, by=by, log=log)  # fmt: skip
+            print(f"User '{args.username.lower()}' added as {args.role}.")
+            if password is None:
+                print(f"Password (shown once): {pw}")
+        elif args.users_command == "set-role":
+            users.set_role(auth, args.username, args.role, agent=args.agent, by=by, log=log)
+            print(f"User '{args.username}' is now {args.role}.")
+        elif args.users_command == "reset-password":
+            pw = users.reset_password(auth, args.username, password, by=by, log=log)
+            print(f"Password of '{args.username}' reset; failed logins cleared.")
+            if password is None:
+                print(f"New password (shown once): {pw}")
+        else:
+            disabled = args.users_command == "disable"
+            users.set_disabled(auth, args.username, disabled, by=by, log=log)
+            print(f"User '{args.username}' {'disabled' if disabled else 'enabled'}.")
+    except users.UserError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
     return 0
 
 
@@ -142,7 +226,7 @@ def _cmd_quarantine(args) -> int:
     from lib.ingest import quarantine_report
 
     con = store.connect(args.db)
-    frame = quarantine_report(con, args.upload)
+    frame = quarantine_report(con, access.SYSTEM, args.upload)
     if args.out:
         frame.to_csv(args.out, index=False, encoding="utf-8-sig")
         print(f"{len(frame):,} quarantined value(s) written to {args.out}")
@@ -171,7 +255,7 @@ def _cmd_scorecard(args) -> int:
         period = periods.parse(f"{latest or dt.date.today():%Y-%m}")
     try:
         scheme = schemes.resolve(con, args.scheme, period.end, what_if=args.what_if)
-        card = scoring.scorecard(con, scheme, period, team=args.team)
+        card = scoring.scorecard(con, scheme, period, viewer=access.SYSTEM, team=args.team)
         text = export.write(card, args.format, args.out)
     except (schemes.SchemeError, ValueError) as exc:
         print(str(exc), file=sys.stderr)
@@ -231,6 +315,7 @@ COMMANDS = {
     "scorecard": _cmd_scorecard,
     "kpis": _cmd_kpis,
     "schemes": _cmd_schemes,
+    "users": _cmd_users,
 }
 
 

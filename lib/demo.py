@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lib import store
+from lib import audit, store
 from lib.ingest import ingest_file
 from lib.mapping import load as load_mapping
 
@@ -398,8 +398,9 @@ def was_cleared(con) -> bool:
     return row is not None
 
 
-def clear(con) -> int:
-    """Remove every row that demo uploads wrote, in one transaction; return rows removed."""
+def clear(con, by: str = "system") -> int:
+    """Remove every row that demo uploads wrote, in one transaction; return rows removed.
+    (The demo accounts go too: `users.remove_demo`, called beside this.)"""
     from lib.tables import TABLES
 
     removed = 0
@@ -420,4 +421,5 @@ def clear(con) -> int:
         except BaseException:
             cur.rollback()
             raise
+    audit.record(audit.log_of(con), by, "demo.clear", "demo data", {"rows_removed": removed})
     return removed

@@ -103,6 +103,14 @@ MESSAGES = [
         r"'(?P<mapping>[^']+)': (?P<wanted>.+?)\. Headers found: (?P<found>.+?)\."
         r"(?: This file looks like it fits the preset\(s\): (?P<fits>.+)\.)?",
     ),
+    ("bad_username", r"'(?P<user>.*)' is not a valid username: .*"),
+    ("user_exists", r"User '(?P<user>.+)' already exists\."),
+    ("no_user", r"No user '(?P<user>.+)'\."),
+    ("last_admin", r"'(?P<user>.+)' is the last admin; make another admin first\."),
+    ("agent_needed", r"An agent account needs --agent: .*"),
+    ("short_password", r"A password needs at least 8 characters\."),
+    ("weak_password", r"The new password needs 8–20 characters .*"),
+    ("wrong_password", r"The current password is not right\."),
 ]
 _COMPILED = [(name, re.compile(pattern, re.S)) for name, pattern in MESSAGES]
 

@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lib import store
+from lib import access, audit, store
 from lib.mapping import DERIVED, Mapping, suggest_presets
 from lib.reader import RawTable, SetAside, UnusableFile, read_table
 from lib.store import quote_ident
@@ -324,6 +324,7 @@ def _log_rejected(con, name, path, mapping, user, message, is_demo) -> None:
                 [name, path.stat().st_size if path.exists() else None, mapping.kind,
                  mapping.name, user, message, is_demo],
             )  # fmt: skip
+        audit.record(audit.log_of(con), user, "upload.rejected", name, message)
     except Exception:  # noqa: BLE001 - logging a rejection must never hide the rejection
         pass
 
@@ -438,6 +439,9 @@ def ingest_file(
             raise
     report(1.0, "done")
     result.seconds = time.perf_counter() - start
+    audit.record(audit.log_of(con), user, "upload", name,
+                 {"upload_id": result.upload_id, "table": table, "accepted": result.accepted,
+                  "duplicates": result.duplicates, "quarantined": result.quarantined})  # fmt: skip
     return result
 
 
@@ -505,8 +509,10 @@ def _quarantine(cur, upload_id, name, raw: RawTable, staged: _Staged, found) -> 
         cur.unregister("__quarantine")
 
 
-def quarantine_report(con, upload_id: int | None = None):
-    """The quarantined rows (all, or of one upload) as a DataFrame for download."""
+def quarantine_report(con, viewer: access.Viewer, upload_id: int | None = None):
+    """The quarantined rows (all, or of one upload) as a DataFrame for download; they hold
+    raw rows of every agent, so only those who may upload may read them."""
+    access.require(viewer, "upload")
     sql = """SELECT q.upload_id, q.file_name, q.row_number, q."column", q.value, q.reason,
                     q.raw_row, u.uploaded_at
              FROM quarantine q JOIN uploads u USING (upload_id)"""

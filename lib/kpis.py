@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import yaml
 
-from lib import store
+from lib import access, store
 from lib.problems import RuleProblems
 from lib.store import ROOT, quote_ident
 
@@ -214,7 +214,14 @@ def check_sql(catalogue: Catalogue) -> list[tuple[str, str]]:
                 problems.append(("source.sql_valid", f"{kpi.id} ({kpi.sources[i].table}): {first}"))
         if kpi.drilldown:
             try:
-                drilldown(con, kpi, "A", _params_for_check()["start"], _params_for_check()["end"])
+                drilldown(
+                    con,
+                    access.SYSTEM,
+                    kpi,
+                    "A",
+                    _params_for_check()["start"],
+                    _params_for_check()["end"],
+                )
             except duckdb.Error as exc:
                 problems.append(("kpi.drilldown_valid", f"{kpi.id}: {str(exc).splitlines()[0]}"))
     return problems
@@ -225,8 +232,11 @@ DRILL_COLUMNS = ["ticket_id", "created_at", "first_response_at", "resolved_at", 
                  "transferred", "escalated", "comment"]  # fmt: skip
 
 
-def drilldown(con, kpi: KPI, agent: str, start, end, limit: int = 200) -> pd.DataFrame:
-    """The agent's tickets in [start, end) that explain a KPI (e.g. CSAT below 4)."""
+def drilldown(con, viewer: access.Viewer, kpi: KPI, agent: str, start, end,
+              limit: int = 200) -> pd.DataFrame:  # fmt: skip
+    """The agent's tickets in [start, end) that explain a KPI (e.g. CSAT below 4); agents may
+    open only their own."""
+    access.require_agent(viewer, agent)
     if not kpi.drilldown:
         return pd.DataFrame(columns=DRILL_COLUMNS)
     cols = ", ".join(DRILL_COLUMNS)

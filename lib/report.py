@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import html
 
-from lib import charts, views
+from lib import access, charts, views
 from lib.i18n import t
 from lib.scoring import Scorecard, scorecard
 
 
-def monthly_html(con, card: Scorecard, team: str | None, lang: str) -> str:
-    head = views.headline(con, card, team, lang)
-    previous = scorecard(con, card.scheme, card.period.previous(), team=team)
+def monthly_html(con, viewer: access.Viewer, card: Scorecard, team: str | None, lang: str) -> str:
+    head = views.headline(con, viewer, card, team, lang)
+    previous = scorecard(con, card.scheme, card.period.previous(), viewer=viewer, team=team)
     board = views.leaderboard(card, lang, previous)
     figures = [
         charts.grade_distribution(views.grade_counts(card, lang), t("overview.grades", lang)),

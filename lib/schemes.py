@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from lib import store
+from lib import audit, store
 from lib.kpis import Catalogue, load_catalogue
 from lib.problems import RuleProblems
 from lib.store import ROOT
@@ -388,6 +388,8 @@ def save(con, body: dict, *, user: str, reason: str, base_version: int | None = 
         except BaseException:
             cur.rollback()
             raise
+    audit.record(audit.log_of(con), user, "scheme.save", f"{scheme.name} v{version}",
+                 {"reason": reason.strip(), "changes": changes})  # fmt: skip
     return version
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from lib import access
 from lib import kpis as kpi_engine
 from lib.kpis import Catalogue, load_catalogue
 from lib.periods import Period
@@ -42,9 +43,28 @@ class Scorecard:
     period: Period
     agents: pd.DataFrame
     details: pd.DataFrame
+    # Per dimension, the median score of every agent scored (kept when rows are cut to one
+    # agent, so an agent can compare themselves with the team without seeing anyone's row).
+    medians: pd.Series | None = None
 
     def agent(self, name: str) -> pd.Series:
         return self.agents.set_index("agent").loc[name]
+
+    def dimension_medians(self) -> pd.Series:
+        if self.medians is not None:
+            return self.medians
+        return dimension_scores(self.details).groupby("dimension")["score"].median()
+
+
+def dimension_scores(details: pd.DataFrame) -> pd.DataFrame:
+    """Per agent and dimension: the score, weighted by the KPIs' shares."""
+    d = details[details["status"] == "scored"]
+    if d.empty:
+        return pd.DataFrame(columns=["agent", "dimension", "score"])
+    return d.groupby(["agent", "dimension"]).apply(
+        lambda g: (g["score"] * g["weight_share"]).sum() / g["weight_share"].sum()
+        if g["weight_share"].sum() > 0 else g["score"].mean(), include_groups=False,
+    ).rename("score").reset_index()  # fmt: skip
 
 
 def _linear(v, floor, target):
@@ -233,13 +253,24 @@ def critical_failures(con, period: Period) -> dict[str, int]:
     return {a: int(n) for a, n in rows}
 
 
-def scorecard(con, scheme: Scheme, period: Period, *, team: str | None = None,
-              catalogue: Catalogue | None = None) -> Scorecard:  # fmt: skip
-    """The scorecard of every agent (of a team) for a period under a scheme."""
+def scorecard(con, scheme: Scheme, period: Period, *, viewer: access.Viewer,
+              team: str | None = None, catalogue: Catalogue | None = None) -> Scorecard:  # fmt: skip
+    """The scorecard of every agent (of a team) for a period under a scheme, as the viewer
+    may see it: an agent gets only their own rows, ranked among everyone."""
+    access.require(viewer, "own_data")
     catalogue = catalogue or load_catalogue()
     values, inputs = score_inputs(con, period, [scheme], team=team, catalogue=catalogue)
     agents, details = score(values, scheme, catalogue, **inputs)
-    return Scorecard(scheme, period, agents, details)
+    return restrict(Scorecard(scheme, period, agents, details), viewer)
+
+
+def restrict(card: Scorecard, viewer: access.Viewer) -> Scorecard:
+    """The card cut to what the viewer may see (all of it, or an agent's own rows)."""
+    if not viewer.is_agent:
+        return card
+    medians = card.dimension_medians()
+    return Scorecard(card.scheme, card.period, access.rows_for(viewer, card.agents),
+                     access.rows_for(viewer, card.details), medians)  # fmt: skip
 
 
 def score_inputs(con, period: Period, schemes: list[Scheme], *, team: str | None = None,

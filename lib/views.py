@@ -12,12 +12,13 @@ import re
 
 import pandas as pd
 
+from lib import access, store
 from lib import kpis as engine
-from lib import store
 from lib.i18n import t
 from lib.kpis import Catalogue, format_value, load_catalogue
 from lib.periods import Period, parse
 from lib.scoring import Scorecard, rank_changes
+from lib.scoring import dimension_scores as scoring_dimension_scores
 
 
 def months_with_data(con) -> list[str]:
@@ -60,8 +61,10 @@ def _better(kpi, now: float, before: float) -> bool | None:
     return (now > before) == kpi.higher_is_better
 
 
-def headline(con, card: Scorecard, team: str | None, lang: str, catalogue=None) -> pd.DataFrame:
+def headline(con, viewer: access.Viewer, card: Scorecard, team: str | None, lang: str,
+             catalogue=None) -> pd.DataFrame:  # fmt: skip
     """The team's value of each scheme KPI, now and in the previous period, with the change."""
+    access.require(viewer, "team_views")
     catalogue = catalogue or load_catalogue()
     ids = card.scheme.kpi_ids
     prev = card.period.previous()
@@ -168,9 +171,14 @@ def arrow(move) -> str:
     return f"▲{int(move)}" if move > 0 else f"▼{-int(move)}"
 
 
-def trend(con, kpi_id: str, end: Period, months: int = 6, team: str | None = None,
-          grain: str = "week", agent: str | None = None) -> pd.DataFrame:  # fmt: skip
-    """A KPI over the months up to `end`, per week (or day/month): team and, if given, agent."""
+def trend(con, viewer: access.Viewer, kpi_id: str, end: Period, months: int = 6,
+          team: str | None = None, grain: str = "week", agent: str | None = None) -> pd.DataFrame:  # fmt: skip
+    """A KPI over the months up to `end`, per week (or day/month): team and, if given, agent.
+    The team line is pooled, so an agent may compare with it; other agents' lines are not."""
+    if agent:
+        access.require_agent(viewer, agent)
+    else:
+        access.require(viewer, "own_data")
     start = end.start
     for _ in range(months - 1):
         start = parse(f"{start:%Y-%m}").previous().start
@@ -186,9 +194,10 @@ def trend(con, kpi_id: str, end: Period, months: int = 6, team: str | None = Non
     return rows.sort_values("bucket", ignore_index=True)
 
 
-def channels(con, period: Period, team: str | None, kpi_ids: list[str], lang: str,
-             catalogue=None) -> pd.DataFrame:  # fmt: skip
+def channels(con, viewer: access.Viewer, period: Period, team: str | None, kpi_ids: list[str],
+             lang: str, catalogue=None) -> pd.DataFrame:  # fmt: skip
     """Ticket KPIs per channel (chat, email, phone, social…)."""
+    access.require(viewer, "team_views")
     catalogue = catalogue or load_catalogue()
     frame = engine.compute(con, period.start, period.end, by="channel", team=team,
                            kpi_ids=kpi_ids, catalogue=catalogue)  # fmt: skip
@@ -243,28 +252,26 @@ def strengths_and_weaknesses(card: Scorecard, agent: str, lang: str, catalogue=N
 
 def dimension_scores(card: Scorecard, agent: str | None) -> pd.DataFrame:
     """Per dimension: the agent's score (weighted by KPI shares) and the team median."""
-    d = card.details[card.details["status"] == "scored"]
-    per = d.groupby(["agent", "dimension"]).apply(
-        lambda g: (g["score"] * g["weight_share"]).sum() / g["weight_share"].sum()
-        if g["weight_share"].sum() > 0 else g["score"].mean(), include_groups=False,
-    ).rename("score").reset_index()  # fmt: skip
-    median = per.groupby("dimension")["score"].median().rename("team_median")
-    own = per[per["agent"] == agent].set_index("dimension")["score"] if agent else None
-    out = pd.DataFrame(median)
-    if own is not None:  # dimensions where the agent has no data are left off, not drawn as 0
-        out["agent"] = own
+    out = pd.DataFrame(card.dimension_medians().rename("team_median"))
+    if agent:  # dimensions where the agent has no data are left off, not drawn as 0
+        per = scoring_dimension_scores(card.details)
+        out["agent"] = per[per["agent"] == agent].set_index("dimension")["score"]
         out = out[out["agent"].notna()]
     order = [d for d in dict.fromkeys(r.dimension for r in card.scheme.rules) if d in out.index]
-    return out.reindex(order).reset_index()
+    return out.reindex(order).rename_axis("dimension").reset_index()
 
 
-def rerank(con, period: Period, team: str | None, before, after) -> pd.DataFrame:
+def rerank(
+    con, viewer: access.Viewer, period: Period, team: str | None, before, after
+) -> pd.DataFrame:
     """Every agent's rank and score under two schemes (saved and edited) and the move.
 
     KPI values come from the cache: only scoring runs again, which is what makes live
     editing fast.
     """
     from lib import scoring
+
+    access.require(viewer, "edit_schemes")
 
     values, inputs = scoring.score_inputs(con, period, [before, after], team=team)
     a, _ = scoring.score(values, before, **inputs)
@@ -311,11 +318,12 @@ def column_names(frame: pd.DataFrame, table: str | None, lang: str) -> pd.DataFr
     return frame.rename(columns=names)
 
 
-def upload_log(con, lang: str) -> pd.DataFrame:
+def upload_log(con, viewer: access.Viewer, lang: str) -> pd.DataFrame:
     """The upload history with readable headers and messages in the chosen language."""
     from lib.i18n import message
     from lib.ingest import upload_history
 
+    access.require(viewer, "upload")
     history = upload_history(con)
     history["message"] = [message(m, lang) if isinstance(m, str) else m for m in history["message"]]
     return column_names(history, None, lang)

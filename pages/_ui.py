@@ -66,8 +66,44 @@ def sticky_select(label: str, options: list, key: str, format_func=str, where=st
                            format_func=format_func, key=f"{key}_choice", on_change=keep)  # fmt: skip
 
 
-def filters(db) -> None:
-    """The sidebar choices every page shares: period, team and scheme."""
+def viewer():
+    """The signed-in user (app.py signs in before any page runs), read again from the
+    accounts file on every run so that a disabled account or a new role applies at once."""
+    from lib import users
+
+    signed = st.session_state.get("viewer")
+    current = users.viewer(users.auth_path(), signed.username) if signed else None
+    if current is None:
+        if signed:
+            st.error(t("auth.disabled", user=signed.username))
+        st.session_state.pop("viewer", None)
+        st.session_state["authentication_status"] = None
+        st.stop()
+    st.session_state["viewer"] = current
+    return current
+
+
+def guard(page: str):
+    """The viewer, after checking that their role may open `page` (else the page stops)."""
+    from lib.access import may_open
+
+    who = viewer()
+    if not may_open(who, page):
+        st.error(t("auth.not_allowed", role=t(f"role.{who.role}")))
+        st.stop()
+    return who
+
+
+def opened_page(url: str | None) -> str | None:
+    """The page name in an app URL (`http://host:8501/weights` → `weights`), if any."""
+    from urllib.parse import urlparse
+
+    path = urlparse(url or "").path.strip("/")
+    return path.rsplit("/", 1)[-1] or None
+
+
+def filters(db, who) -> None:
+    """The sidebar choices every page shares: period, team (not for agents) and scheme."""
     from lib import schemes, views
 
     months = views.months_with_data(db)
@@ -77,8 +113,11 @@ def filters(db) -> None:
         st.session_state["period"] = views.default_month(db, months)
     sticky_select(t("sidebar.period"), months, "period")
     everyone = t("sidebar.all_teams")
-    sticky_select(t("sidebar.team"), [ALL, *views.teams(db)], "team",
-                  format_func=lambda x: everyone if x == ALL else x)  # fmt: skip
+    if who.is_agent:
+        st.session_state["team"] = ALL  # agents are ranked among everyone, and see only themselves
+    else:
+        sticky_select(t("sidebar.team"), [ALL, *views.teams(db)], "team",
+                      format_func=lambda x: everyone if x == ALL else x)  # fmt: skip
     names = schemes.names(db)
     titles = {n: schemes.get(db, n).label(lang()) for n in names}
     default = schemes.DEFAULT if schemes.DEFAULT in names else names[0]
@@ -100,7 +139,7 @@ def context(score: bool = True):
     period = parse(st.session_state["period"])
     team = None if st.session_state.get("team") in (None, ALL) else st.session_state["team"]
     scheme = schemes.resolve(con(), st.session_state.get("scheme"), period.end)
-    card = scoring.scorecard(con(), scheme, period, team=team) if score else None
+    card = scoring.scorecard(con(), scheme, period, viewer=viewer(), team=team) if score else None
     return period, team, scheme, card
 
 

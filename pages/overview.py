@@ -6,8 +6,9 @@ from lib import charts, export, report, views
 from lib.kpis import load_catalogue
 from lib.overview import store_summary
 from lib.scoring import scorecard
-from pages._ui import con, context, lang, t
+from pages._ui import con, context, guard, lang, t
 
+who = guard("overview")
 st.header(t("overview.header"))
 if store_summary(con())["rows"].sum() == 0:
     st.info(t("overview.empty"))
@@ -16,7 +17,7 @@ period, team, scheme, card = context()
 st.caption(t("overview.context", period=period.label, team=team or t("sidebar.all_teams"),
              scheme=scheme.label(lang()), version=scheme.version or "–"))  # fmt: skip
 
-head = views.headline(con(), card, team, lang())
+head = views.headline(con(), who, card, team, lang())
 for row_start in range(0, len(head), 6):
     cols = st.columns(6)
     for col, row in zip(cols, head.iloc[row_start : row_start + 6].itertuples()):
@@ -24,7 +25,7 @@ for row_start in range(0, len(head), 6):
                    delta_color="normal" if row.higher_is_better else "inverse",
                    help=t("overview.previous", value=row.previous_shown))  # fmt: skip
 
-previous = scorecard(con(), scheme, period.previous(), team=team)
+previous = scorecard(con(), scheme, period.previous(), viewer=who, team=team)
 board = views.leaderboard(card, lang(), previous)
 left, right = st.columns(2)
 left.plotly_chart(charts.grade_distribution(views.grade_counts(card, lang()), t("overview.grades")),
@@ -47,7 +48,7 @@ with a:
     kpi = st.selectbox(
         t("overview.trend_kpi"), scheme.kpi_ids, format_func=labels.get, key="trend_kpi"
     )
-    rows = views.trend(con(), kpi, period, team=team).replace(
+    rows = views.trend(con(), who, kpi, period, team=team).replace(
         {"series": {"team": t("overview.team")}}
     )
     st.plotly_chart(charts.trend(rows, t("overview.trend"), catalogue.get(kpi).kind == "rate"),
@@ -60,7 +61,7 @@ with b:
         ck = st.selectbox(
             t("overview.channel_kpi"), ticket_kpis, format_func=labels.get, key="channel_kpi"
         )
-        rows = views.channels(con(), period, team, [ck], lang())
+        rows = views.channels(con(), who, period, team, [ck], lang())
         if not rows.empty:
             st.plotly_chart(charts.channel_bars(rows, t("overview.channels")), width="stretch")
 
@@ -72,5 +73,5 @@ d1.download_button(t("overview.csv"), lambda: export.write(card, "csv", None).en
                    file_name=f"{name}.csv", mime="text/csv")  # fmt: skip
 d2.download_button(t("overview.xlsx"), lambda: export.xlsx_bytes(card), file_name=f"{name}.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
-d3.download_button(t("overview.html"), lambda: report.monthly_html(con(), card, team, lang()).encode("utf-8"),
+d3.download_button(t("overview.html"), lambda: report.monthly_html(con(), who, card, team, lang()).encode("utf-8"),
                    file_name=f"report_{period.label}.html", mime="text/html")  # fmt: skip

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from pages._ui import t
+from pages._ui import guard, t
 
+guard("quality")
 st.header(t("nav.quality"))
 st.info(t("placeholder.coming"))
 st.write(t("placeholder.quality"))

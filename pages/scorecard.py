@@ -4,12 +4,13 @@ import streamlit as st
 
 from lib import charts, views
 from lib.kpis import drilldown, load_catalogue
-from pages._ui import con, context, lang, listing, t
+from pages._ui import con, context, guard, lang, listing, t
 
+who = guard("scorecard")
 st.header(t("nav.scorecard"))
 period, team, scheme, card = context()
 if card.agents.empty:
-    st.info(t("scorecard.no_agents"))
+    st.info(t("scorecard.no_own_data") if who.is_agent else t("scorecard.no_agents"))
     st.stop()
 agents = list(card.agents["agent"])
 if st.session_state.get("agent") not in agents:
@@ -51,7 +52,7 @@ right.plotly_chart(charts.kpi_bars(breakdown, t("scorecard.kpis")), width="stret
 labels = {k: catalogue.get(k).label(lang()) for k in scheme.kpi_ids}
 kpi = st.selectbox(t("scorecard.trend_kpi"), scheme.kpi_ids, format_func=labels.get, key="agent_trend_kpi",
                    index=scheme.kpi_ids.index(words["weak_ids"][0]) if words["weak_ids"] else 0)  # fmt: skip
-rows = views.trend(con(), kpi, period, team=team, agent=agent).replace(
+rows = views.trend(con(), who, kpi, period, team=team, agent=agent).replace(
     {"series": {"team": t("overview.team")}}
 )
 st.plotly_chart(
@@ -71,6 +72,6 @@ if drillable:
     dk = st.selectbox(
         t("scorecard.drilldown_kpi"), drillable, format_func=labels.get, key="drill_kpi"
     )
-    tickets = drilldown(con(), catalogue.get(dk), agent, period.start, period.end)
+    tickets = drilldown(con(), who, catalogue.get(dk), agent, period.start, period.end)
     st.caption(t("scorecard.drilldown_help", count=len(tickets)))
     st.dataframe(views.column_names(tickets, "tickets", lang()), hide_index=True, width="stretch")

@@ -12,8 +12,9 @@ from lib.ingest import ingest_file, preview, quarantine_report
 from lib.reader import UnusableFile, read_table, sheet_names
 from lib.tables import get_table
 from lib.views import column_names, stored_tables, upload_log
-from pages._ui import con, lang, t
+from pages._ui import con, guard, lang, t
 
+who = guard("upload")
 st.header(t("upload.header"))
 st.write(t("upload.intro"))
 upload = st.file_uploader(t("upload.file"), type=["csv", "tsv", "txt", "xlsx"])
@@ -110,7 +111,7 @@ if upload is not None:
         bar = st.progress(0.0, text=t("upload.storing"))
         try:
             result = ingest_file(
-                con(), path, chosen, sheet=sheet, user=st.session_state.get("username", "app"),
+                con(), path, chosen, sheet=sheet, user=who.username,
                 file_name=upload.name, progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
             )  # fmt: skip
         except UnusableFile as exc:
@@ -133,7 +134,7 @@ if upload is not None:
         if result.errors:
             st.write(t("upload.errors"))
             st.dataframe(error_table(result.errors[:50]), hide_index=True, width="stretch")
-            report = quarantine_report(con(), result.upload_id)
+            report = quarantine_report(con(), who, result.upload_id)
             st.download_button(t("upload.quarantine_download"),
                                report.to_csv(index=False).encode("utf-8-sig"),
                                file_name=f"quarantine_{result.upload_id}.csv", mime="text/csv")  # fmt: skip
@@ -142,8 +143,8 @@ st.subheader(t("overview.tables"))
 st.dataframe(stored_tables(con(), lang()), hide_index=True, width="stretch")
 
 st.subheader(t("upload.history"))
-st.dataframe(upload_log(con(), lang()), hide_index=True, width="stretch")
-everything = quarantine_report(con())
+st.dataframe(upload_log(con(), who, lang()), hide_index=True, width="stretch")
+everything = quarantine_report(con(), who)
 if len(everything):
     st.download_button(t("upload.all_quarantine"), everything.to_csv(index=False).encode("utf-8-sig"),
                        file_name="quarantine_all.csv", mime="text/csv")  # fmt: skip

@@ -3,8 +3,9 @@
 import streamlit as st
 
 from lib import schemes, views
-from pages._ui import con, context, lang, t
+from pages._ui import con, context, guard, lang, t
 
+who = guard("weights")
 st.header(t("nav.weights"))
 period, team, _, _ = context(score=False)
 name = st.session_state["scheme"]
@@ -58,7 +59,7 @@ st.caption(
 )
 
 st.subheader(t("weights.ranking"))
-ranking = views.rerank(con(), period, team, saved, edited)
+ranking = views.rerank(con(), who, period, team, saved, edited)
 st.dataframe(ranking.rename(columns={c: t(f"rerank.{c}") for c in ranking.columns}), hide_index=True,
              width="stretch", key="rerank_table")  # fmt: skip
 
@@ -69,7 +70,7 @@ if changes:
     reason = st.text_input(t("weights.reason"), key="weights_reason")
     if st.button(t("weights.save_button"), type="primary", disabled=not reason.strip()):
         try:
-            v = schemes.save(con(), edited_body, user=st.session_state.get("username", "app"),
+            v = schemes.save(con(), edited_body, user=who.username,
                              reason=reason, base_version=st.session_state["edit_version"])  # fmt: skip
         except schemes.ConflictError as exc:
             st.error(str(exc))
@@ -87,11 +88,11 @@ if len(versions) > 1:
     vb = b.selectbox(t("weights.compare_b"), versions, index=0, key="cmp_b")
     old, new = schemes.get(con(), name, va), schemes.get(con(), name, vb)
     st.code("\n".join(schemes.diff(old.body, new.body)) or t("weights.same"), language=None)
-    moves = views.rerank(con(), period, team, old, new)
+    moves = views.rerank(con(), who, period, team, old, new)
     st.dataframe(moves.rename(columns={c: t(f"rerank.{c}") for c in moves.columns}), hide_index=True,
                  width="stretch")  # fmt: skip
     if c.button(t("weights.revert", version=va), key="revert"):
-        v = schemes.save(con(), old.body, user=st.session_state.get("username", "app"),
+        v = schemes.save(con(), old.body, user=who.username,
                          reason=t("weights.revert_reason", version=va))  # fmt: skip
         st.session_state.pop("edit_name", None)
         st.success(t("weights.saved", version=v))

@@ -96,6 +96,13 @@ class AppServer:
         self.log.close()
 
 
+def sign_in(tab, username: str, password: str) -> None:
+    """Fill the login form and sign in."""
+    tab.get_by_role("textbox", name="Username").fill(username)
+    tab.get_by_role("textbox", name="Password").fill(password)
+    tab.get_by_role("button", name="Sign in").click()
+
+
 def edit_grid_cell(page, grid_index: int, row: int, column_fraction: float, value: str) -> None:
     """Type a value into a cell of an st.data_editor grid (row 1 is the first data row).
 

@@ -7,9 +7,40 @@ from pathlib import Path
 
 import pytest
 
-from lib import demo, store
+from lib import demo, store, users
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+PASSWORD = "Test-pass-1"  # every account made by the `accounts` fixture
+# username → (role, agent)
+ACCOUNTS = {"boss": ("manager", None), "coach": ("trainer", None), "ajie": ("agent", "阿杰"),
+            "wang": ("agent", "小王")}  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def isolated_accounts(tmp_path, monkeypatch):
+    """No test touches the installation's accounts file or inherits its passwords."""
+    monkeypatch.setenv("SCORECARD_AUTH", str(tmp_path / "auth.yaml"))
+    monkeypatch.delenv("SCORECARD_ADMIN_PASSWORD", raising=False)
+    monkeypatch.delenv("SCORECARD_COOKIE_KEY", raising=False)
+
+
+@pytest.fixture
+def accounts(tmp_path, monkeypatch) -> Path:
+    """An accounts file with admin and the ACCOUNTS users, all with PASSWORD."""
+    path = tmp_path / "auth.yaml"
+    monkeypatch.setenv("SCORECARD_ADMIN_PASSWORD", PASSWORD)
+    users.first_start(path)
+    monkeypatch.delenv("SCORECARD_ADMIN_PASSWORD")
+    for name, (role, agent) in ACCOUNTS.items():
+        users.add(path, name, role, agent=agent, password=PASSWORD)
+    return path
+
+
+def sign_in(at, username: str):
+    """Start an AppTest session as if `username` had signed in."""
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = username
+    return at
 
 
 @pytest.fixture

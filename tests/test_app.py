@@ -4,31 +4,47 @@ AppTest keeps only the elements of the latest run's page once `st.navigation` is
 frame (banner, language switch) is checked on a first run; the browser tests check it live.
 """
 
+import json
 import re
 import shutil
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import store
+from lib import store, users
+from tests.conftest import PASSWORD, sign_in
 from tests.test_presets import QIANNIU
 
-PAGES = ["overview", "scorecard", "weights", "upload", "coaching", "monitoring", "quality"]
+PAGES = ["overview", "scorecard", "weights", "upload", "coaching", "monitoring", "quality",
+         "users", "audit", "account"]  # fmt: skip
+
+
+def new_app(db, monkeypatch, user: str | None = "admin", lang: str = "en", timeout: int = 60,
+            **state) -> AppTest:  # fmt: skip
+    """An AppTest on store `db`, signed in as `user` (None: not signed in)."""
+    monkeypatch.setenv("SCORECARD_DB", str(db))
+    at = AppTest.from_file(str(store.ROOT / "app.py"), default_timeout=timeout)
+    at.session_state["lang"] = lang
+    for key, value in state.items():
+        at.session_state[key] = value
+    return sign_in(at, user) if user else at
 
 
 @pytest.fixture
-def app(demo_copy, monkeypatch):
-    monkeypatch.setenv("SCORECARD_DB", str(demo_copy))
-    at = AppTest.from_file(str(store.ROOT / "app.py"), default_timeout=60)
-    at.session_state["lang"] = "en"
-    return at.run()
+def app(demo_copy, monkeypatch, accounts):
+    return new_app(demo_copy, monkeypatch, "boss").run()
 
 
-def test_first_start_on_an_empty_store_loads_the_demo(tmp_path, monkeypatch):
-    monkeypatch.setenv("SCORECARD_DB", str(tmp_path / "fresh.duckdb"))
-    at = AppTest.from_file(str(store.ROOT / "app.py"), default_timeout=120)
-    at.session_state["lang"] = "en"
-    at.run()
+def test_first_start_on_an_empty_store_loads_the_demo(tmp_path, monkeypatch, capsys):
+    at = new_app(tmp_path / "fresh.duckdb", monkeypatch, user=None, timeout=120).run()
+    assert not at.exception
+    printed = capsys.readouterr().out
+    passwords = dict(re.findall(r"^ {3}(\S+) +(\S+)", printed, re.M))
+    assert set(passwords) == {"admin", "demo-manager", "demo-trainer", "demo-ajie", "demo-xiaowang"}
+    assert not at.dataframe and not at.info  # nothing shown before signing in
+    at.text_input[0].input("demo-manager")
+    at.text_input[1].input(passwords["demo-manager"])
+    at.button[0].click().run()
     assert not at.exception
     assert "demo data" in at.info[0].value
     board = at.dataframe[0].value
@@ -36,10 +52,11 @@ def test_first_start_on_an_empty_store_loads_the_demo(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_renders(app, page):
-    app.switch_page(f"pages/{page}.py").run()
-    assert not app.exception
-    assert app.header[0].value
+def test_every_page_renders_for_an_admin(demo_copy, monkeypatch, accounts, page):
+    at = new_app(demo_copy, monkeypatch, "admin").run()
+    at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception
+    assert at.header[0].value
 
 
 def test_language_switch_changes_every_label(app):
@@ -51,15 +68,13 @@ def test_language_switch_changes_every_label(app):
     assert "排行榜" in [s.value for s in app.subheader]
 
 
-def test_chinese_first_run_shows_no_english(demo_copy, monkeypatch):
-    monkeypatch.setenv("SCORECARD_DB", str(demo_copy))
-    at = AppTest.from_file(str(store.ROOT / "app.py"), default_timeout=60)
-    at.session_state["lang"] = "zh"
-    at.run()
+def test_chinese_first_run_shows_no_english(demo_copy, monkeypatch, accounts):
+    at = new_app(demo_copy, monkeypatch, "boss", lang="zh").run()
     assert "演示数据" in at.info[0].value
     texts = [at.header[0].value, *(m.label for m in at.metric), *(c.value for c in at.caption),
              *(s.value for s in at.subheader), *at.dataframe[0].value.columns]  # fmt: skip
     # Acronyms such as KPI are normal in Chinese screens; English words are not.
+    texts = [text.replace("boss", "") for text in texts]  # the username is as it was typed
     assert not [text for text in texts if re.search(r"[a-z]{2,}", text)]
 
 
@@ -118,14 +133,9 @@ def test_overview_headline_leaderboard_and_downloads(app):
     assert labels == ["Scorecard (CSV)", "Scorecard (Excel)", "Monthly report (HTML)"]
 
 
-def test_sidebar_choices_change_what_is_scored(demo_copy, monkeypatch):
-    monkeypatch.setenv("SCORECARD_DB", str(demo_copy))
-    at = AppTest.from_file(str(store.ROOT / "app.py"), default_timeout=60)
-    at.session_state["lang"] = "en"
-    at.session_state["team"] = "售前组"
-    at.session_state["scheme"] = "sales_basic"
-    at.session_state["period"] = "2026-09"
-    at.run()
+def test_sidebar_choices_change_what_is_scored(demo_copy, monkeypatch, accounts):
+    at = new_app(demo_copy, monkeypatch, "boss", team="售前组", scheme="sales_basic",
+                 period="2026-09").run()  # fmt: skip
     assert not at.exception
     board = at.dataframe[0].value
     assert set(board["Team"]) == {"售前组"} and len(board) == 10
@@ -168,4 +178,102 @@ def test_weights_page_reranks_an_edited_scheme_and_saves_a_version(app, demo_cop
     assert (
         list(history["version"]) == [2, 1]
         and history.iloc[0]["reason"] == "sales push this quarter"
+    )
+
+
+# --- accounts and roles -----------------------------------------------------------------
+
+
+def test_an_agent_sees_only_their_own_scorecard(demo_copy, monkeypatch, accounts):
+    at = new_app(demo_copy, monkeypatch, "ajie").run()
+    assert not at.exception
+    assert at.header[0].value == "Agent scorecard"  # their default page
+    assert at.selectbox(key="agent").options == ["阿杰"]
+    assert not [s for s in at.sidebar.selectbox if s.label == "Team"]
+    shown = " ".join(str(d.value.to_dict()) for d in at.dataframe)
+    others = {"小美", "子轩", "小王", "若曦", "志强"}
+    assert not [name for name in others if name in shown]
+    for page in ("overview", "weights", "upload", "monitoring", "users", "audit"):
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(f"pages/{page}.py")  # not registered for this role
+
+
+@pytest.mark.parametrize("page", ["overview", "weights", "upload", "monitoring", "users", "audit"])
+def test_each_page_refuses_a_role_it_is_not_for(demo_copy, monkeypatch, accounts, page):
+    """The pages check the role themselves too, whatever the navigation lets through."""
+    from lib.access import Viewer
+
+    monkeypatch.setenv("SCORECARD_DB", str(demo_copy))
+    at = AppTest.from_file(str(store.ROOT / "pages" / f"{page}.py"), default_timeout=60)
+    at.session_state["lang"] = "en"
+    at.session_state["viewer"] = Viewer("ajie", "agent", "阿杰")
+    at.session_state["period"] = "2026-10"
+    at.run()
+    assert not at.exception and not at.dataframe and not at.header
+    assert at.error[0].value == "This page is not available to your role (agent)."
+
+
+def test_a_trainer_cannot_open_weights_or_uploads(demo_copy, monkeypatch, accounts):
+    at = new_app(demo_copy, monkeypatch, "coach").run()
+    assert at.header[0].value == "Overview"
+    for page in ("weights", "upload", "users", "audit"):
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(f"pages/{page}.py")
+
+
+def test_failed_logins_are_limited_and_audited(demo_copy, monkeypatch, accounts):
+    at = new_app(demo_copy, monkeypatch, user=None).run()
+
+    def attempt(password):
+        at.text_input[0].input("boss")
+        at.text_input[1].input(password)
+        at.button[0].click().run()
+
+    for _ in range(5):
+        attempt("wrong")
+        assert "not right" in at.error[0].value
+    attempt(PASSWORD)  # the right password, too late
+    assert "Too many failed sign-ins" in at.error[0].value and not at.dataframe
+    log = [json.loads(x) for x in demo_copy.with_name("demo.audit.jsonl").read_text().splitlines()]
+    assert [e["action"] for e in log].count("login.failed") == 5
+    assert log[-1]["action"] == "login.locked"
+    users.reset_password(accounts, "boss", PASSWORD)
+    attempt(PASSWORD)
+    assert not at.exception and at.header[0].value == "Overview"
+
+
+def test_a_disabled_user_is_signed_out_at_once(demo_copy, monkeypatch, accounts):
+    at = new_app(demo_copy, monkeypatch, "boss").run()
+    assert at.header[0].value == "Overview"
+    users.set_disabled(accounts, "boss")
+    at.run()
+    assert "disabled" in at.error[0].value and not at.dataframe and not at.header
+
+
+def test_changing_a_password_on_the_account_page(demo_copy, monkeypatch, accounts):
+    at = new_app(demo_copy, monkeypatch, "wang").run()
+    at.switch_page("pages/account.py").run()
+    assert "小王" in " ".join(m.value for m in at.markdown)
+    at.text_input[0].input(PASSWORD)
+    at.text_input[1].input("Fresh-pass-5")
+    at.text_input[2].input("Fresh-pass-5")
+    at.button[0].click().run()
+    assert not at.exception and at.success[0].value == "Password changed."
+    assert users.check_password(
+        "Fresh-pass-5", users.credentials(accounts)["usernames"]["wang"]["password"]
+    )
+
+
+def test_an_admin_adds_a_user_on_the_users_page(demo_copy, monkeypatch, accounts):
+    at = new_app(demo_copy, monkeypatch, "admin").run()
+    at.switch_page("pages/users.py").run()
+    at.text_input[0].input("mei")
+    at.selectbox[0].set_value("agent")
+    at.selectbox[1].set_value("小美")
+    next(b for b in at.button if b.label == "Add user").click().run()
+    assert not at.exception
+    password = re.search(r"shown once, pass it on safely\): (\S+)", at.success[0].value).group(1)
+    assert users.viewer(accounts, "mei").agent == "小美"
+    assert users.check_password(
+        password, users.credentials(accounts)["usernames"]["mei"]["password"]
     )

@@ -2,32 +2,52 @@
 
 import csv
 import io
+import re
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.browser import AppServer, edit_grid_cell, launch
+from tests.browser import AppServer, edit_grid_cell, launch, sign_in
+from tests.conftest import PASSWORD
 from tests.test_presets import QIANNIU
 
 pytestmark = pytest.mark.browser
 
 NAV = ["Overview", "Agent scorecard", "Weights & thresholds", "Upload data", "Coaching",
-       "Monitoring", "Quality reviews"]  # fmt: skip
+       "Monitoring", "Quality reviews", "Users", "Audit log", "Account"]  # fmt: skip
 
 
 @pytest.fixture
-def page(demo_copy):
+def browser_at(demo_copy, accounts):
+    """(new_tab, app): open tabs in a fresh browser context against the running app."""
     with AppServer(demo_copy) as app, sync_playwright() as p:
         browser = launch(p)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US",
-                                      accept_downloads=True)  # fmt: skip
-        tab = context.new_page()
-        tab.set_default_timeout(30000)
-        tab.goto(app.url)
-        expect(tab.get_by_text("You are looking at demo data")).to_be_visible()
-        expect(tab.get_by_role("heading", name="Leaderboard")).to_be_visible()  # fully drawn
-        yield tab
+
+        def new_tab():
+            context = browser.new_context(viewport={"width": 1400, "height": 1000},
+                                          locale="en-US", accept_downloads=True)  # fmt: skip
+            tab = context.new_page()
+            tab.set_default_timeout(30000)
+            tab.goto(app.url)
+            return tab
+
+        yield new_tab, app
         browser.close()
+
+
+@pytest.fixture
+def page(browser_at):
+    new_tab, _ = browser_at
+    tab = new_tab()
+    sign_in(tab, "admin", PASSWORD)
+    expect(tab.get_by_text("You are looking at demo data")).to_be_visible()
+    expect(tab.get_by_role("heading", name="Leaderboard")).to_be_visible()  # fully drawn
+    return tab
+
+
+def ending(names):
+    """Link texts end with the page name (an icon's ligature comes first)."""
+    return [re.compile(re.escape(n) + "$") for n in names]
 
 
 def no_error(tab):
@@ -78,7 +98,7 @@ def test_upload_a_chinese_export_and_download_the_quarantine(page, tmp_path, art
 
 
 def test_clear_demo_data(page):
-    # The first click of a session must count (see the one-time rerun in app.py).
+    # The first click after signing in must count (see the one-time rerun in app.py).
     page.get_by_role("button", name="Clear demo data").click()
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_text("Your own uploads stay")).to_be_visible()
@@ -115,3 +135,44 @@ def test_agent_scorecard_shows_charts_and_words(page, artifacts):
     expect(page.get_by_text("Strengths:")).to_be_visible()
     no_error(page)
     page.screenshot(path=artifacts / "agent_scorecard.png", full_page=True)
+
+
+def test_an_agent_and_a_manager_see_what_their_roles_allow(browser_at, artifacts):
+    new_tab, app = browser_at
+    agent = new_tab()
+    expect(agent.get_by_role("heading", name="Sign in to Service Scorecard")).to_be_visible()
+    sign_in(agent, "ajie", PASSWORD)
+    expect(agent.get_by_role("heading", name="Agent scorecard", exact=True)).to_be_visible()
+    expect(agent.get_by_text("Signed in as ajie (agent)")).to_be_visible()
+    links = agent.get_by_test_id("stSidebarNav").get_by_role("link")
+    expect(links).to_have_text(
+        ending(["Agent scorecard", "Coaching", "Quality reviews", "Account"])
+    )
+    expect(agent.get_by_label("Team")).to_have_count(0)
+    body = agent.locator("section.main, [data-testid='stMain']").first.inner_text()
+    expect(agent.get_by_text("阿杰", exact=True).first).to_be_visible()  # the agent picker
+    assert not [n for n in ("小美", "子轩", "志强", "小王") if n in body]
+    agent.screenshot(path=artifacts / "agent_view.png", full_page=True)
+    agent.goto(app.url + "/weights")  # by URL: refused, not shown
+    expect(agent.get_by_text("This page is not available to your role (agent).")).to_be_visible(
+        timeout=20000
+    )
+    expect(agent.get_by_text("Ranking with these weights")).to_have_count(0)
+    no_error(agent)
+
+    manager = new_tab()
+    sign_in(manager, "boss", PASSWORD)
+    expect(manager.get_by_role("heading", name="Leaderboard")).to_be_visible()
+    links = manager.get_by_test_id("stSidebarNav").get_by_role("link")
+    expect(links).to_have_text(ending([n for n in NAV if n != "Users"]))
+    manager.get_by_role("link", name="Audit log").click()
+    expect(manager.get_by_text("login").first).to_be_attached()
+    no_error(manager)
+
+
+def test_wrong_password_is_refused(browser_at):
+    new_tab, _ = browser_at
+    tab = new_tab()
+    sign_in(tab, "boss", "not-it")
+    expect(tab.get_by_text("The username or password is not right.")).to_be_visible()
+    expect(tab.get_by_role("heading", name="Leaderboard")).to_have_count(0)

@@ -2,6 +2,7 @@
 
 import re
 
+from lib.access import SYSTEM
 from lib.i18n import LANGUAGES, catalogue, language_from_locale, t
 from lib.store import ROOT
 
@@ -30,18 +31,20 @@ def test_locale_maps_to_a_language_and_text_formats():
     assert t("demo.cleared", "en", rows="12") == "Demo data removed (12 rows)."
 
 
-def test_keys_built_from_column_names_exist(tmp_path):
-    """Pages translate table headers as board.<column>, detail.<column>, rerank.<column>."""
-    from lib import schemes, scoring, views
+def test_keys_built_from_column_names_exist(tmp_path, accounts):
+    """Pages translate table headers as board.<column>, detail.<column>, rerank.<column>…"""
+    from lib import audit, schemes, scoring, users, views
     from lib.periods import parse
     from tests.kpi_fixtures import service_store
 
     con = service_store(tmp_path / "s.duckdb")
     scheme = schemes.get(con, "after_sales")
-    card = scoring.scorecard(con, scheme, parse("2026-05"))
+    card = scoring.scorecard(con, scheme, parse("2026-05"), viewer=SYSTEM)
     tables = {
         "board": views.leaderboard(card, "en", card).columns,
-        "rerank": views.rerank(con, card.period, None, scheme, scheme).columns,
+        "rerank": views.rerank(con, SYSTEM, card.period, None, scheme, scheme).columns,
+        "users": users.listing(accounts).columns,
+        "audit": audit.COLUMNS,
         "detail": ["label", "dimension", "shown", "interval", "n", "floor_shown", "target_shown",
                    "score", "weight_share", "contribution", "status", "source"],
     }  # fmt: skip

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from lib import export, schemes, scoring, store
+from lib.access import SYSTEM
 from lib.periods import parse
 from tests.kpi_fixtures import D, insert, service_store, t
 
@@ -25,7 +26,7 @@ def test_formula_injection_is_neutralised(cell, expected):
 def card_with_a_hostile_name(tmp_path):
     con = service_store(tmp_path / "s.duckdb")
     insert(con, "tickets", [t("H1", "=cmd|' /C calc'!A0", D(2026, 5, 9, 9), fr=5, res=9, csat=5)])
-    return scoring.scorecard(con, schemes.get(con, "small_shop"), parse("2026-05"))
+    return scoring.scorecard(con, schemes.get(con, "small_shop"), parse("2026-05"), viewer=SYSTEM)
 
 
 def test_csv_and_xlsx_exports(tmp_path):
@@ -102,8 +103,10 @@ def test_html_report_is_self_contained_and_handles_missing_values(tmp_path):
     from lib import report
 
     con = service_store(tmp_path / "s.duckdb")
-    card = scoring.scorecard(con, schemes.get(con, "balanced"), parse("2026-05"))
-    page = report.monthly_html(con, card, None, "zh")  # April has no data: no changes to show
+    card = scoring.scorecard(con, schemes.get(con, "balanced"), parse("2026-05"), viewer=SYSTEM)
+    page = report.monthly_html(
+        con, SYSTEM, card, None, "zh"
+    )  # April has no data: no changes to show
     assert page.startswith("<!doctype html>") and "客服绩效报告 2026-05" in page
     assert "<script src=" not in page and len(page) > 1_000_000  # plotly.js inline: opens offline
     assert "<td>A</td>" in page or ">A<" in page

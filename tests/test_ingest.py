@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from lib import mapping, store
+from lib.access import SYSTEM
 from lib.ingest import ingest_file, quarantine_report
 from lib.reader import UnusableFile
 from lib.tables import TABLES
@@ -56,7 +57,7 @@ def test_counts_add_up_and_quarantine_names_row_column_reason(con, write):
         (7, "Handle Time", "negative duration"),
         (11, "ticket_id", "ticket_id repeats row 10 with different values"),
     }
-    report = quarantine_report(con)
+    report = quarantine_report(con, SYSTEM)
     assert set(report["row_number"]) == {3, 4, 5, 6, 7, 11}
     assert set(report["file_name"]) == {"mixed.csv"}
     bad_date = report[report["row_number"] == 4].iloc[0]

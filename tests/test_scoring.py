@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from lib import schemes, scoring
+from lib.access import SYSTEM
 from lib.periods import parse
 from lib.schemes import ConflictError, SchemeError
 from tests.kpi_fixtures import service_store
@@ -248,7 +249,7 @@ def test_rank_changes_between_two_versions(tmp_path):
 
 def test_scorecard_on_a_store(tmp_path):
     con = service_store(tmp_path / "s.duckdb")
-    card = scoring.scorecard(con, schemes.get(con, "after_sales"), parse("2026-05"))
+    card = scoring.scorecard(con, schemes.get(con, "after_sales"), parse("2026-05"), viewer=SYSTEM)
     a = card.agent("A")
     assert a["team"] == "X"
     assert a["gate"] == "cap:59" and a["composite"] <= 59  # R2 failed critically

@@ -1,0 +1,22 @@
+"""Audit page (admins and managers): who did what and when, newest first; read-only."""
+
+import streamlit as st
+
+from lib import audit
+from pages._auth import log_path
+from pages._ui import con, guard, t
+
+who = guard("audit")
+st.header(t("nav.audit"))
+st.caption(t("audit.intro"))
+everything = audit.entries(log_path(con()), who, limit=None)
+a, b = st.columns(2)
+actions = a.multiselect(
+    t("audit.action"), sorted(everything["action"].unique()), key="audit_actions"
+)
+people = b.multiselect(t("audit.who"), sorted(everything["who"].unique()), key="audit_who")
+shown = audit.entries(log_path(con()), who, limit=None, actions=actions, people=people)
+st.dataframe(shown.rename(columns={c: t(f"audit.{c}") for c in shown.columns}), hide_index=True,
+             width="stretch")  # fmt: skip
+st.download_button(t("audit.download"), shown.to_csv(index=False).encode("utf-8-sig"),
+                   file_name="audit.csv", mime="text/csv")  # fmt: skip
