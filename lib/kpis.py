@@ -43,6 +43,7 @@ RELATIONS = {
     "qa_review_scores": "reviewed_at",
     "peer_review_scores": "period_start",
     "ticket_comments": "created_at",
+    "notes": "created_at",
 }
 DERIVED = {"qa_review_scores", "peer_review_scores", "ticket_comments"}
 WITH_CHANNEL = {"tickets", "ticket_comments"}  # relations that can be split by channel

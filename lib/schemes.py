@@ -38,8 +38,7 @@ class SchemeError(RuleProblems):
         super().__init__(f"Scheme '{name}' cannot be used", problems)
 
 
-class ConflictError(RuntimeError):
-    """Someone saved the scheme since it was opened; nothing was written."""
+ConflictError = store.ConflictError  # someone saved the scheme since it was opened
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,10 @@ class StoreError(Exception):
     """The store cannot be used; the message says why and what to do."""
 
 
+class ConflictError(RuntimeError):
+    """Someone saved the same thing since it was opened; nothing was written."""
+
+
 def resolve_db_path(explicit: str | os.PathLike | None = None) -> Path:
     """The store path: `--db`, else env `SCORECARD_DB`, else `data/scorecard.duckdb`."""
     if explicit:
@@ -163,6 +167,23 @@ def bump_data_version(cur) -> None:
         "CAST(coalesce((SELECT CAST(value AS BIGINT) FROM schema_meta "
         "WHERE key = 'data_version'), 0) + 1 AS VARCHAR))"
     )
+
+
+def write(con, work, bump: bool = True):
+    """Run `work(cursor)` in one transaction (moving the data version, so cached KPI values
+    are recomputed); roll back on any error. Returns what `work` returns."""
+    with WRITE_LOCK:
+        cur = con.cursor()
+        cur.begin()
+        try:
+            result = work(cur)
+            if bump:
+                bump_data_version(cur)
+            cur.commit()
+        except BaseException:
+            cur.rollback()
+            raise
+    return result
 
 
 def quote_ident(name: str) -> str:

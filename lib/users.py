@@ -157,7 +157,7 @@ def announcement(made: list[tuple[str, str | None]]) -> str:
         shown = password if password else "(the password in SCORECARD_ADMIN_PASSWORD)"
         note = "  demo account, removed with the demo data" if username.startswith("demo-") else ""
         lines.append(f"   {username:<16} {shown}{note}")
-    lines += [" Sign in and change the password under Account (账户).", "=" * 64, ""]
+    lines += [" Sign in and change the password under Account (我的账户).", "=" * 64, ""]
     return "\n".join(lines)
 
 
