@@ -68,6 +68,8 @@ PAGES = [  # page, icon
     ("weights", ":material/tune:"),
     ("upload", ":material/upload_file:"),
     ("coaching", ":material/school:"),
+    ("plans", ":material/flag:"),
+    ("rewards", ":material/emoji_events:"),
     ("monitoring", ":material/notifications:"),
     ("quality", ":material/fact_check:"),
     ("users", ":material/group:"),

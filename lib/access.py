@@ -34,6 +34,8 @@ PAGES = {
     "weights": "edit_schemes",
     "upload": "upload",
     "coaching": "own_data",
+    "plans": "own_data",
+    "rewards": "bonus",
     "monitoring": "team_views",
     "quality": "own_data",
     "users": "users",

@@ -81,3 +81,16 @@ def channel_bars(rows: pd.DataFrame, title: str) -> go.Figure:
         go.Bar(x=rows["channel"], y=rows["value"], text=rows["shown"], textposition="auto")
     )
     return fig.update_layout(title=title, **LAYOUT)
+
+
+def plan_trend(rows: pd.DataFrame, title: str, percent: bool, baseline: float | None,
+               target: float, start, labels: dict) -> go.Figure:  # fmt: skip
+    """A plan's KPI over time (agent and team) with the baseline, the target and the start."""
+    fig = trend(rows, title, percent)
+    if baseline is not None and baseline == baseline:
+        fig.add_hline(y=baseline, line_dash="dot", annotation_text=labels["baseline"])
+    fig.add_hline(y=target, line_dash="dash", line_color="green", annotation_text=labels["target"])
+    fig.add_vline(x=pd.Timestamp(start).timestamp() * 1000, line_dash="dash", line_color="grey")
+    fig.add_annotation(x=pd.Timestamp(start), y=1, yref="paper", text=labels["start"],
+                       showarrow=False, xanchor="left")  # fmt: skip
+    return fig

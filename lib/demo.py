@@ -376,9 +376,37 @@ def load(con, out_dir: Path | None = None, seed: int = 7, progress=None) -> list
         if progress:
             progress(i / len(files), f"loading {path.name}")
         results.append(ingest_file(con, path, load_mapping(preset), user="demo", is_demo=True))
+    _coaching(con)
     with store.WRITE_LOCK:
         con.cursor().execute("DELETE FROM schema_meta WHERE key = 'demo_cleared'")
     return results
+
+
+def _coaching(con) -> None:
+    """Notes and plans a trainer would have written: 小王's onboarding plan (finished, so the
+    app judges it) and the plan opened for 阿杰 after his first response slowed down."""
+    from lib import notes, plans
+    from lib.access import Viewer
+
+    coach = Viewer("demo-trainer", "trainer")
+    at = lambda d, h=10: dt.datetime.combine(d, dt.time(h))  # noqa: E731
+    notes.add(con, coach, NEW_HIRE, "agreement", "入职第一个月：先熟悉退换货规则，每天复盘 3 个低分工单。",
+              period="2026-07", kpi="csat", now=at(dt.date(2026, 7, 3)), is_demo=True)  # fmt: skip
+    notes.add(con, coach, NEW_HIRE, "praise", "满意度比上月明显提高，继续保持！", period="2026-08",
+              kpi="csat", now=at(dt.date(2026, 9, 2)), is_demo=True)  # fmt: skip
+    notes.add(con, coach, "子轩", "knowledge", "整理了“尺码推荐”快捷短语，已共享给售前组。",
+              period="2026-09", now=at(dt.date(2026, 9, 15)), is_demo=True)  # fmt: skip
+    notes.add(con, coach, DEGRADE_AGENT, "concern", "最近首次响应明显变慢（约 3 倍），请说明原因，我们一起看看怎么改进。",
+              period="2026-10", kpi="first_response_time", now=at(DEGRADE_FROM + dt.timedelta(days=3)),
+              is_demo=True)  # fmt: skip
+    plans.create(con, coach, NEW_HIRE, "新人成长：满意度与一次解决", {"csat": 0.85, "fcr_rate": 0.75},
+                 dt.date(2026, 8, 1), dt.date(2026, 9, 30), mentor="若曦", owner="demo-trainer",
+                 modules=["empathy_tone", "problem_solving", "mentoring"], now=at(dt.date(2026, 8, 1)),
+                 is_demo=True)  # fmt: skip
+    plans.create(con, coach, DEGRADE_AGENT, "恢复响应速度", {"first_response_time": 60},
+                 DEGRADE_FROM + dt.timedelta(days=7), END + dt.timedelta(days=14), mentor="诗涵",
+                 owner="demo-trainer", modules=["efficiency", "efficiency_shadow"],
+                 now=at(DEGRADE_FROM + dt.timedelta(days=7)), is_demo=True)  # fmt: skip
 
 
 def has_demo(con) -> bool:
@@ -414,6 +442,14 @@ def clear(con, by: str = "system") -> int:
                     f"DELETE FROM {store.quote_ident(name)} WHERE upload_id IN ({demo_ids})"
                 ).fetchone()[0]
             cur.execute(f"DELETE FROM quarantine WHERE upload_id IN ({demo_ids})")
+            demo_plans = "SELECT plan_id FROM plans WHERE is_demo"
+            for table in ("plan_kpis", "plan_checkins"):
+                cur.execute(f"DELETE FROM {table} WHERE plan_id IN ({demo_plans})")
+            cur.execute("DELETE FROM plans WHERE is_demo")
+            cur.execute(
+                "DELETE FROM note_history WHERE note_id IN (SELECT note_id FROM notes WHERE is_demo)"
+            )
+            cur.execute("DELETE FROM notes WHERE is_demo")
             cur.execute("DELETE FROM uploads WHERE is_demo")
             cur.execute("INSERT OR REPLACE INTO schema_meta VALUES ('demo_cleared', 'true')")
             store.bump_data_version(cur)

@@ -111,6 +111,11 @@ MESSAGES = [
     ("short_password", r"A password needs at least 8 characters\."),
     ("weak_password", r"The new password needs 8–20 characters .*"),
     ("wrong_password", r"The current password is not right\."),
+    ("note_kind", r"Unknown kind of note .*"),
+    ("note_empty", r"A note needs some text\."),
+    ("plan_kpi", r"A plan needs at least one KPI with a target\."),
+    ("plan_dates", r"The due date must come after the start date\."),
+    ("plan_title", r"A plan needs a title\."),
 ]
 _COMPILED = [(name, re.compile(pattern, re.S)) for name, pattern in MESSAGES]
 

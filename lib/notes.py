@@ -41,17 +41,18 @@ def _write(con, action: str, who: str, target, detail, work) -> object:
 
 
 def add(con, viewer: access.Viewer, agent: str, kind: str, body: str, *, period: str | None = None,
-        kpi: str | None = None, ticket_id: str | None = None, now: dt.datetime | None = None) -> int:  # fmt: skip
+        kpi: str | None = None, ticket_id: str | None = None, now: dt.datetime | None = None,
+        is_demo: bool = False) -> int:  # fmt: skip
     """Write a note about an agent; returns its id."""
     access.require(viewer, "coach")
     _check(kind, body)
 
     def work(cur):
         return cur.execute(
-            """INSERT INTO notes (agent, period, kind, kpi, ticket_id, body, author, created_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING note_id""",
+            """INSERT INTO notes (agent, period, kind, kpi, ticket_id, body, author, created_at,
+               is_demo) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING note_id""",
             [agent, period, kind, kpi or None, ticket_id or None, body.strip(), viewer.username,
-             now or dt.datetime.now()],
+             now or dt.datetime.now(), is_demo],
         ).fetchone()[0]  # fmt: skip
 
     return _write(con, "note.create", viewer.username, agent, {"kind": kind, "kpi": kpi}, work)

@@ -56,7 +56,7 @@ def _team_of(con, agent: str) -> str | None:
 
 def create(con, viewer: access.Viewer, agent: str, title: str, targets: dict[str, float],
            start: dt.date, due: dt.date, *, mentor: str | None = None, modules=(),
-           owner: str | None = None, now: dt.datetime | None = None) -> int:  # fmt: skip
+           owner: str | None = None, now: dt.datetime | None = None, is_demo: bool = False) -> int:  # fmt: skip
     """Make a plan; each KPI's baseline is measured now. Returns the plan id."""
     access.require(viewer, "coach")
     catalogue = kpis.load_catalogue()
@@ -78,16 +78,19 @@ def create(con, viewer: access.Viewer, agent: str, title: str, targets: dict[str
     def work(cur):
         plan_id = cur.execute(
             """INSERT INTO plans (agent, title, start_date, due_date, owner, mentor, modules,
-               created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING plan_id""",
+               created_by, created_at, is_demo) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               RETURNING plan_id""",
             [agent, title.strip(), start, due, owner or viewer.username, mentor or None,
-             ",".join(modules), viewer.username, now or dt.datetime.now()],
+             ",".join(modules), viewer.username, now or dt.datetime.now(), is_demo],
         ).fetchone()[0]  # fmt: skip
         for kpi_id, (value, n, target) in baselines.items():
             cur.execute("INSERT INTO plan_kpis VALUES (?, ?, ?, ?, ?)",
                         [plan_id, kpi_id, None if math.isnan(value) else value, n, target])  # fmt: skip
         return plan_id
 
-    return _write(con, "plan.create", viewer.username, agent, {"title": title, "kpis": list(targets)}, work)
+    return _write(
+        con, "plan.create", viewer.username, agent, {"title": title, "kpis": list(targets)}, work
+    )
 
 
 def _plan(cur, plan_id: int) -> dict:
@@ -97,7 +100,9 @@ def _plan(cur, plan_id: int) -> dict:
     return row.iloc[0].to_dict()
 
 
-def check_in(con, viewer: access.Viewer, plan_id: int, body: str, now: dt.datetime | None = None) -> None:
+def check_in(
+    con, viewer: access.Viewer, plan_id: int, body: str, now: dt.datetime | None = None
+) -> None:
     """A check-in note on a plan (coaches)."""
     access.require(viewer, "coach")
     if not str(body or "").strip():
@@ -128,7 +133,9 @@ def set_status(con, viewer: access.Viewer, plan_id: int, status: str, *, base_ve
     _write(con, "plan.status", viewer.username, plan_id, {"status": status}, work)
 
 
-def listing(con, viewer: access.Viewer, agent: str | None = None, status: str | None = None) -> pd.DataFrame:
+def listing(
+    con, viewer: access.Viewer, agent: str | None = None, status: str | None = None
+) -> pd.DataFrame:
     """Plans with their KPIs: an agent's own, or (coaches) any agent's."""
     if agent:
         access.require_agent(viewer, agent)
@@ -152,12 +159,28 @@ def checkins(con, viewer: access.Viewer, plan_id: int) -> pd.DataFrame:
                        "ORDER BY checked_at", [plan_id]).df()  # fmt: skip
 
 
+def baseline_and_target(
+    con, viewer: access.Viewer, plan_id: int, kpi: str
+) -> tuple[float | None, float]:
+    cur = con.cursor()
+    access.require_agent(viewer, _plan(cur, plan_id)["agent"])
+    row = cur.execute("SELECT baseline, target FROM plan_kpis WHERE plan_id = ? AND kpi = ?",
+                      [plan_id, kpi]).fetchone()  # fmt: skip
+    if row is None:
+        raise PlanError(f"Plan {plan_id} has no KPI '{kpi}'.")
+    return row[0], row[1]
+
+
 def data_end(con) -> dt.date:
     """The day after the latest ticket or daily report: how far the data reaches."""
-    last = con.cursor().execute(
-        "SELECT max(d) FROM (SELECT max(created_at)::DATE AS d FROM tickets "
-        "UNION ALL SELECT max(date) FROM agent_daily)"
-    ).fetchone()[0]
+    last = (
+        con.cursor()
+        .execute(
+            "SELECT max(d) FROM (SELECT max(created_at)::DATE AS d FROM tickets "
+            "UNION ALL SELECT max(date) FROM agent_daily)"
+        )
+        .fetchone()[0]
+    )
     return (last or dt.date.today()) + dt.timedelta(days=1)
 
 
@@ -181,14 +204,24 @@ def outcome(con, viewer: access.Viewer, plan_id: int, as_of: dt.date | None = No
         kpi = catalogue.get(kpi_id)
         sign = 1 if kpi.higher_is_better else -1
         b, bh, bn = _value(con, kpi_id, before, start, plan["agent"], None)
-        a, ah, an = _value(con, kpi_id, start, end, plan["agent"], None) if end > start else (math.nan, math.nan, 0.0)
+        a, ah, an = (
+            _value(con, kpi_id, start, end, plan["agent"], None)
+            if end > start
+            else (math.nan, math.nan, 0.0)
+        )
         tb, tbh, _ = _value(con, kpi_id, before, start, None, team)
-        ta, tah, _ = _value(con, kpi_id, start, end, None, team) if end > start else (math.nan, math.nan, 0.0)
+        ta, tah, _ = (
+            _value(con, kpi_id, start, end, None, team)
+            if end > start
+            else (math.nan, math.nan, 0.0)
+        )
         change = a - b
         half = math.hypot(ah, bh)
         team_change = ta - tb if not (math.isnan(ta) or math.isnan(tb)) else 0.0
         net = change - team_change
-        net_half = math.hypot(half, tah if not math.isnan(tah) else 0, tbh if not math.isnan(tbh) else 0)
+        net_half = math.hypot(
+            half, tah if not math.isnan(tah) else 0, tbh if not math.isnan(tbh) else 0
+        )
         gain, reached = sign * net, (not math.isnan(a)) and sign * (a - target) >= 0
         if bn < kpi.min_sample or an < kpi.min_sample:
             verdict = "not enough data"
@@ -201,7 +234,11 @@ def outcome(con, viewer: access.Viewer, plan_id: int, as_of: dt.date | None = No
         else:
             verdict = "not met"
         span = target - b
-        progress = sign * net / abs(span) if span and not math.isnan(span) and not math.isnan(net) else math.nan
+        progress = (
+            sign * net / abs(span)
+            if span and not math.isnan(span) and not math.isnan(net)
+            else math.nan
+        )
         rows.append({"kpi": kpi_id, "baseline": b, "baseline_n": bn, "value": a, "n": an,
                      "target": target, "change": change, "change_lo": change - half,
                      "change_hi": change + half, "team_change": team_change, "net_change": net,
@@ -226,7 +263,9 @@ def overall(verdicts: list[str]) -> str:
     return "partly" if any(v in ("met", "partly") for v in judged) else "not met"
 
 
-def board(con, viewer: access.Viewer, today: dt.date | None = None, soon_days: int = 14) -> pd.DataFrame:
+def board(
+    con, viewer: access.Viewer, today: dt.date | None = None, soon_days: int = 14
+) -> pd.DataFrame:
     """The trainer's view: every open plan with its verdict so far, whether it is due soon, and
     off track (past half its time and not better than the team trend)."""
     access.require(viewer, "coach")

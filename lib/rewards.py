@@ -21,6 +21,7 @@ import pandas as pd
 import yaml
 
 from lib import access
+from lib.i18n import t
 from lib.scoring import Scorecard, dimension_scores
 from lib.store import ROOT
 
@@ -94,7 +95,8 @@ def _cents_largest_remainder(raw: np.ndarray, total_cents: int, caps: np.ndarray
 
 
 def split(card: Scorecard, pool: float, *, min_grade: str | None = None, method: str = "tiers",
-          tiers: dict | None = None, cap: float | None = None, viewer: access.Viewer) -> Split:  # fmt: skip
+          tiers: dict | None = None, cap: float | None = None, viewer: access.Viewer,
+          lang: str = "en") -> Split:  # fmt: skip
     """Share `pool` among the card's agents; see the module docstring for the rules."""
     access.require(viewer, "bonus")
     if pool is None or pool < 0:
@@ -105,17 +107,19 @@ def split(card: Scorecard, pool: float, *, min_grade: str | None = None, method:
         raise BonusError("A cap must be more than zero (leave it empty for no cap).")
     order = [g.code for g in sorted(card.scheme.grades, key=lambda g: -g.min)]
     if min_grade and min_grade not in order:
-        raise BonusError(f"Unknown grade '{min_grade}'; the scheme's grades are {', '.join(order)}.")
+        raise BonusError(
+            f"Unknown grade '{min_grade}'; the scheme's grades are {', '.join(order)}."
+        )
     tiers = tiers or {}
     a = card.agents.reset_index(drop=True)
     reasons = []
     for r in a.itertuples():
         if pd.isna(r.composite):
-            reasons.append("not scored (too little data)")
+            reasons.append(t("bonus_text.not_scored", lang))
         elif r.gate:
-            reasons.append("failed a critical QA criterion")
+            reasons.append(t("bonus_text.gate", lang))
         elif min_grade and order.index(r.grade) > order.index(min_grade):
-            reasons.append(f"grade {r.grade} is below {min_grade}")
+            reasons.append(t("bonus_text.below", lang, grade=r.grade, minimum=min_grade))
         else:
             reasons.append("")
     eligible = np.array([not x for x in reasons])
@@ -125,7 +129,7 @@ def split(card: Scorecard, pool: float, *, min_grade: str | None = None, method:
         basis = a["composite"].fillna(0).to_numpy(dtype=float)
     basis = np.where(eligible, basis, 0.0)
     for i in np.where(eligible & (basis <= 0))[0]:
-        reasons[i] = f"the weight of grade {a['grade'][i]} is 0"
+        reasons[i] = t("bonus_text.zero_weight", lang, grade=a["grade"][i])
     pool_cents = int(round(pool * 100))
     cap_cents = np.full(len(a), np.iinfo(np.int64).max // 4, dtype=np.int64)
     if cap is not None:
@@ -159,16 +163,17 @@ def split(card: Scorecard, pool: float, *, min_grade: str | None = None, method:
         "reason": reasons,
     })  # fmt: skip
     lines["calculation"] = [
-        (f"{b:g} ÷ {total:g} × {pool:,.2f} = {bc:,.2f}" + (f" → capped at {cap:,.2f}" if c else "")
-         + (f"; share of capped amounts → {amt:,.2f}" if not c and abs(amt - bc) >= 0.01 else ""))
+        (f"{b:g} ÷ {total:g} × {pool:,.2f} = {bc:,.2f}"
+         + (t("bonus_text.capped", lang, cap=f"{cap:,.2f}") if c else "")
+         + (t("bonus_text.topped_up", lang, amount=f"{amt:,.2f}") if not c and abs(amt - bc) >= 0.01 else ""))
         if e else f"0 ({r})"
         for b, bc, c, amt, e, r in zip(basis, lines["before_cap"], capped, lines["amount"], basis > 0, reasons)
     ]  # fmt: skip
     allocated = int(cents.sum()) / 100
     notes = []
     if pool_cents and not (basis > 0).any():
-        notes.append("nobody is eligible: the pool stays unallocated")
+        notes.append(t("bonus_text.nobody", lang))
     elif allocated < pool:
-        notes.append("every eligible agent reached the cap: the rest stays unallocated")
+        notes.append(t("bonus_text.all_capped", lang))
     return Split(lines.sort_values("amount", ascending=False, ignore_index=True), float(pool),
                  allocated, round(pool - allocated, 2), notes)  # fmt: skip

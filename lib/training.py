@@ -82,12 +82,18 @@ def check(data: dict, catalogue: Catalogue | None = None) -> list[tuple[str, str
             problems.append(("rule.conditions", f"rule '{r.get('id')}' has no conditions"))
         for cond in r.get("when") or []:
             if cond.get("kpi") not in catalogue.kpis:
-                problems.append(("rule.kpi_known", f"rule '{r.get('id')}': unknown KPI '{cond.get('kpi')}'"))
+                problems.append(
+                    ("rule.kpi_known", f"rule '{r.get('id')}': unknown KPI '{cond.get('kpi')}'")
+                )
             if not (cond.get("weak") or cond.get("strong")):
-                problems.append(("rule.condition_kind", f"rule '{r.get('id')}': say weak or strong"))
+                problems.append(
+                    ("rule.condition_kind", f"rule '{r.get('id')}': say weak or strong")
+                )
         for mid in r.get("modules") or []:
             if mid not in ids:
-                problems.append(("rule.module_known", f"rule '{r.get('id')}': unknown module '{mid}'"))
+                problems.append(
+                    ("rule.module_known", f"rule '{r.get('id')}': unknown module '{mid}'")
+                )
         if not r.get("modules"):
             problems.append(("rule.modules", f"rule '{r.get('id')}' names no module"))
         if not ((r.get("reason") or {}).get("zh") and (r.get("reason") or {}).get("en")):
@@ -112,7 +118,12 @@ def mentor(card: Scorecard, kpi: str, agent: str) -> str | None:
     """A colleague strong on the KPI (score ≥ 80, enough data): the best one in the agent's
     team, else the best one anywhere."""
     d = card.details
-    good = d[(d["kpi"] == kpi) & (d["status"] == "scored") & (d["score"] >= STRONG) & (d["agent"] != agent)]
+    good = d[
+        (d["kpi"] == kpi)
+        & (d["status"] == "scored")
+        & (d["score"] >= STRONG)
+        & (d["agent"] != agent)
+    ]
     if good.empty:
         return None
     teams = dict(zip(card.agents["agent"], card.agents["team"]))
@@ -120,7 +131,9 @@ def mentor(card: Scorecard, kpi: str, agent: str) -> str | None:
     return good.sort_values(["same", "score", "n"], ascending=False).iloc[0]["agent"]
 
 
-def for_agent(con, viewer: access.Viewer, scheme, period, agent: str, lang: str = "en") -> pd.DataFrame:
+def for_agent(
+    con, viewer: access.Viewer, scheme, period, agent: str, lang: str = "en"
+) -> pd.DataFrame:
     """Recommendations for one agent, as the viewer may see them. Mentors are chosen among
     everyone, so this scores the whole team; only names of mentors leave it, no numbers."""
     from lib import scoring

@@ -338,3 +338,34 @@ def stored_tables(con, lang: str) -> pd.DataFrame:
     view = summary[summary["rows"] > 0][[label, "rows", "from", "to", "agents"]]
     view.columns = [t(f"overview.{k}", lang) for k in ("table", "rows", "from", "to", "agents")]
     return view
+
+
+def plan_outcome(con, viewer: access.Viewer, plan_id: int, lang: str) -> pd.DataFrame:
+    """A plan's KPIs for the page: baseline, now, target, change with interval, the team's
+    change, the change net of the team, and the verdict, in the chosen language."""
+    from lib import plans
+
+    out = plans.outcome(con, viewer, plan_id)
+    catalogue = load_catalogue()
+    rows = []
+    for r in out.itertuples():
+        kpi = catalogue.get(r.kpi)
+        fmt = lambda v, kpi=kpi: format_value(kpi, v)  # noqa: E731
+        rows.append({
+            "kpi": kpi.label(lang), "baseline": fmt(r.baseline), "value": fmt(r.value),
+            "target": fmt(r.target), "change": _signed_change(kpi, r.change) if r.change == r.change else "–",
+            "interval": (f"{_signed_change(kpi, r.change_lo)} … {_signed_change(kpi, r.change_hi)}"
+                         if r.change == r.change else ""),
+            "team_change": _signed_change(kpi, r.team_change),
+            "net_change": _signed_change(kpi, r.net_change) if r.net_change == r.net_change else "–",
+            "n": f"{int(r.baseline_n)} → {int(r.n)}", "verdict": t(f"verdict.{r.verdict}", lang),
+        })  # fmt: skip
+    frame = pd.DataFrame(rows)
+    frame.attrs.update(out.attrs, verdict=t(f"verdict.{_overall(out)}", lang))
+    return frame
+
+
+def _overall(out: pd.DataFrame) -> str:
+    from lib.plans import overall
+
+    return overall(list(out["verdict"])) if len(out) else "not enough data"

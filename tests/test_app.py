@@ -15,7 +15,7 @@ from lib import store, users
 from tests.conftest import PASSWORD, sign_in
 from tests.test_presets import QIANNIU
 
-PAGES = ["overview", "scorecard", "weights", "upload", "coaching", "monitoring", "quality",
+PAGES = ["overview", "scorecard", "weights", "upload", "coaching", "plans", "rewards", "monitoring", "quality",
          "users", "audit", "account"]  # fmt: skip
 
 
@@ -277,3 +277,64 @@ def test_an_admin_adds_a_user_on_the_users_page(demo_copy, monkeypatch, accounts
     assert users.check_password(
         password, users.credentials(accounts)["usernames"]["mei"]["password"]
     )
+
+
+# --- coaching ---------------------------------------------------------------------------
+
+
+def test_a_trainer_writes_a_note_and_the_agent_acknowledges_it(demo_copy, monkeypatch, accounts):
+    from lib import notes
+    from lib.access import SYSTEM
+
+    at = new_app(demo_copy, monkeypatch, "coach").run()
+    at.switch_page("pages/coaching.py").run()
+    at.selectbox(key="coach_agent").set_value("阿杰").run()
+    at.text_area[0].input("Please use the quick phrases for refunds.")
+    next(b for b in at.button if b.label == "Add note").click().run()
+    assert not at.exception and at.success[0].value == "Note saved."
+    recs = next(d.value for d in at.dataframe if "Why" in d.value.columns)
+    assert len(recs) > 0 and recs["Suggested mentor"].str.len().gt(0).any()
+
+    agent = new_app(demo_copy, monkeypatch, "ajie").run()
+    agent.switch_page("pages/coaching.py").run()
+    assert agent.selectbox(key="coach_agent").options == ["阿杰"]
+    assert "Please use the quick phrases for refunds." in [m.value for m in agent.markdown]
+    note_id = int(notes.timeline(store.connect(demo_copy), SYSTEM, "阿杰").iloc[0]["note_id"])
+    agent.text_input(key=f"reply_{note_id}").input("Will do")
+    agent.button(key=f"ack_{note_id}").click().run()
+    assert not agent.exception
+    row = notes.timeline(store.connect(demo_copy), SYSTEM, "阿杰").iloc[0]
+    assert row["reply"] == "Will do" and row["acknowledged_at"] is not None
+
+
+def test_plans_page_shows_the_demo_plans_with_their_outcome(demo_copy, monkeypatch, accounts):
+    at = new_app(demo_copy, monkeypatch, "coach").run()
+    at.switch_page("pages/plans.py").run()
+    assert not at.exception
+    assert at.subheader[0].value.startswith("Outcome:")
+    outcome = next(d.value for d in at.dataframe if "Verdict" in d.value.columns)
+    assert set(outcome["Verdict"]) <= {
+        "met",
+        "partly met",
+        "not met",
+        "not enough data",
+        "in progress",
+    }
+    board = next(d.value for d in at.dataframe if "Off track" in d.value.columns)
+    assert set(board["Agent"]) == {"小王", "阿杰"}
+    # An agent sees only their own plan.
+    agent = new_app(demo_copy, monkeypatch, "wang").run()
+    agent.switch_page("pages/plans.py").run()
+    assert agent.selectbox(key="plan_pick").options[0].startswith("#1 小王")
+    assert len(agent.selectbox(key="plan_pick").options) == 1
+
+
+def test_rewards_page_splits_the_pool_exactly(demo_copy, monkeypatch, accounts):
+    at = new_app(demo_copy, monkeypatch, "boss").run()
+    at.switch_page("pages/rewards.py").run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Pool"] == "10,000.00"
+    lines = next(d.value for d in at.dataframe if "Amount" in d.value.columns)
+    assert round(lines["Amount"].sum(), 2) + float(metrics["Unallocated"].replace(",", "")) == 10000
+    assert lines["Amount"].max() <= 3000  # the cap in config/recognition.yaml

@@ -176,3 +176,33 @@ def test_wrong_password_is_refused(browser_at):
     sign_in(tab, "boss", "not-it")
     expect(tab.get_by_text("The username or password is not right.")).to_be_visible()
     expect(tab.get_by_role("heading", name="Leaderboard")).to_have_count(0)
+
+
+def test_a_trainer_creates_a_plan_and_an_agent_acknowledges_a_note(browser_at, artifacts):
+    new_tab, _ = browser_at
+    trainer = new_tab()
+    sign_in(trainer, "coach", PASSWORD)
+    expect(trainer.get_by_role("heading", name="Leaderboard")).to_be_visible()
+    trainer.get_by_role("link", name="Improvement plans").click()
+    expect(trainer.get_by_role("heading", name="Improvement plans")).to_be_visible()
+    trainer.get_by_role("tab", name="New plan").click()
+    trainer.get_by_label("KPIs to improve").click()
+    trainer.get_by_role("option", name="CSAT", exact=True).click()
+    trainer.keyboard.press("Escape")
+    expect(trainer.get_by_label("Target for CSAT")).to_be_visible()
+    trainer.get_by_label("Title").fill("Warmer replies")
+    trainer.get_by_role("button", name="Create plan").click()
+    expect(trainer.get_by_text("Plan #3 created")).to_be_visible()
+    no_error(trainer)
+    trainer.screenshot(path=artifacts / "plan_created.png", full_page=True)
+
+    agent = new_tab()
+    sign_in(agent, "ajie", PASSWORD)
+    agent.get_by_role("link", name="Coaching").click()
+    expect(agent.get_by_text("最近首次响应明显变慢")).to_be_visible()
+    agent.get_by_label("Your reply (optional)").first.fill("家里有事，已经恢复")
+    agent.get_by_role("button", name="Acknowledge").first.click()
+    expect(agent.get_by_text("Reply: 家里有事，已经恢复")).to_be_visible()
+    expect(agent.get_by_text("Acknowledged on").first).to_be_visible()
+    no_error(agent)
+    agent.screenshot(path=artifacts / "note_acknowledged.png", full_page=True)

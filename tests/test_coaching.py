@@ -26,17 +26,23 @@ AGENT_B = Viewer("b", "agent", "B")
 def test_notes_keep_their_history_and_refuse_stale_edits(con, tmp_path):
     nid = notes.add(con, COACH, "A", "concern", "Replies are slow", period="2026-05",
                     kpi="first_response_time", now=D(2026, 6, 1, 9))  # fmt: skip
-    v2 = notes.edit(con, COACH, nid, "Replies are slow on Mondays", base_version=1, now=D(2026, 6, 1, 10))
+    v2 = notes.edit(
+        con, COACH, nid, "Replies are slow on Mondays", base_version=1, now=D(2026, 6, 1, 10)
+    )
     with pytest.raises(store.ConflictError, match="after you opened version 1"):
         notes.edit(con, BOSS, nid, "Someone else's change", base_version=1)
-    v3 = notes.edit(con, BOSS, nid, "Slow on Mondays; better since", base_version=v2, kind="agreement")
+    v3 = notes.edit(
+        con, BOSS, nid, "Slow on Mondays; better since", base_version=v2, kind="agreement"
+    )
     hist = notes.history(con, COACH, nid)
     assert list(hist["version"]) == [3, 2, 1] and v3 == 3
     assert list(hist["body"]) == ["Slow on Mondays; better since", "Replies are slow on Mondays",
                                   "Replies are slow"]  # fmt: skip
     assert list(hist["edited_by"]) == ["boss", "coach", "coach"]
     assert list(hist["kind"]) == ["agreement", "concern", "concern"]
-    log = [json.loads(x)["action"] for x in (tmp_path / "test.audit.jsonl").read_text().splitlines()]
+    log = [
+        json.loads(x)["action"] for x in (tmp_path / "test.audit.jsonl").read_text().splitlines()
+    ]
     assert log == ["note.create", "note.edit", "note.edit"]  # the refused edit wrote nothing
 
 
@@ -148,7 +154,9 @@ def make_plan(con, target=0.8):
 def test_a_plan_that_worked_is_met(con):
     plan_store(con, a_before=10, a_after=18, b_before=10, b_after=10)
     pid = make_plan(con)
-    base = con.execute("SELECT baseline, baseline_n FROM plan_kpis WHERE plan_id = ?", [pid]).fetchone()
+    base = con.execute(
+        "SELECT baseline, baseline_n FROM plan_kpis WHERE plan_id = ?", [pid]
+    ).fetchone()
     assert base == (pytest.approx(0.5), 20)  # measured when the plan was made
     out = plans.outcome(con, COACH, pid, as_of=dt.date(2026, 6, 1)).iloc[0]
     assert out["baseline"] == pytest.approx(0.5) and out["value"] == pytest.approx(0.9)
@@ -168,8 +176,14 @@ def test_a_team_wide_rise_is_not_credited_to_the_plan(con):
 def test_not_enough_data_and_in_progress(con):
     plan_store(con, a_before=1, a_after=2, b_before=1, b_after=1, n=3)  # 3 tickets < min 20
     pid = make_plan(con)
-    assert plans.outcome(con, COACH, pid, as_of=dt.date(2026, 6, 1)).iloc[0]["verdict"] == "not enough data"
-    assert plans.outcome(con, COACH, pid, as_of=dt.date(2026, 5, 20)).iloc[0]["verdict"] == "not enough data"
+    assert (
+        plans.outcome(con, COACH, pid, as_of=dt.date(2026, 6, 1)).iloc[0]["verdict"]
+        == "not enough data"
+    )
+    assert (
+        plans.outcome(con, COACH, pid, as_of=dt.date(2026, 5, 20)).iloc[0]["verdict"]
+        == "not enough data"
+    )
     assert plans.overall(["in progress", "met"]) == "in progress"
     assert plans.overall(["met", "not met"]) == "partly"
     assert plans.overall(["not enough data"]) == "not enough data"
@@ -183,14 +197,18 @@ def test_plans_are_read_by_their_agent_only(con):
     with pytest.raises(AccessDenied):
         plans.outcome(con, AGENT_B, pid)
     with pytest.raises(AccessDenied):
-        plans.create(con, AGENT_A, "A", "x", {"fcr_rate": 0.9}, dt.date(2026, 5, 1), dt.date(2026, 6, 1))
+        plans.create(
+            con, AGENT_A, "A", "x", {"fcr_rate": 0.9}, dt.date(2026, 5, 1), dt.date(2026, 6, 1)
+        )
     plans.check_in(con, COACH, pid, "Role-play done")
     assert list(plans.checkins(con, AGENT_A, pid)["body"]) == ["Role-play done"]
     with pytest.raises(store.ConflictError):
         plans.set_status(con, COACH, pid, "closed", base_version=7)
     plans.set_status(con, COACH, pid, "closed", base_version=1)
     effects = plans.module_effects(con, COACH, as_of=dt.date(2026, 6, 1))
-    assert effects.set_index("module").loc["problem_solving", "mean_progress"] == pytest.approx(0.2 / 0.3)
+    assert effects.set_index("module").loc["problem_solving", "mean_progress"] == pytest.approx(
+        0.2 / 0.3
+    )
 
 
 # --- recognition and bonus --------------------------------------------------------------
@@ -201,7 +219,9 @@ def bonus_card(rows: list[tuple]) -> scoring.Scorecard:
     scheme = schemes.from_dict(schemes.preset_body("balanced"))
     agents = pd.DataFrame([{"agent": a, "team": "T", "composite": c, "grade": g, "gate": gate,
                             "kpis_scored": 5} for a, c, g, gate in rows])  # fmt: skip
-    return scoring.Scorecard(scheme, parse("2026-05"), agents, pd.DataFrame(columns=["agent", "kpi"]))
+    return scoring.Scorecard(
+        scheme, parse("2026-05"), agents, pd.DataFrame(columns=["agent", "kpi"])
+    )
 
 
 def test_bonus_tiers_gates_and_exact_cents():
@@ -210,7 +230,14 @@ def test_bonus_tiers_gates_and_exact_cents():
     out = rewards.split(card, 1000, min_grade="C", tiers={"A": 1.5, "B": 1, "C": 0.5},
                         viewer=access.SYSTEM).lines.set_index("agent")  # fmt: skip
     # Weights 1.5 + 1 + 1 + 0.5 = 4: A 375, B 250, C 250, D 125; E failed a gate, F below C.
-    assert out["amount"].to_dict() == {"A": 375.0, "B": 250.0, "C": 250.0, "D": 125.0, "E": 0.0, "F": 0.0}
+    assert out["amount"].to_dict() == {
+        "A": 375.0,
+        "B": 250.0,
+        "C": 250.0,
+        "D": 125.0,
+        "E": 0.0,
+        "F": 0.0,
+    }
     assert out.loc["E", "reason"] == "failed a critical QA criterion"
     assert out.loc["F", "reason"] == "grade D is below C"
     odd = rewards.split(card, 100, min_grade="B", tiers={"A": 1, "B": 1}, viewer=access.SYSTEM)
@@ -228,7 +255,9 @@ def test_bonus_caps_hand_on_the_rest_and_proportional_split():
     amounts = out.lines.set_index("agent")["amount"].to_dict()
     # A would get 900 → 800; the 100 freed goes to B and C by 60:50 → 600 + 54.55, 500 + 45.45.
     assert amounts == {"A": 800.0, "B": 654.55, "C": 545.45} and sum(amounts.values()) == 2000
-    everyone_capped = rewards.split(card, 2000, method="proportional", cap=500, viewer=access.SYSTEM)
+    everyone_capped = rewards.split(
+        card, 2000, method="proportional", cap=500, viewer=access.SYSTEM
+    )
     assert everyone_capped.allocated == 1500 and everyone_capped.unallocated == 500
     assert everyone_capped.notes
     with pytest.raises(AccessDenied):
@@ -238,14 +267,19 @@ def test_bonus_caps_hand_on_the_rest_and_proportional_split():
 
 
 def test_honours_pick_the_best_and_share_ties():
-    now = bonus_card([("A", 91, "A", ""), ("B", 91, "A", ""), ("C", 70, "C", ""), ("G", 99, "A", "zero")])
+    now = bonus_card(
+        [("A", 91, "A", ""), ("B", 91, "A", ""), ("C", 70, "C", ""), ("G", 99, "A", "zero")]
+    )
     before = bonus_card([("A", 90, "A", ""), ("B", 80, "B", ""), ("C", 50, "D", "")])
     config = {"min_kpis_scored": 3, "honours": [
         {"id": "gold", "zh": "金牌客服", "en": "Gold", "rule": "best_composite"},
         {"id": "up", "zh": "进步之星", "en": "Most improved", "rule": "most_improved"}]}  # fmt: skip
     got = rewards.honours(now, before, "zh", config)
     assert got[["honour", "agent", "figure"]].values.tolist() == [
-        ["gold", "A", 91.0], ["gold", "B", 91.0], ["up", "C", 20.0]]  # G failed a gate
+        ["gold", "A", 91.0],
+        ["gold", "B", 91.0],
+        ["up", "C", 20.0],
+    ]  # G failed a gate
     assert list(got["title"].unique()) == ["金牌客服", "进步之星"]
 
 
@@ -253,3 +287,20 @@ def test_an_in_progress_plan_is_not_judged_yet(con):
     plan_store(con, a_before=10, a_after=18, b_before=10, b_after=10)
     out = plans.outcome(con, COACH, make_plan(con), as_of=dt.date(2026, 5, 25)).iloc[0]
     assert out["verdict"] == "in progress"
+
+
+def test_demo_agents_get_recommendations_and_measured_plans(demo_store):
+    con = store.connect(demo_store, read_only=True)
+    scheme = schemes.get(con, "balanced")
+    ajie = training.for_agent(con, COACH, scheme, parse("2026-11"), "阿杰", "en")
+    assert "efficiency" in set(ajie["module"])  # his first response slowed down
+    assert ajie.iloc[0]["mentor"] and ajie.iloc[0]["mentor"] != "阿杰"
+    wang = training.for_agent(con, COACH, scheme, parse("2026-07"), "小王", "en")
+    assert len(wang) > 0 and wang["reason"].str.len().gt(0).all()
+    listing = plans.listing(con, COACH).set_index("agent")
+    for agent in ("阿杰", "小王"):
+        result = plans.outcome(con, COACH, int(listing.loc[agent, "plan_id"]))
+        assert result["value"].notna().all() and result["baseline"].notna().all()
+    ajie_plan = plans.outcome(con, COACH, int(listing.loc["阿杰", "plan_id"])).iloc[0]
+    assert ajie_plan["verdict"] == "in progress" and ajie_plan["net_change"] > 0  # slower: worse
+    con.close()

@@ -17,7 +17,8 @@ CREATE TABLE notes (
     acknowledged_at TIMESTAMP,        -- set by the agent
     reply VARCHAR,
     replied_at TIMESTAMP,
-    deleted BOOLEAN NOT NULL DEFAULT false
+    deleted BOOLEAN NOT NULL DEFAULT false,
+    is_demo BOOLEAN NOT NULL DEFAULT false   -- part of the demo data, cleared with it
 );
 CREATE TABLE note_history (           -- every earlier version of a note, as it was
     note_id BIGINT NOT NULL,
@@ -43,7 +44,8 @@ CREATE TABLE plans (
     created_by VARCHAR NOT NULL,
     created_at TIMESTAMP NOT NULL,
     version INTEGER NOT NULL DEFAULT 1,
-    updated_at TIMESTAMP
+    updated_at TIMESTAMP,
+    is_demo BOOLEAN NOT NULL DEFAULT false
 );
 CREATE TABLE plan_kpis (
     plan_id BIGINT NOT NULL,

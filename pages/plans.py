@@ -1,0 +1,105 @@
+"""Improvement plans: each plan's KPIs against baseline and target, judged net of the team
+trend; check-ins; a new plan (pre-filled from recommendations); the trainer's overview."""
+
+import datetime as dt
+
+import streamlit as st
+
+from lib import charts, plans, store, training, views
+from lib.i18n import message
+from lib.kpis import load_catalogue
+from pages._ui import con, context, guard, lang, t
+
+who = guard("plans")
+st.header(t("nav.plans"))
+period, team, scheme, card = context()
+catalogue = load_catalogue()
+kpi_names = {k: catalogue.get(k).label(lang()) for k in catalogue.kpis}
+modules = training.load().modules
+module_names = {m: modules[m].label(lang()) for m in modules}
+tabs = [t("plans.list")] + ([t("plans.new"), t("plans.board")] if who.can("coach") else [])
+tab_list, *coach_tabs = st.tabs(tabs)
+
+with tab_list:
+    listing = plans.listing(con(), who)
+    if listing.empty:
+        st.info(t("plans.none"))
+    else:
+        names = {p.plan_id: f"#{p.plan_id} {p.agent} · {p.title} ({p.start_date:%Y-%m-%d} → {p.due_date:%Y-%m-%d})"
+                 for p in listing.itertuples()}  # fmt: skip
+        pid = st.selectbox(t("plans.pick"), list(names), format_func=names.get, key="plan_pick")
+        plan = listing.set_index("plan_id").loc[pid]
+        result = views.plan_outcome(con(), who, pid, lang())
+        st.subheader(t("plans.verdict", verdict=result.attrs["verdict"]))
+        st.caption(t("plans.about", owner=plan["owner"], mentor=plan["mentor"] or "–",
+                     modules=", ".join(module_names.get(m, m) for m in (plan["modules"] or "").split(",") if m) or "–",
+                     status=t(f"plans.status_{plan['status']}"), team=result.attrs.get("team") or "–"))  # fmt: skip
+        st.dataframe(result.rename(columns={c: t(f"outcome.{c}") for c in result.columns}),
+                     hide_index=True, width="stretch")  # fmt: skip
+        st.caption(t("plans.method"))
+        kpi = st.selectbox(
+            t("plans.chart_kpi"), plan["kpis"].split(","), format_func=kpi_names.get, key="plan_kpi"
+        )
+        base, target = plans.baseline_and_target(con(), who, pid, kpi)
+        rows = views.trend(con(), who, kpi, period, team=None, agent=plan["agent"])
+        st.plotly_chart(charts.plan_trend(rows.replace({"series": {"team": t("overview.team")}}),
+                                          kpi_names[kpi], catalogue.get(kpi).kind == "rate", base, target,
+                                          plan["start_date"], {k: t(f"plans.{k}") for k in ("baseline", "target", "start")}),
+                        width="stretch")  # fmt: skip
+        st.markdown(f"**{t('plans.checkins')}**")
+        st.dataframe(plans.checkins(con(), who, pid), hide_index=True, width="stretch")
+        if who.can("coach"):
+            note = st.text_input(t("plans.checkin"), key="plan_checkin")
+            a, b = st.columns(2)
+            if a.button(t("plans.add_checkin"), disabled=not note.strip()):
+                plans.check_in(con(), who, pid, note)
+                st.rerun()
+            if plan["status"] == "open" and b.button(t("plans.close"), key="plan_close"):
+                try:
+                    plans.set_status(con(), who, pid, "closed", base_version=int(plan["version"]))
+                    st.rerun()
+                except store.ConflictError as exc:
+                    st.error(str(exc))
+
+if coach_tabs:
+    draft = st.session_state.get("plan_draft", {})
+    with coach_tabs[0]:
+        agents = list(card.agents["agent"])
+        agent = st.selectbox(t("scorecard.agent"), agents, key="plan_agent",
+                             index=agents.index(draft["agent"]) if draft.get("agent") in agents else 0)  # fmt: skip
+        chosen = st.multiselect(t("plans.kpis"), scheme.kpi_ids, format_func=kpi_names.get, key="plan_kpis",
+                                default=[k for k in draft.get("kpis", []) if k in scheme.kpi_ids])  # fmt: skip
+        rule_target = {r.kpi: r.target for r in scheme.rules}
+        targets = {k: st.number_input(t("plans.target_for", kpi=kpi_names[k]), value=float(rule_target[k]),
+                                      key=f"plan_target_{k}", format="%.4g") for k in chosen}  # fmt: skip
+        with st.form("new_plan"):
+            title = st.text_input(t("plans.title"))
+            start = st.date_input(
+                t("plans.start"), value=plans.data_end(con()) - dt.timedelta(days=30)
+            )
+            due = st.date_input(t("plans.due"), value=plans.data_end(con()) + dt.timedelta(days=30))
+            mentor = st.selectbox(t("plans.mentor"), ["", *agents],
+                                  index=([""] + agents).index(draft["mentor"]) if draft.get("mentor") in agents else 0)  # fmt: skip
+            picked = st.multiselect(t("plans.modules"), list(modules), format_func=module_names.get,
+                                    default=[m for m in draft.get("modules", []) if m in modules])  # fmt: skip
+            if st.form_submit_button(t("plans.create"), type="primary"):
+                try:
+                    pid = plans.create(con(), who, agent, title, targets, start, due, mentor=mentor or None,
+                                       modules=picked)  # fmt: skip
+                    st.session_state.pop("plan_draft", None)
+                    st.success(t("plans.created", id=pid))
+                except (plans.PlanError, KeyError) as exc:
+                    st.error(message(str(exc), lang()))
+    with coach_tabs[1]:
+        board = plans.board(con(), who)
+        board["verdict"] = [t(f"verdict.{v}") for v in board["verdict"]]
+        st.dataframe(board.rename(columns={c: t(f"board_plans.{c}") for c in board.columns}),
+                     hide_index=True, width="stretch")  # fmt: skip
+        st.subheader(t("plans.effects"))
+        effects = plans.module_effects(con(), who).assign(
+            module=lambda f: f["module"].map(module_names)
+        )
+        st.dataframe(effects.rename(columns={c: t(f"effects.{c}") for c in effects.columns}),
+                     hide_index=True, width="stretch",
+                     column_config={t("effects.mean_progress"): st.column_config.NumberColumn(format="percent"),
+                                    t("effects.met"): st.column_config.NumberColumn(format="percent")})  # fmt: skip
