@@ -80,6 +80,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="CSV file to write (default: standard output)")
     _add_db(p)
     _users_parser(sub)
+
+    p = sub.add_parser("backup", help="copy the store, audit log and accounts to a folder", description=(
+        "Write a consistent backup folder. The store can be open in one program at a time: "
+        "while the app runs, use its 'Back up now' button on the Upload page instead."))  # fmt: skip
+    p.add_argument("--out", help="folder for backups (default: data/backups)")
+    _add_db(p)
+    p = sub.add_parser("restore", help="put a backup in place of the store", description=(
+        "Restore a backup folder. Stop the app first. The current store is moved aside as "
+        "<store>.before-restore-<time>, never deleted."))  # fmt: skip
+    p.add_argument("backup", help="a backup folder made by `backup`")
+    p.add_argument("--with-accounts", action="store_true", help="also restore the accounts file")
+    _add_db(p)
     return parser
 
 
@@ -310,6 +322,33 @@ def _cmd_schemes(args) -> int:
     return 0
 
 
+def _cmd_backup(args) -> int:
+    from lib import backup
+
+    con = store.connect(args.db)
+    try:
+        folder = backup.backup(con, args.out, by=_cli_user())
+    except backup.BackupError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    print(f"Backup written to {folder}")
+    return 0
+
+
+def _cmd_restore(args) -> int:
+    from lib import backup
+
+    try:
+        aside = backup.restore(
+            args.backup, args.db, with_accounts=args.with_accounts, by=_cli_user()
+        )
+    except backup.BackupError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    print(f"Restored {args.backup}. The previous store was kept as {aside}.")
+    return 0
+
+
 COMMANDS = {
     "ingest": _cmd_ingest,
     "demo": _cmd_demo,
@@ -319,6 +358,8 @@ COMMANDS = {
     "kpis": _cmd_kpis,
     "schemes": _cmd_schemes,
     "users": _cmd_users,
+    "backup": _cmd_backup,
+    "restore": _cmd_restore,
 }
 
 

@@ -140,6 +140,13 @@ if upload is not None:
                                file_name=f"quarantine_{result.upload_id}.csv", mime="text/csv")  # fmt: skip
 
 st.subheader(t("overview.tables"))
+if st.button(t("backup.now"), icon=":material/backup:", key="backup_now"):
+    from lib import backup
+
+    try:
+        st.success(t("backup.done", folder=str(backup.backup(con(), by=who.username))))
+    except backup.BackupError as exc:
+        st.error(str(exc))
 st.dataframe(stored_tables(con(), lang()), hide_index=True, width="stretch")
 
 st.subheader(t("upload.history"))
