@@ -369,3 +369,62 @@ def _overall(out: pd.DataFrame) -> str:
     from lib.plans import overall
 
     return overall(list(out["verdict"])) if len(out) else "not enough data"
+
+
+def alert_feed(con, viewer: access.Viewer, lang: str, *, status: str | None = None,
+               agent: str | None = None) -> pd.DataFrame:  # fmt: skip
+    """Stored alerts with a title, the period and the numbers behind each, in words."""
+    import json
+
+    from lib import alerts
+
+    feed = alerts.feed(con, viewer, status=status, agent=agent)
+    catalogue = load_catalogue()
+    titles, numbers, whens = [], [], []
+    for a in feed.itertuples():
+        detail = json.loads(a.detail or "{}")
+        kpi = catalogue.get(a.kpi) if isinstance(a.kpi, str) and a.kpi else None
+        fmt = (lambda v, k=kpi: format_value(k, v)) if kpi else (lambda v: f"{v:,.0f}")
+        if a.kind == "sudden_change":
+            titles.append(
+                t(f"alert.sudden_{detail.get('direction', 'worse')}", lang, kpi=kpi.label(lang))
+            )
+            numbers.append(t("alert.sudden_numbers", lang, value=fmt(a.value), baseline=fmt(a.baseline),
+                             z=detail.get("z"), days=detail.get("days")))  # fmt: skip
+        elif a.kind == "breach":
+            titles.append(t("alert.breach", lang, kpi=kpi.label(lang)))
+            numbers.append(t("alert.breach_numbers", lang, value=fmt(a.value), threshold=fmt(a.threshold),
+                             n=detail.get("n")))  # fmt: skip
+        else:
+            what = detail.get("what", "open")
+            titles.append(t(f"alert.backlog_{what}", lang))
+            numbers.append(t(f"alert.backlog_{what}_numbers", lang, count=int(a.value), limit=int(a.threshold),
+                             hours=detail.get("sla_hours", 24)))  # fmt: skip
+        whens.append(
+            f"{a.first_day:%Y-%m-%d}"
+            + (f" → {a.last_day:%Y-%m-%d}" if a.last_day != a.first_day else "")
+        )
+    return feed.assign(title=titles, numbers=numbers, when=whens,
+                       severity_shown=[t(f"alert.{s}", lang) for s in feed["severity"]])  # fmt: skip
+
+
+def channel_table(con, viewer: access.Viewer, period: Period, team: str | None, kpi_ids: list[str],
+                  lang: str) -> pd.DataFrame:  # fmt: skip
+    """KPIs (rows) by channel (columns), with an “all channels” column, values as shown."""
+    per = channels(con, viewer, period, team, kpi_ids, lang)
+    if per.empty:
+        return pd.DataFrame()
+    table = per.pivot_table(index="label", columns="channel", values="shown", aggfunc="first")
+    headline_all = engine.compute(
+        con, period.start, period.end, by="team", team=team, kpi_ids=kpi_ids
+    )
+    pooled = _pool(headline_all, load_catalogue())
+    catalogue = load_catalogue()
+    table[t("monitor.all_channels", lang)] = [
+        format_value(catalogue.get(k), pooled.get(k))
+        for k in [
+            next(i for i in kpi_ids if catalogue.get(i).label(lang) == label)
+            for label in table.index
+        ]
+    ]
+    return table.reset_index().rename(columns={"label": t("outcome.kpi", lang)})

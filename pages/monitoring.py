@@ -1,10 +1,118 @@
-"""Placeholder for the monitoring page: says what is planned here; later work fills it in."""
+"""Monitoring page: the alert feed (acknowledge, resolve, history), alert rules and webhooks,
+customer comments by sentiment and theme, per-channel KPIs and workload balance."""
+
+import json
 
 import streamlit as st
+import yaml
 
-from pages._ui import guard, t
+from lib import alerts, views, voice, webhooks, workload
+from lib.i18n import message
+from lib.kpis import load_catalogue
+from pages._auth import log_path
+from pages._ui import con, context, guard, lang, t
 
-guard("monitoring")
+who = guard("monitoring")
 st.header(t("nav.monitoring"))
-st.info(t("placeholder.coming"))
-st.write(t("placeholder.monitoring"))
+period, team, scheme, _ = context(score=False)
+alerts.refresh(con())
+catalogue = load_catalogue()
+tab_feed, tab_voice, tab_channels, tab_load, tab_rules = st.tabs(
+    [
+        t("monitor.feed"),
+        t("monitor.voice"),
+        t("monitor.channels"),
+        t("monitor.workload"),
+        t("monitor.rules"),
+    ]
+)
+
+with tab_feed:
+    status = st.segmented_control(t("monitor.status"), ["open", "acknowledged", "resolved"], default="open",
+                                  format_func=lambda s: t(f"alert.{s}"), key="alert_status")  # fmt: skip
+    feed = views.alert_feed(con(), who, lang(), status=status)
+    st.caption(t("monitor.count", count=len(feed)))
+    for a in feed.head(50).itertuples():
+        with st.container(border=True):
+            st.markdown(f"**{a.severity_shown}** · {a.subject} · {a.title} · {a.when}")
+            st.write(a.numbers)
+            c1, c2, c3 = st.columns(3)
+            if a.status != "acknowledged" and c1.button(
+                t("alert.acknowledge"), key=f"ack_{a.alert_key}"
+            ):
+                alerts.act(con(), who, a.alert_key, "acknowledge", base_version=a.version)
+                st.rerun()
+            if a.status != "resolved" and c2.button(t("alert.resolve"), key=f"res_{a.alert_key}"):
+                alerts.act(con(), who, a.alert_key, "resolve", base_version=a.version)
+                st.rerun()
+            if a.status == "resolved" and c3.button(t("alert.reopen"), key=f"reo_{a.alert_key}"):
+                alerts.act(con(), who, a.alert_key, "reopen", base_version=a.version)
+                st.rerun()
+
+with tab_voice:
+    frame = voice.comments(con(), who, period.start, period.end, team)
+    by = st.radio(
+        t("monitor.by"),
+        ["agent", "team"],
+        horizontal=True,
+        format_func=lambda b: t(f"monitor.by_{b}"),
+    )
+    summary = voice.summary(frame, by, lang())
+    st.dataframe(summary.rename(columns={c: t(f"voice.{c}") for c in summary.columns}), hide_index=True,
+                 width="stretch", column_config={t("voice.negative_rate"): st.column_config.NumberColumn(format="percent")})  # fmt: skip
+
+with tab_channels:
+    ids = [
+        k
+        for k in catalogue.kpis
+        if any(s.table in ("tickets", "ticket_comments") for s in catalogue.get(k).sources)
+    ]
+    chosen = st.multiselect(t("monitor.channel_kpis"), ids, default=ids[:4],
+                            format_func=lambda k: catalogue.get(k).label(lang()))  # fmt: skip
+    if chosen:
+        st.dataframe(
+            views.channel_table(con(), who, period, team, chosen, lang()),
+            hide_index=True,
+            width="stretch",
+        )
+
+with tab_load:
+    band = st.slider(t("monitor.band"), 0.05, 0.5, 0.2, 0.05)
+    days = workload.daily(con(), who, period.start, period.end, team)
+    summary = workload.balance(days, band)
+    shown = summary.assign(verdict=[t(f"load.{v}") for v in summary["verdict"]])
+    st.dataframe(shown.rename(columns={c: t(f"load.{c}") for c in shown.columns}), hide_index=True, width="stretch",
+                 column_config={t(f"load.{c}"): st.column_config.NumberColumn(format="percent")
+                                for c in ("over_share", "under_share", "load")})  # fmt: skip
+    moves = workload.rebalance(summary, band)
+    st.subheader(t("monitor.rebalance"))
+    st.dataframe(
+        moves.rename(columns={c: t(f"move.{c}") for c in moves.columns}),
+        hide_index=True,
+        width="stretch",
+    )
+
+with tab_rules:
+    config = alerts.load()
+    text = st.text_area(t("monitor.rules_yaml"), yaml.safe_dump(config, allow_unicode=True, sort_keys=False),
+                        height=400, disabled=not who.can("edit_schemes"))  # fmt: skip
+    if who.can("edit_schemes") and st.button(t("monitor.save_rules")):
+        try:
+            alerts.save(alerts.ALERTS, yaml.safe_load(text), who, log_path(con()))
+            alerts.refresh(con(), force=True)
+            st.success(t("monitor.rules_saved"))
+        except (alerts.AlertRulesError, yaml.YAMLError) as exc:
+            st.error(message(str(exc), lang()))
+    for hook in config.get("webhooks") or []:
+        a, b = st.columns([3, 1])
+        a.write(f"{hook.get('name')} · {hook.get('format')} · {hook.get('url')}")
+        if b.button(t("monitor.test_hook"), key=f"hook_{hook.get('name')}"):
+            problem = webhooks.test_hook(hook)
+            (
+                st.error(t("monitor.hook_failed", reason=problem))
+                if problem
+                else st.success(t("monitor.hook_ok"))
+            )
+    if config.get("webhooks") and st.button(t("monitor.send_now")):
+        report = webhooks.deliver(con(), config["webhooks"], alerts.feed(con(), who, status="open"))
+        st.code(json.dumps(report, ensure_ascii=False, indent=2))

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lib import charts, export, report, views
+from lib import alerts, charts, export, report, views
 from lib.kpis import load_catalogue
 from lib.overview import store_summary
 from lib.scoring import scorecard
@@ -64,6 +64,16 @@ with b:
         rows = views.channels(con(), who, period, team, [ck], lang())
         if not rows.empty:
             st.plotly_chart(charts.channel_bars(rows, t("overview.channels")), width="stretch")
+
+st.subheader(t("alerts.on_overview"))
+alerts.refresh(con())
+open_alerts = views.alert_feed(con(), who, lang(), status="open")
+if open_alerts.empty:
+    st.caption(t("alerts.none"))
+for a in open_alerts.head(5).itertuples():
+    st.warning(f"**{a.severity_shown}** · {a.subject} · {a.title} · {a.when} — {a.numbers}")
+if len(open_alerts) > 5:
+    st.caption(t("alerts.more", count=len(open_alerts) - 5))
 
 st.subheader(t("overview.downloads"))
 d1, d2, d3 = st.columns(3)

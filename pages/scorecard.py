@@ -32,6 +32,8 @@ else:
     a.warning(t("scorecard.not_scored"))
 if row["gate"]:
     st.error(views.gate_label(row["gate"], lang()))
+for a in views.alert_feed(con(), who, lang(), status="open", agent=agent).head(3).itertuples():
+    st.warning(f"**{a.severity_shown}** · {a.title} · {a.when} — {a.numbers}")
 
 words = views.strengths_and_weaknesses(card, agent, lang())
 st.markdown(t("scorecard.strong", items=listing(words["strong"])) if words["strong"]

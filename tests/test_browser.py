@@ -14,7 +14,8 @@ from tests.test_presets import QIANNIU
 pytestmark = pytest.mark.browser
 
 NAV = ["Overview", "Agent scorecard", "Weights & thresholds", "Upload data", "Coaching",
-       "Monitoring", "Quality reviews", "Users", "Audit log", "Account"]  # fmt: skip
+       "Improvement plans", "Recognition & bonus", "Monitoring", "Quality reviews", "Users",
+       "Audit log", "Account"]  # fmt: skip
 
 
 @pytest.fixture
@@ -146,7 +147,7 @@ def test_an_agent_and_a_manager_see_what_their_roles_allow(browser_at, artifacts
     expect(agent.get_by_text("Signed in as ajie (agent)")).to_be_visible()
     links = agent.get_by_test_id("stSidebarNav").get_by_role("link")
     expect(links).to_have_text(
-        ending(["Agent scorecard", "Coaching", "Quality reviews", "Account"])
+        ending(["Agent scorecard", "Coaching", "Improvement plans", "Quality reviews", "Account"])
     )
     expect(agent.get_by_label("Team")).to_have_count(0)
     body = agent.locator("section.main, [data-testid='stMain']").first.inner_text()
