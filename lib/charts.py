@@ -94,3 +94,15 @@ def plan_trend(rows: pd.DataFrame, title: str, percent: bool, baseline: float | 
     fig.add_annotation(x=pd.Timestamp(start), y=1, yref="paper", text=labels["start"],
                        showarrow=False, xanchor="left")  # fmt: skip
     return fig
+
+
+def hourly_load(rows: pd.DataFrame, title: str, median_label: str) -> go.Figure:
+    """Tickets per hour of the day: each agent's mean as a faint line, the team's median bold."""
+    fig = go.Figure()
+    for agent, part in rows.groupby("agent"):
+        fig.add_trace(go.Scatter(x=part["hour"], y=part["tickets"], mode="lines", name=str(agent),
+                                 line=dict(width=1), opacity=0.35))  # fmt: skip
+    median = rows.groupby("hour")["tickets"].median().reset_index()
+    fig.add_trace(go.Scatter(x=median["hour"], y=median["tickets"], mode="lines+markers", name=median_label,
+                             line=dict(width=4, color="black")))  # fmt: skip
+    return fig.update_layout(title=title, xaxis=dict(dtick=2), **LAYOUT)

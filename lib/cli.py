@@ -155,6 +155,9 @@ def _cmd_ingest(args) -> int:
         summaries.append(result.to_json())
         if not args.json:
             print(result.summary())
+    from lib import alerts
+
+    alerts.refresh(con)  # alerts are recomputed after every upload
     if args.json:
         print(json.dumps({"files": summaries}, ensure_ascii=False, indent=2))
     return 2 if failed else 0

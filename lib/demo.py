@@ -377,6 +377,9 @@ def load(con, out_dir: Path | None = None, seed: int = 7, progress=None) -> list
             progress(i / len(files), f"loading {path.name}")
         results.append(ingest_file(con, path, load_mapping(preset), user="demo", is_demo=True))
     _coaching(con)
+    from lib import alerts
+
+    alerts.refresh(con)
     with store.WRITE_LOCK:
         con.cursor().execute("DELETE FROM schema_meta WHERE key = 'demo_cleared'")
     return results

@@ -6,7 +6,7 @@ import json
 import streamlit as st
 import yaml
 
-from lib import alerts, views, voice, webhooks, workload
+from lib import alerts, charts, views, voice, webhooks, workload
 from lib.i18n import message
 from lib.kpis import load_catalogue
 from pages._auth import log_path
@@ -36,7 +36,14 @@ with tab_feed:
         with st.container(border=True):
             st.markdown(f"**{a.severity_shown}** · {a.subject} · {a.title} · {a.when}")
             st.write(a.numbers)
-            c1, c2, c3 = st.columns(3)
+            c1, c2, c3, c4 = st.columns(4)
+            if isinstance(a.agent, str) and c4.button(
+                t("alert.open_scorecard"), key=f"go_{a.alert_key}"
+            ):
+                st.session_state["agent"] = a.agent
+                if isinstance(a.kpi, str):
+                    st.session_state.update(agent_trend_kpi=a.kpi, drill_kpi=a.kpi)
+                st.switch_page("pages/scorecard.py")
             if a.status != "acknowledged" and c1.button(
                 t("alert.acknowledge"), key=f"ack_{a.alert_key}"
             ):
@@ -84,6 +91,10 @@ with tab_load:
     st.dataframe(shown.rename(columns={c: t(f"load.{c}") for c in shown.columns}), hide_index=True, width="stretch",
                  column_config={t(f"load.{c}"): st.column_config.NumberColumn(format="percent")
                                 for c in ("over_share", "under_share", "load")})  # fmt: skip
+    hours = workload.hourly(con(), who, period.start, period.end, team)
+    st.plotly_chart(
+        charts.hourly_load(hours, t("monitor.hourly"), t("monitor.median")), width="stretch"
+    )
     moves = workload.rebalance(summary, band)
     st.subheader(t("monitor.rebalance"))
     st.dataframe(

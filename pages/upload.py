@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from lib import alerts
 from lib import mapping as mappings
 from lib.i18n import message
 from lib.ingest import ingest_file, preview, quarantine_report
@@ -117,6 +118,8 @@ if upload is not None:
         except UnusableFile as exc:
             st.error(t("upload.unusable", message=message(str(exc), lang())))
             st.stop()
+        bar.progress(1.0, text=t("upload.alerts"))
+        alerts.refresh(con())  # alerts are recomputed after every upload
         bar.empty()
         m = st.columns(4)
         m[0].metric(t("upload.metric_read"), f"{result.rows_read:,}")

@@ -96,6 +96,15 @@ class AppServer:
         self.log.close()
 
 
+def settle(tab, timeout: float = 60000) -> None:
+    """Wait until the app has finished its run (the "running" indicator is gone)."""
+    tab.wait_for_function(
+        "() => !document.querySelector('[data-testid=stStatusWidgetRunningIcon],"
+        "[data-testid=stStatusWidgetRunningManIcon]')",
+        timeout=timeout,
+    )
+
+
 def sign_in(tab, username: str, password: str) -> None:
     """Fill the login form and sign in."""
     tab.get_by_role("textbox", name="Username").fill(username)

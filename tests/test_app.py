@@ -338,3 +338,18 @@ def test_rewards_page_splits_the_pool_exactly(demo_copy, monkeypatch, accounts):
     lines = next(d.value for d in at.dataframe if "Amount" in d.value.columns)
     assert round(lines["Amount"].sum(), 2) + float(metrics["Unallocated"].replace(",", "")) == 10000
     assert lines["Amount"].max() <= 3000  # the cap in config/recognition.yaml
+
+
+def test_monitoring_feed_acknowledges_an_alert(demo_copy, monkeypatch, accounts):
+    from lib import alerts
+    from lib.access import SYSTEM
+
+    at = new_app(demo_copy, monkeypatch, "coach").run()
+    at.switch_page("pages/monitoring.py").run()
+    assert not at.exception
+    assert any("suddenly worse" in m.value for m in at.markdown)
+    first = alerts.feed(store.connect(demo_copy), SYSTEM, status="open").iloc[0]["alert_key"]
+    at.button(key=f"ack_{first}").click().run()
+    assert not at.exception
+    after = alerts.feed(store.connect(demo_copy), SYSTEM).set_index("alert_key")
+    assert after.loc[first, "status"] == "acknowledged"

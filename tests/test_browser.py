@@ -7,11 +7,12 @@ import re
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.browser import AppServer, edit_grid_cell, launch, sign_in
+from tests.browser import AppServer, edit_grid_cell, launch, settle, sign_in
 from tests.conftest import PASSWORD
 from tests.test_presets import QIANNIU
 
 pytestmark = pytest.mark.browser
+expect.set_options(timeout=20000)  # a loaded 2-core machine can take a while per run
 
 NAV = ["Overview", "Agent scorecard", "Weights & thresholds", "Upload data", "Coaching",
        "Improvement plans", "Recognition & bonus", "Monitoring", "Quality reviews", "Users",
@@ -42,7 +43,8 @@ def page(browser_at):
     tab = new_tab()
     sign_in(tab, "admin", PASSWORD)
     expect(tab.get_by_text("You are looking at demo data")).to_be_visible()
-    expect(tab.get_by_role("heading", name="Leaderboard")).to_be_visible()  # fully drawn
+    expect(tab.get_by_role("heading", name="Leaderboard")).to_be_visible()
+    settle(tab)  # fully drawn
     return tab
 
 
@@ -66,7 +68,7 @@ def test_every_page_opens_with_the_frame(page, artifacts):
 
 
 def test_language_switch(page, artifacts):
-    page.get_by_label("Language").click()
+    page.get_by_role("combobox", name="Language").click()
     page.get_by_role("option", name="简体中文").click()
     expect(page.get_by_role("heading", name="总览")).to_be_visible()
     expect(page.get_by_text("当前显示的是演示数据")).to_be_visible()

@@ -189,6 +189,12 @@ def test_not_enough_data_and_in_progress(con):
     assert plans.overall(["not enough data"]) == "not enough data"
 
 
+def con_log(con):
+    from lib import audit
+
+    return audit.log_of(con)
+
+
 def test_plans_are_read_by_their_agent_only(con):
     plan_store(con, 10, 18, 10, 10)
     pid = make_plan(con)
@@ -205,6 +211,8 @@ def test_plans_are_read_by_their_agent_only(con):
     with pytest.raises(store.ConflictError):
         plans.set_status(con, COACH, pid, "closed", base_version=7)
     plans.set_status(con, COACH, pid, "closed", base_version=1)
+    log = [json.loads(x)["action"] for x in (con_log(con)).read_text().splitlines()]
+    assert log == ["plan.create", "plan.check_in", "plan.status"]  # every plan edit audited
     effects = plans.module_effects(con, COACH, as_of=dt.date(2026, 6, 1))
     assert effects.set_index("module").loc["problem_solving", "mean_progress"] == pytest.approx(
         0.2 / 0.3
