@@ -173,15 +173,7 @@ def baseline_and_target(
 
 def data_end(con) -> dt.date:
     """The day after the latest ticket or daily report: how far the data reaches."""
-    last = (
-        con.cursor()
-        .execute(
-            "SELECT max(d) FROM (SELECT max(created_at)::DATE AS d FROM tickets "
-            "UNION ALL SELECT max(date) FROM agent_daily)"
-        )
-        .fetchone()[0]
-    )
-    return (last or dt.date.today()) + dt.timedelta(days=1)
+    return (store.latest_day(con) or dt.date.today()) + dt.timedelta(days=1)
 
 
 def outcome(con, viewer: access.Viewer, plan_id: int, as_of: dt.date | None = None) -> pd.DataFrame:

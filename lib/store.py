@@ -186,6 +186,18 @@ def write(con, work, bump: bool = True):
     return result
 
 
+def latest_day(con):
+    """The latest day with tickets or daily reports (None for an empty store)."""
+    return (
+        con.cursor()
+        .execute(
+            "SELECT max(d) FROM (SELECT max(created_at)::DATE AS d FROM tickets "
+            "UNION ALL SELECT max(date) FROM agent_daily)"
+        )
+        .fetchone()[0]
+    )
+
+
 def quote_ident(name: str) -> str:
     """Quote an identifier that comes from validated config (never from user text)."""
     return '"' + name.replace('"', '""') + '"'

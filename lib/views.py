@@ -288,14 +288,7 @@ def default_month(con, months: list[str]) -> str | None:
     """The latest month the data covers to its end, else the latest month with data."""
     if not months:
         return None
-    last = (
-        con.cursor()
-        .execute(
-            "SELECT max(d) FROM (SELECT max(created_at)::DATE AS d FROM tickets "
-            "UNION ALL SELECT max(date) FROM agent_daily)"
-        )
-        .fetchone()[0]
-    )
+    last = store.latest_day(con)
     for m in months:
         if last is None or parse(m).end <= last + dt.timedelta(days=1):
             return m

@@ -17,6 +17,10 @@ st.header(t("nav.monitoring"))
 period, team, scheme, _ = context(score=False)
 alerts.refresh(con())
 catalogue = load_catalogue()
+# Labels are looked up in plain dicts: widgets may format options outside a script run.
+kpi_names = {k: catalogue.get(k).label(lang()) for k in catalogue.kpis}
+statuses = {s: t(f"alert.{s}") for s in ("open", "acknowledged", "resolved")}
+groupings = {b: t(f"monitor.by_{b}") for b in ("agent", "team")}
 tab_feed, tab_voice, tab_channels, tab_load, tab_rules = st.tabs(
     [
         t("monitor.feed"),
@@ -29,7 +33,7 @@ tab_feed, tab_voice, tab_channels, tab_load, tab_rules = st.tabs(
 
 with tab_feed:
     status = st.segmented_control(t("monitor.status"), ["open", "acknowledged", "resolved"], default="open",
-                                  format_func=lambda s: t(f"alert.{s}"), key="alert_status")  # fmt: skip
+                                  format_func=statuses.get, key="alert_status")  # fmt: skip
     feed = views.alert_feed(con(), who, lang(), status=status)
     st.caption(t("monitor.count", count=len(feed)))
     for a in feed.head(50).itertuples():
@@ -62,7 +66,7 @@ with tab_voice:
         t("monitor.by"),
         ["agent", "team"],
         horizontal=True,
-        format_func=lambda b: t(f"monitor.by_{b}"),
+        format_func=groupings.get,
     )
     summary = voice.summary(frame, by, lang())
     st.dataframe(summary.rename(columns={c: t(f"voice.{c}") for c in summary.columns}), hide_index=True,
@@ -75,7 +79,7 @@ with tab_channels:
         if any(s.table in ("tickets", "ticket_comments") for s in catalogue.get(k).sources)
     ]
     chosen = st.multiselect(t("monitor.channel_kpis"), ids, default=ids[:4],
-                            format_func=lambda k: catalogue.get(k).label(lang()))  # fmt: skip
+                            format_func=kpi_names.get)  # fmt: skip
     if chosen:
         st.dataframe(
             views.channel_table(con(), who, period, team, chosen, lang()),

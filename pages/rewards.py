@@ -31,7 +31,7 @@ pool = a.number_input(
 )
 min_grade = b.selectbox(t("rewards.min_grade"), grades,
                         index=grades.index(defaults["min_grade"]) if defaults.get("min_grade") in grades else len(grades) - 1)  # fmt: skip
-method = c.selectbox(t("rewards.method"), ["tiers", "proportional"], format_func=lambda m: t(f"rewards.{m}"),
+method = c.selectbox(t("rewards.method"), ["tiers", "proportional"], format_func={m: t(f"rewards.{m}") for m in ("tiers", "proportional")}.get,
                      index=0 if defaults.get("method", "tiers") == "tiers" else 1)  # fmt: skip
 cap = d.number_input(t("rewards.cap"), min_value=0.0, value=float(defaults.get("cap") or 0), step=100.0,
                      help=t("rewards.cap_help"))  # fmt: skip
