@@ -46,6 +46,12 @@ class Scorecard:
     # Per dimension, the median score of every agent scored (kept when rows are cut to one
     # agent, so an agent can compare themselves with the team without seeing anyone's row).
     medians: pd.Series | None = None
+    peers: int | None = None  # agents ranked, kept when rows are cut to one agent
+
+    @property
+    def ranked(self) -> int:
+        """How many agents the ranks are among."""
+        return self.peers if self.peers is not None else int(self.agents["rank"].notna().sum())
 
     def agent(self, name: str) -> pd.Series:
         return self.agents.set_index("agent").loc[name]
@@ -270,7 +276,7 @@ def restrict(card: Scorecard, viewer: access.Viewer) -> Scorecard:
         return card
     medians = card.dimension_medians()
     return Scorecard(card.scheme, card.period, access.rows_for(viewer, card.agents),
-                     access.rows_for(viewer, card.details), medians)  # fmt: skip
+                     access.rows_for(viewer, card.details), medians, card.ranked)  # fmt: skip
 
 
 def score_inputs(con, period: Period, schemes: list[Scheme], *, team: str | None = None,

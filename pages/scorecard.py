@@ -25,7 +25,7 @@ if row["composite"] == row["composite"]:  # not NaN
              help=t("scorecard.interval", low=f"{row['composite_lo']:.1f}", high=f"{row['composite_hi']:.1f}"))  # fmt: skip
     grade = next((g.label(lang()) for g in scheme.grades if g.code == row["grade"]), "—")
     b.metric(t("scorecard.grade"), grade)
-    c.metric(t("scorecard.rank"), f"{row['rank']} / {card.agents['rank'].notna().sum()}",
+    c.metric(t("scorecard.rank"), f"{row['rank']} / {card.ranked}",
              help=t("scorecard.rank_range", best=row["rank_best"], worst=row["rank_worst"]))  # fmt: skip
     d.metric(t("scorecard.percentile"), f"{row['percentile']:.0f}")
 else:

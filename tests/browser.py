@@ -97,19 +97,27 @@ class AppServer:
 
 
 def settle(tab, timeout: float = 60000) -> None:
-    """Wait until the app has finished its run (the "running" indicator is gone)."""
-    tab.wait_for_function(
-        "() => !document.querySelector('[data-testid=stStatusWidgetRunningIcon],"
-        "[data-testid=stStatusWidgetRunningManIcon]')",
-        timeout=timeout,
+    """Wait until the app has finished running and shows no stale elements, twice in a row
+    300 ms apart (a run often starts another one at once)."""
+    idle = (
+        "() => { const app = document.querySelector('[data-testid=stApp]');"
+        " return app && app.getAttribute('data-test-script-state') !== 'running'"
+        " && !document.querySelector('[data-stale=true]'); }"
     )
+    for _ in range(2):
+        tab.wait_for_function(idle, timeout=timeout)
+        tab.wait_for_timeout(300)
+    tab.wait_for_function(idle, timeout=timeout)
 
 
-def sign_in(tab, username: str, password: str) -> None:
-    """Fill the login form and sign in."""
+def sign_in(tab, username: str, password: str, succeeds: bool = True) -> None:
+    """Fill the login form and sign in (then wait until the signed-in page has settled)."""
     tab.get_by_role("textbox", name="Username").fill(username)
     tab.get_by_role("textbox", name="Password").fill(password)
     tab.get_by_role("button", name="Sign in").click()
+    if succeeds:
+        tab.get_by_role("button", name="Sign out").wait_for()
+        settle(tab)
 
 
 def edit_grid_cell(page, grid_index: int, row: int, column_fraction: float, value: str) -> None:

@@ -143,6 +143,7 @@ def test_an_agent_scorecard_holds_only_their_own_rows(demo_con):
     assert list(own.agents["agent"]) == ["阿杰"] and set(own.details["agent"]) == {"阿杰"}
     mine = full.agents.set_index("agent").loc["阿杰"]
     assert own.agents.iloc[0]["rank"] == mine["rank"]  # still ranked among everyone
+    assert own.ranked == full.ranked == 30
     # The team median on the radar is the same, computed before the rows were cut.
     assert views.dimension_scores(own, "阿杰").equals(views.dimension_scores(full, "阿杰"))
     from lib import export
