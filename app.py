@@ -18,7 +18,8 @@ st.set_page_config(
     page_title="Service Scorecard · 客服绩效看板", page_icon=":material/leaderboard:", layout="wide"
 )
 language_switch()
-if "opened_page" not in st.session_state:  # the page in the address bar when the tab opened
+if "session_started" not in st.session_state and not st.session_state.get("opened_page"):
+    # The page in the address bar when the tab opened (the browser may not have said yet).
     st.session_state["opened_page"] = opened_page(st.context.url)
 
 try:
@@ -72,6 +73,7 @@ PAGES = [  # page, icon
     ("rewards", ":material/emoji_events:"),
     ("monitoring", ":material/notifications:"),
     ("quality", ":material/fact_check:"),
+    ("calibration", ":material/balance:"),
     ("users", ":material/group:"),
     ("audit", ":material/history:"),
     ("account", ":material/account_circle:"),
@@ -94,15 +96,17 @@ pages = {
     if may_open(viewer, name) else refused(name)
     for name, icon in PAGES
 }  # fmt: skip
-page = st.navigation(list(pages.values()))
+page = st.navigation(list(pages.values()), expanded=True)  # all pages, no "View more"
 if "session_started" not in st.session_state:
     # A session's first run is registered under the main script; the browser's first
     # interaction then looks like a page change, and Streamlit drops its button click.
     # One rerun as soon as the page is known aligns the two, so the first click counts.
     # Signing in first loses the page the tab was opened on: go there now.
+    # Switching even to the page already shown tells the browser which page it is on; else
+    # its next rerun (e.g. from the login cookie) asks for the main page.
     st.session_state["session_started"] = True
-    wanted = pages.get(st.session_state.get("opened_page"))
-    if wanted is not None and wanted.url_path != page.url_path:
+    wanted = pages.get(st.session_state.pop("opened_page", None))
+    if wanted is not None:
         st.switch_page(wanted)
     st.rerun()
 page.run()

@@ -21,6 +21,7 @@ ACTIONS = {
     "edit_schemes": {"admin", "manager"},
     "coach": {"admin", "manager", "trainer"},  # write notes and plans
     "review": {"admin", "manager", "trainer"},  # QA reviews and calibration
+    "decide_disputes": {"admin", "manager"},  # uphold or change a disputed QA review
     "bonus": {"admin", "manager"},
     "audit": {"admin", "manager"},
     "users": {"admin"},
@@ -38,6 +39,7 @@ PAGES = {
     "rewards": "bonus",
     "monitoring": "team_views",
     "quality": "own_data",
+    "calibration": "review",
     "users": "users",
     "audit": "audit",
     "account": "own_data",

@@ -304,7 +304,7 @@ def _qa_reviews(rng, agents: list[Agent], tickets: pd.DataFrame) -> pd.DataFrame
     bias = {"李娜": 0.0, LENIENT_REVIEWER: 0.9, "陈静": -0.1}
     months = pd.period_range(START, END, freq="M")
     for month in months:
-        calib = None
+        calib = 0
         for k, a in enumerate(agents):
             pool = by_agent.get(a.name)
             if pool is None:
@@ -317,8 +317,8 @@ def _qa_reviews(rng, agents: list[Agent], tickets: pd.DataFrame) -> pd.DataFrame
             picks = pool.sample(min(6, len(pool)), random_state=int(rng.integers(1 << 30)))
             for j, (_, t) in enumerate(picks.iterrows()):
                 reviewers = [REVIEWERS[(j + k) % 3]]
-                if calib is None:  # one calibration ticket a month, scored by all three
-                    calib, reviewers = t["Ticket ID"], list(REVIEWERS)
+                if calib < 3 and j == 0:  # three calibration tickets a month, scored by all
+                    calib, reviewers = calib + 1, list(REVIEWERS)
                 for reviewer in reviewers:
                     rid += 1
                     skill = _skill_on(a, t["Created At"].date())
@@ -387,8 +387,9 @@ def load(con, out_dir: Path | None = None, seed: int = 7, progress=None) -> list
 
 def _coaching(con) -> None:
     """Notes and plans a trainer would have written: 小王's onboarding plan (finished, so the
-    app judges it) and the plan opened for 阿杰 after his first response slowed down."""
-    from lib import notes, plans
+    app judges it) and the plan opened for 阿杰 after his first response slowed down; a review
+    queue for the demo trainer and 阿杰's dispute of his latest QA review."""
+    from lib import notes, plans, reviews, sampling
     from lib.access import Viewer
 
     coach = Viewer("demo-trainer", "trainer")
@@ -410,6 +411,14 @@ def _coaching(con) -> None:
                  DEGRADE_FROM + dt.timedelta(days=7), END + dt.timedelta(days=14), mentor="诗涵",
                  owner="demo-trainer", modules=["efficiency", "efficiency_shadow"],
                  now=at(DEGRADE_FROM + dt.timedelta(days=7)), is_demo=True)  # fmt: skip
+    month = f"{END:%Y-%m}"
+    sampling.build(con, coach, month, "targeted", 1, ["demo-trainer"], seed=1, now=at(END))
+    review_id, reviewed = con.cursor().execute(
+        "SELECT review_id, max(reviewed_at) FROM qa_reviews WHERE agent = ? "
+        "GROUP BY review_id ORDER BY 2 DESC LIMIT 1", [DEGRADE_AGENT]).fetchone()  # fmt: skip
+    reviews.open_dispute(con, Viewer("demo-ajie", "agent", DEGRADE_AGENT), review_id,
+                         "这单客户一开始就要求退款，我按流程先核实订单，态度分打低了。",
+                         now=reviewed + dt.timedelta(days=1))  # fmt: skip
 
 
 def has_demo(con) -> bool:
@@ -453,6 +462,13 @@ def clear(con, by: str = "system") -> int:
                 "DELETE FROM note_history WHERE note_id IN (SELECT note_id FROM notes WHERE is_demo)"
             )
             cur.execute("DELETE FROM notes WHERE is_demo")
+            # Review work on demo tickets goes with them.
+            gone = "NOT IN (SELECT review_id FROM qa_reviews)"
+            cur.execute(f"DELETE FROM qa_disputes WHERE review_id {gone}")
+            cur.execute(f"DELETE FROM qa_review_history WHERE review_id {gone}")
+            cur.execute(
+                "DELETE FROM qa_queue WHERE ticket_id NOT IN (SELECT ticket_id FROM tickets)"
+            )
             cur.execute("DELETE FROM uploads WHERE is_demo")
             cur.execute("INSERT OR REPLACE INTO schema_meta VALUES ('demo_cleared', 'true')")
             store.bump_data_version(cur)

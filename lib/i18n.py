@@ -116,6 +116,18 @@ MESSAGES = [
     ("plan_kpi", r"A plan needs at least one KPI with a target\."),
     ("plan_dates", r"The due date must come after the start date\."),
     ("plan_title", r"A plan needs a title\."),
+    ("qa_own", r"nobody reviews their own tickets"),
+    ("qa_unscored", r"score every criterion: '(?P<criterion>.+)' has no score"),
+    ("qa_no_na", r"'(?P<criterion>.+)' cannot be marked N/A"),
+    (
+        "qa_points",
+        r"'(?P<criterion>.+)' takes whole points from 0 to (?P<top>\d+), not (?P<given>.+)",
+    ),
+    ("qa_dispute_reason", r"say why you dispute the review"),
+    ("qa_dispute_late", r"reviews can be disputed within (?P<days>\d+) days; this one is older"),
+    ("qa_dispute_twice", r"this review is already disputed and waiting for a decision"),
+    ("qa_decision_reason", r"say why you decide so; the agent will read it"),
+    ("qa_no_reviewer", r"choose at least one reviewer"),
 ]
 _COMPILED = [(name, re.compile(pattern, re.S)) for name, pattern in MESSAGES]
 

@@ -95,6 +95,10 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False):
         raise _explain_open_error(db, exc) from exc
     try:
         migrate(con, db)
+        if not read_only:
+            from lib import rubric  # review scores read the rubric's criteria from the store
+
+            rubric.install(con)
     except BaseException:
         con.close()
         raise

@@ -49,11 +49,11 @@ TICKETS = [
 ]  # fmt: skip
 
 QA = [  # review, criterion, score, max, critical failed
-    ("R1", "greeting", 4, 5, False), ("R1", "attitude 态度", 5, 5, False),
+    ("R1", "greeting", 4, 5, False), ("R1", "服务态度 attitude", 5, 5, False),
     ("R1", "compliance", 1, 1, False),
-    ("R2", "greeting", 3, 5, False), ("R2", "attitude 态度", 3, 5, False),
+    ("R2", "greeting", 3, 5, False), ("R2", "服务态度 attitude", 3, 5, False),
     ("R2", "compliance", 0, 1, True),
-    ("R3", "greeting", None, 5, False), ("R3", "attitude 态度", 4, 5, False),
+    ("R3", "greeting", None, 5, False), ("R3", "服务态度 attitude", 4, 5, False),
 ]  # fmt: skip
 
 ORDERS = [

@@ -186,8 +186,8 @@ def test_role_table():
     opens = {role: sorted(p for p in access.PAGES if access.may_open(Viewer("u", role), p))
              for role in access.ROLES}  # fmt: skip
     assert opens["agent"] == ["account", "coaching", "plans", "quality", "scorecard"]
-    assert opens["trainer"] == ["account", "coaching", "monitoring", "overview", "plans",
-                                "quality", "scorecard"]  # fmt: skip
+    assert opens["trainer"] == ["account", "calibration", "coaching", "monitoring", "overview",
+                                "plans", "quality", "scorecard"]  # fmt: skip
     assert "rewards" in opens["manager"]
     assert "users" not in opens["manager"] and {"weights", "upload", "audit"} <= set(
         opens["manager"]

@@ -16,7 +16,7 @@ from tests.conftest import PASSWORD, sign_in
 from tests.test_presets import QIANNIU
 
 PAGES = ["overview", "scorecard", "weights", "upload", "coaching", "plans", "rewards", "monitoring", "quality",
-         "users", "audit", "account"]  # fmt: skip
+         "calibration", "users", "audit", "account"]  # fmt: skip
 
 
 def new_app(db, monkeypatch, user: str | None = "admin", lang: str = "en", timeout: int = 60,
@@ -193,12 +193,14 @@ def test_an_agent_sees_only_their_own_scorecard(demo_copy, monkeypatch, accounts
     shown = " ".join(str(d.value.to_dict()) for d in at.dataframe)
     others = {"小美", "子轩", "小王", "若曦", "志强"}
     assert not [name for name in others if name in shown]
-    for page in ("overview", "weights", "upload", "monitoring", "users", "audit"):
+    for page in ("overview", "weights", "upload", "monitoring", "calibration", "users", "audit"):
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page(f"pages/{page}.py")  # not registered for this role
 
 
-@pytest.mark.parametrize("page", ["overview", "weights", "upload", "monitoring", "users", "audit"])
+@pytest.mark.parametrize(
+    "page", ["overview", "weights", "upload", "monitoring", "calibration", "users", "audit"]
+)
 def test_each_page_refuses_a_role_it_is_not_for(demo_copy, monkeypatch, accounts, page):
     """The pages check the role themselves too, whatever the navigation lets through."""
     from lib.access import Viewer
@@ -353,3 +355,57 @@ def test_monitoring_feed_acknowledges_an_alert(demo_copy, monkeypatch, accounts)
     assert not at.exception
     after = alerts.feed(store.connect(demo_copy), SYSTEM).set_index("alert_key")
     assert after.loc[first, "status"] == "acknowledged"
+
+
+def test_a_trainer_builds_a_review_queue_and_reviews_a_ticket(demo_copy, monkeypatch, accounts):
+    from lib import reviews
+    from lib.access import SYSTEM
+
+    at = new_app(demo_copy, monkeypatch, "coach").run()
+    at.switch_page("pages/quality.py").run()
+    assert not at.exception and "0 ticket(s) waiting" in at.caption[0].value
+    next(b for b in at.button if b.label == "Build queue").click().run()
+    assert not at.exception and "ticket(s) queued" in at.success[0].value
+    assert "waiting for your review" in at.caption[0].value and not at.caption[0].value.startswith(
+        "0 "
+    )
+    next(b for b in at.button if b.label == "Save review").click().run()
+    assert not at.exception and at.success[0].value.startswith("Review saved")
+    mine = reviews.scored(store.connect(demo_copy), SYSTEM)
+    assert (mine["reviewer"] == "coach").sum() == 1
+
+
+def test_an_agent_sees_own_reviews_and_anonymous_peer_feedback(demo_copy, monkeypatch, accounts):
+    at = new_app(demo_copy, monkeypatch, "ajie").run()
+    at.switch_page("pages/quality.py").run()
+    assert not at.exception
+    shown = " ".join(str(d.value.to_dict()) for d in at.dataframe)
+    assert "阿杰" in shown or "QA" in shown
+    assert not [n for n in ("小美", "子轩", "小王", "志强") if n in shown]
+    assert all("Reviewer" not in d.value.columns for d in at.dataframe[-2:])  # peer tab
+    next(b for b in at.button if b.label == "Send").click().run()
+    assert not at.exception and at.success[-1].value.startswith("Thank you")
+
+
+def test_a_manager_changes_a_disputed_review_and_calibration_flags_the_lenient_reviewer(
+    demo_copy, monkeypatch, accounts
+):
+    from lib import reviews
+    from lib.access import SYSTEM
+
+    at = new_app(demo_copy, monkeypatch, "boss").run()
+    at.switch_page("pages/quality.py").run()
+    at.radio[0].set_value("Change the scores")
+    for criterion, points in {"greeting": 5, "attitude": 5, "accuracy": 5, "solved": 5, "empathy": 5,
+                              "compliance": 1}.items():  # fmt: skip
+        at.session_state[f"dc_{criterion}"] = points
+    at.text_input[-1].input("The refund check was the right first step.")
+    next(b for b in at.button if b.label == "Decide").click().run()
+    assert not at.exception
+    row = reviews.disputes(store.connect(demo_copy), SYSTEM).iloc[0]
+    assert row["status"] == "changed" and row["score_after"] == 100.0  # every criterion at full
+    at.switch_page("pages/calibration.py").run()
+    assert not at.exception
+    assert [w.value for w in at.warning if "王芳" in w.value] and not [
+        w for w in at.warning if "李娜" in w.value
+    ]

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 expect.set_options(timeout=20000)  # a loaded 2-core machine can take a while per run
 
 NAV = ["Overview", "Agent scorecard", "Weights & thresholds", "Upload data", "Coaching",
-       "Improvement plans", "Recognition & bonus", "Monitoring", "Quality reviews", "Users",
+       "Improvement plans", "Recognition & bonus", "Monitoring", "Quality reviews", "QA calibration", "Users",
        "Audit log", "Account"]  # fmt: skip
 
 

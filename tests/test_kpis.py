@@ -28,7 +28,9 @@ SERVICE = [
     ("escalation_rate", 1 / 5, 5, "tickets"),
     ("transfer_rate", 1 / 5, 5, "tickets"),
     ("independent_resolution_rate", 2 / 4, 4, "tickets"),  # T2 transferred, T3 escalated
-    ("qa_score", (1000 / 11 + 0 + 80) / 3, 3, "qa_review_scores"),  # R2 critical → 0, R3 N/A
+    # Rubric weights: greeting 1, attitude 2, compliance 1. R1 = (1·4/5 + 2·5/5 + 1·1/1) ÷ 4,
+    # R2 has a critical failure → 0, R3 has greeting N/A → attitude alone, 4/5.
+    ("qa_score", (95 + 0 + 80) / 3, 3, "qa_review_scores"),
     ("qa_attitude", (100 + 60 + 80) / 3, 3, "qa_reviews"),
     ("csat", 2 / 3, 3, "tickets"),  # ratings 5, 2, 4
     ("csat_response_rate", 3 / 4, 4, "tickets"),
