@@ -61,10 +61,9 @@ def shared_scores(con) -> pd.DataFrame:
     return (
         con.cursor()
         .execute(
-            """WITH q AS (
+            f"""WITH q AS (
                    SELECT q.*, coalesce(c.criterion, q.criterion) AS criterion_id
-                   FROM qa_reviews q LEFT JOIN qa_criteria c
-                     ON c.name_key = lower(regexp_replace(trim(q.criterion), '\\s+', ' ', 'g'))
+                   FROM qa_reviews q {rubrics.JOIN_CRITERIA}
                    WHERE q.ticket_id IS NOT NULL),
                latest AS (
                    SELECT ticket_id, reviewer, arg_max(review_id, reviewed_at) AS review_id

@@ -106,9 +106,7 @@ def detail(con, viewer: access.Viewer, review_id: str, lang: str = "en") -> pd.D
         .execute(
             "SELECT q.agent, q.reviewer, q.ticket_id, q.reviewed_at, q.criterion, q.score, "
             "q.max_score, q.critical_failed, q.comment, c.criterion AS criterion_id "
-            "FROM qa_reviews q LEFT JOIN qa_criteria c "
-            "ON c.name_key = lower(regexp_replace(trim(q.criterion), '\\s+', ' ', 'g')) "
-            "WHERE q.review_id = ? ORDER BY q.criterion",
+            f"FROM qa_reviews q {rubrics.JOIN_CRITERIA} WHERE q.review_id = ? ORDER BY q.criterion",
             [review_id],
         )
         .df()

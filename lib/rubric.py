@@ -21,6 +21,12 @@ from lib import access, audit, store
 from lib.problems import RuleProblems
 
 RUBRIC = store.ROOT / "config" / "qa_rubric.yaml"
+# Joins review rows `q` to the rubric's criteria `c` by name, as `key()` compares names (the
+# same join is in lib/sql/qa_review_scores.sql).
+JOIN_CRITERIA = (
+    "LEFT JOIN qa_criteria c "
+    "ON c.name_key = lower(regexp_replace(trim(q.criterion), '\\s+', ' ', 'g'))"
+)
 
 
 class RubricError(RuleProblems):
