@@ -6,6 +6,8 @@ over the pages in `pages/` that the user's role may open; the others are refused
 Start it with `streamlit run app.py` (add `-- --db PATH` to use another store file).
 """
 
+import time
+
 import streamlit as st
 
 from lib import demo, users
@@ -80,6 +82,9 @@ PAGES = [  # page, icon
 ]
 
 
+OPENING_SECONDS = 8  # how long after signing in a move to another page counts as the browser's
+
+
 def refused(name: str):
     """A page the role may not open: hidden from the menu, and refused when opened by URL."""
 
@@ -97,16 +102,21 @@ pages = {
     for name, icon in PAGES
 }  # fmt: skip
 page = st.navigation(list(pages.values()), expanded=True)  # all pages, no "View more"
+wanted = pages.get(st.session_state.get("opened_page"))
+returns = st.session_state.get("page_returns", 0)
+shown_since = st.session_state.setdefault("pages_shown_at", time.monotonic())  # signed in
+early = time.monotonic() - shown_since < OPENING_SECONDS
+if wanted is not None and wanted.title != page.title and early and returns < 3:
+    # Signing in first loses the page the tab was opened on, and a rerun the browser sends in
+    # the tab's first moments (the login cookie component reporting back) asks for the main
+    # page: in those first seconds, go back to the page in the address bar.
+    st.session_state["session_started"] = True
+    st.session_state["page_returns"] = returns + 1
+    st.switch_page(wanted)
 if "session_started" not in st.session_state:
     # A session's first run is registered under the main script; the browser's first
     # interaction then looks like a page change, and Streamlit drops its button click.
     # One rerun as soon as the page is known aligns the two, so the first click counts.
-    # Signing in first loses the page the tab was opened on: go there now.
-    # Switching even to the page already shown tells the browser which page it is on; else
-    # its next rerun (e.g. from the login cookie) asks for the main page.
     st.session_state["session_started"] = True
-    wanted = pages.get(st.session_state.pop("opened_page", None))
-    if wanted is not None:
-        st.switch_page(wanted)
     st.rerun()
 page.run()

@@ -45,9 +45,6 @@ def sign_in(db) -> tuple[access.Viewer, stauth.Authenticate]:
     auth, creds = authenticator(path)
     before = users.failed_logins(creds)
     was_signed_in = bool(st.session_state.get("authentication_status"))
-    # A new tab signed in by its login cookie need not write the cookie again (doing so
-    # reruns the page from the browser, which may then land on the main page).
-    from_cookie = users.cookie(path)["name"] in (st.context.cookies or {})
     fields = {"Form name": t("auth.title"), "Username": t("auth.username"),
               "Password": t("auth.password"), "Login": t("auth.login")}  # fmt: skip
     try:
@@ -71,7 +68,7 @@ def sign_in(db) -> tuple[access.Viewer, stauth.Authenticate]:
         st.session_state.pop("viewer", None)
         st.error(t("auth.disabled", user=username))
         st.stop()
-    if not was_signed_in and not from_cookie:
+    if not was_signed_in and not _signed_in_by_cookie(auth, username):
         st.session_state["cookie_due"] = True
     elif st.session_state.pop("cookie_due", False):
         # The run that signs in ends in a rerun (see app.py) that can drop the element which
@@ -82,6 +79,14 @@ def sign_in(db) -> tuple[access.Viewer, stauth.Authenticate]:
         audit.record(log_path(db), username, "login", username, {"role": viewer.role})
     st.session_state["viewer"] = viewer
     return viewer, auth
+
+
+def _signed_in_by_cookie(auth: stauth.Authenticate, username: str) -> bool:
+    """Whether this tab's valid login cookie (not the form) signed `username` in. Such a tab
+    need not write the cookie again: doing so reruns the page from the browser, which may
+    then land on the main page instead of the one in the address bar."""
+    token = auth.cookie_controller.get_cookie()
+    return bool(token) and token.get("username") == username
 
 
 def account_box(db, viewer: access.Viewer, auth: stauth.Authenticate) -> None:
