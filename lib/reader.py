@@ -443,6 +443,8 @@ def read_table(
     else:
         raw = _read_csv(path, name, encoding, expected_headers, header_row, max_rows)
     _set_aside_non_data(raw, skip_footer_rows)
+    if raw.table.num_rows == 0 and not raw.ragged:  # a header, perhaps a footer: nothing to store
+        raise UnusableFile(f"{name}: the file has no rows.")
     return raw
 
 

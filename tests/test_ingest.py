@@ -126,9 +126,10 @@ def test_missing_required_columns_name_what_is_missing_and_found(con, write):
     assert status == [("rejected",)]
 
 
-def test_header_only_file_reads_zero_rows(con, write):
-    result = ingest_file(con, write("empty.csv", HEADER), TICKETS)
-    assert (result.rows_read, result.accepted, result.quarantined) == (0, 0, 0)
+def test_header_only_file_is_refused_as_having_no_rows(con, write):
+    with pytest.raises(UnusableFile, match=r"^empty.csv: the file has no rows\.$"):
+        ingest_file(con, write("empty.csv", HEADER), TICKETS)
+    assert store.table_counts(con)["tickets"] == 0
 
 
 def test_text_is_kept_and_long_cells_are_quarantined(con, write):

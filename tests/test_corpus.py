@@ -1,0 +1,85 @@
+"""Every file of the bad-input corpus (tests/corpus.py), through the library and the CLI: a
+clear message naming the file (and, for rows set aside, row, column and reason), counts that
+add up, never a traceback, and nothing stored before changed."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+import pytest
+
+from lib import cli, store
+from lib.ingest import ingest_file
+from lib.mapping import load as load_mapping
+from lib.reader import UnusableFile
+from tests.corpus import GOOD, HEAD, cases, write_corpus
+
+CASES = cases()
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return {case.name: path for case, path in write_corpus(tmp_path_factory.mktemp("corpus"))}
+
+
+def stored_before(tmp_path):
+    """A store holding one good upload, and a snapshot of what it holds."""
+    con = store.connect(tmp_path / "s.duckdb")
+    first = tmp_path / "first.csv"
+    first.write_text("\n".join([HEAD, *GOOD]) + "\n", encoding="utf-8")
+    ingest_file(con, first, load_mapping("demo_tickets"))
+    return con, snapshot(con)
+
+
+def snapshot(con):
+    return con.execute("SELECT * FROM tickets ORDER BY ticket_id").fetchall()
+
+
+def test_the_corpus_is_large_enough():
+    assert len(CASES) >= 30 and len({c.name for c in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_each_bad_file_gets_a_clear_answer_and_changes_nothing_stored(case, corpus, tmp_path):
+    con, before = stored_before(tmp_path)
+    path = corpus[case.name]
+    if case.outcome == "unusable":
+        with pytest.raises(UnusableFile) as exc:
+            ingest_file(con, path, load_mapping(case.preset))
+        assert str(exc.value).startswith(f"{case.name}: ")
+        assert case.reason.lower() in str(exc.value).lower()
+        assert snapshot(con) == before
+        return
+    result = ingest_file(con, path, load_mapping(case.preset))
+    assert result.status == "stored"
+    assert result.accepted + result.duplicates + result.quarantined == result.rows_read > 0
+    assert result.quarantined >= case.quarantined
+    for error in result.errors:
+        assert error.row >= 1 and error.column and error.reason
+    if case.reason:
+        assert any(case.reason in e.reason for e in result.errors), [
+            e.reason for e in result.errors
+        ]
+    kept = {r[0]: r for r in snapshot(con)}
+    assert all(kept[r[0]] == r for r in before), "a row stored before was changed"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_the_cli_answers_without_a_traceback(case, corpus, tmp_path):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(["ingest", str(corpus[case.name]), "--mapping", case.preset,
+                         "--db", str(tmp_path / "cli.duckdb")])  # fmt: skip
+    text = out.getvalue() + err.getvalue()
+    assert "Traceback" not in text and case.name in text
+    assert code == (2 if case.outcome == "unusable" else 0)
+
+
+def test_text_that_looks_like_a_formula_is_stored_as_text(corpus, tmp_path):
+    con, _ = stored_before(tmp_path)
+    ingest_file(con, corpus["formula_injection.csv"], load_mapping("demo_tickets"))
+    got = dict(
+        con.execute("SELECT ticket_id, comment FROM tickets WHERE ticket_id LIKE 'F%'").fetchall()
+    )
+    assert got == {"F1": "+SUM(A1)", "F2": "@cmd", "F3": "-1+1"}
