@@ -12,9 +12,10 @@ import streamlit as st
 
 from lib import demo, users
 from lib.access import may_open
+from lib.i18n import message
 from lib.store import StoreError
 from pages._auth import account_box, announce, auth_path, log_path, sign_in
-from pages._ui import con, filters, language_switch, opened_page, t
+from pages._ui import con, filters, lang, language_switch, opened_page, t
 
 st.set_page_config(
     page_title="Service Scorecard · 客服绩效看板", page_icon=":material/leaderboard:", layout="wide"
@@ -119,4 +120,7 @@ if "session_started" not in st.session_state:
     # One rerun as soon as the page is known aligns the two, so the first click counts.
     st.session_state["session_started"] = True
     st.rerun()
-page.run()
+try:
+    page.run()
+except StoreError as exc:  # a full disk or read-only folder met while saving: say so, go on
+    st.error(message(str(exc), lang()), icon=":material/error:")

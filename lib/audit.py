@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from lib import access
+from lib.store import StoreError
 
 _LOCK = threading.Lock()
 COLUMNS = ["at", "who", "action", "target", "detail"]
@@ -47,12 +48,19 @@ def record(log: Path | None, who: str, action: str, target: str = "", detail=Non
         return entry
     line = (json.dumps(entry, ensure_ascii=False, default=str) + "\n").encode("utf-8")
     with _LOCK:
-        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
         try:
-            os.write(fd, line)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+            try:
+                os.write(fd, line)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise StoreError(
+                f"The audit log {log} could not be written ({exc.strerror}): the disk may be "
+                "full or the folder read-only. Free some space or fix the permissions; the "
+                f"action '{action}' was not logged."
+            ) from exc
     return entry
 
 

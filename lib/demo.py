@@ -444,37 +444,28 @@ def clear(con, by: str = "system") -> int:
     from lib.tables import TABLES
 
     removed = 0
-    with store.WRITE_LOCK:
-        cur = con.cursor()
-        cur.begin()
-        try:
-            demo_ids = "SELECT upload_id FROM uploads WHERE is_demo"
-            for name in TABLES:
-                removed += cur.execute(
-                    f"DELETE FROM {store.quote_ident(name)} WHERE upload_id IN ({demo_ids})"
-                ).fetchone()[0]
-            cur.execute(f"DELETE FROM quarantine WHERE upload_id IN ({demo_ids})")
-            demo_plans = "SELECT plan_id FROM plans WHERE is_demo"
-            for table in ("plan_kpis", "plan_checkins"):
-                cur.execute(f"DELETE FROM {table} WHERE plan_id IN ({demo_plans})")
-            cur.execute("DELETE FROM plans WHERE is_demo")
-            cur.execute(
-                "DELETE FROM note_history WHERE note_id IN (SELECT note_id FROM notes WHERE is_demo)"
-            )
-            cur.execute("DELETE FROM notes WHERE is_demo")
-            # Review work on demo tickets goes with them.
-            gone = "NOT IN (SELECT review_id FROM qa_reviews)"
-            cur.execute(f"DELETE FROM qa_disputes WHERE review_id {gone}")
-            cur.execute(f"DELETE FROM qa_review_history WHERE review_id {gone}")
-            cur.execute(
-                "DELETE FROM qa_queue WHERE ticket_id NOT IN (SELECT ticket_id FROM tickets)"
-            )
-            cur.execute("DELETE FROM uploads WHERE is_demo")
-            cur.execute("INSERT OR REPLACE INTO schema_meta VALUES ('demo_cleared', 'true')")
-            store.bump_data_version(cur)
-            cur.commit()
-        except BaseException:
-            cur.rollback()
-            raise
+    with store.transaction(con) as cur:
+        demo_ids = "SELECT upload_id FROM uploads WHERE is_demo"
+        for name in TABLES:
+            removed += cur.execute(
+                f"DELETE FROM {store.quote_ident(name)} WHERE upload_id IN ({demo_ids})"
+            ).fetchone()[0]
+        cur.execute(f"DELETE FROM quarantine WHERE upload_id IN ({demo_ids})")
+        demo_plans = "SELECT plan_id FROM plans WHERE is_demo"
+        for table in ("plan_kpis", "plan_checkins"):
+            cur.execute(f"DELETE FROM {table} WHERE plan_id IN ({demo_plans})")
+        cur.execute("DELETE FROM plans WHERE is_demo")
+        cur.execute(
+            "DELETE FROM note_history WHERE note_id IN (SELECT note_id FROM notes WHERE is_demo)"
+        )
+        cur.execute("DELETE FROM notes WHERE is_demo")
+        # Review work on demo tickets goes with them.
+        gone = "NOT IN (SELECT review_id FROM qa_reviews)"
+        cur.execute(f"DELETE FROM qa_disputes WHERE review_id {gone}")
+        cur.execute(f"DELETE FROM qa_review_history WHERE review_id {gone}")
+        cur.execute("DELETE FROM qa_queue WHERE ticket_id NOT IN (SELECT ticket_id FROM tickets)")
+        cur.execute("DELETE FROM uploads WHERE is_demo")
+        cur.execute("INSERT OR REPLACE INTO schema_meta VALUES ('demo_cleared', 'true')")
+        store.bump_data_version(cur)
     audit.record(audit.log_of(con), by, "demo.clear", "demo data", {"rows_removed": removed})
     return removed

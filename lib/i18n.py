@@ -128,6 +128,13 @@ MESSAGES = [
     ("qa_dispute_twice", r"this review is already disputed and waiting for a decision"),
     ("qa_decision_reason", r"say why you decide so; the agent will read it"),
     ("qa_no_reviewer", r"choose at least one reviewer"),
+    ("store_full", r"Nothing was saved: the disk holding (?P<path>.+?) is full, .*"),
+    ("store_read_only", r"Nothing was saved: (?P<path>.+?) or its folder is read-only, .*"),
+    (
+        "audit_unwritable",
+        r"The audit log (?P<path>.+?) could not be written \((?P<reason>.+?)\): .*"
+        r"the action '(?P<action>.+)' was not logged\.",
+    ),
 ]
 _COMPILED = [(name, re.compile(pattern, re.S)) for name, pattern in MESSAGES]
 

@@ -391,8 +391,7 @@ def ingest_file(
     report(0.7, "saving")
     digest = file_hash(path)
     good = staged.typed.filter(pa.array(keep))
-    with store.WRITE_LOCK:
-        cur = con.cursor()
+    with store.transaction(con) as cur:
         before = cur.execute(
             "SELECT upload_id, uploaded_at FROM uploads WHERE file_hash = ? AND status = 'stored' "
             "ORDER BY upload_id DESC LIMIT 1",
@@ -403,40 +402,32 @@ def ingest_file(
                 f"this file was uploaded before (upload #{before[0]}, {before[1]:%Y-%m-%d %H:%M}); "
                 "rows already stored count as duplicates"
             )
-        cur.begin()
-        try:
-            upload_id = cur.execute(
-                """INSERT INTO uploads (file_name, file_hash, file_bytes, kind, mapping, sheet,
-                   uploaded_by, status, is_demo) VALUES (?, ?, ?, ?, ?, ?, ?, 'stored', ?)
-                   RETURNING upload_id""",
-                [name, digest, path.stat().st_size, mapping.kind, mapping.name,
-                 raw.sheet, user, is_demo],
-            ).fetchone()[0]  # fmt: skip
-            good = good.append_column(
-                "upload_id", pa.array([upload_id] * good.num_rows, pa.int64())
+        upload_id = cur.execute(
+            """INSERT INTO uploads (file_name, file_hash, file_bytes, kind, mapping, sheet,
+               uploaded_by, status, is_demo) VALUES (?, ?, ?, ?, ?, ?, ?, 'stored', ?)
+               RETURNING upload_id""",
+            [name, digest, path.stat().st_size, mapping.kind, mapping.name,
+             raw.sheet, user, is_demo],
+        ).fetchone()[0]  # fmt: skip
+        good = good.append_column("upload_id", pa.array([upload_id] * good.num_rows, pa.int64()))
+        inserted, updated, stored_dupes = _upsert(cur, table, good)
+        _quarantine(cur, upload_id, name, raw, staged, found)
+        result.upload_id = upload_id
+        result.inserted, result.updated = inserted, updated
+        result.accepted = inserted + updated
+        result.duplicates = stored_dupes + in_file_dupes
+        if result.accepted + result.duplicates + result.quarantined != result.rows_read:
+            raise RuntimeError(
+                f"row counts do not add up for {name}: {result.accepted} + "
+                f"{result.duplicates} + {result.quarantined} != {result.rows_read}"
             )
-            inserted, updated, stored_dupes = _upsert(cur, table, good)
-            _quarantine(cur, upload_id, name, raw, staged, found)
-            result.upload_id = upload_id
-            result.inserted, result.updated = inserted, updated
-            result.accepted = inserted + updated
-            result.duplicates = stored_dupes + in_file_dupes
-            if result.accepted + result.duplicates + result.quarantined != result.rows_read:
-                raise RuntimeError(
-                    f"row counts do not add up for {name}: {result.accepted} + "
-                    f"{result.duplicates} + {result.quarantined} != {result.rows_read}"
-                )
-            cur.execute(
-                """UPDATE uploads SET rows_read = ?, accepted = ?, inserted = ?, updated = ?,
-                   duplicates = ?, quarantined = ? WHERE upload_id = ?""",
-                [result.rows_read, result.accepted, inserted, updated,
-                 result.duplicates, result.quarantined, upload_id],
-            )  # fmt: skip
-            store.bump_data_version(cur)
-            cur.commit()
-        except BaseException:
-            cur.rollback()
-            raise
+        cur.execute(
+            """UPDATE uploads SET rows_read = ?, accepted = ?, inserted = ?, updated = ?,
+               duplicates = ?, quarantined = ? WHERE upload_id = ?""",
+            [result.rows_read, result.accepted, inserted, updated,
+             result.duplicates, result.quarantined, upload_id],
+        )  # fmt: skip
+        store.bump_data_version(cur)
     report(1.0, "done")
     result.seconds = time.perf_counter() - start
     audit.record(audit.log_of(con), user, "upload", name,

@@ -352,41 +352,34 @@ def save(con, body: dict, *, user: str, reason: str, base_version: int | None = 
     scheme = from_dict(body, catalogue)
     if not str(reason or "").strip():
         raise SchemeError(scheme.name, [("scheme.reason_given", "say why the scheme changes")])
-    with store.WRITE_LOCK:
-        cur = con.cursor()
-        cur.begin()
-        try:
-            latest = cur.execute(
-                "SELECT max(version) FROM scheme_versions WHERE scheme = ?", [scheme.name]
-            ).fetchone()[0]
-            if latest is None and scheme.name in preset_names():
-                cur.execute(
-                    "INSERT INTO scheme_versions VALUES (?, 1, ?, 'preset', 'built-in preset', ?, '')",
-                    [scheme.name, PRESET_SAVED_AT, yaml.safe_dump(preset_body(scheme.name),
-                                                                  allow_unicode=True, sort_keys=False)],
-                )  # fmt: skip
-                latest = 1
-            current = latest or 0
-            if base_version is not None and base_version != current:
-                raise ConflictError(
-                    f"'{scheme.name}' was saved as version {current} after you opened version "
-                    f"{base_version}; reload it and apply your change again."
-                )
-            row = cur.execute(
-                "SELECT body FROM scheme_versions WHERE scheme = ? ORDER BY version DESC LIMIT 1",
-                [scheme.name],
-            ).fetchone()
-            changes = diff(yaml.safe_load(row[0]) if row else {}, body)
-            version = current + 1
+    with store.transaction(con) as cur:
+        latest = cur.execute(
+            "SELECT max(version) FROM scheme_versions WHERE scheme = ?", [scheme.name]
+        ).fetchone()[0]
+        if latest is None and scheme.name in preset_names():
             cur.execute(
-                "INSERT INTO scheme_versions VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [scheme.name, version, now or dt.datetime.now(), user, reason.strip(),
-                 yaml.safe_dump(body, allow_unicode=True, sort_keys=False), "\n".join(changes)],
+                "INSERT INTO scheme_versions VALUES (?, 1, ?, 'preset', 'built-in preset', ?, '')",
+                [scheme.name, PRESET_SAVED_AT, yaml.safe_dump(preset_body(scheme.name),
+                                                              allow_unicode=True, sort_keys=False)],
             )  # fmt: skip
-            cur.commit()
-        except BaseException:
-            cur.rollback()
-            raise
+            latest = 1
+        current = latest or 0
+        if base_version is not None and base_version != current:
+            raise ConflictError(
+                f"'{scheme.name}' was saved as version {current} after you opened version "
+                f"{base_version}; reload it and apply your change again."
+            )
+        row = cur.execute(
+            "SELECT body FROM scheme_versions WHERE scheme = ? ORDER BY version DESC LIMIT 1",
+            [scheme.name],
+        ).fetchone()
+        changes = diff(yaml.safe_load(row[0]) if row else {}, body)
+        version = current + 1
+        cur.execute(
+            "INSERT INTO scheme_versions VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [scheme.name, version, now or dt.datetime.now(), user, reason.strip(),
+             yaml.safe_dump(body, allow_unicode=True, sort_keys=False), "\n".join(changes)],
+        )  # fmt: skip
     audit.record(audit.log_of(con), user, "scheme.save", f"{scheme.name} v{version}",
                  {"reason": reason.strip(), "changes": changes})  # fmt: skip
     return version

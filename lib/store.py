@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -53,6 +54,10 @@ def migrations() -> list[tuple[int, Path]]:
 LATEST_VERSION = max(v for v, _ in migrations())
 
 
+_FULL = ("no space", "disk full", "file too large", "quota")  # EFBIG: a size limit, as full
+_READ_ONLY = ("read-only", "permission denied")
+
+
 def _explain_open_error(path: Path, exc: Exception) -> StoreError:
     text = str(exc)
     low = text.lower()
@@ -61,12 +66,12 @@ def _explain_open_error(path: Path, exc: Exception) -> StoreError:
             f"The data file {path} is in use by another program. Close the other app window "
             f"or command that has it open, then try again. ({text.splitlines()[0]})"
         )
-    if "read-only" in low or "permission denied" in low:
+    if any(s in low for s in _READ_ONLY):
         return StoreError(
             f"The data file {path} cannot be written: the folder is read-only or you lack "
             "permission. Choose another location with --db or SCORECARD_DB."
         )
-    if "no space" in low or "disk full" in low:
+    if any(s in low for s in _FULL):
         return StoreError(f"The disk holding {path} is full. Free some space and try again.")
     if "version" in low and ("newer" in low or "storage" in low):
         return StoreError(
@@ -79,6 +84,40 @@ def _explain_open_error(path: Path, exc: Exception) -> StoreError:
         "Scorecard store. Restore it from a backup (python -m lib restore) or move it "
         f"aside to start fresh; the file was left untouched. ({text.splitlines()[0]})"
     )
+
+
+def _explain_write_error(con, exc: BaseException) -> StoreError | None:
+    """A full disk or an unwritable folder met while saving, as advice; None for other errors.
+    The exception's context is searched too: clean-up code may have failed after the write."""
+    chain, seen = [], exc
+    while seen is not None and len(chain) < 10:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    found = [e for e in chain if any(s in str(e).lower() for s in _FULL + _READ_ONLY)]
+    if not found:
+        return None
+    text = str(found[0])
+    low = text.lower()
+    path = "the data file"
+    with suppress(duckdb.Error):
+        row = con.execute(
+            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+        ).fetchone()
+        path = row[0] if row and row[0] else path
+    first = text.splitlines()[0] if text else type(exc).__name__
+    if any(s in low for s in _FULL):
+        return StoreError(
+            f"Nothing was saved: the disk holding {path} is full, or the file has reached the "
+            "largest size this system allows. Free some space (or move the store with "
+            f"SCORECARD_DB) and try again; the data stored before is unchanged. ({first})"
+        )
+    if any(s in low for s in _READ_ONLY):
+        return StoreError(
+            f"Nothing was saved: {path} or its folder is read-only, or you lack permission to "
+            "write there. Fix the permissions or choose another location with --db or "
+            f"SCORECARD_DB; the data stored before is unchanged. ({first})"
+        )
+    return None
 
 
 def connect(path: str | os.PathLike | None = None, read_only: bool = False):
@@ -173,20 +212,34 @@ def bump_data_version(cur) -> None:
     )
 
 
-def write(con, work, bump: bool = True):
-    """Run `work(cursor)` in one transaction (moving the data version, so cached KPI values
-    are recomputed); roll back on any error. Returns what `work` returns."""
+@contextmanager
+def transaction(con):
+    """A cursor inside one write transaction, taken under `WRITE_LOCK`: committed when the
+    block ends, rolled back on any error. A full disk or a read-only folder becomes a
+    `StoreError` that says nothing was saved."""
     with WRITE_LOCK:
         cur = con.cursor()
         cur.begin()
         try:
-            result = work(cur)
-            if bump:
-                bump_data_version(cur)
+            yield cur
             cur.commit()
-        except BaseException:
-            cur.rollback()
+        except BaseException as exc:
+            with suppress(duckdb.Error):  # a failed write may have ended the transaction already
+                cur.rollback()
+            if isinstance(exc, (duckdb.Error, OSError)):
+                problem = _explain_write_error(con, exc)
+                if problem is not None:
+                    raise problem from exc
             raise
+
+
+def write(con, work, bump: bool = True):
+    """Run `work(cursor)` in one transaction (moving the data version, so cached KPI values
+    are recomputed); roll back on any error. Returns what `work` returns."""
+    with transaction(con) as cur:
+        result = work(cur)
+        if bump:
+            bump_data_version(cur)
     return result
 
 

@@ -212,3 +212,22 @@ def test_a_trainer_creates_a_plan_and_an_agent_acknowledges_a_note(browser_at, a
     expect(agent.get_by_text("Acknowledged on").first).to_be_visible()
     no_error(agent)
     agent.screenshot(path=artifacts / "note_acknowledged.png", full_page=True)
+
+
+def test_a_write_failure_is_reported_in_the_page_and_the_app_goes_on(browser_at):
+    new_tab, app = browser_at
+    tab = new_tab()
+    sign_in(tab, "coach", PASSWORD)
+    tab.get_by_role("link", name="Coaching").click()
+    expect(tab.get_by_role("button", name="Add note")).to_be_visible()
+    log = app.db.with_name(app.db.stem + ".audit.jsonl")
+    log.unlink()
+    log.mkdir()  # the log's place is taken: writing it fails as on a full or read-only disk
+    tab.get_by_role("textbox", name="Note", exact=True).fill(
+        "Please use the quick phrases for refunds."
+    )
+    tab.get_by_role("button", name="Add note").click()
+    expect(tab.get_by_text(f"The audit log {log} could not be written")).to_be_visible()
+    no_error(tab)
+    tab.get_by_role("link", name="Overview").click()
+    expect(tab.get_by_role("heading", name="Leaderboard")).to_be_visible()
