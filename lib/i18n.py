@@ -128,6 +128,11 @@ MESSAGES = [
     ("qa_dispute_twice", r"this review is already disputed and waiting for a decision"),
     ("qa_decision_reason", r"say why you decide so; the agent will read it"),
     ("qa_no_reviewer", r"choose at least one reviewer"),
+    (
+        "scheme_conflict",
+        r"'(?P<scheme>.+)' was saved as version (?P<current>\d+) after you opened version "
+        r"(?P<base>\d+); reload it and apply your change again\.",
+    ),
     ("store_full", r"Nothing was saved: the disk holding (?P<path>.+?) is full, .*"),
     ("store_read_only", r"Nothing was saved: (?P<path>.+?) or its folder is read-only, .*"),
     (

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from lib import schemes, views
+from lib.i18n import message
 from pages._ui import con, context, guard, lang, t
 
 who = guard("weights")
@@ -11,6 +12,7 @@ period, team, _, _ = context(score=False)
 name = st.session_state["scheme"]
 saved = schemes.get(con(), name)
 if st.session_state.get("edit_name") != name:  # a new scheme: start from its latest version
+    st.session_state.pop("weights_conflict", None)
     st.session_state.update(edit_name=name, edit_body=saved.body, edit_version=saved.version,
                             edit_round=st.session_state.get("edit_round", 0) + 1)  # fmt: skip
 st.caption(t("weights.intro", name=saved.label(lang()), version=saved.version))
@@ -67,16 +69,24 @@ changes = schemes.diff(saved.body, edited_body)
 if changes:
     st.subheader(t("weights.save"))
     st.code("\n".join(changes), language=None)
-    reason = st.text_input(t("weights.reason"), key="weights_reason")
-    if st.button(t("weights.save_button"), type="primary", disabled=not reason.strip()):
-        try:
-            v = schemes.save(con(), edited_body, user=who.username,
-                             reason=reason, base_version=st.session_state["edit_version"])  # fmt: skip
-        except schemes.ConflictError as exc:
-            st.error(str(exc))
-        else:
-            st.session_state.update(edit_version=v, edit_body=edited_body)
-            st.success(t("weights.saved", version=v))
+    conflict = st.session_state.get("weights_conflict")
+    if conflict:  # someone saved meanwhile: start again from theirs rather than overwrite it
+        st.error(conflict)
+        if st.button(t("weights.reload_latest"), key="weights_reload", type="primary"):
+            st.session_state.pop("edit_name")
+            st.rerun()
+    else:
+        reason = st.text_input(t("weights.reason"), key="weights_reason")
+        if st.button(t("weights.save_button"), type="primary", disabled=not reason.strip()):
+            try:
+                v = schemes.save(con(), edited_body, user=who.username,
+                                 reason=reason, base_version=st.session_state["edit_version"])  # fmt: skip
+            except schemes.ConflictError as exc:
+                st.session_state["weights_conflict"] = message(str(exc), lang())
+                st.rerun()
+            else:
+                st.session_state.update(edit_version=v, edit_body=edited_body)
+                st.success(t("weights.saved", version=v))
 
 st.subheader(t("weights.history"))
 history = schemes.versions(con(), name)

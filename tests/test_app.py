@@ -181,6 +181,37 @@ def test_weights_page_reranks_an_edited_scheme_and_saves_a_version(app, demo_cop
     )
 
 
+def test_two_managers_saving_the_same_scheme_the_second_is_told_and_starts_again(
+    demo_copy, monkeypatch, accounts
+):
+    import yaml
+
+    from lib import schemes, users
+
+    users.add(accounts, "boss2", "manager", password=PASSWORD)
+    first, second = (new_app(demo_copy, monkeypatch, u) for u in ("boss", "boss2"))
+    for at, weight in ((first, 200), (second, 5)):  # both open version 1 and change sales
+        at.run().switch_page("pages/weights.py").run()
+        body = yaml.safe_load(yaml.safe_dump(schemes.preset_body("balanced")))
+        body["dimensions"]["sales"]["weight"] = weight
+        at.session_state["edit_body"] = body
+        at.run().text_input(key="weights_reason").set_value(f"sales {weight}").run()
+    next(b for b in first.button if b.label == "Save version").click().run()
+    assert "Saved as version 2." in [s.value for s in first.success]
+    next(b for b in second.button if b.label == "Save version").click().run()
+    assert not second.exception
+    assert [e.value for e in second.error] == [
+        "'balanced' was saved as version 2 after you opened version 1; "
+        "reload it and apply your change again."
+    ]
+    assert not [b for b in second.button if b.label == "Save version"]  # no overwriting
+    second.button(key="weights_reload").click().run()
+    assert not second.exception and not second.error
+    assert second.session_state["edit_version"] == 2  # the first manager's save is the base
+    history = schemes.versions(store.connect(demo_copy), "balanced")
+    assert list(history["version"]) == [2, 1] and history.iloc[0]["reason"] == "sales 200"
+
+
 # --- accounts and roles -----------------------------------------------------------------
 
 
