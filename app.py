@@ -38,23 +38,7 @@ if demo.is_empty(db) and not demo.was_cleared(db):
             users.first_start(auth_path(), log_path(db)) + users.add_demo(auth_path(), log_path(db))
         )
 
-PAGES = [  # page, icon
-    ("overview", ":material/dashboard:"),
-    ("scorecard", ":material/badge:"),
-    ("weights", ":material/tune:"),
-    ("upload", ":material/upload_file:"),
-    ("coaching", ":material/school:"),
-    ("plans", ":material/flag:"),
-    ("rewards", ":material/emoji_events:"),
-    ("monitoring", ":material/notifications:"),
-    ("quality", ":material/fact_check:"),
-    ("calibration", ":material/balance:"),
-    ("users", ":material/group:"),
-    ("audit", ":material/history:"),
-    ("account", ":material/account_circle:"),
-]
-
-viewer, authenticator = sign_in(db, [name for name, _ in PAGES])
+viewer, authenticator = sign_in(db)
 account_box(db, viewer, authenticator)
 
 
@@ -81,6 +65,22 @@ if demo.has_demo(db):
 filters(db, viewer)
 if "flash" in st.session_state:
     st.success(st.session_state.pop("flash"))
+
+PAGES = [  # page, icon
+    ("overview", ":material/dashboard:"),
+    ("scorecard", ":material/badge:"),
+    ("weights", ":material/tune:"),
+    ("upload", ":material/upload_file:"),
+    ("coaching", ":material/school:"),
+    ("plans", ":material/flag:"),
+    ("rewards", ":material/emoji_events:"),
+    ("monitoring", ":material/notifications:"),
+    ("quality", ":material/fact_check:"),
+    ("calibration", ":material/balance:"),
+    ("users", ":material/group:"),
+    ("audit", ":material/history:"),
+    ("account", ":material/account_circle:"),
+]
 
 
 OPENING_SECONDS = 8  # how long after signing in a move to another page counts as the browser's

@@ -37,10 +37,9 @@ def authenticator(path) -> tuple[stauth.Authenticate, dict]:
     return auth, creds
 
 
-def sign_in(db, addresses: list[str]) -> tuple[access.Viewer, stauth.Authenticate]:
+def sign_in(db) -> tuple[access.Viewer, stauth.Authenticate]:
     """The signed-in viewer (and the authenticator, for logout); draws the login form and
-    stops the page until someone signs in. `addresses` are the app's page paths, the first
-    the main page."""
+    stops the page until someone signs in."""
     path = auth_path()
     announce(users.first_start(path, log_path(db)))
     auth, creds = authenticator(path)
@@ -61,7 +60,6 @@ def sign_in(db, addresses: list[str]) -> tuple[access.Viewer, stauth.Authenticat
         st.error(t("auth.wrong"))
     if not status:
         st.caption(t("auth.help"))
-        hold_addresses(addresses)
         st.stop()
     username = st.session_state.get("username")
     viewer = users.viewer(path, username)
@@ -100,19 +98,3 @@ def account_box(db, viewer: access.Viewer, auth: stauth.Authenticate) -> None:
         for key in ("viewer", "audited_login", "agent"):
             st.session_state.pop(key, None)
         st.rerun()
-
-
-def hold_addresses(addresses: list[str]) -> None:
-    """While nobody is signed in, every page address still names a page (showing the login
-    form), with no menu: the tab keeps its address, the button clicks of the login form
-    count, and Streamlit never falls back to listing the files of `pages/`, which it does
-    for a session that starts before any run has declared the app's navigation."""
-
-    def login_form():  # the form is drawn above, by the app's script
-        pass
-
-    st.navigation(
-        [st.Page(login_form, title=t("auth.title"), url_path=path, default=i == 0)
-         for i, path in enumerate(addresses)],
-        position="hidden",
-    )  # fmt: skip
