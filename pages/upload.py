@@ -19,6 +19,7 @@ who = guard("upload")
 st.header(t("upload.header"))
 st.write(t("upload.intro"))
 upload = st.file_uploader(t("upload.file"), type=["csv", "tsv", "txt", "xlsx"])
+st.caption(t("upload.limit", mb=st.get_option("server.maxUploadSize")))
 
 
 def saved_copy(file) -> Path:

@@ -3,7 +3,8 @@
 `write_corpus(folder)` writes each case to a file and returns the cases: name, mapping preset,
 and what must happen — `unusable` (refused with a message naming the file) or `stored` (with
 at least `quarantined` rows set aside, each with row, column and reason). Run
-`python -m tests.corpus FOLDER` to get the files to try by hand.
+`python -m tests.corpus FOLDER` to get the files to try by hand (add `--large` for the 200 MB
+export that `write_large` makes).
 """
 
 from __future__ import annotations
@@ -279,7 +280,38 @@ def write_corpus(folder: Path) -> list[tuple[Case, Path]]:
     return written
 
 
+LARGE_BAD_EVERY = (
+    100_000  # in the large export, every this-many-th ticket has a negative handle time
+)
+
+
+def write_large(path: Path, megabytes: int = 200) -> tuple[int, int]:
+    """A ticket export of at least `megabytes` MB, written in blocks; every
+    `LARGE_BAD_EVERY`-th ticket is broken. Returns (tickets, broken tickets)."""
+    agents = ["小美", "阿杰", "小王", "若曦", "志强", "子轩", "Lily", "Ahmed"]
+    written = tickets = broken = 0
+    with open(path, "w", encoding="utf-8", newline="\n") as out:
+        written += out.write(HEAD + "\n")
+        while written < megabytes * 1_000_000:
+            block = []
+            for i in range(tickets, tickets + 10_000):
+                day = f"2026-{1 + i % 10:02d}-{1 + i % 28:02d}"
+                bad = i % LARGE_BAD_EVERY == LARGE_BAD_EVERY - 1
+                broken += bad
+                block.append(row(f"L{i:08d}", agent=agents[i % len(agents)], created=f"{day} 09:{i % 60:02d}",
+                                 first=f"{day} 10:{i % 60:02d}", resolved=f"{day} 16:{i % 60:02d}",
+                                 csat=str(1 + i % 5), handle="-5" if bad else str(60 + i % 900),
+                                 comment="物流很快，客服耐心" if i % 3 else "退款太慢"))  # fmt: skip
+            tickets += len(block)
+            written += out.write("\n".join(block) + "\n")
+    return tickets, broken
+
+
 if __name__ == "__main__":
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "corpus")
+    args = [a for a in sys.argv[1:] if a != "--large"]
+    out = Path(args[0] if args else "corpus")
     for case, path in write_corpus(out):
         print(f"{path}  ({case.outcome})")
+    if "--large" in sys.argv:
+        tickets, broken = write_large(out / "large_200mb.csv")
+        print(f"{out / 'large_200mb.csv'}  ({tickets:,} tickets, {broken} broken)")

@@ -84,7 +84,8 @@ def test_upload_through_the_page(app):
     content += "小林,2026/10/02,1,1,1,1,,50,50,x秒,,,,,,\n".encode("gb18030")
     app.file_uploader[0].set_value(("千牛.csv", content, "text/csv")).run()
     assert not app.exception
-    assert "qianniu_agent_daily" in app.caption[0].value  # suggested from the headers
+    assert app.caption[0].value.startswith("Files up to 500 MB each.")  # the limit, and what to do
+    assert "qianniu_agent_daily" in app.caption[1].value  # suggested from the headers
     assert app.dataframe[0].value["agent"].tolist()[:2] == ["小美", "阿杰"]  # preview
     app.button[0].click().run()  # Store
     assert not app.exception

@@ -9,6 +9,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from tests.browser import AppServer, edit_grid_cell, launch, settle, sign_in
 from tests.conftest import PASSWORD
+from tests.corpus import HEAD, row
 from tests.test_presets import QIANNIU
 
 pytestmark = pytest.mark.browser
@@ -231,3 +232,26 @@ def test_a_write_failure_is_reported_in_the_page_and_the_app_goes_on(browser_at)
     no_error(tab)
     tab.get_by_role("link", name="Overview").click()
     expect(tab.get_by_role("heading", name="Leaderboard")).to_be_visible()
+
+
+def test_a_file_over_the_upload_limit_is_refused_with_the_limit_named(
+    demo_copy, accounts, tmp_path
+):
+    big = tmp_path / "tickets.csv"
+    big.write_text(HEAD + "\n" + "\n".join(row(f"B{i}") for i in range(30_000)) + "\n")
+    assert big.stat().st_size > 1_000_000
+    limit = {"STREAMLIT_SERVER_MAX_UPLOAD_SIZE": "1"}  # MB; the shipped limit is 500
+    with AppServer(demo_copy, env=limit) as app, sync_playwright() as p:
+        browser = launch(p)
+        tab = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-US")
+        tab.goto(app.url)
+        sign_in(tab, "boss", PASSWORD)
+        tab.get_by_role("link", name="Upload data").click()
+        expect(
+            tab.get_by_text("Files up to 1 MB each. A larger export can be loaded")
+        ).to_be_visible()
+        tab.locator("input[type='file']").set_input_files(str(big))
+        expect(tab.get_by_text("File must be 1.0MB or smaller.")).to_be_visible()
+        expect(tab.get_by_role("button", name="Store")).to_have_count(0)
+        no_error(tab)
+        browser.close()

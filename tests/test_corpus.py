@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
+import subprocess
+import sys
 
 import pytest
 
@@ -13,7 +16,7 @@ from lib import cli, store
 from lib.ingest import ingest_file
 from lib.mapping import load as load_mapping
 from lib.reader import UnusableFile
-from tests.corpus import GOOD, HEAD, cases, write_corpus
+from tests.corpus import GOOD, HEAD, cases, write_corpus, write_large
 
 CASES = cases()
 
@@ -83,3 +86,25 @@ def test_text_that_looks_like_a_formula_is_stored_as_text(corpus, tmp_path):
         con.execute("SELECT ticket_id, comment FROM tickets WHERE ticket_id LIKE 'F%'").fetchall()
     )
     assert got == {"F1": "+SUM(A1)", "F2": "@cmd", "F3": "-1+1"}
+
+
+def test_a_200_mb_export_is_stored_whole_with_its_broken_rows_set_aside(tmp_path):
+    con, before = stored_before(tmp_path)
+    con.close()
+    path = tmp_path / "large_200mb.csv"
+    tickets, broken = write_large(path)
+    assert path.stat().st_size >= 200_000_000 and broken >= 10
+    done = subprocess.run([sys.executable, "-m", "lib", "ingest", str(path), "--mapping", "demo_tickets",
+                           "--db", str(tmp_path / "s.duckdb"), "--json"],
+                          cwd=store.ROOT, capture_output=True, text=True, timeout=900)  # fmt: skip
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    (summary,) = json.loads(done.stdout)["files"]
+    assert (summary["rows_read"], summary["accepted"], summary["quarantined"]) == (
+        tickets,
+        tickets - broken,
+        broken,
+    )
+    assert {e["column"] for e in summary["errors"]} == {"Handle Time"}
+    con = store.connect(tmp_path / "s.duckdb", read_only=True)
+    kept = {r[0]: r for r in snapshot(con)}
+    assert all(kept[r[0]] == r for r in before) and len(kept) == len(before) + tickets - broken
