@@ -9,7 +9,7 @@ import sys
 
 import streamlit as st
 
-from lib import store
+from lib import store, warmup
 from lib.i18n import DEFAULT, LANGUAGES, language_from_locale
 from lib.i18n import t as translate
 
@@ -26,8 +26,11 @@ def db_path_from_args() -> str | None:
 
 @st.cache_resource(show_spinner=False)
 def connection(path: str):
-    """One DuckDB connection per store file and process; lib functions take a cursor per call."""
-    return store.connect(path)
+    """One DuckDB connection per store file and process; lib functions take a cursor per call.
+    Opening it starts the warm-up, so the first page is ready when the first person signs in."""
+    db = store.connect(path)
+    warmup.start(db)
+    return db
 
 
 def con():
