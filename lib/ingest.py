@@ -244,6 +244,7 @@ class Preview:
     headers: list[str]
     found: dict[str, str]  # canonical column → source header
     missing: list[str]  # required columns not found
+    problem: str | None  # why the file cannot be stored with this mapping, naming the file
     rows: object  # DataFrame: the first rows as they will be stored
     errors: list[RowError]
     notes: list[str]
@@ -251,10 +252,14 @@ class Preview:
     sheets: list[str] = field(default_factory=list)
 
 
-def preview(path: str | Path, mapping: Mapping, *, sheet=None, limit: int = 20) -> Preview:
-    """The first rows of a file as they would be stored, and their problems; stores nothing."""
+def preview(path: str | Path, mapping: Mapping, *, sheet=None, limit: int = 20,
+            file_name: str | None = None) -> Preview:  # fmt: skip
+    """The first rows of a file as they would be stored, and their problems; stores nothing.
+    `file_name` is the name to use in messages (an upload's own name, not its temporary copy)."""
+    name = file_name or Path(path).name
     raw = read_table(
         Path(path),
+        file_name=name,
         sheet=sheet or mapping.options.get("sheet"),
         encoding=mapping.options.get("encoding", "auto"),
         expected_headers=mapping.expected_headers(),
@@ -263,14 +268,15 @@ def preview(path: str | Path, mapping: Mapping, *, sheet=None, limit: int = 20) 
     )
     found, missing = mapping.resolve(raw.headers)
     if missing:
-        return Preview(raw.headers, found, missing, None, [], raw.notes, raw.sheet, raw.sheets)
+        problem = _missing_message(name, mapping, missing, raw.headers)
+        return Preview(raw.headers, found, missing, problem, None, [], raw.notes, raw.sheet,
+                       raw.sheets)  # fmt: skip
     staged = _stage(raw, mapping, found, lambda f, m: None)
     frame = staged.typed.to_pandas()
     frame.insert(0, "row", raw.row_numbers)
     errors = [e for i in sorted(staged.errors) for e in staged.errors[i]]
-    return Preview(
-        raw.headers, found, [], frame, errors, raw.notes + staged.notes, raw.sheet, raw.sheets
-    )
+    return Preview(raw.headers, found, [], None, frame, errors, raw.notes + staged.notes,
+                   raw.sheet, raw.sheets)  # fmt: skip
 
 
 def _in_file_duplicates(con, staged: _Staged, table, raw: RawTable) -> np.ndarray:

@@ -18,7 +18,8 @@ from pages._ui import con, guard, lang, t
 who = guard("upload")
 st.header(t("upload.header"))
 st.write(t("upload.intro"))
-upload = st.file_uploader(t("upload.file"), type=["csv", "tsv", "txt", "xlsx"])
+# .xls is let through so that the reader can say what to do with it (save as .xlsx).
+upload = st.file_uploader(t("upload.file"), type=["csv", "tsv", "txt", "xlsx", "xls"])
 st.caption(t("upload.limit", mb=st.get_option("server.maxUploadSize")))
 
 
@@ -97,12 +98,12 @@ if upload is not None:
     if chosen is None:
         st.stop()
     try:
-        pv = preview(path, chosen, sheet=sheet, limit=10)
+        pv = preview(path, chosen, sheet=sheet, limit=10, file_name=upload.name)
     except UnusableFile as exc:
         st.error(t("upload.unusable", message=message(str(exc), lang())))
         st.stop()
-    if pv.missing:
-        st.error(t("upload.unusable", message=", ".join(pv.missing) + " — " + ", ".join(headers)))
+    if pv.problem:
+        st.error(t("upload.unusable", message=message(pv.problem, lang())))
         st.stop()
     st.subheader(t("upload.preview"))
     st.dataframe(column_names(pv.rows, chosen.kind, lang()), hide_index=True, width="stretch")

@@ -108,3 +108,29 @@ def test_a_200_mb_export_is_stored_whole_with_its_broken_rows_set_aside(tmp_path
     con = store.connect(tmp_path / "s.duckdb", read_only=True)
     kept = {r[0]: r for r in snapshot(con)}
     assert all(kept[r[0]] == r for r in before) and len(kept) == len(before) + tickets - broken
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_the_upload_page_answers_each_bad_file(case, corpus, tmp_path, monkeypatch, accounts):
+    from tests.test_app import new_app
+
+    con, before = stored_before(tmp_path)
+    con.close()
+    at = new_app(tmp_path / "s.duckdb", monkeypatch, "admin").run()
+    at.switch_page("pages/upload.py").run()
+    at.file_uploader[0].set_value((case.name, corpus[case.name].read_bytes(), "text/csv")).run()
+    assert not at.exception
+    if not at.error:  # readable: store it with the case's preset
+        next(s for s in at.selectbox if s.label == "Preset").set_value(case.preset).run()
+        assert not at.exception
+        if not at.error:
+            next(b for b in at.button if b.label == "Store").click().run()
+            assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    if case.outcome == "unusable":
+        assert errors.startswith("This file cannot be used") and case.name in errors, errors
+    else:
+        assert not errors and f"{case.name}: " in at.success[0].value
+        assert any("= rows read." in c.value for c in at.caption)
+    kept = {r[0]: r for r in snapshot(store.connect(tmp_path / "s.duckdb"))}
+    assert all(kept[r[0]] == r for r in before), "a row stored before was changed"
