@@ -218,6 +218,9 @@ def generate(out_dir: Path, seed: int = 7) -> dict[str, Path]:
     files["demo_peer_reviews"] = _write_csv(
         _peer_reviews(rng, agents), out_dir / "peer_reviews.csv"
     )
+    files["transcripts"] = _write_csv(
+        _transcripts(rng, tickets_df), out_dir / "chat_transcripts.csv"
+    )
     files["demo_roster"] = _write_csv(
         pd.DataFrame(
             {
@@ -233,6 +236,35 @@ def generate(out_dir: Path, seed: int = 7) -> dict[str, Path]:
         out_dir / "roster.csv",
     )
     return files
+
+
+BLUNT_AGENT = "志强"  # in the demo transcripts, the agent who sometimes answers bluntly
+OPENERS = [
+    "在吗？我的快递到哪了",
+    "这个能退款吗",
+    "尺码偏大还是偏小？",
+    "下单后多久发货",
+    "赠品怎么没有收到",
+]
+GOOD_REPLIES = ["您好，我马上帮您查一下", "亲，已经帮您登记了，请放心", "好的，稍等我确认一下订单信息",
+                "抱歉让您久等了，已经为您催促物流"]  # fmt: skip
+BLUNT_REPLIES = ["这个不归我管，你找别人吧", "我也没办法", "你自己看详情页"]
+
+
+def _transcripts(rng, tickets_df: pd.DataFrame) -> pd.DataFrame:
+    """Chat transcripts for one chat ticket in five: a customer question and two replies; the
+    blunt agent uses a forbidden phrase in one reply in five, the others rarely."""
+    chats = tickets_df[(tickets_df["Channel"] == "chat") & tickets_df["First Response At"].notna()]
+    chats = chats.iloc[::10]
+    rows = []
+    for tid, agent, created in zip(chats["Ticket ID"], chats["Agent"], chats["Created At"]):
+        rows.append((tid, 1, "买家", OPENERS[rng.integers(len(OPENERS))], created, agent))
+        for seq in (2, 3):
+            blunt = rng.random() < (0.2 if agent == BLUNT_AGENT else 0.003)
+            text = (BLUNT_REPLIES if blunt else GOOD_REPLIES)[rng.integers(3 if blunt else 4)]
+            at = created + pd.Timedelta(seconds=int(30 * seq + rng.integers(0, 60)))
+            rows.append((tid, seq, "客服", text, at, agent))
+    return pd.DataFrame(rows, columns=["工单号", "序号", "发送方", "内容", "发送时间", "客服"])
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> Path:

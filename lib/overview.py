@@ -18,6 +18,7 @@ DATE_COLUMN = {
     "agent_daily": "date",
     "qa_reviews": "reviewed_at",
     "peer_reviews": "period",
+    "messages": "sent_at",
     "roster": "hire_date",
 }
 

@@ -191,6 +191,20 @@ TABLES: dict[str, Table] = {
             "Peer reviews",
         ),
         Table(
+            "messages",
+            ("ticket_id", "seq"),
+            (
+                _c("ticket_id", "text", "工单号", True),
+                _c("seq", "int", "序号", True),
+                _c("sender", "text", "发送方", True),
+                _c("text", "text", "内容", True),
+                _c("sent_at", "timestamp", "发送时间"),
+                _c("agent", "text", "客服"),
+            ),
+            "会话记录",
+            "Transcripts",
+        ),
+        Table(
             "roster",
             ("agent",),
             (

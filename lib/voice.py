@@ -2,7 +2,8 @@
 
 Reads customer comments on tickets, classifies them with the editable lexicon
 (`lib.sentiment`), and sums up, per agent or team, how many were negative, which themes
-come up most in negative comments, and a few examples to read.
+come up most in negative comments, and a few examples to read. From uploaded transcripts it
+finds the forbidden phrases (禁忌语) in agents' replies, per agent or team, with examples.
 """
 
 from __future__ import annotations
@@ -52,3 +53,61 @@ def summary(
         rows, columns=[by, "comments", "negative", "negative_rate", "top_themes", "examples"]
     )
     return out.sort_values("negative_rate", ascending=False, ignore_index=True)
+
+
+# Senders that are the shop's side of a conversation, as exports spell them (lower case).
+AGENT_SENDERS = {
+    "agent",
+    "staff",
+    "support",
+    "seller",
+    "operator",
+    "客服",
+    "卖家",
+    "商家",
+    "客服人员",
+}
+
+
+def replies(con, viewer: access.Viewer, start, end, team: str | None = None) -> pd.DataFrame:
+    """Agents' messages sent in [start, end) (a message without a time counts on its ticket's
+    creation day) with agent, team and the forbidden phrases found in each."""
+    access.require(viewer, "team_views")
+    frame = (
+        con.cursor()
+        .execute(
+            f"""WITH teams AS ({sql_file("agent_teams")}),
+            m AS (SELECT m.ticket_id, m.seq, m.sender, m.text,
+                         coalesce(m.agent, t.agent) AS agent,
+                         coalesce(m.sent_at, t.created_at) AS sent_at
+                  FROM messages m LEFT JOIN tickets t USING (ticket_id))
+            SELECT m.ticket_id, m.seq, coalesce(m.agent, '—') AS agent,
+                   coalesce(tm.team, '—') AS team, m.sent_at, m.sender, m.text
+            FROM m LEFT JOIN teams tm USING (agent)
+            WHERE m.sent_at >= $start AND m.sent_at < $end
+              AND (lower(trim(m.sender)) IN (SELECT unnest($senders)) OR m.sender = m.agent)
+            ORDER BY m.sent_at, m.ticket_id, m.seq""",
+            {"start": start, "end": end, "senders": sorted(AGENT_SENDERS)},
+        )
+        .df()
+    )
+    if team:
+        frame = frame[frame["team"] == team].reset_index(drop=True)
+    frame["phrases"] = [sentiment.forbidden(text) for text in frame["text"]]
+    return frame
+
+
+def forbidden_summary(frame: pd.DataFrame, by: str = "agent", examples: int = 2) -> pd.DataFrame:
+    """Per agent (or team): replies checked, replies with a forbidden phrase, their share, the
+    phrases used most, and examples (ticket and text)."""
+    rows = []
+    for key, part in frame.groupby(by):
+        hits = part[part["phrases"].str.len() > 0]
+        counts = hits["phrases"].explode().value_counts()
+        rows.append({by: key, "replies": len(part), "with_forbidden": len(hits),
+                     "forbidden_rate": len(hits) / len(part),
+                     "phrases": ", ".join(counts.index[:3]),
+                     "examples": " | ".join(f"#{r.ticket_id}: {r.text}" for r in hits.head(examples).itertuples())})  # fmt: skip
+    out = pd.DataFrame(rows, columns=[by, "replies", "with_forbidden", "forbidden_rate", "phrases",
+                                      "examples"])  # fmt: skip
+    return out.sort_values(["with_forbidden", by], ascending=[False, True], ignore_index=True)

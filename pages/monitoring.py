@@ -1,5 +1,6 @@
 """Monitoring page: the alert feed (acknowledge, resolve, history), alert rules and webhooks,
-customer comments by sentiment and theme, per-channel KPIs and workload balance."""
+customer comments by sentiment and theme, forbidden phrases in agents' replies (from uploaded
+transcripts), per-channel KPIs and workload balance."""
 
 import json
 
@@ -71,6 +72,14 @@ with tab_voice:
     summary = voice.summary(frame, by, lang())
     st.dataframe(summary.rename(columns={c: t(f"voice.{c}") for c in summary.columns}), hide_index=True,
                  width="stretch", column_config={t("voice.negative_rate"): st.column_config.NumberColumn(format="percent")})  # fmt: skip
+    st.subheader(t("voice.forbidden_header"))
+    sent = voice.replies(con(), who, period.start, period.end, team)
+    if sent.empty:
+        st.caption(t("voice.no_transcripts"))
+    else:
+        hits = voice.forbidden_summary(sent, by)
+        st.dataframe(hits.rename(columns={c: t(f"voice.{c}") for c in hits.columns}), hide_index=True,
+                     width="stretch", column_config={t("voice.forbidden_rate"): st.column_config.NumberColumn(format="percent")})  # fmt: skip
 
 with tab_channels:
     ids = [

@@ -268,6 +268,43 @@ def test_voice_summary(con):
     assert summary.loc["B", "negative"] == 0
 
 
+def test_forbidden_phrases_in_uploaded_transcripts(con, tmp_path):
+    from lib.ingest import ingest_file
+    from lib.mapping import load as load_mapping
+
+    insert(con, "tickets", [t("T1", "小美", D(2026, 5, 1, 10)), t("T2", "阿杰", D(2026, 5, 2, 11))])
+    export = tmp_path / "会话记录.csv"
+    export.write_bytes(
+        "工单号,序号,发送方,内容,发送时间\n"
+        "T1,1,买家,我不知道怎么退款,2026-05-01 10:00\n"  # a customer's words are not checked
+        "T1,2,客服,您好，我马上帮您查一下,2026-05-01 10:01\n"
+        "T1,3,客服,这个不归我管，你找别人吧,2026-05-01 10:03\n"
+        "T2,1,customer,Where is my order?,2026-05-02 11:00\n"
+        'T2,2,agent,"That\'s not my problem, deal with it.",2026-05-02 11:02\n'
+        "T2,3,Agent,Sorry for the wait,2026-05-02 11:05\n"
+        "T2,4,agent,爱买不买,2026-06-01 09:00\n".encode("gb18030")  # June: another period
+    )
+    result = ingest_file(con, export, load_mapping("transcripts"))
+    assert (result.accepted, result.quarantined) == (7, 0)
+    frame = voice.replies(con, SYSTEM, dt.date(2026, 5, 1), dt.date(2026, 6, 1))
+    assert frame[["ticket_id", "seq"]].values.tolist() == [
+        ["T1", 2],
+        ["T1", 3],
+        ["T2", 2],
+        ["T2", 3],
+    ]
+    summary = voice.forbidden_summary(frame).set_index("agent")
+    assert summary.loc["小美"].to_dict() == {
+        "replies": 2, "with_forbidden": 1, "forbidden_rate": 0.5, "phrases": "不归我管, 找别人",
+        "examples": "#T1: 这个不归我管，你找别人吧"}  # fmt: skip
+    assert summary.loc["阿杰", ["replies", "with_forbidden", "phrases"]].tolist() == [
+        2, 1, "not my problem, deal with it"]  # fmt: skip
+    with pytest.raises(AccessDenied):
+        voice.replies(
+            con, Viewer("ajie", "agent", "阿杰"), dt.date(2026, 5, 1), dt.date(2026, 6, 1)
+        )
+
+
 # --- workload ---------------------------------------------------------------------------
 
 
@@ -294,3 +331,13 @@ def test_workload_balance_and_rebalancing(con):
     assert moves[["from", "to", "tickets_per_day"]].values.tolist() == [["A", "E", 6.0]]
     with pytest.raises(AccessDenied):
         workload.daily(con, Viewer("a", "agent", "A"), dt.date(2026, 9, 1), dt.date(2026, 10, 1))
+
+
+def test_the_demo_blunt_agent_leads_the_forbidden_phrases(demo_store):
+    from lib.demo import BLUNT_AGENT
+
+    con = store.connect(demo_store, read_only=True)
+    frame = voice.replies(con, SYSTEM, dt.date(2026, 10, 1), dt.date(2026, 11, 1))
+    summary = voice.forbidden_summary(frame)
+    assert summary.iloc[0]["agent"] == BLUNT_AGENT and summary.iloc[0]["with_forbidden"] >= 3
+    assert (summary.iloc[1:]["with_forbidden"] * 2 < summary.iloc[0]["with_forbidden"]).all()
