@@ -46,7 +46,13 @@ RELATIONS = {
     "notes": "created_at",
 }
 DERIVED = {"qa_review_scores", "peer_review_scores", "ticket_comments"}
-WITH_CHANNEL = {"tickets", "ticket_comments"}  # relations that can be split by channel
+WITH_CHANNEL = {"tickets", "ticket_comments"}  # relations with a channel column
+# Relations without one get it for per-channel KPIs: rows that name a ticket take the ticket's
+# channel ('—' when it is not stored), and per-agent daily reports come from chat platforms
+# (千牛, 飞鸽, 京东咚咚). Peer reviews and notes are about the agent, not a channel.
+CHANNEL_VIA_TICKET = {"csat_responses", "orders", "qa_reviews", "qa_review_scores"}
+CHANNEL_CONSTANT = {"agent_daily": "chat"}
+SPLIT_BY_CHANNEL = WITH_CHANNEL | CHANNEL_VIA_TICKET | set(CHANNEL_CONSTANT)
 GROUPS = {
     "agent": "r.agent",
     "team": "coalesce(tm.team, '—')",
@@ -274,12 +280,17 @@ def _base_cte(table: str, params: dict, by: str) -> str:
     date_col = quote_ident(RELATIONS[table])
     grain = params.get("grain")
     bucket = f"date_trunc('{grain}', r.{date_col})::DATE" if grain else "NULL::DATE"
-    grp = GROUPS[by]
+    grp, join = GROUPS[by], ""
+    if by == "channel" and table in CHANNEL_VIA_TICKET:
+        grp = "coalesce(ch.channel, '—')"
+        join = "LEFT JOIN (SELECT ticket_id, channel FROM tickets) ch ON ch.ticket_id = r.ticket_id"
+    elif by == "channel" and table in CHANNEL_CONSTANT:
+        grp = f"'{CHANNEL_CONSTANT[table]}'"
     team = "AND tm.team = $team" if params.get("team") else ""
     return f"""agent_teams AS ({sql_file("agent_teams")}),
         base AS (
             SELECT r.*, {grp} AS grp, {bucket} AS bucket
-            FROM {_relation_sql(table)} r LEFT JOIN agent_teams tm ON tm.agent = r.agent
+            FROM {_relation_sql(table)} r LEFT JOIN agent_teams tm ON tm.agent = r.agent {join}
             WHERE r.{date_col} >= $start AND r.{date_col} < $end {team}
         )"""
 
@@ -499,7 +510,7 @@ def compute(
     for kid in wanted:
         kpi = catalogue.get(kid)
         for i, source in enumerate(kpi.sources):
-            if by == "channel" and source.table not in WITH_CHANNEL:
+            if by == "channel" and source.table not in SPLIT_BY_CHANNEL:
                 continue
             if source.sql:
                 frames.append(_run_custom(cur, kpi, i, params, by))
@@ -514,6 +525,12 @@ def compute(
     if len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
     return result.copy()
+
+
+def by_channel(catalogue: Catalogue) -> list[str]:
+    """The KPIs that can be split by channel: those with a source that has or gets one."""
+    return [k for k in catalogue.kpis
+            if any(s.table in SPLIT_BY_CHANNEL for s in catalogue.get(k).sources)]  # fmt: skip
 
 
 def agent_teams(con) -> pd.DataFrame:

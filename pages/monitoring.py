@@ -9,7 +9,7 @@ import yaml
 
 from lib import alerts, charts, views, voice, webhooks, workload
 from lib.i18n import message
-from lib.kpis import load_catalogue
+from lib.kpis import by_channel, load_catalogue
 from pages._auth import log_path
 from pages._ui import con, context, guard, lang, t
 
@@ -82,11 +82,7 @@ with tab_voice:
                      width="stretch", column_config={t("voice.forbidden_rate"): st.column_config.NumberColumn(format="percent")})  # fmt: skip
 
 with tab_channels:
-    ids = [
-        k
-        for k in catalogue.kpis
-        if any(s.table in ("tickets", "ticket_comments") for s in catalogue.get(k).sources)
-    ]
+    ids = by_channel(catalogue)
     chosen = st.multiselect(t("monitor.channel_kpis"), ids, default=ids[:4],
                             format_func=kpi_names.get)  # fmt: skip
     if chosen:

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lib import alerts, charts, export, report, views
-from lib.kpis import load_catalogue
+from lib.kpis import by_channel, load_catalogue
 from lib.overview import store_summary
 from lib.scoring import scorecard
 from pages._ui import con, context, guard, lang, t
@@ -54,12 +54,10 @@ with a:
     st.plotly_chart(charts.trend(rows, t("overview.trend"), catalogue.get(kpi).kind == "rate"),
                     width="stretch")  # fmt: skip
 with b:
-    ticket_kpis = [
-        k for k in scheme.kpi_ids if any(s.table == "tickets" for s in catalogue.get(k).sources)
-    ]
-    if ticket_kpis:
+    split = [k for k in scheme.kpi_ids if k in by_channel(catalogue)]
+    if split:
         ck = st.selectbox(
-            t("overview.channel_kpi"), ticket_kpis, format_func=labels.get, key="channel_kpi"
+            t("overview.channel_kpi"), split, format_func=labels.get, key="channel_kpi"
         )
         rows = views.channels(con(), who, period, team, [ck], lang())
         if not rows.empty:

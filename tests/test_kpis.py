@@ -232,3 +232,43 @@ def test_periods():
     for bad in ("2026-13", "May", "2026-W60"):
         with pytest.raises(ValueError, match="not a period"):
             periods.parse(bad)
+
+
+def test_kpis_from_tables_without_a_channel_are_split_by_channel(tmp_path):
+    from lib import store
+
+    con = store.connect(tmp_path / "ch.duckdb")
+    insert(con, "tickets", [t("T1", "A", D(2026, 5, 2, 9)), t("T2", "A", D(2026, 5, 2, 10), channel="email"),
+                            t("T3", "B", D(2026, 5, 3, 9), channel="email")])  # fmt: skip
+    insert(con, "csat_responses", [
+        {"ticket_id": "T1", "rating": 5, "agent": "A", "responded_at": D(2026, 5, 2, 12)},
+        {"ticket_id": "T2", "rating": 1, "agent": "A", "responded_at": D(2026, 5, 2, 13)},
+        {"ticket_id": "T3", "rating": 4, "agent": "B", "responded_at": D(2026, 5, 3, 12)},
+        {"ticket_id": "T9", "rating": 5, "agent": "B", "responded_at": D(2026, 5, 4, 12)},  # no ticket
+    ])  # fmt: skip
+    paid = D(2026, 5, 5, 10)
+    insert(con, "orders", [
+        {"order_id": "O1", "agent": "A", "created_at": paid, "paid_at": paid, "amount": 100.0, "ticket_id": "T1"},
+        {"order_id": "O2", "agent": "B", "created_at": paid, "paid_at": paid, "amount": 40.0, "ticket_id": "T3"},
+        {"order_id": "O3", "agent": "A", "created_at": paid, "paid_at": paid, "amount": 60.0},
+    ])  # fmt: skip
+    insert(
+        con,
+        "agent_daily",
+        [{"date": dt.date(2026, 5, 3), "agent": "A", "inquiries": 10, "paying_customers": 4}],
+    )
+    ids = ["csat", "sales_amount", "conversion_rate", "peer_score"]
+    assert kpis.by_channel(load_catalogue())[:1] and "peer_score" not in kpis.by_channel(
+        load_catalogue()
+    )
+    frame = kpis.compute(con, *MAY, by="channel", kpi_ids=ids)
+    got = {(r.grp, r.kpi): round(r.value, 4) for r in frame.itertuples() if r.n > 0}
+    assert got == {
+        ("chat", "csat"): 1.0,  # T1: 5 of 5
+        ("email", "csat"): 0.5,  # T2: 1, T3: 4 → one of two satisfied
+        ("—", "csat"): 1.0,  # the rating whose ticket is not stored
+        ("chat", "sales_amount"): 100.0,
+        ("email", "sales_amount"): 40.0,
+        ("—", "sales_amount"): 60.0,  # an order that names no ticket
+        ("chat", "conversion_rate"): 0.4,  # daily reports come from chat platforms: 4 of 10
+    }
