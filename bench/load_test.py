@@ -38,17 +38,12 @@ sys.path.insert(0, str(ROOT))
 from playwright.async_api import async_playwright  # noqa: E402
 
 from lib import demo, store, users  # noqa: E402
-from tests.browser import CHROMIUM_ARGS, AppServer, find_chromium  # noqa: E402
+from tests.browser import IDLE, AppServer, launch  # noqa: E402
 from tests.corpus import HEAD, row  # noqa: E402
 
 PASSWORD = "Load-test-1"
 ACTION_TIMEOUT = 90_000  # ms
 ARRIVAL_GAP = 2.0  # seconds between one user's arrival and the next
-IDLE = (
-    "() => { const app = document.querySelector('[data-testid=stApp]');"
-    " return app && app.getAttribute('data-test-script-state') !== 'running'"
-    " && !document.querySelector('[data-stale=true]'); }"
-)
 
 
 class Failed(Exception):
@@ -56,6 +51,7 @@ class Failed(Exception):
 
 
 async def settle(tab) -> None:
+    """tests.browser.settle, for the asynchronous API."""
     for _ in range(2):
         await tab.wait_for_function(IDLE, timeout=ACTION_TIMEOUT)
         await tab.wait_for_timeout(300)
@@ -231,10 +227,7 @@ def lost_writes(db: Path, done: list) -> list[str]:
 async def run(url: str, users_count: int, seconds: float, folder: Path) -> dict:
     log = {"done": [], "errors": [], "clicks_repeated": 0, "seconds": {}}
     async with async_playwright() as p:
-        path = find_chromium()
-        bundled = path and "ms-playwright" in path
-        browser = await p.chromium.launch(executable_path=None if bundled else path,
-                                          args=CHROMIUM_ARGS, headless=True)  # fmt: skip
+        browser = await launch(p)  # the same launch as the tests; awaited in the async API
         deadline = time.monotonic() + seconds
         await asyncio.gather(
             *(one_user(browser, url, u, deadline, folder, log) for u in range(1, users_count + 1))

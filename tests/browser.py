@@ -96,18 +96,21 @@ class AppServer:
         self.log.close()
 
 
+# True in the page when the app has finished running and shows no stale elements.
+IDLE = (
+    "() => { const app = document.querySelector('[data-testid=stApp]');"
+    " return app && app.getAttribute('data-test-script-state') !== 'running'"
+    " && !document.querySelector('[data-stale=true]'); }"
+)
+
+
 def settle(tab, timeout: float = 60000) -> None:
-    """Wait until the app has finished running and shows no stale elements, twice in a row
-    300 ms apart (a run often starts another one at once)."""
-    idle = (
-        "() => { const app = document.querySelector('[data-testid=stApp]');"
-        " return app && app.getAttribute('data-test-script-state') !== 'running'"
-        " && !document.querySelector('[data-stale=true]'); }"
-    )
+    """Wait until the app is idle twice in a row 300 ms apart (a run often starts another one
+    at once)."""
     for _ in range(2):
-        tab.wait_for_function(idle, timeout=timeout)
+        tab.wait_for_function(IDLE, timeout=timeout)
         tab.wait_for_timeout(300)
-    tab.wait_for_function(idle, timeout=timeout)
+    tab.wait_for_function(IDLE, timeout=timeout)
 
 
 def sign_in(tab, username: str, password: str, succeeds: bool = True) -> None:
