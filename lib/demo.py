@@ -252,8 +252,8 @@ BLUNT_REPLIES = ["这个不归我管，你找别人吧", "我也没办法", "你
 
 
 def _transcripts(rng, tickets_df: pd.DataFrame) -> pd.DataFrame:
-    """Chat transcripts for one chat ticket in five: a customer question and two replies; the
-    blunt agent uses a forbidden phrase in one reply in five, the others rarely."""
+    """Chat transcripts for one answered chat ticket in ten: a customer question and two
+    replies; the blunt agent uses a forbidden phrase in one reply in five, the others rarely."""
     chats = tickets_df[(tickets_df["Channel"] == "chat") & tickets_df["First Response At"].notna()]
     chats = chats.iloc[::10]
     rows = []

@@ -97,27 +97,24 @@ def _explain_write_error(con, exc: BaseException) -> StoreError | None:
     if not found:
         return None
     text = str(found[0])
-    low = text.lower()
     path = "the data file"
     with suppress(duckdb.Error):
         row = con.execute(
             "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
         ).fetchone()
         path = row[0] if row and row[0] else path
-    first = text.splitlines()[0] if text else type(exc).__name__
-    if any(s in low for s in _FULL):
+    first = text.splitlines()[0]
+    if any(s in text.lower() for s in _FULL):
         return StoreError(
             f"Nothing was saved: the disk holding {path} is full, or the file has reached the "
             "largest size this system allows. Free some space (or move the store with "
             f"SCORECARD_DB) and try again; the data stored before is unchanged. ({first})"
         )
-    if any(s in low for s in _READ_ONLY):
-        return StoreError(
-            f"Nothing was saved: {path} or its folder is read-only, or you lack permission to "
-            "write there. Fix the permissions or choose another location with --db or "
-            f"SCORECARD_DB; the data stored before is unchanged. ({first})"
-        )
-    return None
+    return StoreError(  # what is left of the matches: read-only or no permission
+        f"Nothing was saved: {path} or its folder is read-only, or you lack permission to "
+        "write there. Fix the permissions or choose another location with --db or "
+        f"SCORECARD_DB; the data stored before is unchanged. ({first})"
+    )
 
 
 def connect(path: str | os.PathLike | None = None, read_only: bool = False):

@@ -54,7 +54,8 @@ with a:
     st.plotly_chart(charts.trend(rows, t("overview.trend"), catalogue.get(kpi).kind == "rate"),
                     width="stretch")  # fmt: skip
 with b:
-    split = [k for k in scheme.kpi_ids if k in by_channel(catalogue)]
+    splittable = set(by_channel(catalogue))
+    split = [k for k in scheme.kpi_ids if k in splittable]
     if split:
         ck = st.selectbox(
             t("overview.channel_kpi"), split, format_func=labels.get, key="channel_kpi"
