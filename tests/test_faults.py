@@ -35,37 +35,6 @@ ingest.ingest_file(store.connect(sys.argv[1]), sys.argv[2], load("demo_tickets")
 """
 
 
-def test_an_upload_killed_half_way_leaves_the_store_exactly_as_before(tmp_path):
-    db = tmp_path / "s.duckdb"
-    first = tmp_path / "first.csv"
-    first.write_text("\n".join([HEAD, *GOOD]) + "\n", encoding="utf-8")
-    con = store.connect(db)
-    ingest_file(con, first, load_mapping("demo_tickets"))
-    tables = ("tickets", "uploads", "quarantine")
-    before = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}
-    version = store.data_version(con)
-    con.close()
-
-    big = tmp_path / "big.csv"
-    days = [f"2026-05-{1 + i % 28:02d}" for i in range(5000)]
-    lines = [row(f"K{i}", created=f"{d} 10:00", first=f"{d} 10:05", resolved=f"{d} 12:00")
-             for i, d in enumerate(days)]  # fmt: skip
-    big.write_text("\n".join([HEAD, *lines, row("BAD", handle="-1")]) + "\n", encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, "-c", STALLING_UPLOAD, str(db), str(big)],
-                            cwd=store.ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
-    try:
-        assert proc.stdout.readline().strip() == b"INSIDE", proc.stderr.read().decode()
-    finally:
-        proc.kill()
-        proc.wait(timeout=30)
-
-    con = store.connect(db)
-    after = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}
-    assert after == before and store.data_version(con) == version
-    again = ingest_file(con, big, load_mapping("demo_tickets"))  # and the store still works
-    assert (again.accepted, again.quarantined) == (5000, 1)
-
-
 def _stored(db) -> tuple[dict, int]:
     con = store.connect(db, read_only=True)
     try:
@@ -85,11 +54,31 @@ def _store_with_three_tickets(folder):
     return db
 
 
-def _export(path, tickets: int) -> None:
+def _export(path, tickets: int, extra: tuple[str, ...] = ()) -> None:
+    """A ticket export of `tickets` good June tickets, then the `extra` lines."""
     days = [f"2026-06-{1 + i % 28:02d}" for i in range(tickets)]
     lines = [row(f"F{i}", created=f"{d} 10:00", first=f"{d} 10:05", resolved=f"{d} 12:00")
              for i, d in enumerate(days)]  # fmt: skip
-    path.write_text("\n".join([HEAD, *lines]) + "\n", encoding="utf-8")
+    path.write_text("\n".join([HEAD, *lines, *extra]) + "\n", encoding="utf-8")
+
+
+def test_an_upload_killed_half_way_leaves_the_store_exactly_as_before(tmp_path):
+    db = _store_with_three_tickets(tmp_path)
+    before = _stored(db)
+    big = tmp_path / "big.csv"
+    _export(big, 5000, extra=(row("BAD", handle="-1"),))
+    proc = subprocess.Popen([sys.executable, "-c", STALLING_UPLOAD, str(db), str(big)],
+                            cwd=store.ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        assert proc.stdout.readline().strip() == b"INSIDE", proc.stderr.read().decode()
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+
+    assert _stored(db) == before  # rows of tickets, uploads and quarantine, and the data version
+    con = store.connect(db)
+    again = ingest_file(con, big, load_mapping("demo_tickets"))  # and the store still works
+    assert (again.accepted, again.quarantined) == (5000, 1)
 
 
 def _cli(*args, preexec_fn=None):
