@@ -149,9 +149,53 @@ class _Staged:
     errors: dict[int, list[RowError]]
     continuation: np.ndarray  # rows that continue an earlier order (line items)
     notes: list[str]
+    supplied: list[str] = field(default_factory=list)  # canonical columns the file gave
 
 
-def _stage(raw: RawTable, mapping: Mapping, found: dict[str, str], report) -> _Staged:
+# Tables whose rows belong to a ticket: a row without an agent takes its ticket's agent.
+AGENT_FROM_TICKET = ("csat_responses", "orders", "qa_reviews")
+
+
+def _ticket_agents(con, ids: list) -> dict:
+    """Agent of each stored ticket among `ids`."""
+    if con is None or not ids:
+        return {}
+    cur = con.cursor()
+    rows = cur.execute(
+        "SELECT ticket_id, agent FROM tickets WHERE ticket_id IN (SELECT unnest($ids))",
+        {"ids": sorted(set(ids))},
+    ).fetchall()
+    return dict(rows)
+
+
+def _attribute(con, parsed_cols: dict, n: int, errors: dict, raw: RawTable, label: dict) -> int:
+    """Fill an empty agent from the row's stored ticket; rows still without one are set
+    aside with a reason, so scoring never meets an empty agent. Returns rows filled."""
+    agent = parsed_cols.get("agent")
+    agents = agent.to_pylist() if agent is not None else [None] * n
+    tickets = parsed_cols["ticket_id"].to_pylist() if "ticket_id" in parsed_cols else [None] * n
+    empty = [i for i, a in enumerate(agents) if a is None or not str(a).strip()]
+    if not empty:
+        return 0
+    known = _ticket_agents(con, [tickets[i] for i in empty if tickets[i] is not None])
+    filled = 0
+    for i in empty:
+        if tickets[i] is not None and known.get(tickets[i]):
+            agents[i] = known[tickets[i]]
+            filled += 1
+            continue
+        agents[i] = None
+        reason = (f"no agent, and ticket {tickets[i]} is not stored: upload the tickets first "
+                  "or map an agent column" if tickets[i] is not None
+                  else "no agent and no ticket to take one from")  # fmt: skip
+        errors.setdefault(i, []).append(
+            RowError(int(raw.row_numbers[i]), label.get("agent", "agent"), reason, None)
+        )
+    parsed_cols["agent"] = pa.array(agents, pa.string())
+    return filled
+
+
+def _stage(raw: RawTable, mapping: Mapping, found: dict[str, str], report, con=None) -> _Staged:
     table = mapping.table
     n = raw.num_rows
     constants = mapping.options.get("constants") or {}
@@ -198,6 +242,11 @@ def _stage(raw: RawTable, mapping: Mapping, found: dict[str, str], report) -> _S
             derived_arr = pc.coalesce(parsed_cols[target], derived_arr)
         parsed_cols[target] = derived_arr
         label.setdefault(target, label[source])
+    supplied = [c.name for c in table.stored if c.name in parsed_cols]
+    if table.name in AGENT_FROM_TICKET:
+        filled = _attribute(con, parsed_cols, n, errors, raw, label)
+        if filled:
+            notes.append(f"{filled:,} row(s) without an agent took the agent of their ticket")
     if table.name == "csat_responses" and "scale" not in parsed_cols:
         parsed_cols["scale"] = pa.array(
             [mapping.parse_options("rating").csat_scale] * n, pa.int64()
@@ -236,7 +285,7 @@ def _stage(raw: RawTable, mapping: Mapping, found: dict[str, str], report) -> _S
                 value,
             )
         )
-    return _Staged(typed, errors, continuation, notes)
+    return _Staged(typed, errors, continuation, notes, supplied)
 
 
 @dataclass
@@ -253,9 +302,10 @@ class Preview:
 
 
 def preview(path: str | Path, mapping: Mapping, *, sheet=None, limit: int = 20,
-            file_name: str | None = None) -> Preview:  # fmt: skip
+            file_name: str | None = None, con=None) -> Preview:  # fmt: skip
     """The first rows of a file as they would be stored, and their problems; stores nothing.
-    `file_name` is the name to use in messages (an upload's own name, not its temporary copy)."""
+    `file_name` is the name to use in messages (an upload's own name, not its temporary copy);
+    with `con`, rows without an agent take their stored ticket's agent as they will when stored."""
     name = file_name or Path(path).name
     raw = read_table(
         Path(path),
@@ -271,7 +321,7 @@ def preview(path: str | Path, mapping: Mapping, *, sheet=None, limit: int = 20,
         problem = _missing_message(name, mapping, missing, raw.headers)
         return Preview(raw.headers, found, missing, problem, None, [], raw.notes, raw.sheet,
                        raw.sheets)  # fmt: skip
-    staged = _stage(raw, mapping, found, lambda f, m: None)
+    staged = _stage(raw, mapping, found, lambda f, m: None, con)
     frame = staged.typed.to_pandas()
     frame.insert(0, "row", raw.row_numbers)
     errors = [e for i in sorted(staged.errors) for e in staged.errors[i]]
@@ -373,7 +423,7 @@ def ingest_file(
         raise
     result.notes = list(raw.notes)
     result.skipped = list(raw.skipped)
-    staged = _stage(raw, mapping, found, report)
+    staged = _stage(raw, mapping, found, report, con)
     result.notes += staged.notes
     repeat = _in_file_duplicates(con, staged, table, raw)
 
@@ -410,10 +460,10 @@ def ingest_file(
             )
         upload_id = cur.execute(
             """INSERT INTO uploads (file_name, file_hash, file_bytes, kind, mapping, sheet,
-               uploaded_by, status, is_demo) VALUES (?, ?, ?, ?, ?, ?, ?, 'stored', ?)
-               RETURNING upload_id""",
+               uploaded_by, status, is_demo, supplied_columns)
+               VALUES (?, ?, ?, ?, ?, ?, ?, 'stored', ?, ?) RETURNING upload_id""",
             [name, digest, path.stat().st_size, mapping.kind, mapping.name,
-             raw.sheet, user, is_demo],
+             raw.sheet, user, is_demo, staged.supplied],
         ).fetchone()[0]  # fmt: skip
         good = good.append_column("upload_id", pa.array([upload_id] * good.num_rows, pa.int64()))
         inserted, updated, stored_dupes = _upsert(cur, table, good)

@@ -23,9 +23,10 @@ import pandas as pd
 import pyarrow as pa
 import yaml
 
-from lib import access, store
+from lib import access, coverage, store
 from lib.problems import RuleProblems
 from lib.store import ROOT, quote_ident
+from lib.tables import TABLES
 
 CATALOGUE = ROOT / "config" / "kpis.yaml"
 SQL_DIR = Path(__file__).resolve().parent / "sql"
@@ -76,6 +77,13 @@ class Source:
     where: str | None = None
     weight: str | None = None
     sql: str | None = None
+    # Columns the rows must come with (a tuple: any one of them), and columns read when present.
+    inputs: tuple = ()
+    optional: tuple = ()
+
+    def expressions(self) -> list[str]:
+        return [str(v) for v in (self.numerator, self.denominator, self.total, self.sample,
+                                 self.value, self.where, self.weight, self.sql) if v]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -170,6 +178,35 @@ def check(data: dict) -> list[tuple[str, str]]:
                 for name in re.findall(r"@(\w+)", str(text)):
                     if name not in macros:
                         problems.append(("source.macro_known", f"{kid}: unknown macro @{name}"))
+            problems += _check_inputs(kid, s, macros)
+    return problems
+
+
+def _flat(inputs) -> list[str]:
+    return [c for need in inputs or [] for c in (need if isinstance(need, list) else [need])]
+
+
+def _check_inputs(kid: str, source: dict, macros: dict) -> list[tuple[str, str]]:
+    """Inputs name columns of the source's table, and every column a source reads that an
+    export may lack is declared as an input or as optional (so missing data is never zero)."""
+    table = coverage.base_table(str(source.get("table")))
+    declared = _flat(source.get("inputs")) + _flat(source.get("optional"))
+    if table is None:
+        if declared:
+            return [("source.inputs_uploaded", f"{kid} ({source.get('table')}): inputs are "
+                     "only for tables filled by uploads")]  # fmt: skip
+        return []
+    spec = TABLES[table]
+    problems = [("source.inputs_known", f"{kid} ({table}): no column '{c}' in {table}")
+                for c in declared if not spec.has(c)]  # fmt: skip
+    fields = ("numerator", "denominator", "total", "sample", "value", "where", "weight", "sql")
+    text = " ".join(str(_expand(source.get(f), macros)) for f in fields if source.get(f))
+    for col in spec.stored:
+        if col.required or col.name in declared or col.name == "upload_id":
+            continue
+        if re.search(rf"\b{re.escape(col.name)}\b", text):
+            problems.append(("source.inputs_declared", f"{kid} ({table}): reads '{col.name}' "
+                             "but declares it neither as an input nor as optional"))  # fmt: skip
     return problems
 
 
@@ -178,8 +215,7 @@ def _build(data: dict) -> Catalogue:
     kpis = OrderedDict()
     for k in data["kpis"]:
         sources = tuple(
-            Source(**{f: _expand(v, macros) if f != "table" else v for f, v in s.items()})
-            for s in k["sources"]
+            Source(**{f: _source_field(f, v, macros) for f, v in s.items()}) for s in k["sources"]
         )
         drill = k.get("drilldown")
         if drill:
@@ -189,6 +225,12 @@ def _build(data: dict) -> Catalogue:
             k["direction"], k["min_sample"], sources, k.get("unit", ""), drill,
         )  # fmt: skip
     return Catalogue(data["dimensions"], dict(kpis), macros)
+
+
+def _source_field(name: str, value, macros: dict):
+    if name in ("inputs", "optional"):
+        return tuple(tuple(v) if isinstance(v, list) else v for v in value or ())
+    return value if name == "table" else _expand(value, macros)
 
 
 @lru_cache(maxsize=4)
@@ -287,11 +329,15 @@ def _base_cte(table: str, params: dict, by: str) -> str:
     elif by == "channel" and table in CHANNEL_CONSTANT:
         grp = f"'{CHANNEL_CONSTANT[table]}'"
     team = "AND tm.team = $team" if params.get("team") else ""
+    # Rows that cannot be attributed to an agent are never scored; rows of uploads that
+    # lack a source's inputs are left out when a coverage list is bound ($cov).
+    cov = f"AND {coverage.filter_sql('r.upload_id')}" if params.get("cov") is not None else ""
     return f"""agent_teams AS ({sql_file("agent_teams")}),
         base AS (
             SELECT r.*, {grp} AS grp, {bucket} AS bucket
             FROM {_relation_sql(table)} r LEFT JOIN agent_teams tm ON tm.agent = r.agent {join}
-            WHERE r.{date_col} >= $start AND r.{date_col} < $end {team}
+            WHERE r.{date_col} >= $start AND r.{date_col} < $end AND r.agent IS NOT NULL
+              {team} {cov}
         )"""
 
 
@@ -364,7 +410,10 @@ def _run_custom(cur, kpi: KPI, i: int, params: dict, by: str):
 
 
 def _bind(sql: str, params: dict) -> dict:
-    return {k: v for k, v in params.items() if f"${k}" in sql}
+    bound = {k: v for k, v in params.items() if f"${k}" in sql}
+    if bound.get("cov") is not None:
+        bound["cov"] = list(bound["cov"])
+    return bound
 
 
 def _sentiment_table(cur, params: dict) -> pa.Table:
@@ -505,21 +554,26 @@ def compute(
         "SELECT coalesce(max(created_at), now()::TIMESTAMP) FROM tickets"
     ).fetchone()[0]
     params = {"start": start, "end": end, "team": team, "as_of": as_of, "grain": grain}
-    by_table: dict[str, list[tuple[KPI, int]]] = {}
+    # Sources of one table that may read the same uploads share one query.
+    by_table: dict[tuple[str, tuple | None], list[tuple[KPI, int]]] = {}
     frames = []
     for kid in wanted:
         kpi = catalogue.get(kid)
         for i, source in enumerate(kpi.sources):
             if by == "channel" and source.table not in SPLIT_BY_CHANNEL:
                 continue
+            cov = coverage.covered(con, source.table, source.inputs)
+            if cov is not None and not cov:
+                continue  # no upload supplied this source's inputs: no data, not zero
+            cov = None if cov is None else tuple(cov)
             if source.sql:
-                frames.append(_run_custom(cur, kpi, i, params, by))
+                frames.append(_run_custom(cur, kpi, i, {**params, "cov": cov}, by))
             else:
-                by_table.setdefault(source.table, []).append((kpi, i))
-    if "ticket_comments" in by_table:
+                by_table.setdefault((source.table, cov), []).append((kpi, i))
+    if any(table == "ticket_comments" for table, _ in by_table):
         cur.register("__sentiment", _sentiment_table(cur, params))
-    for table, items in by_table.items():
-        frames.append(_run_relation(cur, items, table, params, by))
+    for (table, cov), items in by_table.items():
+        frames.append(_run_relation(cur, items, table, {**params, "cov": cov}, by))
     result = _assemble(catalogue, wanted, frames)
     _CACHE[key] = (catalogue, result)
     if len(_CACHE) > _CACHE_SIZE:
@@ -558,3 +612,90 @@ def format_value(kpi: KPI, value: float | None) -> str:
     if kpi.unit == "count":
         return f"{value:,.0f}"
     return f"{value:.1f}"
+
+
+# ---------------------------------------------------------------- no data, and why
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Why a KPI has no value, or which rows it left out, in words a manager can act on."""
+
+    kpi: str
+    code: str  # no_column | no_rows | no_cases | partial
+    table: str = ""
+    columns: tuple[str, ...] = ()
+    rows: int = 0  # rows left out (partial) or rows of the table in the period
+
+
+def _rows_per_upload(con, relation: str, start, end) -> dict[int, int]:
+    table = coverage.base_table(relation)
+    date_col = quote_ident(RELATIONS.get(relation, RELATIONS.get(table or "", "created_at")))
+    sql = (f"SELECT coalesce(upload_id, {coverage.NO_UPLOAD}), count(*) FROM {quote_ident(table)} "
+           f"WHERE {date_col} >= $start AND {date_col} < $end AND agent IS NOT NULL GROUP BY 1")  # fmt: skip
+    return dict(con.cursor().execute(sql, {"start": start, "end": end}).fetchall())
+
+
+def _relation_rows(con, relation: str, start, end) -> int:
+    if relation == "ticket_comments":
+        sql = "SELECT count(*) FROM tickets WHERE comment IS NOT NULL AND created_at >= $start AND created_at < $end"
+    else:
+        date_col = quote_ident(RELATIONS[relation])
+        sql = (f"SELECT count(*) FROM {_relation_sql(relation)} r "
+               f"WHERE r.{date_col} >= $start AND r.{date_col} < $end")  # fmt: skip
+    return con.cursor().execute(sql, {"start": start, "end": end}).fetchone()[0]
+
+
+def gaps(con, start, end, kpi_ids: list[str], values: pd.DataFrame | None = None,
+         catalogue: Catalogue | None = None) -> list[Gap]:  # fmt: skip
+    """For each KPI, why it has no value in [start, end) (`values` is `compute` output; the
+    KPIs absent from it are explained), or how many rows it left out because their upload
+    lacked an input (code 'partial')."""
+    catalogue = catalogue or load_catalogue()
+    if values is None:
+        values = compute(con, start, end, kpi_ids=kpi_ids, catalogue=catalogue)
+    used = dict(zip(values["kpi"], values["source"]))
+    out = []
+    for kid in kpi_ids:
+        kpi = catalogue.get(kid)
+        if kid in used:
+            source = next((s for s in kpi.sources if s.table == used[kid]), None)
+            gap = _partial(con, kpi, source, start, end) if source is not None else None
+        else:
+            gap = _why_none(con, kpi, start, end)
+        if gap is not None:
+            out.append(gap)
+    return out
+
+
+def _partial(con, kpi: KPI, source: Source, start, end) -> Gap | None:
+    cov = coverage.covered(con, source.table, source.inputs)
+    if cov is None:
+        return None
+    per_upload = _rows_per_upload(con, source.table, start, end)
+    left = sum(n for u, n in per_upload.items() if u not in set(cov))
+    if not left:
+        return None
+    table = coverage.base_table(source.table)
+    lacking = coverage.missing_in(
+        con, table, source.inputs, [u for u in per_upload if u not in cov]
+    )
+    return Gap(kpi.id, "partial", table, tuple(lacking), int(left))
+
+
+def _why_none(con, kpi: KPI, start, end) -> Gap:
+    tables = []
+    for source in kpi.sources:
+        table = coverage.base_table(source.table)
+        if table is not None and source.inputs:
+            per_upload = _rows_per_upload(con, source.table, start, end)
+            if per_upload:
+                lacking = coverage.missing_in(con, table, source.inputs, list(per_upload))
+                if lacking:
+                    return Gap(kpi.id, "no_column", table, tuple(lacking),
+                               int(sum(per_upload.values())))  # fmt: skip
+                return Gap(kpi.id, "no_cases", table)
+        elif _relation_rows(con, source.table, start, end):
+            return Gap(kpi.id, "no_cases", source.table)
+        tables.append(table or source.table)
+    return Gap(kpi.id, "no_rows", tables[0], tuple(dict.fromkeys(tables)))

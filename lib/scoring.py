@@ -114,8 +114,10 @@ def score(
     teams = teams or {}
     kpi_ids = [r.kpi for r in scheme.rules]
     col_of = {k: j for j, k in enumerate(kpi_ids)}
-    values = values[values["kpi"].isin(col_of)]
-    agents = np.array(sorted(values["grp"].dropna().unique()), dtype=object)
+    # A value without an agent cannot be scored (ingest sets such rows aside; this guards
+    # stores written before it did).
+    values = values[values["kpi"].isin(col_of) & values["grp"].notna()]
+    agents = np.array(sorted(values["grp"].unique()), dtype=object)
     if len(agents) == 0:
         return pd.DataFrame(columns=AGENT_COLUMNS), pd.DataFrame(columns=DETAIL_COLUMNS)
     row_of = {a: i for i, a in enumerate(agents)}

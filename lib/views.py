@@ -210,6 +210,57 @@ def channels(con, viewer: access.Viewer, period: Period, team: str | None, kpi_i
     return frame[["grp", "kpi", "label", "value", "shown", "n"]].rename(columns={"grp": "channel"})
 
 
+def catalogue_en() -> dict:
+    from lib.i18n import catalogue
+
+    return catalogue("en")
+
+
+def _column_words(name: str, table: str, lang: str) -> str:
+    from lib.tables import TABLES
+
+    names = []
+    spec = TABLES[table]
+    for part in name.split(" / "):
+        if lang == "zh" and spec.has(part):
+            names.append(spec.column(part).label_zh)
+        else:
+            names.append(catalogue_en().get(f"input.{part}", part.replace("_", " ")))
+    return t("common.or_join", lang).join(names) if len(names) > 1 else names[0]
+
+
+def gap_text(gap: engine.Gap, lang: str) -> str:
+    """Why a KPI has no value, or which rows it left out, in the chosen language."""
+    from lib.tables import TABLES
+
+    def table_words(name: str) -> str:
+        spec = TABLES.get(name)
+        if spec is None:
+            return t(f"relation.{name}", lang)
+        return spec.label_zh if lang == "zh" else spec.label_en.lower()
+
+    sep = "、" if lang == "zh" else ", "
+    if gap.code == "no_rows":
+        return t("gap.no_rows", lang, tables=sep.join(table_words(x) for x in gap.columns))
+    columns = sep.join(_column_words(c, gap.table, lang) for c in gap.columns)
+    return t(f"gap.{gap.code}", lang, table=table_words(gap.table), columns=columns,
+             rows=f"{gap.rows:,}")  # fmt: skip
+
+
+def data_gaps(con, card: Scorecard, lang: str, catalogue=None) -> pd.DataFrame:
+    """The scheme's KPIs that have no data in the card's period, or left rows out, and why."""
+    catalogue = catalogue or load_catalogue()
+    period = card.period
+    found = card.details[card.details["status"] != "no data"]
+    values = pd.DataFrame({"kpi": found["kpi"], "source": found["source"]}).drop_duplicates("kpi")
+    gaps = engine.gaps(con, period.start, period.end, card.scheme.kpi_ids, values, catalogue)
+    return pd.DataFrame({
+        "kpi": [g.kpi for g in gaps],
+        t("gap.kpi", lang): [kpi_label(catalogue, g.kpi, lang) for g in gaps],
+        t("gap.reason", lang): [gap_text(g, lang) for g in gaps],
+    })  # fmt: skip
+
+
 def agent_breakdown(card: Scorecard, agent: str, lang: str, catalogue=None) -> pd.DataFrame:
     """One agent's KPIs: value, interval, floor/target, score, weight share and contribution."""
     catalogue = catalogue or load_catalogue()

@@ -98,7 +98,7 @@ if upload is not None:
     if chosen is None:
         st.stop()
     try:
-        pv = preview(path, chosen, sheet=sheet, limit=10, file_name=upload.name)
+        pv = preview(path, chosen, sheet=sheet, limit=10, file_name=upload.name, con=con())
     except UnusableFile as exc:
         st.error(t("upload.unusable", message=message(str(exc), lang())))
         st.stop()

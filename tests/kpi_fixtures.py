@@ -37,11 +37,12 @@ def t(ticket_id, agent, created, fr=None, res=None, **kw) -> dict:
 
 TICKETS = [
     t("T0", "A", D(2026, 4, 30, 23, 59, 59), fr=1, res=2),  # April: outside the period
-    t("T1", "A", D(2026, 5, 1, 10), fr=10, res=600, csat=5, comment="很好，谢谢", customer_id="C1"),
+    t("T1", "A", D(2026, 5, 1, 10), fr=10, res=600, csat=5, comment="很好，谢谢", customer_id="C1",
+      handle_time_s=300.0),
     t("T2", "A", D(2026, 5, 1, 11), fr=120, res=7200, contacts=2, transferred=True,
-      is_complaint=True, csat=2, comment="太慢了", customer_id="C2"),
+      is_complaint=True, csat=2, comment="太慢了", customer_id="C2", handle_time_s=900.0),
     t("T3", "A", D(2026, 5, 2, 9), fr=3600, res=108000, channel="email", reopens=1,
-      escalated=True, is_complaint=True, customer_id="C2"),
+      escalated=True, is_complaint=True, customer_id="C2", handle_time_s=600.0),
     t("T4", "A", D(2026, 5, 3, 9), priority="urgent", customer_id="C3"),  # unreplied, open
     t("T5", "A", D(2026, 5, 3, 12), fr=200, res=300, priority="high", csat=4, comment="OK",
       customer_id="C4"),
@@ -71,11 +72,11 @@ ORDERS = [
 DAILY = [
     {"date": dt.date(2026, 5, 1), "agent": "A", "inquiries": 10, "receptions": 20,
      "paying_customers": 4, "sales_amount": 400.0, "refund_amount": 40.0,
-     "first_response_s": 20.0, "reply_rate": 0.9, "reply_3min_rate": 0.8,
+     "first_response_s": 20.0, "avg_response_s": 30.0, "reply_rate": 0.9, "reply_3min_rate": 0.8,
      "satisfaction_rate": 0.95, "good_reviews": 9, "bad_reviews": 1, "transfers": 2},
     {"date": dt.date(2026, 5, 2), "agent": "A", "inquiries": 30, "receptions": 40,
      "paying_customers": 6, "sales_amount": 600.0, "refund_amount": 0.0,
-     "first_response_s": 50.0, "reply_rate": 1.0, "reply_3min_rate": 0.5,
+     "first_response_s": 50.0, "avg_response_s": 60.0, "reply_rate": 1.0, "reply_3min_rate": 0.5,
      "satisfaction_rate": 0.9, "good_reviews": 18, "bad_reviews": 2, "transfers": 0},
     {"date": dt.date(2026, 5, 2), "agent": "Z", "inquiries": 0, "receptions": 5,
      "paying_customers": 0, "sales_amount": 0.0},  # no inquiries at all

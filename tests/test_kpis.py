@@ -23,6 +23,8 @@ SERVICE = [
     ("reply_3min_rate", 2 / 4, 4, "tickets"),  # T1 (10 s), T2 (120 s)
     ("reply_rate", 4 / 5, 5, "tickets"),  # T4 never answered
     ("resolution_time", 3900.0, 4, "tickets"),  # 300, 600, 7200, 108000 → (600+7200)/2
+    ("resolution_rate", 4 / 5, 5, "tickets"),  # T4 still open
+    ("aht", 600.0, 3, "tickets"),  # handle times 300, 900, 600 (T4, T5 have none)
     ("sla_breach_rate", 2 / 5, 5, "tickets"),  # T3 took 30 h > 24 h; T4 urgent, open > 4 h
     ("fcr_rate", 2 / 4, 4, "tickets"),  # T2 two contacts, T3 reopened
     ("escalation_rate", 1 / 5, 5, "tickets"),
@@ -49,6 +51,7 @@ SERVICE = [
 
 DAILY_CASES = [  # days 1 and 2 of agent A in tests/kpi_fixtures.py DAILY
     ("first_response_time", (20 * 20 + 50 * 40) / 60, 60, "agent_daily"),
+    ("avg_response_time", (30 * 20 + 60 * 40) / 60, 60, "agent_daily"),  # weighted by receptions
     ("reply_3min_rate", (0.8 * 20 + 0.5 * 40) / 60, 60, "agent_daily"),
     ("reply_rate", (0.9 * 20 + 1.0 * 40) / 60, 60, "agent_daily"),
     ("transfer_rate", 2 / 60, 60, "agent_daily"),
@@ -194,12 +197,21 @@ def test_catalogue_rules_catch_mistakes():
     data["kpis"][1]["id"] = data["kpis"][0]["id"]
     data["kpis"][2]["en"] = ""
     data["kpis"][3]["kind"] = "median"
-    data["kpis"][4]["sources"][0].pop("value")
-    data["kpis"][5]["sources"][0]["table"] = "invoices"
-    data["kpis"][6]["direction"] = "up"
-    rules = {rule for rule, _ in kpis.check(data)}
+    by_id = {k["id"]: k for k in data["kpis"]}
+    by_id["resolution_time"]["sources"][0].pop("value")
+    by_id["sla_breach_rate"]["sources"][0]["table"] = "invoices"
+    by_id["fcr_rate"]["direction"] = "up"
+    by_id["escalation_rate"]["sources"][0].pop("inputs")  # reads `escalated` undeclared
+    by_id["complaint_rate"]["sources"][0]["inputs"] = ["is_complaint", "complaint_flag"]
+    by_id["qa_score"]["sources"][0]["inputs"] = ["score_pct"]  # derived: no upload to check
+    problems = kpis.check(data)
+    rules = {rule for rule, _ in problems}
     assert {"kpi.unique_id", "kpi.has_labels", "kpi.kind_known", "source.fields_for_kind",
-            "source.table_known", "kpi.direction_known"} <= rules  # fmt: skip
+            "source.table_known", "kpi.direction_known", "source.inputs_declared",
+            "source.inputs_known", "source.inputs_uploaded"} <= rules  # fmt: skip
+    declared = [m for r, m in problems if r == "source.inputs_declared"]
+    assert declared == ["escalation_rate (tickets): reads 'escalated' but declares it neither "
+                        "as an input nor as optional"]  # fmt: skip
 
 
 def test_catalogue_sql_is_checked_against_the_schema():
