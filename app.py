@@ -15,7 +15,7 @@ from lib.access import may_open
 from lib.i18n import message
 from lib.store import StoreError
 from pages._auth import account_box, announce, auth_path, log_path, sign_in
-from pages._ui import con, filters, lang, language_switch, opened_page, t
+from pages._ui import con, filters, lang, language_switch, opened_page, report_failure, t
 
 st.set_page_config(
     page_title="Service Scorecard · 客服绩效看板", page_icon=":material/leaderboard:", layout="wide"
@@ -124,3 +124,5 @@ try:
     page.run()
 except StoreError as exc:  # a full disk or read-only folder met while saving: say so, go on
     st.error(message(str(exc), lang()), icon=":material/error:")
+except Exception:  # noqa: BLE001 - no traceback reaches a user: a message with an error id
+    report_failure("error.page")

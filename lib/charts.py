@@ -35,8 +35,11 @@ def leaderboard(board: pd.DataFrame, title: str) -> go.Figure:
     return fig.update_layout(title=title, xaxis=dict(range=[0, 100]), **layout)
 
 
-def trend(rows: pd.DataFrame, title: str, percent: bool = False) -> go.Figure:
+def trend(rows: pd.DataFrame, title: str, percent: bool = False, empty: str = "") -> go.Figure:
+    """Lines per series over time; with no rows, an empty chart that says `empty`."""
     fig = go.Figure()
+    if rows.empty and empty:
+        fig.add_annotation(text=empty, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
     for series, part in rows.groupby("series", sort=False):
         fig.add_trace(
             go.Scatter(x=part["bucket"], y=part["value"], mode="lines+markers", name=str(series))

@@ -1,19 +1,23 @@
 """Command line: `python -m lib ingest|demo|presets|quarantine|scorecard|kpis|schemes|users …`.
 
 The same functions the pages call, for scripts and scheduled jobs. Exit codes: 0 when all is
-well, 2 when a file or mapping cannot be used or the store cannot be opened (the message says
-why), 1 for anything unexpected.
+well (for `ingest`: something was stored, or every row was already stored), 2 when a file or
+mapping cannot be used or the store cannot be opened (the message says why), 3 when `ingest`
+read rows but every one was quarantined or skipped, 1 for anything unexpected. JSON output is
+strict: no value is ever written as a bare NaN.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import sys
 from pathlib import Path
 
 from lib import access, store
+
+EXIT_UNUSABLE = 2  # a file, mapping or store that cannot be used
+EXIT_NOTHING_STORED = 3  # rows were read, and every one was quarantined or skipped
 
 
 def _add_db(p: argparse.ArgumentParser) -> None:
@@ -22,7 +26,11 @@ def _add_db(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m lib", description="Service Scorecard command line."
+        prog="python -m lib",
+        description="Service Scorecard command line.",
+        epilog="Exit codes: 0 done (ingest: something stored, or all rows already stored); "
+        "2 a file, mapping or store cannot be used; 3 ingest read rows but every one was "
+        "quarantined or skipped; 1 anything unexpected. JSON output never holds NaN.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -128,7 +136,8 @@ def _users_parser(sub) -> None:
 
 
 def _cmd_ingest(args) -> int:
-    from lib.ingest import ingest_file
+    from lib.export import strict_json
+    from lib.ingest import NOTHING_STORED, ingest_file
     from lib.mapping import MappingError
     from lib.mapping import load as load_mapping
     from lib.reader import UnusableFile
@@ -139,7 +148,7 @@ def _cmd_ingest(args) -> int:
         print(str(exc), file=sys.stderr)
         return 2
     con = store.connect(args.db)
-    failed = False
+    failed = empty = False
     summaries = []
     for name in args.files:
         try:
@@ -153,14 +162,18 @@ def _cmd_ingest(args) -> int:
                 print(f"{name}: REJECTED — {exc}", file=sys.stderr)
             continue
         summaries.append(result.to_json())
+        empty |= result.status == NOTHING_STORED
         if not args.json:
             print(result.summary())
+            if result.status == NOTHING_STORED:
+                print(f"{name}: NOTHING STORED — every row was quarantined or skipped",
+                      file=sys.stderr)  # fmt: skip
     from lib import alerts
 
     alerts.refresh(con)  # alerts are recomputed after every upload
     if args.json:
-        print(json.dumps({"files": summaries}, ensure_ascii=False, indent=2))
-    return 2 if failed else 0
+        print(strict_json({"files": summaries}))
+    return EXIT_UNUSABLE if failed else EXIT_NOTHING_STORED if empty else 0
 
 
 def _cmd_demo(args) -> int:
@@ -254,7 +267,7 @@ def _cmd_quarantine(args) -> int:
 
 
 def _cmd_scorecard(args) -> int:
-    from lib import export, periods, schemes, scoring
+    from lib import export, periods, schemes, scoring, views
 
     if args.end and not args.start:
         print("--to needs --from", file=sys.stderr)
@@ -278,6 +291,10 @@ def _cmd_scorecard(args) -> int:
     except (schemes.SchemeError, ValueError) as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    if card.agents.empty:
+        print(f"No agent has data for {period.label}: the table has headers only. "
+              "Months with data: " + (", ".join(views.months_with_data(con)[:12]) or "none"),
+              file=sys.stderr)  # fmt: skip
     if text is not None:
         print(text)
     else:

@@ -47,10 +47,12 @@ def wide(card: Scorecard) -> pd.DataFrame:
         "grade": a["grade"], "rank": a["rank"], "rank_range": rng,
         "percentile": a["percentile"].round(0),
     })  # fmt: skip
-    d = card.details.set_index(["agent", "kpi"])
-    for rule in card.scheme.rules:
-        rows = d.xs(rule.kpi, level="kpi").reindex(a["agent"])
+    shrinks = card.scheme.shrinkage > 0
+    for rule in card.scheme.rules:  # an empty period still gets every header
+        rows = card.details[card.details["kpi"] == rule.kpi].set_index("agent").reindex(a["agent"])
         out[f"{rule.kpi} value"] = rows["value"].to_numpy()
+        if shrinks:  # observed and adjusted side by side; the score uses the adjusted one
+            out[f"{rule.kpi} adjusted"] = rows["adjusted"].to_numpy()
         out[f"{rule.kpi} score"] = np.where(rows["status"].to_numpy() == "scored",
                                             rows["score"].round(1).to_numpy(), np.nan)  # fmt: skip
     flags = []
@@ -100,6 +102,7 @@ def as_json(card: Scorecard, catalogue: Catalogue | None = None) -> str:
             "kpis": {
                 r["kpi"]: {
                     "value": _plain(r["value"]), "display": format_value(catalogue.get(r["kpi"]), r["value"]),
+                    "adjusted": _plain(r["adjusted"]),
                     "low": _plain(r["lo"]), "high": _plain(r["hi"]), "n": _plain(r["n"]),
                     "source": r["source"], "score": _plain(r["score"]),
                     "weight_share": _plain(r["weight_share"]), "contribution": _plain(r["contribution"]),
@@ -108,11 +111,25 @@ def as_json(card: Scorecard, catalogue: Catalogue | None = None) -> str:
                 for r in own.to_dict("records")
             },
         })  # fmt: skip
-    return json.dumps(
-        {"scheme": card.scheme.name, "version": card.scheme.version, "period": card.period.label,
-         "agents": agents},
-        ensure_ascii=False, indent=2,
-    )  # fmt: skip
+    return strict_json({"scheme": card.scheme.name, "version": card.scheme.version,
+                        "period": card.period.label, "agents": agents})  # fmt: skip
+
+
+def _strict(value):
+    if isinstance(value, dict):
+        return {k: _strict(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict(v) for v in value]
+    value = _plain(value)
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def strict_json(value, indent: int | None = 2) -> str:
+    """JSON that strict parsers accept: NaN and infinities become null, never bare NaN."""
+    return json.dumps(_strict(value), ensure_ascii=False, indent=indent, allow_nan=False,
+                      default=str)  # fmt: skip
 
 
 def _plain(v):

@@ -38,6 +38,9 @@ ARROW_TYPES = {
 }
 
 
+NOTHING_STORED = "nothing stored"  # IngestResult.status when every row was set aside
+
+
 @dataclass
 class RowError:
     row: int
@@ -484,6 +487,8 @@ def ingest_file(
              result.duplicates, result.quarantined, upload_id],
         )  # fmt: skip
         store.bump_data_version(cur)
+    if result.rows_read and not result.accepted and not result.duplicates:
+        result.status = NOTHING_STORED  # every row was set aside: a scheduled job must notice
     report(1.0, "done")
     result.seconds = time.perf_counter() - start
     audit.record(audit.log_of(con), user, "upload", name,

@@ -5,7 +5,9 @@ other way round when lower is better), or from step bands. Totals such as sales 
 thresholds, scaled to the period's length. A KPI with fewer samples than its minimum is left
 out and flagged, never scored 0 or 100; the composite is the weighted mean of the KPIs that
 remain, so weight shares are renormalised per agent. A failed critical QA criterion caps or
-zeroes the composite. Each score carries the interval of its KPI, so the composite has one
+zeroes the composite. Where a scheme shrinks rates toward the team rate, the detail keeps the
+observed value in `value` and the shrunk one in `adjusted`, and the score uses `adjusted`.
+Each score carries the interval of its KPI, so the composite has one
 too, and every rank comes with the best and worst rank it could be given that interval:
 nobody is ranked above a colleague on noise without it showing.
 
@@ -32,7 +34,8 @@ MONTH_DAYS = 30.4375
 AGENT_COLUMNS = ["agent", "team", "composite", "composite_lo", "composite_hi", "grade", "rank",
                  "rank_best", "rank_worst", "percentile", "tied", "gate", "kpis_scored",
                  "kpis_left_out"]  # fmt: skip
-DETAIL_COLUMNS = ["agent", "kpi", "dimension", "source", "value", "lo", "hi", "n", "min_sample",
+DETAIL_COLUMNS = ["agent", "kpi", "dimension", "source", "value", "adjusted", "lo", "hi", "n",
+                  "min_sample",
                   "floor", "target", "score", "score_lo", "score_hi", "weight_share",
                   "contribution", "status", "shrunk"]  # fmt: skip
 
@@ -139,6 +142,7 @@ def score(
     target = np.array([r.target for r in scheme.rules]) * scale
     team_of = np.array([teams.get(a) for a in agents], dtype=object)
 
+    observed = value
     shrunk = np.zeros(shape, dtype=bool)
     if scheme.shrinkage > 0 and team_values is not None and not team_values.empty:
         tv = team_values[team_values["kpi"].isin(col_of)]
@@ -208,7 +212,8 @@ def score(
         "agent": np.repeat(agents, len(kpi_ids)),
         "kpi": np.tile(kpi_ids, len(agents)),
         "dimension": np.tile([r.dimension for r in scheme.rules], len(agents)),
-        "source": source.ravel(), "value": value.ravel(), "lo": lo.ravel(), "hi": hi.ravel(),
+        "source": source.ravel(), "value": observed.ravel(),
+        "adjusted": np.where(shrunk, value, np.nan).ravel(), "lo": lo.ravel(), "hi": hi.ravel(),
         "n": n.ravel(), "min_sample": np.tile(min_sample, len(agents)),
         "floor": np.tile(floor, len(agents)), "target": np.tile(target, len(agents)),
         "score": s.ravel(), "score_lo": s_lo.ravel(), "score_hi": s_hi.ravel(),

@@ -183,6 +183,8 @@ def trend(con, viewer: access.Viewer, kpi_id: str, end: Period, months: int = 6,
     for _ in range(months - 1):
         start = parse(f"{start:%Y-%m}").previous().start
     frame = engine.compute(con, start, end.end, by="team", team=team, grain=grain, kpi_ids=[kpi_id])
+    if frame.empty:  # no data for this KPI in these months: an empty chart, not an error
+        return pd.DataFrame({"bucket": [], "value": [], "series": []})
     rows = frame.groupby("bucket").apply(
         lambda p: _pool(p, load_catalogue()).get(kpi_id), include_groups=False
     ).rename("value").reset_index()  # fmt: skip
@@ -192,6 +194,12 @@ def trend(con, viewer: access.Viewer, kpi_id: str, end: Period, months: int = 6,
         own = own[own["grp"] == agent][["bucket", "value"]].assign(series=agent)
         rows = pd.concat([rows, own], ignore_index=True)
     return rows.sort_values("bucket", ignore_index=True)
+
+
+def kpis_with_data(card: Scorecard) -> list[str]:
+    """The scheme's KPIs that have a value for someone in the card, in scheme order."""
+    has = set(card.details.loc[card.details["status"] != "no data", "kpi"])
+    return [k for k in card.scheme.kpi_ids if k in has]
 
 
 def channels(con, viewer: access.Viewer, period: Period, team: str | None, kpi_ids: list[str],
@@ -273,6 +281,8 @@ def agent_breakdown(card: Scorecard, agent: str, lang: str, catalogue=None) -> p
         "dimension": [dimension_label(catalogue, x, lang) for x in d["dimension"]],
         "value": d["value"],
         "shown": [format_value(catalogue.get(k), v) for k, v in zip(d["kpi"], d["value"])],
+        "adjusted": [format_value(catalogue.get(k), v) if pd.notna(v) else ""
+                     for k, v in zip(d["kpi"], d["adjusted"])],
         "interval": [f"{format_value(catalogue.get(k), lo)} – {format_value(catalogue.get(k), hi)}"
                      if pd.notna(lo) else "" for k, lo, hi in zip(d["kpi"], d["lo"], d["hi"])],
         "n": d["n"].astype(int), "floor": d["floor"], "target": d["target"],

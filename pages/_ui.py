@@ -5,7 +5,10 @@ Pages import these so that each page stays a thin script: read widgets, call `li
 
 from __future__ import annotations
 
+import logging
 import sys
+import uuid
+from contextlib import contextmanager
 
 import streamlit as st
 
@@ -13,6 +16,7 @@ from lib import store, warmup
 from lib.i18n import DEFAULT, LANGUAGES, language_from_locale
 from lib.i18n import t as translate
 
+LOG = logging.getLogger("scorecard")
 ALL = "*"  # the team choice meaning every team (a None option would show as "no choice")
 
 
@@ -149,3 +153,23 @@ def context(score: bool = True):
 def listing(items: list[str]) -> str:
     """Items joined as the language writes a list."""
     return ("、" if lang() == "zh" else ", ").join(items)
+
+
+def report_failure(key: str = "error.section") -> None:
+    """Show a short translated message with an error id; the full traceback goes to the log."""
+    error_id = uuid.uuid4().hex[:8]
+    LOG.exception("error %s", error_id)
+    st.error(t(key, error_id=error_id), icon=":material/error:")
+
+
+@contextmanager
+def section():
+    """A part of a page: if it fails, it says so in a line and the rest of the page renders.
+    Streamlit's own stop and rerun signals are not errors and pass through, and so does a
+    failed save (the app names the full disk or read-only folder)."""
+    try:
+        yield
+    except store.StoreError:
+        raise
+    except Exception:  # noqa: BLE001 - any failure of one section must not take the page down
+        report_failure()

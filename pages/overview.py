@@ -6,7 +6,7 @@ from lib import alerts, charts, export, report, views
 from lib.kpis import by_channel, load_catalogue
 from lib.overview import store_summary
 from lib.scoring import scorecard
-from pages._ui import con, context, guard, lang, t
+from pages._ui import con, context, guard, lang, section, t
 
 who = guard("overview")
 st.header(t("overview.header"))
@@ -17,43 +17,54 @@ period, team, scheme, card = context()
 st.caption(t("overview.context", period=period.label, team=team or t("sidebar.all_teams"),
              scheme=scheme.label(lang()), version=scheme.version or "–"))  # fmt: skip
 
-head = views.headline(con(), who, card, team, lang())
-for row_start in range(0, len(head), 6):
-    cols = st.columns(6)
-    for col, row in zip(cols, head.iloc[row_start : row_start + 6].itertuples()):
-        col.metric(row.label, row.shown, row.change_shown or None,
-                   delta_color="normal" if row.higher_is_better else "inverse",
-                   help=t("overview.previous", value=row.previous_shown))  # fmt: skip
+with section():
+    head = views.headline(con(), who, card, team, lang())
+    for row_start in range(0, len(head), 6):
+        cols = st.columns(6)
+        for col, row in zip(cols, head.iloc[row_start : row_start + 6].itertuples()):
+            col.metric(row.label, row.shown, row.change_shown or None,
+                       delta_color="normal" if row.higher_is_better else "inverse",
+                       help=t("overview.previous", value=row.previous_shown))  # fmt: skip
+    gaps = views.data_gaps(con(), card, lang())
+    if not gaps.empty:
+        with st.expander(t("gap.heading") + f" ({len(gaps)})"):
+            st.dataframe(gaps.drop(columns="kpi"), hide_index=True, width="stretch")
 
-previous = scorecard(con(), scheme, period.previous(), viewer=who, team=team)
-board = views.leaderboard(card, lang(), previous)
-left, right = st.columns(2)
-left.plotly_chart(charts.grade_distribution(views.grade_counts(card, lang()), t("overview.grades")),
-                  width="stretch")  # fmt: skip
-right.plotly_chart(charts.leaderboard(board, t("overview.leaderboard_chart")), width="stretch")
+with section():
+    previous = scorecard(con(), scheme, period.previous(), viewer=who, team=team)
+    board = views.leaderboard(card, lang(), previous)
+    left, right = st.columns(2)
+    left.plotly_chart(charts.grade_distribution(views.grade_counts(card, lang()), t("overview.grades")),
+                      width="stretch")  # fmt: skip
+    right.plotly_chart(charts.leaderboard(board, t("overview.leaderboard_chart")), width="stretch")
 
-st.subheader(t("overview.leaderboard"))
-st.caption(t("overview.leaderboard_help"))
-shown = board.rename(columns={c: t(f"board.{c}") for c in board.columns})
-st.dataframe(shown, hide_index=True, width="stretch")
+    st.subheader(t("overview.leaderboard"))
+    st.caption(t("overview.leaderboard_help"))
+    shown = board.rename(columns={c: t(f"board.{c}") for c in board.columns})
+    st.dataframe(shown, hide_index=True, width="stretch")
 
-up, down = views.top_movers(board)
-if up or down:
-    st.caption(t("overview.movers", up=", ".join(up) or "–", down=", ".join(down) or "–"))
+    up, down = views.top_movers(board)
+    if up or down:
+        st.caption(t("overview.movers", up=", ".join(up) or "–", down=", ".join(down) or "–"))
 
 catalogue = load_catalogue()
 labels = {k: catalogue.get(k).label(lang()) for k in scheme.kpi_ids}
 a, b = st.columns(2)
-with a:
+with a, section():
+    with_data = views.kpis_with_data(card)
     kpi = st.selectbox(
-        t("overview.trend_kpi"), scheme.kpi_ids, format_func=labels.get, key="trend_kpi"
+        t("overview.trend_kpi"),
+        scheme.kpi_ids,
+        format_func=labels.get,
+        key="trend_kpi",
+        index=scheme.kpi_ids.index(with_data[0]) if with_data else 0,
     )
     rows = views.trend(con(), who, kpi, period, team=team).replace(
         {"series": {"team": t("overview.team")}}
     )
-    st.plotly_chart(charts.trend(rows, t("overview.trend"), catalogue.get(kpi).kind == "rate"),
-                    width="stretch")  # fmt: skip
-with b:
+    st.plotly_chart(charts.trend(rows, t("overview.trend"), catalogue.get(kpi).kind == "rate",
+                                 t("status.no_data")), width="stretch")  # fmt: skip
+with b, section():
     splittable = set(by_channel(catalogue))
     split = [k for k in scheme.kpi_ids if k in splittable]
     if split:
@@ -65,14 +76,15 @@ with b:
             st.plotly_chart(charts.channel_bars(rows, t("overview.channels")), width="stretch")
 
 st.subheader(t("alerts.on_overview"))
-alerts.refresh(con())
-open_alerts = views.alert_feed(con(), who, lang(), status="open")
-if open_alerts.empty:
-    st.caption(t("alerts.none"))
-for a in open_alerts.head(5).itertuples():
-    st.warning(f"**{a.severity_shown}** · {a.subject} · {a.title} · {a.when} — {a.numbers}")
-if len(open_alerts) > 5:
-    st.caption(t("alerts.more", count=len(open_alerts) - 5))
+with section():
+    alerts.refresh(con())
+    open_alerts = views.alert_feed(con(), who, lang(), status="open")
+    if open_alerts.empty:
+        st.caption(t("alerts.none"))
+    for a in open_alerts.head(5).itertuples():
+        st.warning(f"**{a.severity_shown}** · {a.subject} · {a.title} · {a.when} — {a.numbers}")
+    if len(open_alerts) > 5:
+        st.caption(t("alerts.more", count=len(open_alerts) - 5))
 
 st.subheader(t("overview.downloads"))
 d1, d2, d3 = st.columns(3)

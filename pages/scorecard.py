@@ -4,7 +4,7 @@ import streamlit as st
 
 from lib import charts, views
 from lib.kpis import drilldown, load_catalogue
-from pages._ui import con, context, guard, lang, listing, t
+from pages._ui import con, context, guard, lang, listing, section, t
 
 who = guard("scorecard")
 st.header(t("nav.scorecard"))
@@ -32,8 +32,9 @@ else:
     a.warning(t("scorecard.not_scored"))
 if row["gate"]:
     st.error(views.gate_label(row["gate"], lang()))
-for a in views.alert_feed(con(), who, lang(), status="open", agent=agent).head(3).itertuples():
-    st.warning(f"**{a.severity_shown}** · {a.title} · {a.when} — {a.numbers}")
+with section():
+    for a in views.alert_feed(con(), who, lang(), status="open", agent=agent).head(3).itertuples():
+        st.warning(f"**{a.severity_shown}** · {a.title} · {a.when} — {a.numbers}")
 
 words = views.strengths_and_weaknesses(card, agent, lang())
 st.markdown(t("scorecard.strong", items=listing(words["strong"])) if words["strong"]
@@ -44,29 +45,40 @@ if words["left_out"]:
     st.caption(t("scorecard.left_out", items=listing(words["left_out"])))
 
 breakdown = views.agent_breakdown(card, agent, lang())
-dims = views.dimension_scores(card, agent)
-dims["label"] = [views.dimension_label(catalogue, x, lang()) for x in dims["dimension"]]
-left, right = st.columns([2, 3])
-left.plotly_chart(charts.radar(dims, agent, t("scorecard.team_median"), t("scorecard.dimensions")),
-                  width="stretch")  # fmt: skip
-right.plotly_chart(charts.kpi_bars(breakdown, t("scorecard.kpis")), width="stretch")
+with section():
+    dims = views.dimension_scores(card, agent)
+    dims["label"] = [views.dimension_label(catalogue, x, lang()) for x in dims["dimension"]]
+    left, right = st.columns([2, 3])
+    left.plotly_chart(charts.radar(dims, agent, t("scorecard.team_median"), t("scorecard.dimensions")),
+                      width="stretch")  # fmt: skip
+    right.plotly_chart(charts.kpi_bars(breakdown, t("scorecard.kpis")), width="stretch")
 
 labels = {k: catalogue.get(k).label(lang()) for k in scheme.kpi_ids}
-kpi = st.selectbox(t("scorecard.trend_kpi"), scheme.kpi_ids, format_func=labels.get, key="agent_trend_kpi",
-                   index=scheme.kpi_ids.index(words["weak_ids"][0]) if words["weak_ids"] else 0)  # fmt: skip
-rows = views.trend(con(), who, kpi, period, team=team, agent=agent).replace(
-    {"series": {"team": t("overview.team")}}
-)
-st.plotly_chart(
-    charts.trend(rows, t("scorecard.trend"), catalogue.get(kpi).kind == "rate"), width="stretch"
-)
+with section():
+    first = (words["weak_ids"] or views.kpis_with_data(card) or scheme.kpi_ids)[0]
+    kpi = st.selectbox(t("scorecard.trend_kpi"), scheme.kpi_ids, format_func=labels.get,
+                       key="agent_trend_kpi", index=scheme.kpi_ids.index(first))  # fmt: skip
+    rows = views.trend(con(), who, kpi, period, team=team, agent=agent).replace(
+        {"series": {"team": t("overview.team")}}
+    )
+    st.plotly_chart(charts.trend(rows, t("scorecard.trend"), catalogue.get(kpi).kind == "rate",
+                                 t("status.no_data")), width="stretch")  # fmt: skip
 
 st.subheader(t("scorecard.details"))
-columns = ["label", "dimension", "shown", "interval", "n", "floor_shown", "target_shown", "score",
-           "weight_share", "contribution", "status", "source"]  # fmt: skip
+columns = ["label", "dimension", "shown", "adjusted", "interval", "n", "floor_shown",
+           "target_shown", "score", "weight_share", "contribution", "status", "source"]  # fmt: skip
+if scheme.shrinkage > 0:
+    st.caption(t("score.uses_adjusted", k=f"{scheme.shrinkage:g}"))
+else:
+    columns.remove("adjusted")
 st.dataframe(breakdown[columns].rename(columns={c: t(f"detail.{c}") for c in columns}),
              hide_index=True, width="stretch",
              column_config={t("detail.weight_share"): st.column_config.NumberColumn(format="percent")})  # fmt: skip
+with section():
+    gaps = views.data_gaps(con(), card, lang())
+    if not gaps.empty:
+        with st.expander(t("gap.heading") + f" ({len(gaps)})"):
+            st.dataframe(gaps.drop(columns="kpi"), hide_index=True, width="stretch")
 
 drillable = [k for k in scheme.kpi_ids if catalogue.get(k).drilldown]
 if drillable:

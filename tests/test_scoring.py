@@ -134,9 +134,16 @@ def test_shrinkage_pulls_small_samples_toward_the_team_rate():
     team = pd.DataFrame([{"grp": "X", "kpi": "csat", "value": 0.8}])
     agents, details = run(b, [("A", "csat", 1.0, 10), ("B", "csat", 0.9, 1000)],
                           teams={"A": "X", "B": "X"}, team_values=team)  # fmt: skip
-    assert details.loc[("A", "csat"), "value"] == pytest.approx((10 + 10 * 0.8) / (10 + 10))
-    assert details.loc[("B", "csat"), "value"] == pytest.approx((900 + 8) / 1010)
-    assert bool(details.loc[("A", "csat"), "shrunk"])
+    a, bb = details.loc[("A", "csat")], details.loc[("B", "csat")]
+    # The observed value stays as it is; the adjusted one sits beside it and is what scores.
+    assert (a["value"], bb["value"]) == (1.0, 0.9)
+    assert a["adjusted"] == pytest.approx((10 + 10 * 0.8) / (10 + 10))
+    assert bb["adjusted"] == pytest.approx((900 + 8) / 1010)
+    assert bool(a["shrunk"])
+    expected = 100 * (a["adjusted"] - a["floor"]) / (a["target"] - a["floor"])
+    assert a["score"] == pytest.approx(min(max(expected, 0), 100))
+    plain = run(body(), [("A", "csat", 1.0, 10)], teams={"A": "X"}, team_values=team)[1]
+    assert pd.isna(plain.loc[("A", "csat"), "adjusted"])  # no shrinkage: nothing adjusted
 
 
 def test_totals_scale_with_the_period_length():
