@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from lib import access, audit, kpis, store
+from lib import access, audit, coverage, kpis, store
 from lib.problems import RuleProblems
 
 ALERTS = store.ROOT / "config" / "alerts.yaml"
@@ -203,20 +203,28 @@ def _breach(con, rule: dict, start: dt.date, end: dt.date) -> list[dict]:
 def _backlog(con, rule: dict, as_of: dt.datetime) -> list[dict]:
     """Per agent, over tickets created in the last `window_days`: open tickets above
     `max_open`, and tickets still unreplied after `sla_hours` above `max_unreplied`."""
+    # Only tickets whose export says whether they were resolved (or answered) can be open
+    # (or unreplied): an export without those columns is no backlog.
+    known_open = coverage.covered(con, "tickets", (("resolved_at", "status"),))
+    known_reply = coverage.covered(con, "tickets", ("first_response_at",))
     rows = (
         con.cursor()
         .execute(
-            """SELECT agent,
+            f"""SELECT agent,
                   count(*) FILTER (WHERE resolved_at IS NULL
-                                   AND coalesce(lower(status), '') NOT IN ('closed', 'solved', 'resolved')) AS open,
+                                   AND coalesce(lower(status), '') NOT IN ('closed', 'solved', 'resolved')
+                                   AND {coverage.filter_sql("upload_id", "open_uploads")}) AS open,
                   count(*) FILTER (WHERE first_response_at IS NULL
-                                   AND created_at <= $as_of - to_hours($hours)) AS overdue
+                                   AND created_at <= $as_of - to_hours($hours)
+                                   AND {coverage.filter_sql("upload_id", "reply_uploads")}) AS overdue
            FROM tickets WHERE created_at <= $as_of AND created_at > $as_of - to_days($days)
            GROUP BY agent""",
             {
                 "as_of": as_of,
                 "hours": int(rule.get("sla_hours", 24)),
                 "days": int(rule.get("window_days", 14)),
+                "open_uploads": coverage.every_upload(con, "tickets", known_open),
+                "reply_uploads": coverage.every_upload(con, "tickets", known_reply),
             },
         )
         .fetchall()

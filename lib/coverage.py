@@ -100,6 +100,13 @@ def missing_in(con, table: str, inputs: tuple, uploads: list[int]) -> list[str]:
     return out or [" / ".join(n) if isinstance(n, tuple) else n for n in inputs]
 
 
-def filter_sql(column: str = "upload_id") -> str:
-    """The condition that keeps rows of the uploads bound as $cov."""
-    return f"list_contains($cov, coalesce({column}, {NO_UPLOAD}))"
+def every_upload(con, table: str, cov: list[int] | None) -> list[int]:
+    """A coverage list made explicit, to bind: None (every row may be read) becomes every
+    upload, and an empty list one id no row has (so the parameter keeps its type)."""
+    ids = sorted(supplied(con, table)) if cov is None else cov
+    return ids or [NO_UPLOAD - 1]
+
+
+def filter_sql(column: str = "upload_id", param: str = "cov") -> str:
+    """The condition that keeps rows of the uploads bound as $cov (or another parameter)."""
+    return f"list_contains(${param}, coalesce({column}, {NO_UPLOAD}))"

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lib import audit, store
+from lib import audit, kpis, store
 from lib.ingest import ingest_file
 from lib.mapping import load as load_mapping
 
@@ -496,6 +496,19 @@ def clear(con, by: str = "system") -> int:
         cur.execute(f"DELETE FROM qa_disputes WHERE review_id {gone}")
         cur.execute(f"DELETE FROM qa_review_history WHERE review_id {gone}")
         cur.execute("DELETE FROM qa_queue WHERE ticket_id NOT IN (SELECT ticket_id FROM tickets)")
+        # Alerts about people and teams the store no longer has go too, with their history.
+        people = " UNION ".join(
+            f"SELECT agent FROM {store.quote_ident(n)}" for n in TABLES if TABLES[n].has("agent")
+        )
+        cur.execute(
+            f"""DELETE FROM alerts WHERE (agent IS NOT NULL AND agent NOT IN ({people}))
+                OR (scope = 'team' AND subject NOT IN
+                    (SELECT team FROM ({kpis.sql_file("agent_teams")}) WHERE team IS NOT NULL))"""
+        )
+        for table in ("alert_events", "alert_deliveries"):
+            cur.execute(
+                f"DELETE FROM {table} WHERE alert_key NOT IN (SELECT alert_key FROM alerts)"
+            )
         cur.execute("DELETE FROM uploads WHERE is_demo")
         cur.execute("INSERT OR REPLACE INTO schema_meta VALUES ('demo_cleared', 'true')")
         store.bump_data_version(cur)

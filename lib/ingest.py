@@ -171,13 +171,14 @@ def _ticket_agents(con, ids: list) -> dict:
     return dict(rows)
 
 
-def _attribute(con, parsed_cols: dict, n: int, errors: dict, raw: RawTable, label: dict) -> int:
+def _attribute(con, parsed_cols: dict, n: int, errors: dict, raw: RawTable, label: dict,
+               skip: np.ndarray) -> int:  # fmt: skip
     """Fill an empty agent from the row's stored ticket; rows still without one are set
     aside with a reason, so scoring never meets an empty agent. Returns rows filled."""
     agent = parsed_cols.get("agent")
     agents = agent.to_pylist() if agent is not None else [None] * n
     tickets = parsed_cols["ticket_id"].to_pylist() if "ticket_id" in parsed_cols else [None] * n
-    empty = [i for i, a in enumerate(agents) if a is None or not str(a).strip()]
+    empty = [i for i, a in enumerate(agents) if (a is None or not str(a).strip()) and not skip[i]]
     if not empty:
         return 0
     known = _ticket_agents(con, [tickets[i] for i in empty if tickets[i] is not None])
@@ -246,8 +247,14 @@ def _stage(raw: RawTable, mapping: Mapping, found: dict[str, str], report, con=N
         parsed_cols[target] = derived_arr
         label.setdefault(target, label[source])
     supplied = [c.name for c in table.stored if c.name in parsed_cols]
+    continuation = np.zeros(n, dtype=bool)
+    if mapping.line_items and all(k in parsed_cols for k in table.key):
+        keys = pa.table({k: parsed_cols[k] for k in table.key}).to_pandas()
+        continuation = keys.duplicated(keep="first").to_numpy()
+    # With `first`, later item rows are only folded into their order: nothing in them is read.
+    skip = continuation if mapping.line_items == "first" else np.zeros(n, dtype=bool)
     if table.name in AGENT_FROM_TICKET:
-        filled = _attribute(con, parsed_cols, n, errors, raw, label)
+        filled = _attribute(con, parsed_cols, n, errors, raw, label, skip)
         if filled:
             notes.append(f"{filled:,} row(s) without an agent took the agent of their ticket")
     if table.name == "csat_responses" and "scale" not in parsed_cols:
@@ -263,17 +270,11 @@ def _stage(raw: RawTable, mapping: Mapping, found: dict[str, str], report, con=N
         arrays.append(arr)
     typed = pa.table(arrays, names=[c.name for c in table.stored])
 
-    continuation = np.zeros(n, dtype=bool)
-    if mapping.options.get("line_items"):
-        keys = typed.select(list(table.key)).to_pandas()
-        continuation = keys.duplicated(keep="first").to_numpy()
-
     report(0.62, "checking rows")
-    check_rows = np.flatnonzero(~continuation)
-    frame = (
-        typed.take(pa.array(check_rows)).to_pandas() if continuation.any() else typed.to_pandas()
-    )
-    for problem in validate(frame, table, mapping.parse_options("rating").csat_scale):
+    check_rows = np.flatnonzero(~skip)
+    frame = typed.take(pa.array(check_rows)).to_pandas() if skip.any() else typed.to_pandas()
+    scale = mapping.parse_options("rating").csat_scale
+    for problem in validate(frame, table, scale, mapping.max_duration_days):
         idx = int(check_rows[problem.index])
         existing = errors.setdefault(idx, [])
         if any(e.column == label.get(problem.column, problem.column) for e in existing):
@@ -431,12 +432,14 @@ def ingest_file(
     repeat = _in_file_duplicates(con, staged, table, raw)
 
     n = raw.num_rows
+    if mapping.line_items:
+        _reject_whole_orders(staged, table, raw)
     bad_rows = np.zeros(n, dtype=bool)
     bad_rows[list(staged.errors)] = True
-    keep = ~bad_rows & ~repeat & ~staged.continuation
+    keep = ~bad_rows & ~repeat
     result.rows_read = n + len(raw.ragged)
     result.quarantined = int(bad_rows.sum()) + len(raw.ragged)
-    in_file_dupes = int((repeat & ~bad_rows).sum() + (staged.continuation & ~bad_rows).sum())
+    in_file_dupes = int((repeat & ~bad_rows).sum())
     if staged.continuation.any():
         result.notes.append(
             f"{int(staged.continuation.sum()):,} line-item row(s) continue an order read above"
@@ -449,7 +452,7 @@ def ingest_file(
 
     report(0.7, "saving")
     digest = file_hash(path)
-    good = staged.typed.filter(pa.array(keep))
+    good = _fold(staged.typed.filter(pa.array(keep)), table, mapping.line_items)
     with store.transaction(con) as cur:
         before = cur.execute(
             "SELECT upload_id, uploaded_at FROM uploads WHERE file_hash = ? AND status = 'stored' "
@@ -469,12 +472,14 @@ def ingest_file(
              raw.sheet, user, is_demo, staged.supplied],
         ).fetchone()[0]  # fmt: skip
         good = good.append_column("upload_id", pa.array([upload_id] * good.num_rows, pa.int64()))
-        inserted, updated, stored_dupes = _upsert(cur, table, good)
+        inserted, updated, same_rows = _upsert(cur, table, good)
         _quarantine(cur, upload_id, name, raw, staged, found)
         result.upload_id = upload_id
         result.inserted, result.updated = inserted, updated
-        result.accepted = inserted + updated
-        result.duplicates = stored_dupes + in_file_dupes
+        # Counts are of rows read: an order's item rows are accepted with it, or duplicates
+        # with it when the stored order is the same; inserted and updated count stored rows.
+        result.accepted = int(keep.sum()) - same_rows
+        result.duplicates = same_rows + in_file_dupes
         if result.accepted + result.duplicates + result.quarantined != result.rows_read:
             raise RuntimeError(
                 f"row counts do not add up for {name}: {result.accepted} + "
@@ -497,8 +502,49 @@ def ingest_file(
     return result
 
 
+def _reject_whole_orders(staged: _Staged, table, raw: RawTable) -> None:
+    """An order over several rows is stored whole or not at all: when one of its rows is
+    set aside, so are the others, each with a reason naming the rejected row."""
+    if not staged.errors:
+        return
+    keys = staged.typed.select(list(table.key)).to_pandas()
+    group = keys.groupby(list(table.key), dropna=False, sort=False).ngroup().to_numpy()
+    bad_groups = {}
+    for i in sorted(staged.errors):
+        bad_groups.setdefault(group[i], i)
+    label = " + ".join(table.key)
+    for i in np.flatnonzero(np.isin(group, list(bad_groups))):
+        if i not in staged.errors:
+            first_bad = int(raw.row_numbers[bad_groups[group[i]]])
+            staged.errors[i] = [RowError(int(raw.row_numbers[i]), label,
+                                         f"another line of this order was rejected (row {first_bad})",
+                                         None)]  # fmt: skip
+
+
+def _fold(good: pa.Table, table, how: str | None) -> pa.Table:
+    """One stored row per key from line items, with `__rows`, the rows folded into it:
+    `sum` adds up money and count columns and takes the first value of the others; `first`
+    keeps each order's first row."""
+    if not how or good.num_rows == 0:
+        return good.append_column("__rows", pa.array([1] * good.num_rows, pa.int64()))
+    frame = good.to_pandas()
+    keys = list(table.key)
+    grouped = frame.groupby(keys, dropna=False, sort=False)
+    rows = grouped.size().rename("__rows")
+    if how == "sum":
+        added = [c.name for c in table.stored if c.kind in ("money", "int") and c.name not in keys]
+        others = [c for c in frame.columns if c not in keys and c not in added]
+        out = grouped[others].first().join(grouped[added].sum(min_count=1)).join(rows)
+    else:
+        out = grouped.head(1).set_index(keys).join(rows)
+    out = out.reset_index()[[*good.column_names, "__rows"]]
+    schema = good.schema.append(pa.field("__rows", pa.int64()))
+    return pa.Table.from_pandas(out, schema=schema, preserve_index=False)
+
+
 def _upsert(cur, table, good: pa.Table) -> tuple[int, int, int]:
-    """Insert new keys, replace changed rows, leave identical rows; return the three counts."""
+    """Insert new keys, replace changed rows, leave identical rows; return rows inserted,
+    rows updated, and the source rows (`__rows` of each) behind the identical ones."""
     name = quote_ident(table.name)
     cols = [c.name for c in table.stored]
     on = " AND ".join(
@@ -511,8 +557,9 @@ def _upsert(cur, table, good: pa.Table) -> tuple[int, int, int]:
     collist = ", ".join(quote_ident(c) for c in cols + ["upload_id"])
     cur.register("__staged", good)
     try:
-        existed, identical = cur.execute(
-            f"""SELECT count(*), count(*) FILTER (WHERE {same})
+        existed, identical, same_rows = cur.execute(
+            f"""SELECT count(*), count(*) FILTER (WHERE {same}),
+                       coalesce(sum(s.__rows) FILTER (WHERE {same}), 0)
                 FROM __staged s JOIN {name} t ON {on}"""
         ).fetchone()
         if existed:
@@ -526,7 +573,7 @@ def _upsert(cur, table, good: pa.Table) -> tuple[int, int, int]:
     finally:
         cur.unregister("__staged")
     total = good.num_rows
-    return total - existed, existed - identical, identical
+    return total - existed, existed - identical, int(same_rows)
 
 
 def _quarantine(cur, upload_id, name, raw: RawTable, staged: _Staged, found) -> None:

@@ -36,8 +36,12 @@ KNOWN_OPTIONS = {
     "sheet": "the Excel sheet to read",
     "extract": "column: regular expression whose first group is the value",
     "constants": "column: value, for columns the export does not have",
-    "line_items": "true when an order spans several rows (one per item); later rows are skipped",
+    "line_items": "an order over several rows (one per item): `sum` adds up money and count "
+    "columns per order (marketplace item exports); `first` keeps the order's first row, for "
+    "exports such as Shopify's that give order totals on the first line only",
+    "max_duration_days": "plausibility limit for waits and durations, in days (default 90)",
 }
+LINE_ITEMS = ("sum", "first")
 
 # Canonical columns that can be filled from another column when the export lacks them.
 DERIVED = {
@@ -112,6 +116,17 @@ class Mapping:
             csat_negative=tuple(self.options.get("csat_negative") or ()),
             rescale_to_5=(self.kind == "tickets"),
         )
+
+    @property
+    def line_items(self) -> str | None:
+        """How an order over several rows is stored: 'sum', 'first' or None (one row each).
+        `true`, from earlier mappings, means 'first'."""
+        items = self.options.get("line_items")
+        return "first" if items is True else items or None
+
+    @property
+    def max_duration_days(self) -> float:
+        return float(self.options.get("max_duration_days", 90))
 
     def to_yaml(self) -> str:
         data = {"name": self.name, "kind": self.kind}
@@ -190,6 +205,13 @@ def check(data: dict, source: str) -> list[tuple[str, str]]:
         problems.append(("mapping.csat_scale", "`csat_scale` must be a whole number from 2 to 10"))
     if "dayfirst" in options and not isinstance(options["dayfirst"], bool):
         problems.append(("mapping.dayfirst", "`dayfirst` must be true or false"))
+    items = options.get("line_items")
+    if items is not None and items not in LINE_ITEMS and items is not True:
+        problems.append(("mapping.line_items", f"`line_items` must be sum or first, not '{items}'"))
+    limit = options.get("max_duration_days", 90)
+    if isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit <= 0:
+        problems.append(("mapping.max_duration_days",
+                         f"`max_duration_days` must be a number of days above 0, not '{limit}'"))  # fmt: skip
     mapped = {c for c, s in columns.items() if _as_list(s)} | set(constants)
     for col in table.required:
         derived = DERIVED.get((kind, col))

@@ -99,7 +99,13 @@ TABLES: dict[str, Table] = {
             ),
             "工单",
             "Tickets",
-            ("response_after_creation", "resolved_after_creation"),
+            (
+                "response_after_creation",
+                "resolved_after_creation",
+                "resolved_after_response",
+                "response_within_limit",
+                "resolved_within_limit",
+            ),
         ),
         Table(
             "csat_responses",
