@@ -218,22 +218,19 @@ def channels(con, viewer: access.Viewer, period: Period, team: str | None, kpi_i
     return frame[["grp", "kpi", "label", "value", "shown", "n"]].rename(columns={"grp": "channel"})
 
 
-def catalogue_en() -> dict:
-    from lib.i18n import catalogue
-
-    return catalogue("en")
-
-
 def _column_words(name: str, table: str, lang: str) -> str:
+    from lib.i18n import catalogue
     from lib.tables import TABLES
 
     names = []
     spec = TABLES[table]
     for part in name.split(" / "):
-        if lang == "zh" and spec.has(part):
+        if f"input.{part}" in catalogue(lang):
+            names.append(t(f"input.{part}", lang))
+        elif lang == "zh" and spec.has(part):
             names.append(spec.column(part).label_zh)
         else:
-            names.append(catalogue_en().get(f"input.{part}", part.replace("_", " ")))
+            names.append(part.replace("_", " "))
     return t("common.or_join", lang).join(names) if len(names) > 1 else names[0]
 
 

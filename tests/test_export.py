@@ -49,8 +49,12 @@ def test_json_export_has_every_kpi_with_its_source(tmp_path):
     data = json.loads(export.as_json(card))
     a = next(x for x in data["agents"] if x["agent"] == "A")
     assert data["scheme"] == "small_shop" and data["period"] == "2026-05"
-    assert set(a["kpis"]) == {"csat", "complaint_rate", "fcr_rate"}
+    assert set(a["kpis"]) == {"csat", "complaint_rate", "fcr_rate", "first_response_time",
+                              "avg_response_time"}  # fmt: skip
     assert a["kpis"]["csat"]["source"] == "tickets" and a["kpis"]["csat"]["display"] == "66.7%"
+    # No daily reports in this store: the KPI is there with null values, never NaN.
+    assert a["kpis"]["avg_response_time"]["value"] is None
+    assert a["kpis"]["avg_response_time"]["status"] == "no data"
 
 
 def cli(*args, db=None):

@@ -227,7 +227,7 @@ def test_versions_in_force_what_if_diff_and_conflicts(tmp_path):
     assert (
         history.iloc[0]["saved_by"] == "周主管" and history.iloc[0]["reason"] == "CSAT matters more"
     )
-    assert history.iloc[0]["diff"] == "dimensions.experience.weight: 70 → 90"
+    assert history.iloc[0]["diff"] == "dimensions.experience.weight: 55 → 90"
     may, june = parse("2026-05"), parse("2026-06")
     assert schemes.resolve(con, "small_shop", may.end).version == 1  # May ended before the save
     assert schemes.resolve(con, "small_shop", june.end).version == 2
@@ -266,14 +266,14 @@ def test_scorecard_on_a_store(tmp_path):
 def test_scheme_as_tables_round_trip():
     body = schemes.preset_body("small_shop")
     dims, rows = schemes.to_tables(body, lang="zh")
-    assert list(dims["name"]) == ["体验", "能力"]
+    assert list(dims["name"]) == ["体验", "能力", "时效"]
     assert rows.set_index("kpi").loc["csat", "min_sample"] == 10  # the KPI's own minimum
     assert schemes.from_tables(body, dims, rows) == body  # unchanged tables, unchanged scheme
     rows.loc[rows["kpi"] == "csat", ["weight", "min_sample"]] = [5, 30]
     dims.loc[dims["dimension"] == "capability", "weight"] = 10
     changed = schemes.from_tables(body, dims, rows)
     assert schemes.diff(body, changed) == [
-        "dimensions.capability.weight: 30 → 10",
+        "dimensions.capability.weight: 25 → 10",
         "dimensions.experience.kpis.csat.min_sample: added 30",
         "dimensions.experience.kpis.csat.weight: 2 → 5",
     ]
