@@ -38,7 +38,9 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def wide(card: Scorecard) -> pd.DataFrame:
-    """One row per agent: summary columns, then value and score per KPI, then flags."""
+    """One row per agent: summary columns, then value and score per KPI (with the mean beside
+    the median of durations), then flags."""
+    catalogue = load_catalogue()
     a = card.agents
     rng = [f"{b}–{w}" if pd.notna(b) else "" for b, w in zip(a["rank_best"], a["rank_worst"])]
     out = pd.DataFrame({
@@ -53,6 +55,8 @@ def wide(card: Scorecard) -> pd.DataFrame:
         out[f"{rule.kpi} value"] = rows["value"].to_numpy()
         if shrinks:  # observed and adjusted side by side; the score uses the adjusted one
             out[f"{rule.kpi} adjusted"] = rows["adjusted"].to_numpy()
+        if catalogue.get(rule.kpi).kind == "duration":  # the median's mean beside it
+            out[f"{rule.kpi} mean"] = rows["mean"].to_numpy()
         out[f"{rule.kpi} score"] = np.where(rows["status"].to_numpy() == "scored",
                                             rows["score"].round(1).to_numpy(), np.nan)  # fmt: skip
     flags = []
@@ -102,7 +106,7 @@ def as_json(card: Scorecard, catalogue: Catalogue | None = None) -> str:
             "kpis": {
                 r["kpi"]: {
                     "value": _plain(r["value"]), "display": format_value(catalogue.get(r["kpi"]), r["value"]),
-                    "adjusted": _plain(r["adjusted"]),
+                    "adjusted": _plain(r["adjusted"]), "mean": _plain(r["mean"]),
                     "low": _plain(r["lo"]), "high": _plain(r["hi"]), "n": _plain(r["n"]),
                     "source": r["source"], "score": _plain(r["score"]),
                     "weight_share": _plain(r["weight_share"]), "contribution": _plain(r["contribution"]),

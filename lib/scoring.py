@@ -34,7 +34,7 @@ MONTH_DAYS = 30.4375
 AGENT_COLUMNS = ["agent", "team", "composite", "composite_lo", "composite_hi", "grade", "rank",
                  "rank_best", "rank_worst", "percentile", "tied", "gate", "kpis_scored",
                  "kpis_left_out"]  # fmt: skip
-DETAIL_COLUMNS = ["agent", "kpi", "dimension", "source", "value", "adjusted", "lo", "hi", "n",
+DETAIL_COLUMNS = ["agent", "kpi", "dimension", "source", "value", "adjusted", "mean", "lo", "hi", "n",
                   "min_sample",
                   "floor", "target", "score", "score_lo", "score_hi", "weight_share",
                   "contribution", "status", "shrunk"]  # fmt: skip
@@ -127,8 +127,9 @@ def score(
     rows = values["grp"].map(row_of).to_numpy()
     cols = values["kpi"].map(col_of).to_numpy()
     shape = (len(agents), len(kpi_ids))
-    value, lo, hi, n, num, den = (
-        _matrix(values, c, rows, cols, shape) for c in ("value", "lo", "hi", "n", "num", "den")
+    value, lo, hi, n, num, den, mean = (
+        _matrix(values, c, rows, cols, shape)
+        for c in ("value", "lo", "hi", "n", "num", "den", "mean")
     )
     source = np.full(shape, None, dtype=object)
     source[rows, cols] = values["source"].to_numpy()
@@ -213,7 +214,8 @@ def score(
         "kpi": np.tile(kpi_ids, len(agents)),
         "dimension": np.tile([r.dimension for r in scheme.rules], len(agents)),
         "source": source.ravel(), "value": observed.ravel(),
-        "adjusted": np.where(shrunk, value, np.nan).ravel(), "lo": lo.ravel(), "hi": hi.ravel(),
+        "adjusted": np.where(shrunk, value, np.nan).ravel(), "mean": mean.ravel(),
+        "lo": lo.ravel(), "hi": hi.ravel(),
         "n": n.ravel(), "min_sample": np.tile(min_sample, len(agents)),
         "floor": np.tile(floor, len(agents)), "target": np.tile(target, len(agents)),
         "score": s.ravel(), "score_lo": s_lo.ravel(), "score_hi": s_hi.ravel(),

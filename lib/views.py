@@ -280,6 +280,9 @@ def agent_breakdown(card: Scorecard, agent: str, lang: str, catalogue=None) -> p
         "shown": [format_value(catalogue.get(k), v) for k, v in zip(d["kpi"], d["value"])],
         "adjusted": [format_value(catalogue.get(k), v) if pd.notna(v) else ""
                      for k, v in zip(d["kpi"], d["adjusted"])],
+        "mean": [format_value(catalogue.get(k), v)  # durations: the mean beside the median
+                 if catalogue.get(k).kind == "duration" and pd.notna(v) else ""
+                 for k, v in zip(d["kpi"], d["mean"])],
         "interval": [f"{format_value(catalogue.get(k), lo)} – {format_value(catalogue.get(k), hi)}"
                      if pd.notna(lo) else "" for k, lo, hi in zip(d["kpi"], d["lo"], d["hi"])],
         "n": d["n"].astype(int), "floor": d["floor"], "target": d["target"],

@@ -65,7 +65,7 @@ with section():
                                  t("status.no_data")), width="stretch")  # fmt: skip
 
 st.subheader(t("scorecard.details"))
-columns = ["label", "dimension", "shown", "adjusted", "interval", "n", "floor_shown",
+columns = ["label", "dimension", "shown", "mean", "adjusted", "interval", "n", "floor_shown",
            "target_shown", "score", "weight_share", "contribution", "status", "source"]  # fmt: skip
 if scheme.shrinkage > 0:
     st.caption(t("score.uses_adjusted", k=f"{scheme.shrinkage:g}"))

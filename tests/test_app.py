@@ -127,7 +127,7 @@ def test_building_a_mapping_in_the_page(app, tmp_path, monkeypatch):
 
 
 def test_overview_headline_leaderboard_and_downloads(app):
-    assert len(app.metric) == 12  # the balanced scheme's KPIs, each with its change
+    assert len(app.metric) == 13  # the balanced scheme's KPIs, each with its change
     assert all(m.label for m in app.metric)
     assert "2026-10" in app.caption[0].value  # the latest month the data covers in full
     labels = [b.label for b in app.get("download_button")]

@@ -112,6 +112,36 @@ def test_clear_demo_data(page):
     expect(page.get_by_text("No data yet.")).to_be_visible()
 
 
+def test_an_owners_first_chinese_upload_after_clearing_the_demo(page, tmp_path, artifacts):
+    from tests.test_trust import QIANNU, _qianniu_speed
+
+    page.get_by_role("button", name="Clear demo data").click()
+    page.get_by_role("dialog").get_by_role("button", name="Clear demo data").click()
+    expect(page.get_by_text("No data yet.")).to_be_visible()
+    path = tmp_path / "千牛客服绩效_5月.csv"
+    path.write_bytes(QIANNU.encode("gb18030"))
+    page.get_by_role("link", name="Upload data").click()
+    page.locator("input[type='file']").set_input_files(str(path))
+    expect(page.get_by_text("Preview of the first rows as they will be stored")).to_be_visible()
+    page.get_by_role("button", name="Store").click()
+    expect(
+        page.get_by_text("Accepted + duplicates + quarantined = 84 = rows read.")
+    ).to_be_visible()
+    for name in NAV:
+        page.get_by_role("link", name=name).click()
+        expect(page.get_by_role("heading", name=name, exact=True)).to_be_visible()
+        settle(page)
+        no_error(page)
+        expect(page.get_by_text("could not be shown")).to_have_count(0)
+    page.get_by_role("link", name="Overview").click()
+    speed = page.get_by_test_id("stMetric").filter(has_text="Average response time")
+    expect(speed).to_contain_text(f"{_qianniu_speed():.0f} s")  # the 千牛 figure
+    trend = page.get_by_test_id("stSelectbox").filter(has_text="KPI trend")
+    expect(trend).to_contain_text("Average response time")  # the default trend has data
+    expect(page.get_by_text("KPIs without data, and rows left out")).to_be_visible()
+    page.screenshot(path=artifacts / "owner_first_upload.png", full_page=True)
+
+
 def test_changing_a_weight_reranks_at_once(page, artifacts):
     page.get_by_role("link", name="Weights & thresholds").click()
     expect(page.get_by_text("Ranking with these weights")).to_be_visible()
