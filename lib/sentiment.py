@@ -52,15 +52,13 @@ class Result:
 
     def evidence(self, lang: str = "en") -> str:
         """One line a manager can read: why this label."""
-        words = {"zh": ("词表", "模型", "新增词"), "en": ("lexicon", "model", "added term")}
-        lex, model, added = words.get(lang, words["en"])
+        from lib.i18n import t
+
         parts = []
-        if self.override:
-            parts.append(f"{added}: " + ", ".join(self.override))
-        if self.lexicon:
-            parts.append(f"{lex}: " + ", ".join(self.lexicon))
-        if self.features:
-            parts.append(f"{model}: " + ", ".join(self.features))
+        for key, terms in (("added", self.override), ("lexicon", self.lexicon),
+                           ("model", self.features)):  # fmt: skip
+            if terms:
+                parts.append(t(f"evidence.{key}", lang) + ": " + ", ".join(terms))
         return "; ".join(parts)
 
 
@@ -93,7 +91,7 @@ def lexicon() -> dict:
         "en_phrases": sorted(en_phrases, key=lambda p: len(p[0]), reverse=True),
         "symbols": symbols,
         "neg_zh": sorted(data["negation"]["zh"], key=len, reverse=True),
-        "neg_en": set(data["negation"]["en"]),
+        "neg_en": {str(n).lower() for n in data["negation"]["en"]},
         "ignore_zh": ignore.get("zh", []),
         "ignore_patterns": [re.compile(p) for p in ignore.get("patterns", [])],
         "rhetorical": [re.compile(p) for p in (data.get("rhetorical") or {}).get("patterns", [])],
@@ -278,7 +276,7 @@ def analyse(text: str | None) -> Result:
             override.append(name)
     weights = params["weights"]
     contributions: dict[str, float] = {}
-    for feat in set(features(text, lang)):
+    for feat in set(features(_without_cancelled(text, hits), lang)):
         w = weights.get(feat)
         if w is not None:
             contributions[feat] = contributions.get(feat, 0.0) + w
@@ -300,6 +298,20 @@ def analyse(text: str | None) -> Result:
     result = Result(label, round(score, 3), shown, _top(contributions, label), override)
     result.emotions = emotions(text, label)
     return result
+
+
+def _without_cancelled(text: str, hits: list[tuple[str, int, bool]]) -> str:
+    """The text without negated complaints (没有不耐烦, never rude): neither praise nor
+    complaint, so the model does not read the complaint's words either."""
+    lex = lexicon()
+    for term, polarity, negated in hits:
+        if negated and polarity < 0:
+            zh = "|".join(re.escape(n) for n in lex["neg_zh"])
+            en = "|".join(re.escape(n) for n in lex["neg_en"])
+            text = re.sub(rf"(?:{zh}).?{re.escape(term)}", " ", text)
+            text = re.sub(rf"(?i)\b(?:{en}|\w+n't)\b(?:\W+\w+){{0,2}}?\W+{re.escape(term)}\b",
+                          " ", text)  # fmt: skip
+    return text
 
 
 def _top(contributions: dict[str, float], label: str, k: int = 4) -> list[str]:
@@ -366,9 +378,16 @@ def emotions(text: str | None, label: str | None = None) -> list[str]:
     return tags
 
 
+def label_name(label: str, lang: str) -> str:
+    from lib.i18n import t
+
+    return t(f"sentiment.{label}", lang)
+
+
 def emotion_label(name: str, lang: str) -> str:
-    cue = (_raw().get("emotions") or {}).get(name, {})
-    return cue.get(f"label_{lang}") or name
+    from lib.i18n import t
+
+    return t(f"emotion.{name}", lang)
 
 
 # --- stored results --------------------------------------------------------------------
@@ -400,6 +419,7 @@ def stored(con, texts) -> dict[str, Result]:
 
 
 def _save(cur, ver: str, fresh: dict[str, Result]) -> None:
+    import duckdb
     import pyarrow as pa
 
     from lib.store import WRITE_LOCK
@@ -422,6 +442,8 @@ def _save(cur, ver: str, fresh: dict[str, Result]) -> None:
                 "SELECT comment, version, label, score, lexicon, features, override, emotions, "
                 "current_timestamp FROM __fresh_sentiment"
             )
+        except duckdb.Error:  # a read-only store: the results are used but not kept
+            pass
         finally:
             cur.unregister("__fresh_sentiment")
 
