@@ -97,7 +97,9 @@ def lexicon() -> dict:
         "rhetorical": [re.compile(p) for p in (data.get("rhetorical") or {}).get("patterns", [])],
         "inquiry": {
             "strong": float((data.get("inquiry") or {}).get("strong", 1.0)),
-            "acks": {str(a).lower() for a in (data.get("inquiry") or {}).get("acknowledgements", [])},
+            "acks": {
+                str(a).lower() for a in (data.get("inquiry") or {}).get("acknowledgements", [])
+            },
             "patterns": [re.compile(p) for p in (data.get("inquiry") or {}).get("patterns", [])],
             "not_if": [re.compile(p) for p in (data.get("inquiry") or {}).get("not_if", [])],
         },

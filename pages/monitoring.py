@@ -74,10 +74,16 @@ with tab_voice:
     st.dataframe(summary.rename(columns={c: t(f"voice.{c}") for c in summary.columns}), hide_index=True,
                  width="stretch", column_config={t("voice.negative_rate"): st.column_config.NumberColumn(format="percent")})  # fmt: skip
     st.subheader(t("voice.comment_list"))
-    labels = {"": t("voice.any")} | {v: t(f"sentiment.{v}") for v in ("negative", "neutral", "positive")}
-    feelings = {"": t("voice.any")} | {e: t(f"emotion.{e}") for e in ("anger", "confusion", "satisfaction")}
+    labels = {"": t("voice.any")} | {
+        v: t(f"sentiment.{v}") for v in ("negative", "neutral", "positive")
+    }
+    feelings = {"": t("voice.any")} | {
+        e: t(f"emotion.{e}") for e in ("anger", "confusion", "satisfaction")
+    }
     f1, f2 = st.columns(2)
-    label = f1.selectbox(t("voice.filter_label"), list(labels), index=1, format_func=labels.get, key="voice_label")
+    label = f1.selectbox(
+        t("voice.filter_label"), list(labels), index=1, format_func=labels.get, key="voice_label"
+    )
     feeling = f2.selectbox(t("voice.filter_emotion"), list(feelings), format_func=feelings.get, key="voice_emotion")  # fmt: skip
     shown = voice.comment_view(frame, lang(), label or None, feeling or None)
     if shown.empty:

@@ -108,7 +108,9 @@ def test_a_term_a_manager_adds_overrides_the_model(lexicon_copy):
     assert before.override == []
     flip = "positive" if before.label != "positive" else "negative"
     key = "positive" if flip == "positive" else "negative"
-    data = lexicon_copy.read_text("utf-8").replace(f"{key}:\n  zh: [", f"{key}:\n  zh: [自己去查, ", 1)
+    data = lexicon_copy.read_text("utf-8").replace(
+        f"{key}:\n  zh: [", f"{key}:\n  zh: [自己去查, ", 1
+    )
     lexicon_copy.write_text(data, "utf-8")
     sentiment.reload()
     after = sentiment.analyse(text)
