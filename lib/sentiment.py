@@ -297,7 +297,8 @@ def analyse(text: str | None) -> Result:
         cue = lex_total != 0 or any(c * sign >= need for c in contributions.values())
         if abs(score) < params["neutral"] or not cue:
             label = "neutral"
-    result = Result(label, round(score, 3), shown, _top(contributions, label), override)
+    top = _top(contributions, label, skip={t.removeprefix("not ") for t in shown + override})
+    result = Result(label, round(score, 3), shown, top, override)
     result.emotions = emotions(text, label)
     return result
 
@@ -316,24 +317,24 @@ def _without_cancelled(text: str, hits: list[tuple[str, int, bool]]) -> str:
     return text
 
 
-def _top(contributions: dict[str, float], label: str, k: int = 4) -> list[str]:
-    """The n-grams that pushed most toward the label, without ones inside a shown one."""
+def _top(contributions: dict[str, float], label: str, k: int = 4, skip=()) -> list[str]:
+    """The n-grams that pushed most toward the label: among the eight strongest, the longest
+    forms (很差 rather than 差 and 很差) and none the lexicon already shows."""
     if label == "neutral":
         return []
     sign = 1 if label == "negative" else -1
     ranked = sorted(
         (f for f, c in contributions.items() if c * sign > 0.15),
         key=lambda f: -contributions[f] * sign,
-    )
-    shown: list[str] = []
-    for feat in ranked:
-        text = _show(feat)
-        if any(text in s for s in shown):
-            continue
-        shown.append(text)
-        if len(shown) == k:
-            break
-    return shown
+    )[:8]
+    shown = [_show(f) for f in ranked]
+    kept = [
+        text
+        for i, text in enumerate(shown)
+        if not any(text in s for s in skip)
+        and not any(text in other for j, other in enumerate(shown) if j != i)
+    ]
+    return list(dict.fromkeys(kept))[:k]
 
 
 def classify(text: str | None) -> str:
