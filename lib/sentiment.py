@@ -17,7 +17,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ _TOKEN = re.compile(r"[a-z']+|\d+|[!?]+|\.{3,}|[^\sa-z0-9'!?.,;:\"()\[\]{}<>/\\|
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"@\w+")
 _STOP_SCOPE = re.compile(r"^[!?.,;:]+$")
+_PUNCT_MIX = re.compile(r"[,.;:、]|(?=.*[!?])(?=.*[^!?\s])")  # ",问", "thanks !": not shown
 
 
 @dataclass
@@ -297,7 +297,8 @@ def analyse(text: str | None) -> Result:
         cue = lex_total != 0 or any(c * sign >= need for c in contributions.values())
         if abs(score) < params["neutral"] or not cue:
             label = "neutral"
-    top = _top(contributions, label, skip={t.removeprefix("not ") for t in shown + override})
+    names = shown + override
+    top = _top(contributions, label, skip={*names, *(t.removeprefix("not ") for t in names)})
     result = Result(label, round(score, 3), shown, top, override)
     result.emotions = emotions(text, label)
     return result
@@ -327,7 +328,7 @@ def _top(contributions: dict[str, float], label: str, k: int = 4, skip=()) -> li
         (f for f, c in contributions.items() if c * sign > 0.15),
         key=lambda f: -contributions[f] * sign,
     )[:8]
-    shown = [_show(f) for f in ranked]
+    shown = [_show(f) for f in ranked if not _PUNCT_MIX.search(_show(f))]
     kept = [
         text
         for i, text in enumerate(shown)
@@ -339,10 +340,6 @@ def _top(contributions: dict[str, float], label: str, k: int = 4, skip=()) -> li
 
 def classify(text: str | None) -> str:
     return analyse(text).label
-
-
-def probability_negative(text: str | None) -> float:
-    return 1 / (1 + math.exp(-analyse(text).score))
 
 
 # --- emotions --------------------------------------------------------------------------
