@@ -264,7 +264,7 @@ def analyse(text: str | None) -> Result:
     text = str(text)
     lang = language(text)
     params = model()[lang]
-    trained = {"+": set(params["terms"]["+"]), "-": set(params["terms"]["-"])}
+    trained = _trained_terms()
     hits = _lexicon_hits(text)
     lex_total, override_total, shown, override = 0, 0, [], []
     for term, polarity, negated in hits:
@@ -302,6 +302,13 @@ def analyse(text: str | None) -> Result:
     result = Result(label, round(score, 3), shown, top, override)
     result.emotions = emotions(text, label)
     return result
+
+
+@lru_cache(maxsize=1)
+def _trained_terms() -> dict[str, set[str]]:
+    """The lexicon terms (both languages) the model was trained with, by polarity."""
+    both = model().values()
+    return {sign: {t for p in both for t in p["terms"][sign]} for sign in ("+", "-")}
 
 
 def _without_cancelled(text: str, hits: list[tuple[str, int, bool]]) -> str:
@@ -481,5 +488,5 @@ def forbidden(text: str | None) -> list[str]:
 
 def reload() -> None:
     """Forget the cached lexicon and model (after the YAML or the model file changed)."""
-    for cached in (lexicon, model, version, _emotion_cues, _extras):
+    for cached in (lexicon, model, version, _emotion_cues, _extras, _trained_terms):
         cached.cache_clear()

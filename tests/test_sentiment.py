@@ -93,6 +93,12 @@ def test_short_and_mixed_texts(text, label):
     assert sentiment.classify(text) == label
 
 
+def test_english_lexicon_terms_in_chinese_text_are_weighed_not_overriding():
+    result = sentiment.analyse("客服 very helpful，东西不错")
+    assert result.override == [] and "helpful" in result.lexicon
+    assert result.label == "positive"
+
+
 def test_punctuation_alone_shows_emotion_without_a_label():
     assert sentiment.analyse("?!").label == "neutral"
     assert "confusion" in sentiment.analyse("?!").emotions
