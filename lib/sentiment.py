@@ -406,14 +406,19 @@ def stored(con, texts) -> dict[str, Result]:
     wanted = sorted({t for t in texts if isinstance(t, str) and t})
     if not wanted:
         return {}
+    import duckdb
+
     ver = version()
     cur = con.cursor()
     found = {}
-    rows = cur.execute(
-        "SELECT comment, label, score, lexicon, features, override, emotions "
-        "FROM comment_sentiment WHERE version = $v AND comment IN (SELECT unnest($t))",
-        {"v": ver, "t": wanted},
-    ).fetchall()
+    try:
+        rows = cur.execute(
+            "SELECT comment, label, score, lexicon, features, override, emotions "
+            "FROM comment_sentiment WHERE version = $v AND comment IN (SELECT unnest($t))",
+            {"v": ver, "t": wanted},
+        ).fetchall()
+    except duckdb.CatalogException:  # a store opened read-only before migration 8
+        return {t: analyse(t) for t in wanted}
     for comment, label, score, lex, feats, over, emo in rows:
         found[comment] = Result(label, score, json.loads(lex), json.loads(feats),
                                 json.loads(over), json.loads(emo))  # fmt: skip

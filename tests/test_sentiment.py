@@ -250,3 +250,11 @@ def test_monitoring_page_lists_comments_with_evidence(demo_copy, monkeypatch, ac
     negative = "Negative" if lang == "en" else "负面"
     assert set(view[("Label" if lang == "en" else "标签")]) == {negative}
     assert all(view[why].str.len() > 0)
+
+
+def test_stored_labels_work_on_a_store_without_the_table():
+    import duckdb
+
+    bare = duckdb.connect()
+    labels = {k: r.label for k, r in sentiment.stored(bare, ["很好", "太差", None, ""]).items()}
+    assert labels == {"很好": "positive", "太差": "negative"}
