@@ -111,7 +111,7 @@ def train(lang: str) -> dict:
     for feats in docs:
         for f in set(feats):
             df[f] = df.get(f, 0) + 1
-    kept = sorted((f for f, c in df.items() if c >= MIN_DF[lang]), key=lambda f: -df[f])
+    kept = sorted((f for f, c in df.items() if c >= MIN_DF[lang]), key=lambda f: (-df[f], f))
     vocab = {f: i for i, f in enumerate(kept[: MAX_FEATURES[lang]])}
     rows, cols = matrix(docs, vocab)
     y = np.array([lab == "negative" for lab, _ in train_rows], dtype=float)
