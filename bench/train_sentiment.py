@@ -53,7 +53,7 @@ def vader() -> dict[str, float]:
 
 def aggregates(texts: list[str], lang: str, valence: dict[str, float]) -> np.ndarray:
     """Per text: the lexicon count (praise minus complaints) and, for English, the VADER sum."""
-    cols = [[sentiment.explain(t)[0] for t in texts]]
+    cols = [[sentiment.explain(t, rules=False)[0] for t in texts]]
     if lang == "en":
         cols.append([sum(v for _, v in sentiment.valence_terms(t, valence)) for t in texts])
     return np.asarray(cols, dtype=float).T

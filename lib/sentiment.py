@@ -85,7 +85,10 @@ def lexicon() -> dict:
     symbols = [(s, 1) for s in (data.get("symbols") or {}).get("positive", [])]
     symbols += [(s, -1) for s in (data.get("symbols") or {}).get("negative", [])]
     ignore = data.get("ignore") or {}
+    rules = data.get("patterns") or {}
     return {
+        "patterns": [(re.compile(p), 1) for p in rules.get("positive") or []]
+        + [(re.compile(p), -1) for p in rules.get("negative") or []],
         "zh": zh,
         "en": en_words,
         "en_phrases": sorted(en_phrases, key=lambda p: len(p[0]), reverse=True),
@@ -117,12 +120,16 @@ def inquiry(text: str) -> bool:
     return any(p.search(plain) for p in rule["patterns"])
 
 
-def _lexicon_hits(text: str) -> list[tuple[str, int, bool]]:
-    """(term, polarity, negated) for every lexicon term in the text."""
+def _lexicon_hits(text: str, rules: bool = True) -> list[tuple[str, int, bool]]:
+    """(term, polarity, negated) for every lexicon term in the text (and, with `rules`, every
+    match of the pattern rules)."""
     lex = lexicon()
     hits = []
     chars = text
     rhetorical = any(p.search(text) for p in lex["rhetorical"])
+    if rules:
+        for pattern, polarity in lex["patterns"]:
+            hits += [(m.group(0), polarity, False) for m in pattern.finditer(text)]
     for pattern in lex["ignore_patterns"]:
         chars = pattern.sub(lambda m: "\0" * len(m.group(0)), chars)
     for word in lex["ignore_zh"]:
@@ -167,12 +174,13 @@ def _hit_value(polarity: int, negated: bool) -> int:
     return polarity
 
 
-def explain(text: str | None) -> tuple[int, list[str]]:
-    """The lexicon's total polarity of a comment and the terms (with negations) behind it."""
+def explain(text: str | None, rules: bool = True) -> tuple[int, list[str]]:
+    """The lexicon's total polarity of a comment and the terms (with negations) behind it;
+    `rules=False` leaves out the pattern rules (the model is trained on terms only)."""
     if not text:
         return 0, []
     total, terms = 0, []
-    for term, polarity, negated in _lexicon_hits(text):
+    for term, polarity, negated in _lexicon_hits(text, rules):
         total += _hit_value(polarity, negated)
         terms.append(("not " if negated else "") + term)
     return total, terms

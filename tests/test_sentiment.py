@@ -41,8 +41,9 @@ def test_help_is_not_praise_when_waiting_for_it():
 
 def test_kuai_before_an_amount_means_almost_not_fast():
     result = sentiment.analyse("送了快2个小时")
-    assert "快" not in result.lexicon and result.label != "positive"
-    assert sentiment.explain("送了快一个月了")[1] == []
+    assert "快" not in result.lexicon and result.label == "negative"
+    assert result.override == ["快2个小时"]  # the complaint rule in `patterns` decided it
+    assert sentiment.explain("送了快一个月了")[1] == ["快一个月"]  # the time rule, not 快
     assert sentiment.explain("发货很快")[1] == ["快"]
 
 
