@@ -417,8 +417,9 @@ def _bind(sql: str, params: dict) -> dict:
 
 
 def _sentiment_table(cur, params: dict) -> pa.Table:
-    """Distinct comments of the period with their sentiment, for ticket_comments."""
-    from lib.sentiment import classify
+    """Distinct comments of the period with their sentiment, for ticket_comments (each comment
+    is classified once per model and lexicon version and kept in the store)."""
+    from lib.sentiment import stored
 
     texts = cur.execute(
         "SELECT DISTINCT comment FROM tickets WHERE comment IS NOT NULL "
@@ -426,17 +427,10 @@ def _sentiment_table(cur, params: dict) -> pa.Table:
         {"start": params["start"], "end": params["end"]},
     ).fetchall()
     comments = [t[0] for t in texts]
-    return pa.table({"comment": comments, "sentiment": [_classify(c, classify) for c in comments]})
-
-
-_CLASSIFIED: dict[str, str] = {}
-
-
-def _classify(text: str, classify) -> str:
-    label = _CLASSIFIED.get(text)
-    if label is None:
-        label = _CLASSIFIED[text] = classify(text)
-    return label
+    results = stored(cur, comments)
+    labels = [results[c].label if c in results else "neutral" for c in comments]
+    return pa.table({"comment": pa.array(comments, pa.string()),
+                     "sentiment": pa.array(labels, pa.string())})  # fmt: skip
 
 
 def wilson(num, den, z: float = Z):

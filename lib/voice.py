@@ -1,8 +1,10 @@
 """Voice of the customer: comment sentiment, themes and examples per agent or team.
 
-Reads customer comments on tickets, classifies them with the editable lexicon
-(`lib.sentiment`), and sums up, per agent or team, how many were negative, which themes
-come up most in negative comments, and a few examples to read. From uploaded transcripts it
+Reads customer comments on tickets, labels them with `lib.sentiment` (the trained model and the
+editable lexicon; each comment's result is stored once per model and lexicon version), and
+sums up, per agent or team, how many were negative, which themes come up most in negative
+comments, and a few examples to read. `comment_view` lists the comments with their label,
+emotion tags and the evidence behind the label, in the viewer's language. From uploaded transcripts it
 finds the forbidden phrases (禁忌语) in agents' replies, per agent or team, with examples.
 """
 
@@ -15,7 +17,8 @@ from lib.kpis import sql_file
 
 
 def comments(con, viewer: access.Viewer, start, end, team: str | None = None) -> pd.DataFrame:
-    """Every comment in [start, end) with agent, team, sentiment and themes."""
+    """Every comment in [start, end) with agent, team, sentiment, emotions, the evidence
+    (a `sentiment.Result` per row, in `result`) and themes."""
     access.require(viewer, "team_views")
     frame = (
         con.cursor()
@@ -31,9 +34,35 @@ def comments(con, viewer: access.Viewer, start, end, team: str | None = None) ->
     )
     if team:
         frame = frame[frame["team"] == team].reset_index(drop=True)
-    frame["sentiment"] = [sentiment.classify(c) for c in frame["comment"]]
+    results = sentiment.stored(con, frame["comment"])
+    blank = sentiment.Result("neutral")
+    frame["result"] = [results.get(c, blank) for c in frame["comment"]]
+    frame["sentiment"] = [r.label for r in frame["result"]]
+    frame["emotions"] = [r.emotions for r in frame["result"]]
     frame["themes"] = [sentiment.themes(c) for c in frame["comment"]]
     return frame
+
+
+def comment_view(
+    frame: pd.DataFrame, lang: str = "en", label: str | None = None, emotion: str | None = None
+) -> pd.DataFrame:
+    """The comments to read, newest first, optionally only one label or emotion: when, agent,
+    comment, label, emotions and why (lexicon terms and model n-grams), in `lang`."""
+    part = frame
+    if label:
+        part = part[part["sentiment"] == label]
+    if emotion:
+        part = part[[emotion in e for e in part["emotions"]]]
+    part = part.sort_values("created_at", ascending=False)
+    sep = "、" if lang == "zh" else ", "
+    return pd.DataFrame({
+        "created_at": part["created_at"],
+        "agent": part["agent"],
+        "comment": part["comment"],
+        "label": [sentiment.label_name(v, lang) for v in part["sentiment"]],
+        "emotions": [sep.join(sentiment.emotion_label(e, lang) for e in es) for es in part["emotions"]],
+        "evidence": [r.evidence(lang) for r in part["result"]],
+    }).reset_index(drop=True)  # fmt: skip
 
 
 def summary(

@@ -1,6 +1,7 @@
 """Monitoring page: the alert feed (acknowledge, resolve, history), alert rules and webhooks,
-customer comments by sentiment and theme, forbidden phrases in agents' replies (from uploaded
-transcripts), per-channel KPIs and workload balance."""
+customer comments by sentiment and theme (each comment with its label, emotions and evidence),
+forbidden phrases in agents' replies (from uploaded transcripts), per-channel KPIs and workload
+balance."""
 
 import json
 
@@ -72,6 +73,24 @@ with tab_voice:
     summary = voice.summary(frame, by, lang())
     st.dataframe(summary.rename(columns={c: t(f"voice.{c}") for c in summary.columns}), hide_index=True,
                  width="stretch", column_config={t("voice.negative_rate"): st.column_config.NumberColumn(format="percent")})  # fmt: skip
+    st.subheader(t("voice.comment_list"))
+    labels = {"": t("voice.any")} | {
+        v: t(f"sentiment.{v}") for v in ("negative", "neutral", "positive")
+    }
+    feelings = {"": t("voice.any")} | {
+        e: t(f"emotion.{e}") for e in ("anger", "confusion", "satisfaction")
+    }
+    f1, f2 = st.columns(2)
+    label = f1.selectbox(
+        t("voice.filter_label"), list(labels), index=1, format_func=labels.get, key="voice_label"
+    )
+    feeling = f2.selectbox(t("voice.filter_emotion"), list(feelings), format_func=feelings.get, key="voice_emotion")  # fmt: skip
+    shown = voice.comment_view(frame, lang(), label or None, feeling or None)
+    if shown.empty:
+        st.caption(t("voice.no_comments"))
+    else:
+        st.dataframe(shown.head(500).rename(columns={c: t(f"voice.{c}") for c in shown.columns}),
+                     hide_index=True, width="stretch")  # fmt: skip
     st.subheader(t("voice.forbidden_header"))
     sent = voice.replies(con(), who, period.start, period.end, team)
     if sent.empty:
