@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import warnings
 from functools import lru_cache
 from pathlib import Path
 
@@ -104,32 +105,60 @@ def save(path: Path, config: dict, viewer: access.Viewer, log: Path | None = Non
 # ------------------------------------------------------------------ detection (pure)
 
 
+CHUNK = 256  # subjects per block of the sliding-window arrays (bounds their memory)
+
+
 def robust_changes(series: pd.DataFrame, *, window: int = 28, min_days: int = 7,
                    min_volume: float = 5, z: float = 4.0, guard: int = 0) -> pd.DataFrame:  # fmt: skip
     """Days whose value is far from the trailing baseline. `series`: day, value, n (one subject).
     The baseline is the `window` days before day − `guard`: the last few days are kept out of
     it, so the first days of a change do not soften the baseline the next days are judged by.
     Returns day, value, baseline (median), spread (1.4826 × MAD) and the robust z."""
-    s = series.sort_values("day").reset_index(drop=True)
-    days = pd.to_datetime(s["day"]).to_numpy()
-    values, volume = s["value"].to_numpy(dtype=float), s["n"].to_numpy(dtype=float)
-    usable = (volume >= min_volume) & ~np.isnan(values)
-    rows = []
-    for i in range(len(s)):
-        if not usable[i]:
-            continue
-        stop = days[i] - np.timedelta64(guard, "D")
-        past = usable & (days >= stop - np.timedelta64(window, "D")) & (days < stop)
-        if past.sum() < min_days:
-            continue
-        med = float(np.median(values[past]))
-        spread = 1.4826 * float(np.median(np.abs(values[past] - med)))
-        spread = max(spread, 0.05 * abs(med), 1e-9)  # a flat baseline still needs a scale
-        score = (values[i] - med) / spread
-        if abs(score) >= z:
-            rows.append({"day": pd.Timestamp(days[i]).date(), "value": values[i], "baseline": med,
-                         "spread": spread, "z": score})  # fmt: skip
-    return pd.DataFrame(rows, columns=["day", "value", "baseline", "spread", "z"])
+    found = robust_changes_all(series.assign(grp=""), window=window, min_days=min_days,
+                               min_volume=min_volume, z=z, guard=guard)  # fmt: skip
+    return found.drop(columns="grp").reset_index(drop=True)
+
+
+def robust_changes_all(frame: pd.DataFrame, *, window: int = 28, min_days: int = 7,
+                       min_volume: float = 5, z: float = 4.0, guard: int = 0) -> pd.DataFrame:  # fmt: skip
+    """`robust_changes` for many subjects at once (`frame`: grp, day, value, n), as array
+    operations: each subject's days are laid on one calendar, and every day's baseline window
+    is a slice of a sliding-window view, so medians and MADs are taken in one call per block
+    of subjects, not in a Python loop per day."""
+    columns = ["grp", "day", "value", "baseline", "spread", "z"]
+    f = frame.dropna(subset=["day"])
+    if f.empty:
+        return pd.DataFrame(columns=columns)
+    days = pd.to_datetime(f["day"]).dt.normalize()
+    first = days.min()
+    col = ((days - first).dt.days).to_numpy()
+    span = int(col.max()) + 1
+    subjects, row = np.unique(f["grp"].astype(str).to_numpy(), return_inverse=True)
+    values = f["value"].to_numpy(dtype=float)
+    usable = (f["n"].to_numpy(dtype=float) >= min_volume) & ~np.isnan(values)
+    grid = np.full((len(subjects), span), np.nan)
+    grid[row[usable], col[usable]] = values[usable]
+    lead = window + guard  # days before the first day that a baseline may reach
+    out = []
+    for block in range(0, len(subjects), CHUNK):
+        part = grid[block : block + CHUNK]
+        padded = np.concatenate([np.full((len(part), lead), np.nan), part], axis=1)
+        # Window of day i: padded columns i .. i + window − 1 (calendar days i − lead … i − guard − 1).
+        past = np.lib.stride_tricks.sliding_window_view(padded, window, axis=1)[:, :span]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # windows with no usable day
+            med = np.nanmedian(past, axis=2)
+            mad = np.nanmedian(np.abs(past - med[:, :, None]), axis=2)
+        count = np.sum(~np.isnan(past), axis=2)
+        spread = np.maximum(np.maximum(1.4826 * mad, 0.05 * np.abs(med)), 1e-9)
+        score = (part - med) / spread
+        hit = ~np.isnan(part) & (count >= min_days) & (np.abs(score) >= z)
+        r, c = np.nonzero(hit)
+        out.append(pd.DataFrame({
+            "grp": subjects[block + r], "day": (first + pd.to_timedelta(c, unit="D")).date,
+            "value": part[r, c], "baseline": med[r, c], "spread": spread[r, c], "z": score[r, c],
+        }))  # fmt: skip
+    return pd.concat(out, ignore_index=True)[columns].sort_values(["grp", "day"], ignore_index=True)
 
 
 def _runs(flags: pd.DataFrame) -> list[pd.DataFrame]:
@@ -152,12 +181,12 @@ def _sudden(con, rule: dict, start: dt.date, end: dt.date) -> list[dict]:
     frame = kpis.compute(con, start - dt.timedelta(days=int(rule.get("window", 28)) + 7), end, by=by,
                          grain="day", kpi_ids=[kpi.id])  # fmt: skip
     out = []
-    for subject, part in frame.groupby("grp"):
-        flags = robust_changes(part.rename(columns={"bucket": "day"})[["day", "value", "n"]],
+    every = robust_changes_all(frame.rename(columns={"bucket": "day"})[["grp", "day", "value", "n"]],
                                window=int(rule.get("window", 28)), min_days=int(rule.get("min_days", 7)),
                                min_volume=float(rule.get("min_volume", 5)), z=float(rule.get("z", 4)),
                                guard=int(rule.get("persist", 2)) - 1)  # fmt: skip
-        flags = flags[flags["day"] >= start]
+    every = every[every["day"] >= start]
+    for subject, flags in every.groupby("grp", sort=True):
         worse = (flags["z"] > 0) != kpi.higher_is_better
         wanted = rule.get("direction", "both")
         flags = (
@@ -242,15 +271,29 @@ def _backlog(con, rule: dict, as_of: dt.datetime) -> list[dict]:
     return out
 
 
-def evaluate(con, config: dict | None = None, as_of: dt.datetime | None = None) -> pd.DataFrame:
-    """Every finding of every rule over the lookback, as alert rows (not stored)."""
-    config = config or load()
-    cur = con.cursor()
-    last = as_of or cur.execute("SELECT max(created_at) FROM tickets").fetchone()[0]
+def _window(con, config: dict, as_of: dt.datetime | None = None):
+    """(last ticket time, first day, end day) of the lookback; None for a store without tickets."""
+    last = as_of or con.cursor().execute("SELECT max(created_at) FROM tickets").fetchone()[0]
     if last is None:
-        return pd.DataFrame(columns=COLUMNS)
+        return None
     end = last.date() + dt.timedelta(days=1)
-    start = end - dt.timedelta(days=int(config.get("lookback_days", 90)))
+    return last, end - dt.timedelta(days=int(config.get("lookback_days", 90))), end
+
+
+def evaluate(con, config: dict | None = None, as_of: dt.datetime | None = None,
+             agents: set[str] | None = None) -> pd.DataFrame:  # fmt: skip
+    """Every finding of every rule over the lookback, as alert rows (not stored). With
+    `agents`, only the findings about them and their teams (what an upload of their rows can
+    change); backlog rules, one query for everyone, always look at every agent."""
+    config = config or load()
+    window = _window(con, config, as_of)
+    if window is None:
+        return pd.DataFrame(columns=COLUMNS)
+    last, start, end = window
+    teams = None
+    if agents is not None:
+        known = kpis.agent_teams(con)
+        teams = set(known.loc[known["agent"].isin(agents), "team"].dropna()) | {"—"}
     rows = []
     for rule in config.get("rules") or []:
         if rule["kind"] == "sudden_change":
@@ -259,6 +302,9 @@ def evaluate(con, config: dict | None = None, as_of: dt.datetime | None = None) 
             found = _breach(con, rule, start, end)
         else:
             found = _backlog(con, rule, last)
+        if agents is not None and rule["kind"] != "backlog":
+            wanted = agents if rule["scope"] == "agent" else teams
+            found = [f for f in found if f["subject"] in wanted]
         for f in found:
             what = f["detail"].get("what", "")
             rows.append({**f, "rule": rule["id"], "kind": rule["kind"], "severity": rule["severity"],
@@ -268,18 +314,42 @@ def evaluate(con, config: dict | None = None, as_of: dt.datetime | None = None) 
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def refresh(con, config: dict | None = None, force: bool = False) -> int:
+def _meta(con, key: str) -> str | None:
+    row = con.cursor().execute("SELECT value FROM schema_meta WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def touched_agents(con, uploads: list[int]) -> set[str]:
+    """The agents whose rows these uploads wrote (new or changed rows carry the upload's id)."""
+    from lib.tables import TABLES
+
+    parts = " UNION ".join(f"SELECT agent FROM {store.quote_ident(n)} WHERE upload_id IN "
+                           "(SELECT unnest($ids))" for n in TABLES if TABLES[n].has("agent"))  # fmt: skip
+    rows = con.cursor().execute(parts, {"ids": list(uploads)}).fetchall()
+    return {r[0] for r in rows if r[0] is not None}
+
+
+def refresh(con, config: dict | None = None, force: bool = False,
+            uploads: list[int] | None = None) -> int:  # fmt: skip
     """Store new findings when the data changed since the last run; returns how many are new.
-    A finding already stored keeps its status; its last day and numbers are brought up to date."""
+    A finding already stored keeps its status; its last day and numbers are brought up to date.
+
+    With `uploads` (the ids of the uploads since the last refresh), only the agents those
+    uploads touched, and their teams, are evaluated again, as long as nothing else changed the
+    data and the lookback did not move (a new last day moves every agent's window, so then
+    everyone is evaluated)."""
     version = store.data_version(con)
-    row = (
-        con.cursor()
-        .execute("SELECT value FROM schema_meta WHERE key = 'alerts_version'")
-        .fetchone()
-    )
-    if row and int(row[0]) == version and not force:
+    done = _meta(con, "alerts_version")
+    if done is not None and int(done) == version and not force:
         return 0
-    found = evaluate(con, config)
+    config = config or load()
+    window = _window(con, config)
+    end = str(window[2]) if window else ""
+    agents = None
+    if (uploads and not force and done is not None and int(done) == version - len(uploads)
+            and _meta(con, "alerts_end") == end):  # fmt: skip
+        agents = touched_agents(con, uploads)
+    found = evaluate(con, config, agents=agents)
 
     def work(cur):
         before = cur.execute("SELECT count(*) FROM alerts").fetchall()[0][0]
@@ -293,6 +363,7 @@ def refresh(con, config: dict | None = None, force: bool = False) -> int:
         cur.execute(
             "INSERT OR REPLACE INTO schema_meta VALUES ('alerts_version', ?)", [str(version)]
         )
+        cur.execute("INSERT OR REPLACE INTO schema_meta VALUES ('alerts_end', ?)", [end])
         return cur.execute("SELECT count(*) FROM alerts").fetchone()[0] - before
 
     return store.write(con, work, bump=False)

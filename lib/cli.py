@@ -149,7 +149,7 @@ def _cmd_ingest(args) -> int:
         return 2
     con = store.connect(args.db)
     failed = empty = False
-    summaries = []
+    summaries, uploads = [], []
     for name in args.files:
         try:
             result = ingest_file(con, Path(name), mapping, sheet=args.sheet, user=args.user)
@@ -162,6 +162,7 @@ def _cmd_ingest(args) -> int:
                 print(f"{name}: REJECTED — {exc}", file=sys.stderr)
             continue
         summaries.append(result.to_json())
+        uploads.append(result.upload_id)
         empty |= result.status == NOTHING_STORED
         if not args.json:
             print(result.summary())
@@ -170,7 +171,7 @@ def _cmd_ingest(args) -> int:
                       file=sys.stderr)  # fmt: skip
     from lib import alerts
 
-    alerts.refresh(con)  # alerts are recomputed after every upload
+    alerts.refresh(con, uploads=uploads)  # after every upload, for the agents it touched
     if args.json:
         print(strict_json({"files": summaries}))
     return EXIT_UNUSABLE if failed else EXIT_NOTHING_STORED if empty else 0

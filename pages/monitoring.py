@@ -17,7 +17,6 @@ from pages._ui import con, context, guard, lang, t
 who = guard("monitoring")
 st.header(t("nav.monitoring"))
 period, team, scheme, _ = context(score=False)
-alerts.refresh(con())
 catalogue = load_catalogue()
 # Labels are looked up in plain dicts: widgets may format options outside a script run.
 kpi_names = {k: catalogue.get(k).label(lang()) for k in catalogue.kpis}

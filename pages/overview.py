@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lib import alerts, charts, export, report, views
+from lib import charts, export, report, views
 from lib.kpis import by_channel, load_catalogue
 from lib.overview import store_summary
 from lib.scoring import scorecard
@@ -76,8 +76,7 @@ with b, section():
             st.plotly_chart(charts.channel_bars(rows, t("overview.channels")), width="stretch")
 
 st.subheader(t("alerts.on_overview"))
-with section():
-    alerts.refresh(con())
+with section():  # alerts are brought up to date after uploads and at start, not here
     open_alerts = views.alert_feed(con(), who, lang(), status="open")
     if open_alerts.empty:
         st.caption(t("alerts.none"))

@@ -121,7 +121,7 @@ if upload is not None:
             st.error(t("upload.unusable", message=message(str(exc), lang())))
             st.stop()
         bar.progress(1.0, text=t("upload.alerts"))
-        alerts.refresh(con())  # alerts are recomputed after every upload
+        alerts.refresh(con(), uploads=[result.upload_id])  # for the agents it touched
         bar.empty()
         m = st.columns(4)
         m[0].metric(t("upload.metric_read"), f"{result.rows_read:,}")
