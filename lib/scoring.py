@@ -94,7 +94,8 @@ def _matrix(
     values: pd.DataFrame, column: str, rows: np.ndarray, cols: np.ndarray, shape
 ) -> np.ndarray:
     out = np.full(shape, np.nan)
-    out[rows, cols] = values[column].to_numpy(dtype=float)
+    if column in values:  # e.g. `mean` only comes with times and means
+        out[rows, cols] = values[column].to_numpy(dtype=float)
     return out
 
 
