@@ -59,13 +59,14 @@ def _values(kind, raw, found, opts) -> None:
                          format_func=lambda f: t("builder.none") if f is None else f)  # fmt: skip
     if not field or found[field] not in raw.column_names:
         return
-    found_values = reshape.distinct(raw, found[field])
-    edited = st.data_editor(
-        pd.DataFrame({t("builder.in_file"): found_values, t("builder.means"): [""] * len(found_values)}),
-        hide_index=True, key=f"val_table_{kind}_{field}", disabled=[t("builder.in_file")],
-    )  # fmt: skip
-    table = {str(k): str(v).strip() for k, v in zip(edited.iloc[:, 0], edited.iloc[:, 1])
-             if str(v).strip()}  # fmt: skip
+    found_values = reshape.distinct(raw, found[field], limit=20)
+    st.caption(t("builder.values_help"))
+    cols = st.columns(4)
+    table = {}
+    for i, value in enumerate(found_values):
+        means = cols[i % 4].text_input(f"{value} →", key=f"val_{kind}_{field}_{i}")
+        if means.strip():
+            table[value] = means.strip()
     if table:
         opts["values"] = {field: table}
         if st.checkbox(t("builder.keep_others"), key=f"val_keep_{kind}"):
@@ -119,7 +120,7 @@ def build(headers: list[str], raw) -> mappings.Mapping | None:
         _values(kind, raw, found, opts)
         _pick_values("missing", kind, raw, opts)
         _pick_values("skip_rows", kind, raw, opts)
-    name = st.text_input(t("upload.mapping_name"), value=f"my_{kind}")
+    name = st.text_input(t("upload.mapping_name"), value=f"my_{kind}", key="mapping_name")
     try:
         return mappings.from_selection(name, kind, chosen, opts)
     except mappings.MappingError as exc:

@@ -131,7 +131,7 @@ if upload is not None:
                                report.to_csv(index=False).encode("utf-8-sig"),
                                file_name=f"quarantine_{result.upload_id}.csv", mime="text/csv")  # fmt: skip
 
-with st.expander(t("builder.import")):
+if st.toggle(t("builder.import"), key="import_toggle"):  # one file picker until asked for
     given = st.file_uploader(t("builder.import_file"), type=["yaml", "yml"], key="import_mapping")
     if given is not None and st.button(t("builder.import_button")):
         try:
