@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         "accepted, duplicates and quarantined, with the first errors."))  # fmt: skip
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--mapping", required=True, metavar="NAME_OR_PATH",
-                   help="a preset name (see `presets`) or a mapping YAML file")  # fmt: skip
+                   help="a preset or saved mapping name (see `presets`) or a mapping YAML file")  # fmt: skip
     p.add_argument("--sheet", help="Excel sheet to read (default: the first)")
     p.add_argument("--user", default="cli", help="recorded in the upload log")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
@@ -54,7 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(p)
 
     p = sub.add_parser("presets", help="list the mapping presets", description=(
-        "List the built-in mapping presets with the table each one feeds."))  # fmt: skip
+        "List the built-in mapping presets and the mappings saved in the store, with the "
+        "table each one feeds; --explain NAME prints one mapping in words."))  # fmt: skip
+    p.add_argument("--explain", metavar="NAME_OR_PATH", help="describe one mapping in words")
+    _add_db(p)
 
     p = sub.add_parser("scorecard", help="score agents for a period", description=(
         "Score every agent (or one team's) for a period with a scheme, and write the "
@@ -143,11 +146,11 @@ def _cmd_ingest(args) -> int:
     from lib.reader import UnusableFile
 
     try:
-        mapping = load_mapping(args.mapping)
+        con = store.connect(args.db)
+        mapping = load_mapping(args.mapping, con)
     except MappingError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    con = store.connect(args.db)
     failed = empty = False
     summaries, uploads = [], []
     for name in args.files:
@@ -247,7 +250,18 @@ def _cmd_users(args) -> int:
 
 
 def _cmd_presets(args) -> int:
-    from lib.mapping import all_presets
+    from lib.mapping import MappingError, all_presets, explain, load, saved
+
+    con = store.connect(args.db)
+    if args.explain:
+        try:
+            print(explain(load(args.explain, con)))
+        except MappingError as exc:
+            print(str(exc), file=sys.stderr)
+            return EXIT_UNUSABLE
+        return 0
+    for m in saved(con).values():
+        print(f"{m.name:<22} {m.kind:<15} (saved in the store)")
 
     for m in all_presets():
         print(f"{m.name:<22} {m.kind:<15} {m.describe('en')}")

@@ -92,6 +92,10 @@ MESSAGES = [
         r"rows already stored count as duplicates",
     ),
     ("line_items", r"(?P<count>[\d,]+) line-item row\(s\) continue an order read above"),
+    ("skipped_by_mapping", r"skipped by the mapping \((?P<what>.+)\)"),
+    ("values_unlisted", r"values\.(?P<field>\w+): not one of (?P<allowed>.+)"),
+    ("formats_mismatch", r"formats\.(?P<field>\w+): (?P<formats>.+) did not match"),
+    ("preset_name", r"'(?P<name>.+)' is the name of a built-in preset; choose another name"),
     (
         "encoding",
         r"the mapping says (?P<declared>\S+), but the file is (?P<found>\S+); "

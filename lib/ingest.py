@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lib import access, audit, store
+from lib import access, audit, reshape, store
 from lib.mapping import DERIVED, Mapping, suggest_presets
 from lib.reader import RawTable, SetAside, UnusableFile, read_table
 from lib.store import quote_ident
@@ -63,6 +63,7 @@ class IngestResult:
     updated: int = 0
     duplicates: int = 0
     quarantined: int = 0
+    skipped_rows: int = 0  # rows the mapping leaves out on purpose (skip_rows)
     errors: list[RowError] = field(default_factory=list)
     skipped: list[SetAside] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -80,6 +81,7 @@ class IngestResult:
             "updated": self.updated,
             "duplicates": self.duplicates,
             "quarantined": self.quarantined,
+            "skipped": self.skipped_rows,
             "skipped_lines": len(self.skipped),
             "errors": [
                 {"row": e.row, "column": e.column, "reason": e.reason}
@@ -98,6 +100,7 @@ class IngestResult:
             f"{self.file}: {self.rows_read:,} rows read — {self.accepted:,} accepted "
             f"({self.inserted:,} new, {self.updated:,} updated), {self.duplicates:,} duplicates, "
             f"{self.quarantined:,} quarantined"
+            + (f", {self.skipped_rows:,} skipped by the mapping" if self.skipped_rows else "")
         ]
         if self.skipped:
             kinds = sorted({s.reason for s in self.skipped})
@@ -153,6 +156,7 @@ class _Staged:
     continuation: np.ndarray  # rows that continue an earlier order (line items)
     notes: list[str]
     supplied: list[str] = field(default_factory=list)  # canonical columns the file gave
+    skipped: dict[int, RowError] = field(default_factory=dict)  # rows the mapping leaves out
 
 
 # Tables whose rows belong to a ticket: a row without an agent takes its ticket's agent.
@@ -209,10 +213,16 @@ def _stage(raw: RawTable, mapping: Mapping, found: dict[str, str], report, con=N
     parsed_cols: dict[str, pa.Array] = {}
     label: dict[str, str] = {}
     texts: dict[str, pa.Array] = {}
+    source = reshape.apply_missing(raw.table, mapping, found)
+    skipped = reshape.skipped_rows(source, mapping, found)
+    combined = mapping.combined(raw.headers)
     columns = [c for c in table.columns if c.name in found or c.name in constants]
     for i, col in enumerate(columns):
-        if col.name in found:
-            arr = raw.table.column(found[col.name]).combine_chunks()
+        if col.name in combined:
+            arr = reshape.combined(source, combined[col.name])
+            label[col.name] = found[col.name]
+        elif col.name in found:
+            arr = source.column(found[col.name]).combine_chunks()
             label[col.name] = found[col.name]
             if col.name in extract:
                 arr = _extract(arr, extract[col.name])
@@ -220,8 +230,18 @@ def _stage(raw: RawTable, mapping: Mapping, found: dict[str, str], report, con=N
             arr = pa.array([str(constants[col.name])] * n, pa.string())
             label[col.name] = f"{col.name} (constant)"
         texts[col.name] = arr
+        arr, unlisted, why = reshape.map_values(arr, col.name, mapping)
+        if table.name == "tickets" and col.name == "status":
+            arr = reshape.canonical_status(arr)
+        for idx in np.flatnonzero(unlisted).tolist():
+            errors.setdefault(idx, []).append(
+                RowError(
+                    int(raw.row_numbers[idx]), label[col.name], why, texts[col.name][idx].as_py()
+                )
+            )
         report(0.3 + 0.3 * i / max(len(columns), 1), f"reading values of {label[col.name]}")
         parsed = parse_column(arr, col.kind, mapping.parse_options(col.name))
+        parsed.bad &= ~unlisted  # one reason per value
         if parsed.note:
             notes.append(f"{label[col.name]}: {parsed.note}")
         bad = np.flatnonzero(parsed.bad)
@@ -289,7 +309,11 @@ def _stage(raw: RawTable, mapping: Mapping, found: dict[str, str], report, con=N
                 value,
             )
         )
-    return _Staged(typed, errors, continuation, notes, supplied)
+    for i in skipped:  # a row left out on purpose has no other problem to report
+        errors.pop(i, None)
+    skips = {i: RowError(int(raw.row_numbers[i]), "(whole row)", why, None)
+             for i, why in skipped.items()}  # fmt: skip
+    return _Staged(typed, errors, continuation, notes, supplied, skips)
 
 
 @dataclass
@@ -338,6 +362,7 @@ def _in_file_duplicates(con, staged: _Staged, table, raw: RawTable) -> np.ndarra
     n = staged.typed.num_rows
     good = np.ones(n, dtype=bool)
     good[list(staged.errors)] = False
+    good[list(staged.skipped)] = False
     good &= ~staged.continuation
     repeat = np.zeros(n, dtype=bool)
     idx = np.flatnonzero(good)
@@ -436,9 +461,12 @@ def ingest_file(
         _reject_whole_orders(staged, table, raw)
     bad_rows = np.zeros(n, dtype=bool)
     bad_rows[list(staged.errors)] = True
-    keep = ~bad_rows & ~repeat
+    skip = np.zeros(n, dtype=bool)
+    skip[list(staged.skipped)] = True
+    keep = ~bad_rows & ~repeat & ~skip
     result.rows_read = n + len(raw.ragged)
     result.quarantined = int(bad_rows.sum()) + len(raw.ragged)
+    result.skipped_rows = int(skip.sum())
     in_file_dupes = int((repeat & ~bad_rows).sum())
     if staged.continuation.any():
         result.notes.append(
@@ -480,19 +508,20 @@ def ingest_file(
         # with it when the stored order is the same; inserted and updated count stored rows.
         result.accepted = int(keep.sum()) - same_rows
         result.duplicates = same_rows + in_file_dupes
-        if result.accepted + result.duplicates + result.quarantined != result.rows_read:
+        counted = result.accepted + result.duplicates + result.quarantined + result.skipped_rows
+        if counted != result.rows_read:
             raise RuntimeError(
-                f"row counts do not add up for {name}: {result.accepted} + "
-                f"{result.duplicates} + {result.quarantined} != {result.rows_read}"
+                f"row counts do not add up for {name}: {result.accepted} + {result.duplicates} "
+                f"+ {result.quarantined} + {result.skipped_rows} != {result.rows_read}"
             )
         cur.execute(
             """UPDATE uploads SET rows_read = ?, accepted = ?, inserted = ?, updated = ?,
-               duplicates = ?, quarantined = ? WHERE upload_id = ?""",
-            [result.rows_read, result.accepted, inserted, updated,
-             result.duplicates, result.quarantined, upload_id],
+               duplicates = ?, quarantined = ?, skipped = ? WHERE upload_id = ?""",
+            [result.rows_read, result.accepted, inserted, updated, result.duplicates,
+             result.quarantined, result.skipped_rows, upload_id],
         )  # fmt: skip
         store.bump_data_version(cur)
-    if result.rows_read and not result.accepted and not result.duplicates:
+    if result.rows_read and not result.accepted and not result.duplicates:  # all set aside
         result.status = NOTHING_STORED  # every row was set aside: a scheduled job must notice
     report(1.0, "done")
     result.seconds = time.perf_counter() - start
@@ -577,13 +606,18 @@ def _upsert(cur, table, good: pa.Table) -> tuple[int, int, int]:
 
 
 def _quarantine(cur, upload_id, name, raw: RawTable, staged: _Staged, found) -> None:
-    idx = sorted(staged.errors)
+    """Rejected rows, and rows the mapping skipped (so a user sees what a filter removed),
+    with their reasons and the source row as it was."""
+    listed = {i: list(e) for i, e in staged.errors.items()}
+    for i, e in staged.skipped.items():
+        listed.setdefault(i, []).append(e)
+    idx = sorted(listed)
     records = []
     if idx:
         rows = raw.table.take(pa.array(idx)).to_pylist()
         for i, source in zip(idx, rows):
-            raw_json = json.dumps(source, ensure_ascii=False)
-            for e in staged.errors[i]:
+            raw_json = json.dumps(source, ensure_ascii=False, default=str)
+            for e in listed[i]:
                 records.append((e.row, e.column, e.value, e.reason, raw_json))
     for r in raw.ragged:
         records.append((r.row_number, "(whole row)", r.text[:1000], r.reason, json.dumps(r.text)))

@@ -1,10 +1,12 @@
 """Mapping files: which source header feeds which canonical column, and how to read values.
 
 A mapping is YAML with `name`, `kind` (a canonical table), `columns` (canonical column →
-source header, or a list of alternative headers) and optional `options`. Built-in presets
-live in `config/mappings/`; a user's own file works the same way. Loading checks the mapping
-against named rules so a mistake is reported in words, and `guess_columns` proposes a mapping
-for an unknown export from every preset's headers, for the interactive builder.
+source header, or a list of alternative headers) and optional `options` that reshape an export
+(combine, formats, timezone, values, missing, skip_rows; see `KNOWN_OPTIONS`). Built-in presets
+live read-only in `config/mappings/`; mappings people build or import are versioned in the
+store (`save`, `saved`). Loading checks a mapping against named rules so a mistake is reported
+in words, and `guess_columns` proposes a mapping for an unknown export from every preset's
+headers, for the interactive builder.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from pathlib import Path
 
 import yaml
 
+from lib import access, audit, store
 from lib.problems import RuleProblems
 from lib.reader import normalise_header
 from lib.store import ROOT
 from lib.tables import TABLES, get_table
-from lib.values import DURATION_UNITS, Options
+from lib.values import DURATION_UNITS, Options, check_timezone, store_timezone
 
 PRESETS_DIR = ROOT / "config" / "mappings"
 
@@ -40,6 +43,17 @@ KNOWN_OPTIONS = {
     "columns per order (marketplace item exports); `first` keeps the order's first row, for "
     "exports such as Shopify's that give order totals on the first line only",
     "max_duration_days": "plausibility limit for waits and durations, in days (default 90)",
+    "combine": "field: [header, header, …], joined with a space before parsing (a date and a "
+    "time column; a key unique only over two columns)",
+    "formats": "field: [strptime format, …], tried in order, e.g. ['%y%m%d %H:%M:%S']",
+    "timezone": "zone of this file's times without an offset, e.g. America/New_York "
+    "(default: the store's zone)",
+    "values": "field: {source value: canonical value}, case and spaces ignored",
+    "values_other": "keep: values that match none of `values` are kept as they are "
+    "(default: quarantined with the allowed values listed)",
+    "missing": "field or header: [values that mean 'no value'], e.g. {agent: [NO_SERVER]}",
+    "skip_rows": "field or header: [values]; rows with them are left out on purpose, counted "
+    "and listed in the quarantine report",
 }
 LINE_ITEMS = ("sum", "first")
 
@@ -90,6 +104,8 @@ class Mapping:
                 if actual is not None:
                     found[canonical] = actual
                     break
+        for canonical, parts in self.combined(headers).items():
+            found[canonical] = " + ".join(parts)
         constants = self.options.get("constants") or {}
         missing = []
         for col in self.table.required:
@@ -100,6 +116,25 @@ class Mapping:
                 continue
             missing.append(col)
         return found, missing
+
+    def combined(self, headers: list[str]) -> dict[str, list[str]]:
+        """Fields built from several columns: field → the file's headers (only when every
+        one of them is in the file)."""
+        by_norm = {normalise_header(h): h for h in reversed(headers)}
+        out = {}
+        for canonical, parts in (self.options.get("combine") or {}).items():
+            actual = [by_norm.get(normalise_header(p)) for p in _as_list(parts)]
+            if all(a is not None for a in actual):
+                out[canonical] = actual
+        return out
+
+    def header_for(self, key: str, found: dict[str, str], headers: list[str]) -> str | None:
+        """The file's header that `missing`/`skip_rows` key names: a mapped field's, or a
+        header of the file itself."""
+        if key in found and found[key] in headers:
+            return found[key]
+        by_norm = {normalise_header(h): h for h in headers}
+        return by_norm.get(normalise_header(key))
 
     def duration_unit(self, column: str) -> str:
         unit = self.options.get("duration_unit", "seconds")
@@ -115,6 +150,10 @@ class Mapping:
             csat_positive=tuple(self.options.get("csat_positive") or ()),
             csat_negative=tuple(self.options.get("csat_negative") or ()),
             rescale_to_5=(self.kind == "tickets"),
+            formats=tuple(_as_list((self.options.get("formats") or {}).get(column))),
+            timezone=self.options.get("timezone"),
+            store_zone=store_timezone(),
+            field=column,
         )
 
     @property
@@ -212,13 +251,58 @@ def check(data: dict, source: str) -> list[tuple[str, str]]:
     if isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit <= 0:
         problems.append(("mapping.max_duration_days",
                          f"`max_duration_days` must be a number of days above 0, not '{limit}'"))  # fmt: skip
+    problems += _check_reshaping(options, table, kind)
     mapped = {c for c, s in columns.items() if _as_list(s)} | set(constants)
+    mapped |= (
+        set(options.get("combine") or {}) if isinstance(options.get("combine"), dict) else set()
+    )
     for col in table.required:
         derived = DERIVED.get((kind, col))
         if col not in mapped and not (derived and derived in mapped):
             problems.append(
                 ("mapping.required_mapped", f"required column '{col}' of {kind} is not mapped")
             )
+    return problems
+
+
+def _field_dict(options: dict, name: str, table, problems: list, fields_only: bool = True):
+    """An option that maps fields (or headers) to something; wrong shapes are problems."""
+    value = options.get(name) or {}
+    if not isinstance(value, dict):
+        problems.append((f"mapping.{name}", f"`{name}` must map fields to values"))
+        return {}
+    for key in value:
+        if fields_only and not table.has(str(key)):
+            problems.append((f"mapping.{name}", f"{name}.{key}: '{key}' is not a field of "
+                             f"{table.name}"))  # fmt: skip
+    return value
+
+
+def _check_reshaping(options: dict, table, kind: str) -> list[tuple[str, str]]:
+    """Rules for combine, formats, timezone, values, missing and skip_rows."""
+    problems: list[tuple[str, str]] = []
+    for col, parts in _field_dict(options, "combine", table, problems).items():
+        if len(_as_list(parts)) < 2:
+            problems.append(("mapping.combine", f"combine.{col}: give two or more headers"))
+    for col, fmts in _field_dict(options, "formats", table, problems).items():
+        if table.has(col) and table.column(col).kind not in ("timestamp", "date"):
+            problems.append(("mapping.formats", f"formats.{col}: {col} is not a date or time"))
+        for fmt in _as_list(fmts):
+            if "%" not in fmt:
+                problems.append(("mapping.formats", f"formats.{col}: '{fmt}' has no % code"))
+    zone = options.get("timezone")
+    if zone is not None and not check_timezone(zone):
+        problems.append(("mapping.timezone", f"timezone: '{zone}' is not a time zone name "
+                         "such as Asia/Shanghai or America/New_York"))  # fmt: skip
+    for col, table_of in _field_dict(options, "values", table, problems).items():
+        if not isinstance(table_of, dict) or not table_of:
+            problems.append(("mapping.values", f"values.{col}: give source value: canonical value"))
+    if options.get("values_other", "quarantine") not in ("keep", "quarantine"):
+        problems.append(("mapping.values_other", "values_other: use keep or quarantine"))
+    for name in ("missing", "skip_rows"):
+        for key, listed in _field_dict(options, name, table, problems, fields_only=False).items():
+            if not _as_list(listed):
+                problems.append((f"mapping.{name}", f"{name}.{key}: list at least one value"))
     return problems
 
 
@@ -257,8 +341,13 @@ def preset_names(kind: str | None = None) -> list[str]:
     return names
 
 
-def load(name_or_path: str | Path) -> Mapping:
-    """A preset by name (e.g. `zendesk`) or a mapping file by path."""
+def load(name_or_path: str | Path, con=None) -> Mapping:
+    """A preset by name (e.g. `zendesk`), a mapping saved in the store (with `con`), or a
+    mapping file by path."""
+    if con is not None and not (PRESETS_DIR / f"{name_or_path}.yaml").exists():
+        found = saved(con).get(str(name_or_path))
+        if found is not None:
+            return found
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") or path.exists():
         if not path.exists():
@@ -310,15 +399,96 @@ def suggest_presets(headers: list[str]) -> list[str]:
     return [name for _, name in sorted(fits)]
 
 
-def save(mapping: Mapping, directory: Path | None = None) -> Path:
-    """Write a mapping as YAML (into the presets folder unless told otherwise)."""
-    directory = directory or PRESETS_DIR
+class MappingSaveError(ValueError):
+    """A mapping that cannot be saved under its name (a shipped preset's)."""
+
+
+def save(con, viewer, mapping: Mapping, why: str = "") -> int:
+    """Save a mapping in the store as the next version of its name; returns the version.
+    Shipped presets stay read-only: a name of theirs is refused, so a user's `zendesk` never
+    replaces the preset."""
+    access.require(viewer, "upload")
     from_dict(yaml.safe_load(mapping.to_yaml()), mapping.name)  # same rules as loading
-    safe = re.sub(r"[^\w\-]+", "_", mapping.name.strip()).strip("_") or "mapping"
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{safe}.yaml"
-    path.write_text(mapping.to_yaml(), encoding="utf-8")
-    return path
+    name = mapping.name.strip()
+    if (PRESETS_DIR / f"{name}.yaml").exists():
+        raise MappingSaveError(f"'{name}' is the name of a built-in preset; choose another name")
+
+    def work(cur):
+        version = cur.execute(
+            "SELECT coalesce(max(version), 0) + 1 FROM mapping_versions WHERE name = ?", [name]
+        ).fetchone()[0]
+        cur.execute(
+            "INSERT INTO mapping_versions VALUES (?, ?, ?, now()::TIMESTAMP, ?, ?)",
+            [name, version, mapping.to_yaml(), viewer.username, why or None],
+        )
+        return version
+
+    version = store.write(con, work, bump=False)
+    audit.record(audit.log_of(con), viewer.username, "mapping.save", name,
+                 {"version": version, "why": why})  # fmt: skip
+    return version
+
+
+def saved(con) -> dict[str, Mapping]:
+    """The latest version of every saved mapping, by name."""
+    rows = (
+        con.cursor()
+        .execute(
+            "SELECT name, body FROM mapping_versions QUALIFY row_number() OVER "
+            "(PARTITION BY name ORDER BY version DESC) = 1 ORDER BY name"
+        )
+        .fetchall()
+    )
+    return {name: from_dict(yaml.safe_load(body), name) for name, body in rows}
+
+
+def history(con, name: str):
+    """Every version of a saved mapping: version, when, who, why."""
+    return con.cursor().execute(
+        "SELECT version, saved_at, saved_by, why FROM mapping_versions WHERE name = ? "
+        "ORDER BY version DESC", [name]).df()  # fmt: skip
+
+
+def import_yaml(con, viewer, text: str, why: str = "imported") -> Mapping:
+    """A mapping from a YAML file someone exported, checked and saved as a new version."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise MappingError("import", [("mapping.valid_yaml", f"not valid YAML: {exc}")]) from None
+    mapping = from_dict(data, "import")
+    save(con, viewer, mapping, why)
+    return mapping
+
+
+def explain(mapping: Mapping) -> str:
+    """A mapping in words: which header feeds which field, and what each option does."""
+    table = mapping.table
+    lines = [f"{mapping.name}: fills {table.name} ({table.label_en})."]
+    if mapping.describe("en"):
+        lines.append(mapping.describe("en"))
+    for col, headers in mapping.columns.items():
+        lines.append(f"- {col} from the column {' or '.join(repr(h) for h in headers)}")
+    opts = mapping.options
+    for col, parts in (opts.get("combine") or {}).items():
+        lines.append(f"- {col} from {' + '.join(repr(p) for p in parts)}, joined with a space")
+    for col, fmts in (opts.get("formats") or {}).items():
+        lines.append(f"- {col} read with the format(s) {', '.join(_as_list(fmts))}")
+    if opts.get("timezone"):
+        lines.append(f"- times without an offset are in {opts['timezone']}")
+    for col, table_of in (opts.get("values") or {}).items():
+        pairs = ", ".join(f"{k} → {v}" for k, v in table_of.items())
+        other = "kept" if opts.get("values_other") == "keep" else "quarantined"
+        lines.append(f"- {col} values: {pairs}; any other value is {other}")
+    for key, values in (opts.get("missing") or {}).items():
+        lines.append(f"- {key}: {', '.join(map(repr, _as_list(values)))} mean no value")
+    for key, values in (opts.get("skip_rows") or {}).items():
+        lines.append(f"- rows whose {key} is {' or '.join(map(repr, _as_list(values)))} are "
+                     "skipped, counted and listed in the quarantine report")  # fmt: skip
+    for key in ("dayfirst", "duration_unit", "csat_scale", "line_items", "max_duration_days",
+                "skip_footer_rows", "encoding"):  # fmt: skip
+        if key in opts:
+            lines.append(f"- {key}: {opts[key]} ({KNOWN_OPTIONS[key].split(';')[0]})")
+    return "\n".join(lines)
 
 
 def from_selection(name: str, kind: str, chosen: dict[str, str | None], options: dict) -> Mapping:

@@ -94,6 +94,8 @@ TABLES: dict[str, Table] = {
                 _c("handle_time_s", "duration", "处理时长"),
                 _c("csat", "rating", "满意度评分"),
                 _c("comment", "text", "客户评价"),
+                _c("answered", "bool", "是否已回复"),  # flags, for exports without times
+                _c("resolved", "bool", "是否已解决"),
                 _c("first_response_s", "duration", "首次响应时长", input_only=True),
                 _c("resolution_s", "duration", "解决时长", input_only=True),
             ),

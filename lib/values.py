@@ -11,12 +11,17 @@ present but unreadable is reported as bad with a reason; missing markers become 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
+import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -61,7 +66,8 @@ _CLOCK_RE = re.compile(
     r"^(?:(\d+)\s*(?:days?|天)\s*,?\s*)?(\d+):(\d{1,2})(?::(\d{1,2}(?:\.\d+)?))?$"
 )
 
-_TZ = r"(?:\s*(?:Z|UTC|GMT|CST|[+-]\d{2}:?\d{2}|\(?UTC[+-]\d{1,2}(?::?\d{2})?\)?))?"
+_TZ = r"(?:\s*(Z|UTC|GMT|CST|[+-]\d{2}:?\d{2}|\(?UTC[+-]\d{1,2}(?::?\d{2})?\)?))?"
+_OFFSET_RE = re.compile(r"([+-])(\d{1,2}):?(\d{2})?")
 _TIME = (
     r"(?:[ T]+(\d{1,2})[:时](\d{1,2})(?:[:分](\d{1,2})(?:\.(\d+))?秒?)?分?\s*"
     r"(am|pm|a\.m\.|p\.m\.|上午|下午)?)?"
@@ -103,6 +109,10 @@ class Options:
     csat_positive: tuple[str, ...] = ()
     csat_negative: tuple[str, ...] = ()
     rescale_to_5: bool = False  # ticket CSAT is stored on a 1–5 scale
+    formats: tuple[str, ...] = ()  # explicit strptime formats for dates, tried in order
+    timezone: str | None = None  # zone of this file's times without an offset
+    store_zone: str = "UTC"  # zone the store keeps wall-clock times in
+    field: str = ""  # the canonical field, for messages ("formats.created_at: …")
 
 
 @dataclass
@@ -195,19 +205,35 @@ def _hour(h: str | None, ampm: str | None) -> int:
     return hour
 
 
-def _build(y, mo, d, h, mi, s, frac, ampm) -> dt.datetime:
+def _zone(tz: str | None) -> dt.tzinfo | None:
+    """The fixed offset a timestamp's suffix names (Z, UTC, +08:00, (UTC+8)); None for none,
+    and for CST, which means China in Chinese exports and Central time in American ones."""
+    if not tz or tz.upper() == "CST":
+        return None
+    if tz.upper() in ("Z", "UTC", "GMT"):
+        return dt.UTC
+    m = _OFFSET_RE.search(tz)
+    if not m:
+        return None
+    minutes = int(m.group(2)) * 60 + int(m.group(3) or 0)
+    return dt.timezone(dt.timedelta(minutes=minutes if m.group(1) == "+" else -minutes))
+
+
+def _build(y, mo, d, h, mi, s, frac, ampm, tz=None) -> dt.datetime:
     year = int(y)
     if year < 100:
         year += 2000
     micro = int((frac or "0")[:6].ljust(6, "0"))
     try:
-        return dt.datetime(year, int(mo), int(d), _hour(h, ampm), int(mi or 0), int(s or 0), micro)
+        return dt.datetime(year, int(mo), int(d), _hour(h, ampm), int(mi or 0), int(s or 0), micro,
+                           tzinfo=_zone(tz))  # fmt: skip
     except ValueError as exc:
         raise ValueProblem(f"not a valid date ({exc})") from None
 
 
 def parse_timestamp(text: str, dayfirst: bool | None = None) -> dt.datetime:
-    """A naive datetime. Offsets such as `+08:00` or `UTC` are dropped: times stay as written."""
+    """A datetime: aware when the text carries an offset (`+08:00`, `Z`, `UTC`), else naive.
+    `parse_column` converts both to the store's zone."""
     s = text.strip()
     m = _YMD_RE.match(s)
     if m:
@@ -234,6 +260,55 @@ def parse_timestamp(text: str, dayfirst: bool | None = None) -> dt.datetime:
         if 20000 <= serial <= 80000:  # Excel serial day (1954–2119)
             return _EXCEL_EPOCH + dt.timedelta(days=serial)
     raise ValueProblem("not a date")
+
+
+def store_timezone() -> str:
+    """The store's time zone: $SCORECARD_TIMEZONE, else the machine's, else UTC. Timestamps are
+    stored as wall-clock time in this zone."""
+    name = os.environ.get("SCORECARD_TIMEZONE") or os.environ.get("TZ") or ""
+    if not name:
+        try:
+            link = str(Path("/etc/localtime").resolve())
+            name = link.split("zoneinfo/", 1)[1] if "zoneinfo/" in link else ""
+        except OSError:
+            name = ""
+    try:
+        ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return "UTC"
+    return name or "UTC"
+
+
+def check_timezone(name: str) -> bool:
+    try:
+        ZoneInfo(str(name))
+        return True
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+
+
+def to_store_zone(naive: np.ndarray, offsets: np.ndarray, file_zone: str | None,
+                  store_zone: str) -> np.ndarray:  # fmt: skip
+    """Wall-clock times in the store's zone. `naive` holds times as written; `offsets` the
+    minutes east of UTC where the text gave an offset (NaN where it did not). Times without one
+    are read in `file_zone` (the store's when None). At a daylight-saving change an ambiguous
+    time is taken as the first (summer) one and a skipped time moves forward."""
+    out = naive.copy()
+    given = ~np.isnan(offsets)
+    if given.any():
+        utc = naive[given] - (offsets[given] * 60e6).astype("timedelta64[us]")
+        out[given] = (pd.DatetimeIndex(utc).tz_localize("UTC").tz_convert(store_zone)
+                      .tz_localize(None).to_numpy().astype("datetime64[us]"))  # fmt: skip
+    zone = file_zone or store_zone
+    rest = ~given & ~np.isnat(naive)
+    if rest.any() and zone != store_zone:
+        local = pd.DatetimeIndex(naive[rest]).tz_localize(
+            zone, ambiguous=np.ones(int(rest.sum()), dtype=bool), nonexistent="shift_forward"
+        )
+        out[rest] = (
+            local.tz_convert(store_zone).tz_localize(None).to_numpy().astype("datetime64[us]")
+        )
+    return out
 
 
 def parse_bool(text: str) -> bool:
@@ -363,8 +438,11 @@ def _decide_dayfirst(s: pa.Array, present: np.ndarray, option: bool | None) -> t
 
 
 def _parse_timestamps(s, present, opts) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    if opts.formats:
+        return _parse_with_formats(s, present, opts)
     n = len(s)
     out = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    offsets = np.full(n, np.nan)
     done = np.zeros(n, dtype=bool)
     dayfirst, note = _decide_dayfirst(s, present, opts.dayfirst)
     sample = pc.drop_null(s.slice(0, 2000)).to_pylist()[:200]
@@ -384,8 +462,38 @@ def _parse_timestamps(s, present, opts) -> tuple[np.ndarray, np.ndarray, np.ndar
     bad[idx] = failed
     if idx.size:
         good = [r for r, f in zip(res, failed) if not f]
-        out[idx[~failed]] = np.array(good, dtype="datetime64[us]")
+        out[idx[~failed]] = np.array([r.replace(tzinfo=None) for r in good], dtype="datetime64[us]")
+        offsets[idx[~failed]] = [
+            r.utcoffset().total_seconds() / 60 if r.tzinfo else np.nan for r in good
+        ]
+    out = to_store_zone(out, offsets, opts.timezone, opts.store_zone)
     return out, present & ~bad, bad, note
+
+
+def _parse_with_formats(s, present, opts):
+    """Dates read with the mapping's explicit formats, tried in order; a value that fits none
+    is bad, and the reason names the option, the field and the value."""
+    n = len(s)
+    texts = pd.Series(s.to_pylist(), dtype=object)
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    offsets = np.full(n, np.nan)
+    done = ~present.copy()
+    for fmt in opts.formats:
+        if done.all():
+            break
+        todo = np.flatnonzero(~done)
+        parsed = pd.to_datetime(texts.iloc[todo], format=fmt, errors="coerce", utc="%z" in fmt)
+        ok = parsed.notna().to_numpy()
+        if "%z" in fmt:  # an offset in the text: keep UTC and the offset 0, converted below
+            values = parsed[ok].dt.tz_localize(None)
+            offsets[todo[ok]] = 0.0
+        else:
+            values = parsed[ok]
+        out[todo[ok]] = values.to_numpy().astype("datetime64[us]")
+        done[todo[ok]] = True
+    bad = present & ~done
+    out = to_store_zone(out, offsets, opts.timezone, opts.store_zone)
+    return out, present & ~bad, bad, ""
 
 
 def _fits(value: str, fmt: str) -> bool:
@@ -408,10 +516,15 @@ def parse_column(raw: pa.Array, kind: str, opts: Options | None = None) -> Parse
         return Parsed(s, np.zeros(n, dtype=bool), reason)
 
     if kind in ("timestamp", "date"):
+        if kind == "date":  # a day has no time of day to move between zones
+            opts = dataclasses.replace(opts, timezone=None, store_zone="UTC")
         out, valid, bad, note = _parse_timestamps(s, present, opts)
         arr = pa.array(out, type=pa.timestamp("us"), mask=~valid)
         if kind == "date":
             arr = arr.cast(pa.date32())
+        if opts.formats:
+            shown = " or ".join(f"'{f}'" for f in opts.formats)
+            reason = f"formats.{opts.field}: {shown} did not match"
         return Parsed(arr, bad, reason, note)
 
     if kind == "bool":

@@ -11,8 +11,8 @@ from lib import mapping as mappings
 from lib.i18n import message
 from lib.ingest import ingest_file, preview, quarantine_report
 from lib.reader import UnusableFile, read_table, sheet_names
-from lib.tables import get_table
 from lib.views import column_names, stored_tables, upload_log
+from pages._mapping_builder import build
 from pages._ui import con, guard, lang, t
 
 who = guard("upload")
@@ -42,38 +42,18 @@ def error_table(errors) -> pd.DataFrame:
     )  # fmt: skip
 
 
-def mapping_builder(headers: list[str]):
-    kinds = list(mappings.TABLES)
-    labels = {k: get_table(k).label_zh if lang() == "zh" else get_table(k).label_en for k in kinds}
-    kind = st.selectbox(t("upload.kind"), kinds, format_func=labels.get)
-    table = get_table(kind)
-    guesses = mappings.guess_columns(headers, kind)
-    st.caption(t("upload.build_help"))
-    options = [None, *headers]
-    absent = t("upload.not_in_file")
-    chosen, cols = {}, st.columns(3)
-    for i, col in enumerate(table.columns):
-        guess = guesses.get(col.name)
-        name = f"{col.label_zh if lang() == 'zh' else col.name}{' *' if col.required else ''}"
-        chosen[col.name] = cols[i % 3].selectbox(
-            name, options, index=options.index(guess) if guess else 0, key=f"map_{kind}_{col.name}",
-            format_func=lambda h: absent if h is None else h,
-        )  # fmt: skip
-    a, b, c = st.columns(3)
-    opts = {
-        "dayfirst": a.checkbox(t("upload.dayfirst")) or None,
-        "duration_unit": b.selectbox(t("upload.duration_unit"), ["seconds", "minutes", "hours"]),
-        "csat_scale": c.number_input(t("upload.csat_scale"), 2, 10, 5),
-    }
-    name = st.text_input(t("upload.mapping_name"), value=f"my_{kind}")
-    try:
-        built = mappings.from_selection(name, kind, chosen, opts)
-    except mappings.MappingError as exc:
-        st.warning(t("upload.mapping_invalid", message=str(exc)))
-        return None
-    if st.button(t("upload.save_mapping")):
-        st.success(t("upload.saved_mapping", path=mappings.save(built)))
-    return built
+def save_box(built) -> None:
+    """Save the built mapping in the store (a new version of its name), or download it."""
+    why = st.text_input(t("builder.why"), key="mapping_why")
+    a, b = st.columns(2)
+    if a.button(t("upload.save_mapping")):
+        try:
+            version = mappings.save(con(), who, built, why)
+            st.success(t("upload.saved_mapping", name=built.name, version=version))
+        except mappings.MappingSaveError as exc:
+            st.error(message(str(exc), lang()))
+    b.download_button(t("builder.export"), built.to_yaml().encode("utf-8"),
+                      file_name=f"{built.name}.yaml", mime="application/x-yaml")  # fmt: skip
 
 
 if upload is not None:
@@ -81,19 +61,22 @@ if upload is not None:
     sheets = sheet_names(path)
     sheet = st.selectbox(t("upload.sheet"), sheets) if len(sheets) > 1 else None
     try:
-        headers = read_table(path, file_name=upload.name, sheet=sheet, max_rows=5).headers
+        head = read_table(path, file_name=upload.name, sheet=sheet, max_rows=1000)
+        headers = head.headers
     except UnusableFile as exc:
         st.error(t("upload.unusable", message=message(str(exc), lang())))
         st.stop()
     suggested = mappings.suggest_presets(headers)
     st.caption(t("upload.suggested", names=", ".join(suggested)) if suggested
                else t("upload.no_suggestion"))  # fmt: skip
-    names = mappings.preset_names()
+    names = mappings.preset_names() + list(mappings.saved(con()))
     if st.toggle(t("upload.mode_build"), key="build_mapping") or not names:
-        chosen = mapping_builder(headers)
+        chosen = build(headers, head.table)
+        if chosen is not None:
+            save_box(chosen)
     else:
         default = names.index(suggested[0]) if suggested else 0
-        chosen = mappings.load(st.selectbox(t("upload.preset"), names, index=default))
+        chosen = mappings.load(st.selectbox(t("upload.preset"), names, index=default), con())
         st.caption(chosen.describe(lang()))
     if chosen is None:
         st.stop()
@@ -130,7 +113,11 @@ if upload is not None:
         m[3].metric(t("upload.metric_quarantined"), f"{result.quarantined:,}")
         st.success(t("upload.result", **{k: f"{v:,}" if isinstance(v, int) else v
                                          for k, v in result.to_json().items()}))  # fmt: skip
-        st.caption(t("upload.adds_up", total=f"{result.rows_read:,}"))
+        if result.skipped_rows:
+            st.caption(t("upload.adds_up_skipped", total=f"{result.rows_read:,}",
+                         skipped=f"{result.skipped_rows:,}"))  # fmt: skip
+        else:
+            st.caption(t("upload.adds_up", total=f"{result.rows_read:,}"))
         if result.skipped:
             kinds = ", ".join(sorted({message(s.reason, lang()) for s in result.skipped}))
             st.caption(t("upload.skipped", count=len(result.skipped), kinds=kinds))
@@ -143,6 +130,15 @@ if upload is not None:
             st.download_button(t("upload.quarantine_download"),
                                report.to_csv(index=False).encode("utf-8-sig"),
                                file_name=f"quarantine_{result.upload_id}.csv", mime="text/csv")  # fmt: skip
+
+if st.toggle(t("builder.import"), key="import_toggle"):  # one file picker until asked for
+    given = st.file_uploader(t("builder.import_file"), type=["yaml", "yml"], key="import_mapping")
+    if given is not None and st.button(t("builder.import_button")):
+        try:
+            done = mappings.import_yaml(con(), who, given.getvalue().decode("utf-8"))
+            st.success(t("builder.imported", name=done.name))
+        except (mappings.MappingError, mappings.MappingSaveError, UnicodeDecodeError) as exc:
+            st.error(message(str(exc), lang()))
 
 st.subheader(t("overview.tables"))
 if st.button(t("backup.now"), icon=":material/backup:", key="backup_now"):

@@ -22,6 +22,8 @@ def isolated_accounts(tmp_path, monkeypatch):
     monkeypatch.setenv("SCORECARD_AUTH", str(tmp_path / "auth.yaml"))
     monkeypatch.delenv("SCORECARD_ADMIN_PASSWORD", raising=False)
     monkeypatch.delenv("SCORECARD_COOKIE_KEY", raising=False)
+    # One store zone for every test, whatever the machine's: the shops' own.
+    monkeypatch.setenv("SCORECARD_TIMEZONE", "Asia/Shanghai")
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ frame (banner, language switch) is checked on a first run; the browser tests che
 
 import json
 import re
-import shutil
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -102,12 +101,9 @@ def test_unusable_upload_is_explained(app):
     assert "binary" in app.error[0].value
 
 
-def test_building_a_mapping_in_the_page(app, tmp_path, monkeypatch):
+def test_building_a_mapping_in_the_page(app):
     import lib.mapping as mappings
 
-    presets = tmp_path / "presets"
-    shutil.copytree(mappings.PRESETS_DIR, presets)
-    monkeypatch.setattr(mappings, "PRESETS_DIR", presets)  # keep the repo's presets clean
     app.switch_page("pages/upload.py").run()
     csv = "员工,统计日,接待量\n小美,2026-10-01,12\n阿杰,2026-10-01,9\n".encode()
     app.file_uploader[0].set_value(("my.csv", csv, "text/csv")).run()
@@ -119,9 +115,34 @@ def test_building_a_mapping_in_the_page(app, tmp_path, monkeypatch):
     app.selectbox(key="map_agent_daily_receptions").set_value("接待量").run()
     assert not app.warning and not app.exception
     assert app.dataframe[0].value["receptions"].tolist() == [12, 9]
-    app.text_input[0].set_value("shop_daily").run()
+    app.text_input(key="mapping_name").set_value("shop_daily").run()
     next(b for b in app.button if b.label == "Save mapping").click().run()
-    assert (presets / "shop_daily.yaml").exists()
+    assert "saved as version 1" in app.success[0].value
+    assert not list(mappings.PRESETS_DIR.glob("shop_daily*"))  # the store, not config/
+    next(b for b in app.button if b.label == "Store").click().run()
+    assert {m.label: m.value for m in app.metric}["Accepted"] == "2"
+
+
+def test_combining_columns_and_translating_values_in_the_builder(app):
+    app.switch_page("pages/upload.py").run()
+    csv = (b"Call Id,Agent,Date,Time,Answered (Y/N)\nC1,Ann,2026-10-01,9:12:58,Y\n"
+           b"C2,Ann,2026-10-01,9:47:31,N\n")  # fmt: skip
+    app.file_uploader[0].set_value(("calls.csv", csv, "text/csv")).run()
+    app.toggle(key="build_mapping").set_value(True).run()
+    app.selectbox[0].set_value("tickets").run()
+    app.selectbox(key="map_tickets_ticket_id").set_value("Call Id")
+    app.selectbox(key="map_tickets_agent").set_value("Agent")
+    app.selectbox(key="map_tickets_answered").set_value("Answered (Y/N)")
+    app.selectbox(key="cb_field_tickets").set_value("created_at")
+    app.multiselect(key="cb_parts_tickets").set_value(["Date", "Time"]).run()
+    app.selectbox(key="val_field_tickets").set_value("answered").run()
+    means = {box.label: box for box in app.text_input}  # one box per value found in the file
+    means["Y →"].set_value("true")
+    means["N →"].set_value("false").run()
+    assert not app.exception and not app.warning
+    preview = app.dataframe[0].value
+    assert preview["answered"].tolist() == [True, False]
+    assert str(preview["created at"].iloc[0]) == "2026-10-01 09:12:58"
     next(b for b in app.button if b.label == "Store").click().run()
     assert {m.label: m.value for m in app.metric}["Accepted"] == "2"
 

@@ -142,6 +142,54 @@ def test_an_owners_first_chinese_upload_after_clearing_the_demo(page, tmp_path, 
     page.screenshot(path=artifacts / "owner_first_upload.png", full_page=True)
 
 
+def choose(page, label: str, option: str) -> None:
+    """Pick an option of a selectbox, typing it so that a long list needs no scrolling."""
+    box = page.get_by_role("combobox", name=label, exact=True)
+    box.click()
+    box.fill(option)
+    page.get_by_role("option", name=option, exact=True).click()
+    settle(page)
+
+
+def test_building_a_mapping_with_combined_columns_and_values(page, tmp_path, artifacts):
+    path = tmp_path / "calls.csv"
+    path.write_text("Call Id,Agent,Date,Time,Answered (Y/N)\nC1,Ann,2026-10-01,9:12:58,Y\n"
+                    "C2,Ann,2026-10-01,9:47:31,N\nC3,Bob,2026-10-02,10:00:29,Y\n",
+                    encoding="utf-8")  # fmt: skip
+    page.get_by_role("link", name="Upload data").click()
+    page.locator("input[type='file']").set_input_files(str(path))
+    page.get_by_text("Build my own mapping instead of a preset").click()
+    settle(page)
+    choose(page, "Table this file feeds", "Tickets")
+    choose(page, "ticket_id *", "Call Id")
+    choose(page, "agent *", "Agent")
+    choose(page, "answered", "Answered (Y/N)")
+    page.get_by_text("More options for real exports").click()
+    choose(page, "Combine into field", "created_at")
+    for part in ("Date", "Time"):
+        page.get_by_role("combobox", name="Columns joined with a space (in this order)").click()
+        page.get_by_role("option", name=part, exact=True).click()
+        settle(page)
+    page.keyboard.press("Escape")
+    choose(page, "Field whose values to translate", "answered")
+    for value, means in (("Y", "true"), ("N", "false")):
+        box = page.get_by_role("textbox", name=f"{value} →")
+        box.fill(means)
+        box.press("Enter")
+        settle(page)
+    name = page.get_by_role("textbox", name="Name for this mapping")
+    name.fill("call_log")
+    name.press("Enter")
+    settle(page)
+    expect(page.get_by_text("Preview of the first rows as they will be stored")).to_be_visible()
+    page.get_by_role("button", name="Save mapping").click()
+    expect(page.get_by_text("Mapping 'call_log' saved as version 1")).to_be_visible()
+    page.get_by_role("button", name="Store").click()
+    expect(page.get_by_text("Accepted + duplicates + quarantined = 3 = rows read.")).to_be_visible()
+    no_error(page)
+    page.screenshot(path=artifacts / "mapping_builder.png", full_page=True)
+
+
 def test_changing_a_weight_reranks_at_once(page, artifacts):
     page.get_by_role("link", name="Weights & thresholds").click()
     expect(page.get_by_text("Ranking with these weights")).to_be_visible()

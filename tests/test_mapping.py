@@ -1,6 +1,7 @@
 """Mapping files: named rules with clear messages, guesses for the builder, save and load."""
 
 import pytest
+import yaml
 
 from lib import mapping
 
@@ -69,17 +70,33 @@ def test_guesses_come_from_canonical_names_chinese_labels_and_presets():
     }  # fmt: skip
 
 
-def test_builder_mapping_saves_and_loads_back(tmp_path):
+def test_builder_mapping_is_versioned_in_the_store_never_over_a_preset(con, tmp_path):
+    from lib import access
+
+    boss = access.Viewer("boss", "manager")
     built = mapping.from_selection(
         "My Shop Daily", "agent_daily",
         {"agent": "客服", "date": "日期", "receptions": None}, {"dayfirst": True, "csat_scale": 5},
     )  # fmt: skip
-    path = mapping.save(built, tmp_path)
-    assert path.name == "My_Shop_Daily.yaml"
-    again = mapping.load(path)
+    assert mapping.save(con, boss, built, "first try") == 1
+    assert mapping.save(con, boss, built, "again") == 2
+    again = mapping.load("My Shop Daily", con)
     assert (again.kind, again.columns, again.options["dayfirst"]) == (
         "agent_daily", {"agent": ["客服"], "date": ["日期"]}, True,
     )  # fmt: skip
+    assert list(mapping.history(con, "My Shop Daily")["why"]) == ["again", "first try"]
+    assert not list(mapping.PRESETS_DIR.glob("My*"))  # nothing written into config/
+    shadow = mapping.from_dict({**yaml.safe_load(mapping.load("zendesk").to_yaml()),
+                                "columns": {"ticket_id": "Id", "agent": "Who",
+                                            "created_at": "When"}})  # fmt: skip
+    with pytest.raises(mapping.MappingSaveError, match="built-in preset"):
+        mapping.save(con, boss, shadow)
+    assert mapping.load("zendesk", con).columns["agent"] == ["Assignee"]  # the preset holds
+    with pytest.raises(access.AccessDenied):
+        mapping.save(con, access.Viewer("coach", "trainer"), built)
+    exported = built.to_yaml().replace("My Shop Daily", "Imported daily")
+    assert mapping.import_yaml(con, boss, exported).name == "Imported daily"
+    assert set(mapping.saved(con)) == {"My Shop Daily", "Imported daily"}
 
 
 def test_suggestions_rank_the_preset_that_maps_most_columns_first():

@@ -89,9 +89,9 @@ def test_chatwoot_csat_with_reporting_period_footer(con, write):
     got = rows(
         con, "SELECT ticket_id, agent, rating, scale, responded_at FROM csat_responses ORDER BY 1"
     )
-    assert got == [
-        ("812", "Ann Lee", 5.0, 5, D(2026, 5, 5, 10)),
-        ("813", "Bob Wu", 2.0, 5, D(2026, 5, 5, 11)),
+    assert got == [  # UTC times moved into the store's zone (UTC+8 in the tests)
+        ("812", "Ann Lee", 5.0, 5, D(2026, 5, 5, 18)),
+        ("813", "Bob Wu", 2.0, 5, D(2026, 5, 5, 19)),
     ]
 
 

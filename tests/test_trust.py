@@ -32,7 +32,8 @@ def _ticket(i: int) -> dict:
             "customer_id": f"C{i % 4}", "category": "delivery", "contacts": 1 + i % 2,
             "agent_replies": 2, "reopens": int(i % 3 == 0), "transferred": i % 4 == 0,
             "escalated": i % 5 == 0, "is_complaint": i % 3 == 0, "handle_time_s": 200 + i,
-            "csat": 2 + i % 4, "comment": "太慢了，很差" if i % 2 else "很好，谢谢"}  # fmt: skip
+            "csat": 2 + i % 4, "comment": "太慢了，很差" if i % 2 else "很好，谢谢",
+            "answered": True, "resolved": i % 3 > 0}  # fmt: skip
 
 
 # One full export per uploaded table: every column present, so every source has data.
