@@ -9,8 +9,10 @@ rows, whatever the page asks for. `SYSTEM` is the operator at the command line.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # the command line imports this module; pandas is not needed to start it
+    import pandas as pd
 
 ROLES = ("admin", "manager", "trainer", "agent")
 

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from lib import access, audit, coverage, kpis, store
+from lib import access, audit, coverage, kpis, store, yamlio
 from lib.problems import RuleProblems
 
 ALERTS = store.ROOT / "config" / "alerts.yaml"
@@ -79,7 +79,7 @@ def check(config: dict) -> list[tuple[str, str]]:
 
 @lru_cache(maxsize=4)
 def _load(text: str) -> dict:
-    config = yaml.safe_load(text) or {}
+    config = yamlio.load(text) or {}
     problems = check(config)
     if problems:
         raise AlertRulesError(problems)

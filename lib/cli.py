@@ -14,7 +14,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from lib import access, store
+from lib import access
 
 EXIT_UNUSABLE = 2  # a file, mapping or store that cannot be used
 EXIT_NOTHING_STORED = 3  # rows were read, and every one was quarantined or skipped
@@ -139,8 +139,9 @@ def _users_parser(sub) -> None:
 
 
 def _cmd_ingest(args) -> int:
-    from lib.export import strict_json
+    from lib import store
     from lib.ingest import NOTHING_STORED, ingest_file
+    from lib.jsontext import strict_json
     from lib.mapping import MappingError
     from lib.mapping import load as load_mapping
     from lib.reader import UnusableFile
@@ -181,7 +182,7 @@ def _cmd_ingest(args) -> int:
 
 
 def _cmd_demo(args) -> int:
-    from lib import audit, demo, users
+    from lib import audit, demo, store, users
 
     con = store.connect(args.db)
     auth, log = users.auth_path(), audit.log_of(con)
@@ -210,7 +211,7 @@ def _cli_user() -> str:
 
 
 def _cmd_users(args) -> int:
-    from lib import audit, users
+    from lib import audit, store, users
 
     auth = users.auth_path(args.auth)
     log = audit.log_path(store.resolve_db_path(args.db))
@@ -250,6 +251,7 @@ def _cmd_users(args) -> int:
 
 
 def _cmd_presets(args) -> int:
+    from lib import store
     from lib.mapping import MappingError, all_presets, explain, load, saved
 
     con = store.connect(args.db)
@@ -269,6 +271,7 @@ def _cmd_presets(args) -> int:
 
 
 def _cmd_quarantine(args) -> int:
+    from lib import store
     from lib.ingest import quarantine_report
 
     con = store.connect(args.db)
@@ -282,7 +285,7 @@ def _cmd_quarantine(args) -> int:
 
 
 def _cmd_scorecard(args) -> int:
-    from lib import export, periods, schemes, scoring, views
+    from lib import export, periods, schemes, scoring, store, views
 
     if args.end and not args.start:
         print("--to needs --from", file=sys.stderr)
@@ -338,7 +341,7 @@ def _cmd_kpis(args) -> int:
 
 
 def _cmd_schemes(args) -> int:
-    from lib import schemes
+    from lib import schemes, store
 
     con = store.connect(args.db)
     if args.name:
@@ -358,7 +361,7 @@ def _cmd_schemes(args) -> int:
 
 
 def _cmd_backup(args) -> int:
-    from lib import backup
+    from lib import backup, store
 
     con = store.connect(args.db)
     try:
@@ -400,6 +403,8 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from lib import store  # after parsing: --help needs no database
+
     try:
         return COMMANDS[args.command](args)
     except store.StoreError as exc:

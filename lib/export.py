@@ -8,13 +8,14 @@ leading apostrophe, since agent names and comments come from uploaded files.
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from lib.jsontext import plain as _plain
+from lib.jsontext import strict_json
 from lib.kpis import Catalogue, format_value, load_catalogue
 from lib.scoring import Scorecard
 from lib.views import gate_label
@@ -117,35 +118,6 @@ def as_json(card: Scorecard, catalogue: Catalogue | None = None) -> str:
         })  # fmt: skip
     return strict_json({"scheme": card.scheme.name, "version": card.scheme.version,
                         "period": card.period.label, "agents": agents})  # fmt: skip
-
-
-def _strict(value):
-    if isinstance(value, dict):
-        return {k: _strict(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_strict(v) for v in value]
-    value = _plain(value)
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
-
-
-def strict_json(value, indent: int | None = 2) -> str:
-    """JSON that strict parsers accept: NaN and infinities become null, never bare NaN."""
-    return json.dumps(_strict(value), ensure_ascii=False, indent=indent, allow_nan=False,
-                      default=str)  # fmt: skip
-
-
-def _plain(v):
-    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-        return None
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.floating,)):
-        return float(v)
-    if isinstance(v, (np.bool_,)):
-        return bool(v)
-    return v
 
 
 def xlsx_bytes(card: Scorecard) -> bytes:

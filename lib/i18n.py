@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-import yaml
-
+from lib import yamlio
 from lib.store import ROOT
 
 LANGUAGES = {"zh": "简体中文", "en": "English"}
@@ -22,7 +21,7 @@ CATALOGUE_DIR = ROOT / "config" / "i18n"
 @cache
 def catalogue(lang: str) -> dict[str, str]:
     path = CATALOGUE_DIR / f"{lang}.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return yamlio.load(path.read_text(encoding="utf-8")) or {}
 
 
 def language_from_locale(locale: str | None) -> str:

@@ -21,9 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import yaml
 
-from lib import access, coverage, store
+from lib import access, coverage, store, yamlio
 from lib.problems import RuleProblems
 from lib.store import ROOT, quote_ident
 from lib.tables import TABLES
@@ -235,7 +234,7 @@ def _source_field(name: str, value, macros: dict):
 
 @lru_cache(maxsize=4)
 def load_catalogue(path: Path = CATALOGUE) -> Catalogue:
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    data = yamlio.load(Path(path).read_text(encoding="utf-8"))
     problems = check(data)
     if problems:
         raise CatalogueError(problems)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from lib import access, audit, store
+from lib import access, audit, store, yamlio
 from lib.problems import RuleProblems
 from lib.reader import normalise_header
 from lib.store import ROOT
@@ -323,7 +323,7 @@ def from_dict(data: dict, source: str = "mapping", path: Path | None = None) -> 
 def load_file(path: str | Path) -> Mapping:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamlio.load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise MappingError(
             str(path), [("mapping.readable", f"cannot read the file: {exc}")]
@@ -408,7 +408,7 @@ def save(con, viewer, mapping: Mapping, why: str = "") -> int:
     Shipped presets stay read-only: a name of theirs is refused, so a user's `zendesk` never
     replaces the preset."""
     access.require(viewer, "upload")
-    from_dict(yaml.safe_load(mapping.to_yaml()), mapping.name)  # same rules as loading
+    from_dict(yamlio.load(mapping.to_yaml()), mapping.name)  # same rules as loading
     name = mapping.name.strip()
     if (PRESETS_DIR / f"{name}.yaml").exists():
         raise MappingSaveError(f"'{name}' is the name of a built-in preset; choose another name")
@@ -439,7 +439,7 @@ def saved(con) -> dict[str, Mapping]:
         )
         .fetchall()
     )
-    return {name: from_dict(yaml.safe_load(body), name) for name, body in rows}
+    return {name: from_dict(yamlio.load(body), name) for name, body in rows}
 
 
 def history(con, name: str):
@@ -452,7 +452,7 @@ def history(con, name: str):
 def import_yaml(con, viewer, text: str, why: str = "imported") -> Mapping:
     """A mapping from a YAML file someone exported, checked and saved as a new version."""
     try:
-        data = yaml.safe_load(text)
+        data = yamlio.load(text)
     except yaml.YAMLError as exc:
         raise MappingError("import", [("mapping.valid_yaml", f"not valid YAML: {exc}")]) from None
     mapping = from_dict(data, "import")

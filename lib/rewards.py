@@ -18,9 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from lib import access
+from lib import access, yamlio
 from lib.i18n import t
 from lib.scoring import Scorecard, dimension_scores
 from lib.store import ROOT
@@ -34,7 +33,7 @@ class BonusError(ValueError):
 
 
 def settings(path: Path = RECOGNITION) -> dict:
-    return yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    return yamlio.load(Path(path).read_text(encoding="utf-8")) or {}
 
 
 def _eligible_for_honours(card: Scorecard, minimum: int) -> pd.DataFrame:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from lib import access, audit, store
+from lib import access, audit, store, yamlio
 from lib.problems import RuleProblems
 
 RUBRIC = store.ROOT / "config" / "qa_rubric.yaml"
@@ -151,7 +151,7 @@ def from_dict(body: dict, version: int = 0) -> Rubric:
 
 
 def default_body(path: Path = RUBRIC) -> dict:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return yamlio.load(path.read_text(encoding="utf-8"))
 
 
 def current_body(con) -> tuple[dict, int]:
@@ -161,7 +161,7 @@ def current_body(con) -> tuple[dict, int]:
         .execute("SELECT body, version FROM qa_rubric_versions ORDER BY version DESC LIMIT 1")
         .fetchone()
     )
-    return (yaml.safe_load(row[0]), row[1]) if row else (default_body(), 0)
+    return (yamlio.load(row[0]), row[1]) if row else (default_body(), 0)
 
 
 def current(con) -> Rubric:

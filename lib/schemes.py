@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from lib import audit, store
+from lib import audit, store, yamlio
 from lib.kpis import Catalogue, load_catalogue
 from lib.problems import RuleProblems
 from lib.store import ROOT
@@ -219,11 +219,11 @@ def from_dict(body: dict, catalogue: Catalogue | None = None, version: int | Non
 @lru_cache(maxsize=128)
 def _from_text(text: str, version: int | None) -> Scheme:
     """A stored scheme, parsed and checked once per distinct text."""
-    return from_dict(yaml.safe_load(text), None, version)
+    return from_dict(yamlio.load(text), None, version)
 
 
 def load_file(path: str | Path, catalogue: Catalogue | None = None) -> Scheme:
-    return from_dict(yaml.safe_load(Path(path).read_text(encoding="utf-8")), catalogue)
+    return from_dict(yamlio.load(Path(path).read_text(encoding="utf-8")), catalogue)
 
 
 def preset_names() -> list[str]:
@@ -235,7 +235,7 @@ def preset_body(name: str) -> dict:
     if not path.exists():
         raise SchemeError(name, [("scheme.exists", f"no preset '{name}'; presets: "
                                   f"{', '.join(preset_names())}")])  # fmt: skip
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return yamlio.load(path.read_text(encoding="utf-8"))
 
 
 # ---------------------------------------------------------------- versions
@@ -288,7 +288,7 @@ def _stored(text: str, version: int, catalogue: Catalogue | None) -> Scheme:
     if catalogue is None:  # a copy: pages edit bodies, and the parsed scheme is shared
         cached = _from_text(text, version)
         return dataclasses.replace(cached, body=copy.deepcopy(cached.body))
-    return from_dict(yaml.safe_load(text), catalogue, version)
+    return from_dict(yamlio.load(text), catalogue, version)
 
 
 def in_force(con, name: str, when: dt.date | dt.datetime, catalogue=None) -> Scheme:
@@ -373,7 +373,7 @@ def save(con, body: dict, *, user: str, reason: str, base_version: int | None = 
             "SELECT body FROM scheme_versions WHERE scheme = ? ORDER BY version DESC LIMIT 1",
             [scheme.name],
         ).fetchone()
-        changes = diff(yaml.safe_load(row[0]) if row else {}, body)
+        changes = diff(yamlio.load(row[0]) if row else {}, body)
         version = current + 1
         cur.execute(
             "INSERT INTO scheme_versions VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -22,8 +22,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import yaml
-
+from lib import yamlio
 from lib.store import ROOT
 
 LEXICON = ROOT / "config" / "sentiment.yaml"
@@ -66,7 +65,7 @@ class Result:
 
 
 def _raw() -> dict:
-    return yaml.safe_load(LEXICON.read_text(encoding="utf-8")) or {}
+    return yamlio.load(LEXICON.read_text(encoding="utf-8")) or {}
 
 
 @lru_cache(maxsize=1)

@@ -15,9 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from lib import access
+from lib import access, yamlio
 from lib.kpis import Catalogue, format_value, load_catalogue
 from lib.problems import RuleProblems
 from lib.scoring import Scorecard
@@ -103,7 +102,7 @@ def check(data: dict, catalogue: Catalogue | None = None) -> list[tuple[str, str
 
 @lru_cache(maxsize=4)
 def load(path: Path = TRAINING) -> Training:
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    data = yamlio.load(Path(path).read_text(encoding="utf-8")) or {}
     problems = check(data)
     if problems:
         raise TrainingError(problems)
