@@ -2,18 +2,18 @@
 
     python bench/ingest_bench.py [--rows 1000000] [--repeat 3]
 
-Writes `bench/out/tickets_<rows>.csv` once (seeded), then times, each in a fresh process and a
-fresh store: (1) DuckDB alone, `CREATE TABLE AS SELECT * FROM read_csv(...)`, the bare read;
-(2) `lib.ingest.ingest_file` with the demo_tickets preset: read, parse, validate, upsert,
-log. Prints the median seconds, rows/s, the ratio and each phase's peak memory (max RSS).
-Targets: ingest within 4x of the bare read_csv and under 1.5 GB peak memory.
+Writes `bench/out/tickets_<rows>.csv` once (seeded), then times, each as a fresh process on a
+fresh store and timed from outside (start-up and imports included, as a user waits): (1) DuckDB
+alone, `CREATE TABLE AS SELECT * FROM read_csv(...)`, the bare read; (2) the command line,
+`python -m lib ingest FILE --mapping demo_tickets`: read, parse, validate, upsert, log and the
+alerts that follow. Prints the best of the runs, rows/s, the ratio and each phase's peak memory
+(max RSS). Targets: the command within 3x of the bare read_csv, and at most 1 GB of memory.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,32 +24,31 @@ OUT = ROOT / "bench" / "out"
 
 CHILD = {
     "read_csv": """
-import duckdb, json, resource, sys, time
+import duckdb, sys
 path, db = sys.argv[1], sys.argv[2]
-t = time.perf_counter()
 con = duckdb.connect(db)
 con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?)", [path])
-n = con.execute("SELECT count(*) FROM t").fetchone()[0]
+print(con.execute("SELECT count(*) FROM t").fetchone()[0])
 con.close()
-secs = time.perf_counter() - t
-print(json.dumps({"seconds": secs, "rows": n,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-""",
-    "ingest": """
-import json, resource, sys, time
-sys.path.insert(0, sys.argv[3])
-from lib import mapping, store
-from lib.ingest import ingest_file
-path, db = sys.argv[1], sys.argv[2]
-t = time.perf_counter()
-con = store.connect(db)
-result = ingest_file(con, path, mapping.load("demo_tickets"))
-con.close()
-secs = time.perf_counter() - t
-print(json.dumps({"seconds": secs, "rows": result.accepted, "quarantined": result.quarantined,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """,
 }
+# Each phase runs as its own process, timed from outside: what a user waits for, start-up
+# and imports included. The wrapper reports the wall time and the phase's peak memory.
+WRAPPER = """
+import json, resource, subprocess, sys, time
+t = time.perf_counter()
+subprocess.run(sys.argv[1:], check=True, capture_output=True)
+print(json.dumps({"seconds": time.perf_counter() - t,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+"""
+
+
+def command(phase: str, path: Path, db: str) -> list[str]:
+    if phase == "read_csv":
+        return [sys.executable, "-c", CHILD["read_csv"], str(path), db]
+    # The command line as a user runs it: read, parse, validate, upsert, log, alerts.
+    return [sys.executable, "-m", "lib", "ingest", str(path), "--mapping", "demo_tickets",
+            "--db", db]  # fmt: skip
 
 
 def generate(rows: int) -> Path:
@@ -99,10 +98,8 @@ def generate(rows: int) -> Path:
 def run(phase: str, path: Path) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         db = str(Path(tmp) / "bench.duckdb")
-        out = subprocess.run(
-            [sys.executable, "-c", CHILD[phase], str(path), db, str(ROOT)],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
+        out = subprocess.run([sys.executable, "-c", WRAPPER, *command(phase, path, db)],
+                             capture_output=True, text=True, check=True, cwd=ROOT)  # fmt: skip
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -115,21 +112,23 @@ def main() -> int:
     size_mb = path.stat().st_size / 1e6
     print(f"file: {path.name}, {args.rows:,} rows, {size_mb:,.0f} MB")
     results = {}
-    for phase in ("read_csv", "ingest"):
-        runs = [run(phase, path) for _ in range(args.repeat)]
-        secs = statistics.median(r["seconds"] for r in runs)
+    for phase in ("read_csv", "cli ingest"):
+        runs = []
+        for _ in range(args.repeat):
+            runs.append(run("read_csv" if phase == "read_csv" else "ingest", path))
+        secs = min(r["seconds"] for r in runs)
         peak = max(r["peak_mb"] for r in runs)
         results[phase] = (secs, peak)
-        rows = runs[0]["rows"]
         each = ", ".join(f"{r['seconds']:.2f}" for r in runs)
-        print(f"{phase:>9}: median {secs:6.2f} s  ({rows / secs:,.0f} rows/s)  "
+        print(f"{phase:>10}: best {secs:6.2f} s  ({args.rows / secs:,.0f} rows/s)  "
               f"peak memory {peak:,.0f} MB  runs: {each}")  # fmt: skip
-    ratio = results["ingest"][0] / results["read_csv"][0]
-    peak = results["ingest"][1]
-    print(f"ingest / read_csv = {ratio:.2f}x (target <= 4x: {'met' if ratio <= 4 else 'NOT met'})")
+    ratio = results["cli ingest"][0] / results["read_csv"][0]
+    peak = results["cli ingest"][1]
     print(
-        f"ingest peak memory {peak:,.0f} MB (target < 1500 MB: {'met' if peak < 1500 else 'NOT met'})"
+        f"cli ingest / read_csv = {ratio:.2f}x (target <= 3x: {'met' if ratio <= 3 else 'NOT met'})"
     )
+    print(f"cli ingest peak memory {peak:,.0f} MB (target <= 1000 MB: "
+          f"{'met' if peak <= 1000 else 'NOT met'})")  # fmt: skip
     return 0
 
 
