@@ -206,27 +206,26 @@ def _sudden(con, rule: dict, start: dt.date, end: dt.date) -> list[dict]:
 
 
 def _breach(con, rule: dict, start: dt.date, end: dt.date) -> list[dict]:
+    """Complete weeks or months whose value is past the rule's limit, found with column
+    operations over every subject and period at once."""
     by = "agent" if rule["scope"] == "agent" else "team"
     grain = rule.get("period", "week")
     frame = kpis.compute(con, start, end, by=by, grain=grain, kpi_ids=[rule["kpi"]])
-    out = []
-    for r in frame.itertuples():
-        if pd.isna(r.value) or (r.n or 0) < float(rule.get("min_n", 1)) or pd.isna(r.bucket):
-            continue
-        first = pd.Timestamp(r.bucket).date()
-        last = (
-            pd.Timestamp(first)
-            + (pd.DateOffset(weeks=1) if grain == "week" else pd.DateOffset(months=1))
-        ).date()
-        if last > end:  # only complete weeks or months
-            continue
-        above, below = rule.get("above"), rule.get("below")
-        if (above is not None and r.value > above) or (below is not None and r.value < below):
-            out.append({"subject": r.grp, "first_day": first, "last_day": last - dt.timedelta(days=1),
-                        "value": float(r.value), "baseline": None, "kpi": rule["kpi"],
-                        "threshold": float(above if above is not None else below),
-                        "detail": {"n": int(r.n), "period": grain}})  # fmt: skip
-    return out
+    frame = frame[frame["value"].notna() & frame["bucket"].notna()
+                  & (frame["n"].fillna(0) >= float(rule.get("min_n", 1)))]  # fmt: skip
+    if frame.empty:
+        return []
+    first = pd.to_datetime(frame["bucket"])
+    last = first + (pd.DateOffset(weeks=1) if grain == "week" else pd.DateOffset(months=1))
+    above, below = rule.get("above"), rule.get("below")
+    past = frame["value"] > above if above is not None else frame["value"] < below
+    hit = past & (last.dt.date <= end)  # only complete weeks or months
+    limit = float(above if above is not None else below)
+    return [{"subject": g, "first_day": f.date(), "last_day": (to - pd.Timedelta(days=1)).date(),
+             "value": float(v), "baseline": None, "kpi": rule["kpi"], "threshold": limit,
+             "detail": {"n": int(n), "period": grain}}
+            for g, f, to, v, n in zip(frame["grp"][hit], first[hit], last[hit],
+                                      frame["value"][hit], frame["n"][hit])]  # fmt: skip
 
 
 def _backlog(con, rule: dict, as_of: dt.datetime) -> list[dict]:

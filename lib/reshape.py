@@ -70,26 +70,31 @@ def combined(table: pa.Table, headers: list[str]) -> pa.Array:
     return pc.binary_join_element_wise(*parts, " ", null_handling="emit_null")
 
 
+def _translate(arr: pa.Array, lookup: dict[str, str]) -> tuple[pa.Array, np.ndarray]:
+    """Each value through `lookup` (keys as `norm` makes them), working on the distinct
+    values only; returns the translated text and the rows whose value was not in it."""
+    text = _as_text(arr)
+    distinct = pc.unique(text).to_pylist()
+    target = [lookup.get(norm(v)) if v is not None else None for v in distinct]
+    pos = pc.index_in(text, value_set=pa.array(distinct, pa.string()))
+    mapped = pc.take(pa.array(target, pa.string()), pos)
+    unknown = pc.and_(pc.is_valid(text), pc.is_null(mapped))
+    unknown = pc.and_(unknown, pc.not_equal(pc.utf8_trim_whitespace(text), ""))
+    out = pc.if_else(unknown, text, mapped)
+    return out, pc.fill_null(unknown, False).to_numpy(zero_copy_only=False)
+
+
 def map_values(arr: pa.Array, field: str, mapping) -> tuple[pa.Array, np.ndarray, str]:
     """A field's values through its `values` table: (mapped text, rows whose value is in
     none of the table's entries, the reason). With `values_other: keep` nothing is bad."""
     table = (mapping.options.get("values") or {}).get(field)
-    texts = _as_text(arr).to_pylist()
     if not table:
-        return arr, np.zeros(len(texts), dtype=bool), ""
-    lookup = {norm(k): _canonical(v) for k, v in table.items()}
-    keep_others = mapping.options.get("values_other") == "keep"
-    out, bad = [], np.zeros(len(texts), dtype=bool)
-    for i, value in enumerate(texts):
-        if value is None or not value.strip():
-            out.append(None)
-        elif norm(value) in lookup:
-            out.append(lookup[norm(value)])
-        else:
-            out.append(value)
-            bad[i] = not keep_others
+        return arr, np.zeros(len(arr), dtype=bool), ""
+    out, unknown = _translate(arr, {norm(k): _canonical(v) for k, v in table.items()})
+    if mapping.options.get("values_other") == "keep":
+        unknown = np.zeros(len(arr), dtype=bool)
     allowed = ", ".join(str(k) for k in table)
-    return pa.array(out, pa.string()), bad, f"values.{field}: not one of {allowed}"
+    return out, unknown, f"values.{field}: not one of {allowed}"
 
 
 def _canonical(value) -> str:
@@ -112,9 +117,7 @@ STATUS_WORDS = {
 def canonical_status(arr: pa.Array) -> pa.Array:
     """Ticket statuses in the canonical words where the export's word is a known one; other
     words are kept as written (a `values` table in the mapping says what they mean)."""
-    texts = _as_text(arr).to_pylist()
-    return pa.array([None if v is None else STATUS_WORDS.get(norm(v), v) for v in texts],
-                    pa.string())  # fmt: skip
+    return _translate(arr, STATUS_WORDS)[0]
 
 
 def distinct(table: pa.Table, header: str, limit: int = 40) -> list[str]:
