@@ -7,6 +7,7 @@ import json
 
 import pandas as pd
 import pytest
+import yaml
 
 from lib import access, kpis, notes, plans, rewards, schemes, scoring, store, training
 from lib.access import AccessDenied, Viewer
@@ -120,7 +121,7 @@ def test_rules_fire_with_their_reasons_and_the_best_mentor():
 
 
 def test_training_catalogue_rules():
-    assert training.check(training.yaml.safe_load(training.TRAINING.read_text())) == []
+    assert training.check(yaml.safe_load(training.TRAINING.read_text())) == []
     bad = {"modules": [{"id": "x", "zh": "x", "en": "x", "method": "lecture"},
                        {"id": "x", "zh": "y", "en": "y", "method": "education"}],
            "rules": [{"id": "r", "when": [{"kpi": "nope", "weak": True}], "modules": ["zz"],

@@ -185,7 +185,7 @@ def test_a_ticket_export_without_times_scores_on_what_it_has(tmp_path):
     for kid in ("sla_breach_rate", "first_response_time", "fcr_rate"):
         if kid in status:
             assert status[kid] == "no data"
-    gaps = views.data_gaps(con, card, "en").set_index("kpi")["why"]
+    gaps = views.data_gaps(con, card, "en").set_index("kpi")["Why"]
     assert gaps["sla_breach_rate"] == "no data: your tickets export has no resolution time"
 
 
