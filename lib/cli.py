@@ -1,10 +1,11 @@
-"""Command line: `python -m lib ingest|demo|presets|quarantine|scorecard|kpis|schemes|users …`.
+"""Command line: `python -m lib ingest|demo|presets|quarantine|scorecard|report|mail|digest|
+watch|kpis|schemes|users …`.
 
 The same functions the pages call, for scripts and scheduled jobs. Exit codes: 0 when all is
 well (for `ingest`: something was stored, or every row was already stored), 2 when a file or
 mapping cannot be used or the store cannot be opened (the message says why), 3 when `ingest`
-read rows but every one was quarantined or skipped, 1 for anything unexpected. JSON output is
-strict: no value is ever written as a bare NaN.
+read rows but every one was quarantined or skipped, 4 when `mail` or `digest` could not deliver,
+1 for anything unexpected. JSON output is strict: no value is ever written as a bare NaN.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from lib import access, store
 
 EXIT_UNUSABLE = 2  # a file, mapping or store that cannot be used
 EXIT_NOTHING_STORED = 3  # rows were read, and every one was quarantined or skipped
+EXIT_NOT_DELIVERED = 4  # a mail server or webhook did not take the message
 
 
 def _add_db(p: argparse.ArgumentParser) -> None:
@@ -29,8 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m lib",
         description="Service Scorecard command line.",
         epilog="Exit codes: 0 done (ingest: something stored, or all rows already stored); "
-        "2 a file, mapping or store cannot be used; 3 ingest read rows but every one was "
-        "quarantined or skipped; 1 anything unexpected. JSON output never holds NaN.",
+        "2 a file, mapping, setting or store cannot be used; 3 ingest (or watch) read rows but "
+        "every one was quarantined or skipped; 4 mail or digest could not deliver; "
+        "1 anything unexpected. JSON output never holds NaN.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -75,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="file to write (needed for xlsx)")
     _add_db(p)
 
+    _delivery_parsers(sub)
+
     p = sub.add_parser("kpis", help="list the KPI catalogue with formulas", description=(
         "List every KPI: id, dimension, direction, minimum sample, sources and formula."))  # fmt: skip
     p.add_argument("--lang", choices=["zh", "en"], default="en")
@@ -104,6 +109,81 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--with-accounts", action="store_true", help="also restore the accounts file")
     _add_db(p)
     return parser
+
+
+PERIOD_HELP = (
+    "2026-10 (month), 2026-W19, 2026-05-03 or 2026; last-month (the calendar month "
+    "before today); default: the latest month the data covers in full"
+)
+
+
+def _delivery_parsers(sub) -> None:
+    p = sub.add_parser("report", help="write the monthly report (HTML or Excel)", description=(
+        "Write the same monthly report as the Overview page: HTML with charts, or the "
+        "scorecard as Excel, chosen by the --out file's ending."))  # fmt: skip
+    p.add_argument("--period", help=PERIOD_HELP)
+    p.add_argument("--team", help="only this team")
+    p.add_argument("--scheme", help="scheme name or YAML file (default: balanced)")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh")
+    p.add_argument("--out", required=True, metavar="FILE.html|FILE.xlsx")
+    _add_db(p)
+
+    p = sub.add_parser("mail", help="email the monthly report", description=(
+        "Email the monthly report as HTML with the report attached, over SMTP (settings from "
+        "SCORECARD_SMTP_HOST, _PORT, _TLS, _USER, _PASSWORD, _FROM). --each-agent sends "
+        "every agent their own scorecard only, to the address in --addresses or their account."))  # fmt: skip
+    p.add_argument("--period", help=PERIOD_HELP)
+    p.add_argument(
+        "--to", nargs="+", default=[], metavar="ADDR", help="recipients of the team report"
+    )
+    p.add_argument(
+        "--each-agent", action="store_true", help="also mail each agent their own scorecard"
+    )
+    p.add_argument("--addresses", metavar="FILE.csv", help="agent,email list for --each-agent")
+    p.add_argument("--team", help="only this team")
+    p.add_argument("--scheme", help="scheme name or YAML file (default: balanced)")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh")
+    p.add_argument("--attach", choices=["html", "xlsx"], default="html", help="attachment format")
+    _add_db(p)
+
+    p = sub.add_parser("digest", help="post the daily digest to the team chat", description=(
+        "Post one message per day to the webhooks in config/alerts.yaml: new alerts, the "
+        "day's headline KPIs against the week before, best and weakest movers, and failed "
+        "watched-folder imports. A day already posted to a hook is not posted again."))  # fmt: skip
+    p.add_argument(
+        "--since", default="yesterday", help="yesterday (default), today or a date 2026-05-03"
+    )
+    p.add_argument("--scheme", help="scheme for the movers (default: balanced)")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh")
+    p.add_argument("--dry-run", action="store_true", help="print the message, send nothing")
+    p.add_argument("--force", action="store_true", help="post even if the day was posted")
+    _add_db(p)
+
+    p = sub.add_parser("watch", help="ingest export files dropped into a folder", description=(
+        "Watch a folder and ingest new or changed export files with a mapping. A file is read "
+        "once its size has stayed the same for --settle seconds; each content is stored once "
+        "(by SHA-256). Results go to the log and failures to the daily digest."))  # fmt: skip
+    p.add_argument("folder")
+    p.add_argument("--mapping", required=True, metavar="NAME_OR_PATH")
+    p.add_argument("--interval", type=float, default=60, help="seconds between scans (default 60)")
+    p.add_argument(
+        "--settle", type=float, default=5, help="seconds a file's size must stay the same"
+    )
+    p.add_argument("--once", action="store_true", help="scan once (for cron) and exit")
+    p.add_argument("--log", help="also append the log to this file")
+    _add_db(p)
+
+
+def _period_arg(con, text: str | None):
+    """A period from the command line, or the default one (None for an empty store)."""
+    from lib import periods, views
+
+    if text is None:
+        return views.default_period(con)
+    if text.strip().lower() == "last-month":
+        first = dt.date.today().replace(day=1) - dt.timedelta(days=1)
+        return periods.month(first.year, first.month)
+    return periods.parse(text)
 
 
 def _users_parser(sub) -> None:
@@ -295,9 +375,8 @@ def _cmd_scorecard(args) -> int:
         print(str(exc), file=sys.stderr)
         return 2
     con = store.connect(args.db)
-    if period is None:  # the month of the latest ticket, else this month
-        latest = con.execute("SELECT max(created_at) FROM tickets").fetchone()[0]
-        period = periods.parse(f"{latest or dt.date.today():%Y-%m}")
+    if period is None:  # the app's default: the latest month the data covers in full
+        period = views.default_period(con) or periods.parse(f"{dt.date.today():%Y-%m}")
     try:
         scheme = schemes.resolve(con, args.scheme, period.end, what_if=args.what_if)
         card = scoring.scorecard(con, scheme, period, viewer=access.SYSTEM, team=args.team)
@@ -313,6 +392,65 @@ def _cmd_scorecard(args) -> int:
         print(text)
     else:
         print(f"Scorecard of {len(card.agents)} agents written to {args.out}")
+    return 0
+
+
+def _cmd_report(args) -> int:
+    from lib import report, schemes
+
+    con = store.connect(args.db)
+    try:
+        period = _period_arg(con, args.period)
+        if period is None:
+            print("The store has no data yet: nothing to report.", file=sys.stderr)
+            return 2
+        card = report.card_for(con, access.SYSTEM, period, args.scheme, args.team)
+        path = report.write(con, access.SYSTEM, card, args.team, args.lang, args.out)
+    except (schemes.SchemeError, ValueError, OSError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    print(f"Report for {period.label} ({len(card.agents)} agents) written to {path}")
+    return 0
+
+
+def _cmd_mail(args) -> int:
+    from lib import mail, report, schemes, users
+
+    if not args.to and not args.each_agent:
+        print("Say who gets the mail: --to ADDR … and/or --each-agent", file=sys.stderr)
+        return 2
+    try:
+        settings = mail.smtp_settings()
+        con = store.connect(args.db)
+        period = _period_arg(con, args.period)
+        if period is None:
+            print("The store has no data yet: nothing to mail.", file=sys.stderr)
+            return 2
+        card = report.card_for(con, access.SYSTEM, period, args.scheme, args.team)
+        messages, skipped = [], []
+        if args.to:
+            messages.append(mail.team_message(con, settings, card, args.to, team=args.team,
+                                              lang=args.lang, attach=args.attach))  # fmt: skip
+        if args.each_agent:
+            book = mail.addresses(args.addresses, users.auth_path())
+            for agent in card.agents["agent"]:
+                if agent in book:
+                    messages.append(mail.agent_message(con, settings, card, agent, book[agent],
+                                                       lang=args.lang, attach=args.attach))  # fmt: skip
+                else:
+                    skipped.append(agent)
+    except (mail.MailError, schemes.SchemeError, ValueError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    try:
+        sent = mail.send(settings, messages)
+    except mail.MailError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_NOT_DELIVERED
+    print(f"{sent} mail(s) for {period.label} sent through {settings.host}:{settings.port}.")
+    if skipped:
+        print(f"No address for {len(skipped)} agent(s), not mailed: {', '.join(skipped)}",
+              file=sys.stderr)  # fmt: skip
     return 0
 
 
@@ -389,6 +527,8 @@ COMMANDS = {
     "presets": _cmd_presets,
     "quarantine": _cmd_quarantine,
     "scorecard": _cmd_scorecard,
+    "report": _cmd_report,
+    "mail": _cmd_mail,
     "kpis": _cmd_kpis,
     "schemes": _cmd_schemes,
     "users": _cmd_users,

@@ -356,6 +356,13 @@ def default_month(con, months: list[str]) -> str | None:
     return months[0]
 
 
+def default_period(con) -> Period | None:
+    """The period the app and the command line open on: `default_month` over the months with
+    data (None for an empty store)."""
+    month = default_month(con, months_with_data(con))
+    return parse(month) if month else None
+
+
 def column_names(frame: pd.DataFrame, table: str | None, lang: str) -> pd.DataFrame:
     """A table with readable headers: canonical columns by their labels, others from
     the catalogue (`column.<name>`), anything else as it is."""
