@@ -454,6 +454,80 @@ def _cmd_mail(args) -> int:
     return 0
 
 
+def _cmd_digest(args) -> int:
+    from lib import alerts, digest, schemes
+
+    try:
+        day = digest.day_of(args.since)
+        config = alerts.load()
+        hooks = config.get("webhooks") or []
+        if not hooks and not args.dry_run:
+            print("No webhooks are configured (config/alerts.yaml, Monitoring page): nothing "
+                  "to post to. Use --dry-run to see the message.", file=sys.stderr)  # fmt: skip
+            return 2
+        con = store.connect(args.db)
+        alerts.refresh(con)
+        scheme = schemes.resolve(con, args.scheme, day)
+        body = digest.text(digest.content(con, day, scheme, args.lang), args.lang)
+    except (schemes.SchemeError, alerts.AlertRulesError, ValueError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    if args.dry_run:
+        print(body)
+        return 0
+    result = digest.post(con, hooks, day, body, force=args.force)
+    for hook, status in result.items():
+        print(f"{hook}: {status}", file=sys.stderr if status.startswith("failed") else sys.stdout)
+    return EXIT_NOT_DELIVERED if digest.has_failures(result) else 0
+
+
+def _cmd_watch(args) -> int:
+    import logging
+    import time
+
+    from lib.mapping import MappingError
+    from lib.mapping import load as load_mapping
+    from lib.watch import Watcher
+
+    handlers = [logging.StreamHandler(sys.stderr)]
+    if args.log:
+        handlers.append(logging.FileHandler(args.log, encoding="utf-8"))
+    logging.basicConfig(level=logging.INFO, handlers=handlers,
+                        format="%(asctime)s %(levelname)s %(message)s")  # fmt: skip
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        print(f"The folder {folder} does not exist.", file=sys.stderr)
+        return 2
+    try:
+        with store.connect(args.db) as con:
+            mapping = load_mapping(args.mapping, con)
+    except MappingError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    watcher = Watcher(folder, mapping, settle=args.settle)
+    statuses: list[str] = []
+    while True:
+        try:
+            # Open the store only for a scan, so the app (or another command) can write between.
+            with store.connect(args.db) as con:
+                results = watcher.scan(con)
+                if args.once:  # cron: look twice, `settle` apart, so a settled file is taken now
+                    time.sleep(args.settle)
+                    results += watcher.scan(con)
+        except store.StoreError as exc:
+            logging.getLogger("scorecard.watch").warning("store busy, trying again: %s", exc)
+            results = []
+            if args.once:
+                return 2
+        statuses += [r["status"] for r in results]
+        if args.once:
+            break
+        time.sleep(args.interval)
+    if any(s in ("rejected", "failed") for s in statuses):
+        return EXIT_UNUSABLE
+    return EXIT_NOTHING_STORED if "nothing stored" in statuses else 0
+
+
 def _cmd_kpis(args) -> int:
     from lib.kpis import check_sql, load_catalogue
 
@@ -529,6 +603,8 @@ COMMANDS = {
     "scorecard": _cmd_scorecard,
     "report": _cmd_report,
     "mail": _cmd_mail,
+    "digest": _cmd_digest,
+    "watch": _cmd_watch,
     "kpis": _cmd_kpis,
     "schemes": _cmd_schemes,
     "users": _cmd_users,
