@@ -157,6 +157,9 @@ def _delivery_parsers(sub) -> None:
     p.add_argument("--lang", choices=["zh", "en"], default="zh")
     p.add_argument("--dry-run", action="store_true", help="print the message, send nothing")
     p.add_argument("--force", action="store_true", help="post even if the day was posted")
+    p.add_argument(
+        "--alerts", metavar="FILE", help="alert rules and webhooks (default: config/alerts.yaml)"
+    )
     _add_db(p)
 
     p = sub.add_parser("watch", help="ingest export files dropped into a folder", description=(
@@ -459,17 +462,17 @@ def _cmd_digest(args) -> int:
 
     try:
         day = digest.day_of(args.since)
-        config = alerts.load()
+        config = alerts.load(Path(args.alerts)) if args.alerts else alerts.load()
         hooks = config.get("webhooks") or []
         if not hooks and not args.dry_run:
             print("No webhooks are configured (config/alerts.yaml, Monitoring page): nothing "
                   "to post to. Use --dry-run to see the message.", file=sys.stderr)  # fmt: skip
             return 2
         con = store.connect(args.db)
-        alerts.refresh(con)
+        alerts.refresh(con, config)
         scheme = schemes.resolve(con, args.scheme, day)
         body = digest.text(digest.content(con, day, scheme, args.lang), args.lang)
-    except (schemes.SchemeError, alerts.AlertRulesError, ValueError) as exc:
+    except (schemes.SchemeError, alerts.AlertRulesError, ValueError, OSError) as exc:
         print(str(exc), file=sys.stderr)
         return 2
     if args.dry_run:
@@ -483,17 +486,30 @@ def _cmd_digest(args) -> int:
 
 def _cmd_watch(args) -> int:
     import logging
+
+    log = logging.getLogger("scorecard.watch")
+    log.setLevel(logging.INFO)
+    handlers = [logging.StreamHandler(sys.stderr)]
+    if args.log:
+        handlers.append(logging.FileHandler(args.log, encoding="utf-8"))
+    for handler in handlers:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        log.addHandler(handler)
+    try:
+        return _watch(args, log)
+    finally:
+        for handler in handlers:
+            log.removeHandler(handler)
+            handler.close()
+
+
+def _watch(args, log) -> int:
     import time
 
     from lib.mapping import MappingError
     from lib.mapping import load as load_mapping
     from lib.watch import Watcher
 
-    handlers = [logging.StreamHandler(sys.stderr)]
-    if args.log:
-        handlers.append(logging.FileHandler(args.log, encoding="utf-8"))
-    logging.basicConfig(level=logging.INFO, handlers=handlers,
-                        format="%(asctime)s %(levelname)s %(message)s")  # fmt: skip
     folder = Path(args.folder)
     if not folder.is_dir():
         print(f"The folder {folder} does not exist.", file=sys.stderr)
@@ -515,7 +531,7 @@ def _cmd_watch(args) -> int:
                     time.sleep(args.settle)
                     results += watcher.scan(con)
         except store.StoreError as exc:
-            logging.getLogger("scorecard.watch").warning("store busy, trying again: %s", exc)
+            log.warning("store busy, trying again: %s", exc)
             results = []
             if args.once:
                 return 2

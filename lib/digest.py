@@ -65,7 +65,7 @@ def content(con, day: dt.date, scheme=None, lang: str = "zh", movers: int = 3) -
     a = scorecard(con, scheme, today, viewer=access.SYSTEM).agents[["agent", "composite"]]
     b = scorecard(con, scheme, week, viewer=access.SYSTEM).agents[["agent", "composite"]]
     both = a.merge(b, on="agent", suffixes=("", "_week")).dropna()
-    both = both.assign(delta=both["composite"] - both["composite_week"])
+    both = both.assign(delta=both["composite"].astype(float) - both["composite_week"].astype(float))
     up = both[both["delta"] > 0].nlargest(movers, "delta")
     down = both[both["delta"] < 0].nsmallest(movers, "delta")
     cur = con.cursor()

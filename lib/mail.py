@@ -80,7 +80,10 @@ def message(settings: SmtpSettings, to: list[str], subject: str, html_body: str,
     if attachment:
         name, data, mime = attachment
         main, sub = mime.split("/", 1)
-        msg.add_attachment(data, maintype=main, subtype=sub, filename=name)
+        if main == "text":  # as text, so the part says charset=utf-8 and Chinese survives
+            msg.add_attachment(data.decode("utf-8"), subtype=sub, filename=name)
+        else:
+            msg.add_attachment(data, maintype=main, subtype=sub, filename=name)
     return msg
 
 
