@@ -16,7 +16,7 @@ from lib import kpis as engine
 from lib.i18n import t
 from lib.kpis import format_value, load_catalogue
 from lib.periods import Period, between
-from lib.scoring import scorecard
+from lib.scoring import calendar_for, scorecard
 
 HEADLINE = ("first_response_time", "csat", "sla_breach_rate", "fcr_rate", "conversion_rate",
             "sales_amount")  # fmt: skip
@@ -36,9 +36,9 @@ def day_of(text: str, today: dt.date | None = None) -> dt.date:
         raise ValueError(f"'{text}' is not a day; use yesterday, today or 2026-05-03") from None
 
 
-def _pooled(con, period: Period, ids: list[str], catalogue) -> dict:
+def _pooled(con, period: Period, ids: list[str], catalogue, calendar) -> dict:
     frame = engine.compute(con, period.start, period.end, by="team", kpi_ids=ids,
-                           catalogue=catalogue)  # fmt: skip
+                           catalogue=catalogue, service_hours=calendar)  # fmt: skip
     return views._pool(frame, catalogue)
 
 
@@ -50,7 +50,9 @@ def content(con, day: dt.date, scheme=None, lang: str = "zh", movers: int = 3) -
     scheme = scheme or schemes.get(con, schemes.DEFAULT)
     today, week = between(day, day), between(day - dt.timedelta(days=7), day - dt.timedelta(days=1))
     ids = [k for k in dict.fromkeys([*HEADLINE, *scheme.kpi_ids]) if k in catalogue.kpis]
-    now, before = _pooled(con, today, ids, catalogue), _pooled(con, week, ids, catalogue)
+    calendar = calendar_for(scheme)  # times as the scheme counts them
+    now = _pooled(con, today, ids, catalogue, calendar)
+    before = _pooled(con, week, ids, catalogue, calendar)
     kpis = []
     for kid in ids:
         kpi = catalogue.get(kid)
