@@ -515,8 +515,11 @@ def _watch(args, log) -> int:
         print(f"The folder {folder} does not exist.", file=sys.stderr)
         return 2
     try:
-        with store.connect(args.db) as con:
-            mapping = load_mapping(args.mapping, con)
+        try:
+            with store.connect(args.db) as con:
+                mapping = load_mapping(args.mapping, con)
+        except store.StoreError:  # the app has the store open: presets and files still load
+            mapping = load_mapping(args.mapping)
     except MappingError as exc:
         print(str(exc), file=sys.stderr)
         return 2
@@ -531,10 +534,12 @@ def _watch(args, log) -> int:
                     time.sleep(args.settle)
                     results += watcher.scan(con)
         except store.StoreError as exc:
-            log.warning("store busy, trying again: %s", exc)
-            results = []
-            if args.once:
-                return 2
+            results = _watch_in_app(args, log)
+            if results is None:
+                log.warning("store busy, trying again: %s", exc)
+                if args.once:
+                    return 2
+                results = []
         statuses += [r["status"] for r in results]
         if args.once:
             break
@@ -542,6 +547,24 @@ def _watch(args, log) -> int:
     if any(s in ("rejected", "failed") for s in statuses):
         return EXIT_UNUSABLE
     return EXIT_NOTHING_STORED if "nothing stored" in statuses else 0
+
+
+def _watch_in_app(args, log) -> list[dict] | None:
+    """One scan run by the app that has the store open (None when no app serves it)."""
+    from lib import handoff
+
+    db = store.resolve_db_path(args.db)
+    if not handoff.serving(db):
+        return None
+    answer = handoff.hand_over(db, ["watch", str(Path(args.folder).resolve()), "--mapping",
+                                    args.mapping, "--once", "--settle", str(args.settle),
+                                    "--db", str(db.resolve())])  # fmt: skip
+    if answer is None:
+        return None
+    for line in answer["stderr"].splitlines():
+        log.info("(in the app) %s", line.split(" ", 3)[-1] if line[:2].isdigit() else line)
+    status = {0: [], EXIT_NOTHING_STORED: ["nothing stored"]}.get(answer["code"], ["rejected"])
+    return [{"status": s} for s in status]
 
 
 def _cmd_kpis(args) -> int:
@@ -629,10 +652,28 @@ COMMANDS = {
 }
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, handoff: bool = True) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
     except store.StoreError as exc:
+        if handoff:  # the app has the store open: it runs the command for us
+            answer = _hand_over(args, argv)
+            if answer is not None:
+                sys.stdout.write(answer["stdout"])
+                sys.stderr.write(answer["stderr"])
+                return int(answer["code"])
         print(str(exc), file=sys.stderr)
         return 2
+
+
+def _hand_over(args, argv: list[str]) -> dict | None:
+    from lib import handoff
+
+    db = store.resolve_db_path(getattr(args, "db", None))
+    if args.command not in handoff.COMMANDS or not handoff.serving(db):
+        return None
+    if "--db" not in argv:  # the app may have been started on another store by default
+        argv = [*argv, "--db", str(db.resolve())]
+    return handoff.hand_over(db, argv)
