@@ -84,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
         "List every KPI: id, dimension, direction, minimum sample, sources and formula."))  # fmt: skip
     p.add_argument("--lang", choices=["zh", "en"], default="en")
     p.add_argument("--check", action="store_true", help="also check the catalogue's SQL")
+    p.add_argument("--scheme", help="say how this scheme counts times (calendar or service hours)")
+    _add_db(p)
 
     p = sub.add_parser("schemes", help="list scoring schemes and their versions", description=(
         "List the scoring schemes; with a name, its version history."))  # fmt: skip
@@ -571,13 +573,22 @@ def _cmd_kpis(args) -> int:
     from lib.kpis import check_sql, load_catalogue
 
     cat = load_catalogue()
+    calendar = None
+    if args.scheme:  # the time-based KPIs as this scheme counts them
+        from lib import schemes, scoring
+
+        try:
+            calendar = scoring.calendar_for(schemes.resolve(store.connect(args.db), args.scheme))
+        except schemes.SchemeError as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
     for kpi in cat.kpis.values():
         dim = cat.dimensions[kpi.dimension][args.lang]
         arrow = "↑" if kpi.higher_is_better else "↓"
         sources = ", ".join(s.table for s in kpi.sources)
         print(f"{kpi.id:<28} {dim:<14} {kpi.kind:<8} {arrow} min {kpi.min_sample:<3} "
               f"{kpi.label(args.lang)}")  # fmt: skip
-        print(f"{'':<28} {kpi.description[args.lang]}  [from: {sources}]")
+        print(f"{'':<28} {kpi.describe(args.lang, calendar)}  [from: {sources}]")
     if args.check:
         problems = check_sql(cat)
         for rule, message in problems:

@@ -123,3 +123,20 @@ def test_scheme_says_whether_it_counts_service_hours(con, monkeypatch):
     assert frt({**body, "business_hours": True}) == 300
     with pytest.raises(schemes.SchemeError, match="business_hours is true or false"):
         schemes.from_dict({**body, "business_hours": "yes"})
+
+
+def test_kpis_command_says_how_a_scheme_counts_times(tmp_path, monkeypatch, capsys):
+    from lib.cli import main
+
+    monkeypatch.setenv("SCORECARD_SERVICE_HOURS", "08:00-23:00")
+    body = yaml.safe_load(
+        (schemes.ROOT / "config" / "schemes" / "balanced.yaml").read_text("utf-8")
+    )
+    path = tmp_path / "shop.yaml"
+    path.write_text(yaml.safe_dump({**body, "business_hours": True}, allow_unicode=True), "utf-8")
+    db = str(tmp_path / "k.duckdb")
+    assert main(["kpis", "--scheme", str(path), "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert out.count("(counted in service hours only, 08:00–23:00)") == 3
+    assert main(["kpis", "--scheme", "balanced", "--db", db]) == 0
+    assert capsys.readouterr().out.count("(calendar time)") == 3
