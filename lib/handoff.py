@@ -99,6 +99,10 @@ def run(argv: list[str], env: dict) -> dict:
 
     from lib import cli
 
+    if not allowed(argv):
+        return {"code": 2, "stdout": "", "stderr": "the app runs only these commands for the "
+                f"command line: {', '.join(sorted(COMMANDS))} and `watch --once`; stop the app "
+                "for the others\n"}  # fmt: skip
     out, err = io.StringIO(), io.StringIO()
     with _RUN_LOCK, mock.patch.dict(os.environ, env), contextlib.redirect_stdout(out), \
             contextlib.redirect_stderr(err):  # fmt: skip
@@ -107,6 +111,13 @@ def run(argv: list[str], env: dict) -> dict:
         except SystemExit as exc:  # argparse
             code = exc.code if isinstance(exc.code, int) else 2
     return {"code": code, "stdout": out.getvalue(), "stderr": err.getvalue()}
+
+
+def allowed(argv: list[str]) -> bool:
+    """Only the commands that may run beside the app: never restore, backup, demo or users."""
+    if not argv:
+        return False
+    return argv[0] in COMMANDS or (argv[0] == "watch" and "--once" in argv)
 
 
 def _write(path: Path, data: dict) -> None:

@@ -139,3 +139,15 @@ def test_app_upload_and_cli_ingest_at_the_same_time(demo_copy, accounts, tmp_pat
         assert "120 rows read — 120 accepted" in out and err == ""
         browser.close()
     assert (_count(demo_copy, "AP"), _count(demo_copy, "CL")) == (120, 120)
+
+
+def test_the_app_runs_only_the_commands_that_may_run_beside_it(tmp_path):
+    answer = handoff.run(["users", "add", "mallory", "--role", "admin"], {})
+    assert answer["code"] == 2 and "stop the app for the others" in answer["stderr"]
+    assert not handoff.allowed(["watch", "folder", "--mapping", "x"])  # an endless loop
+    assert handoff.allowed(["watch", "folder", "--mapping", "x", "--once"])
+    assert handoff.absolute(["ingest", "a.csv", "--mapping", "zendesk", "--out", "r.html"])[3:] == [
+        "zendesk",
+        "--out",
+        str(Path("r.html").resolve()),
+    ]
