@@ -404,3 +404,16 @@ def test_agents_see_only_own_card_in_agent_report(demo_copy):
     card = report.card_for(con, access.SYSTEM, views.default_period(con))
     with pytest.raises(ValueError, match="cut it to the agent"):
         report.agent_html(card, "阿杰", "en")
+
+
+@pytest.mark.parametrize("command", ["report", "mail", "digest", "watch"])
+def test_new_commands_have_help_and_the_exit_codes_are_listed(command):
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "lib", command, "--help"], capture_output=True,
+                         text=True, cwd=store.ROOT)  # fmt: skip
+    assert out.returncode == 0 and "usage:" in out.stdout
+    top = subprocess.run([sys.executable, "-m", "lib", "--help"], capture_output=True, text=True,
+                         cwd=store.ROOT)  # fmt: skip
+    assert "4 mail or digest could not deliver" in " ".join(top.stdout.split())
