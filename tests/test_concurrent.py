@@ -76,6 +76,14 @@ def test_commands_run_while_another_process_holds_the_store(tmp_path):
         assert "150 rows read — 150 accepted" in outs[0][0]
         assert '"accepted": 150' in outs[1][0]
         assert all("in use" not in err for _, err in outs)
+        drop = tmp_path / "drop"
+        drop.mkdir()
+        tickets(drop / "day.csv", "CW", 20)
+        watch = cli("watch", str(drop), "--mapping", "demo_tickets", "--once", "--settle", "0.3",
+                    "--db", str(db))  # fmt: skip
+        out, err = watch.communicate(timeout=120)
+        assert watch.returncode == 0, err
+        assert "(in the app) day.csv: " in err and "20 accepted" in err
         report = cli("report", "--period", "2026-10", "--lang", "en", "--out",
                      str(tmp_path / "r.html"), "--db", str(db))  # fmt: skip
         out, err = report.communicate(timeout=120)
@@ -83,7 +91,7 @@ def test_commands_run_while_another_process_holds_the_store(tmp_path):
         assert "Service scorecard report 2026-10" in (tmp_path / "r.html").read_text("utf-8")
     finally:
         holder.communicate("\n", timeout=30)
-    assert (_count(db, "CA"), _count(db, "CB")) == (150, 150)
+    assert (_count(db, "CA"), _count(db, "CB"), _count(db, "CW")) == (150, 150, 20)
 
 
 def test_without_an_app_a_busy_store_is_still_reported(tmp_path):
