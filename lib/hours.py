@@ -127,3 +127,19 @@ def install(cur, calendar: ServiceHours | None) -> None:
     """Define service_seconds(a, b) on this cursor (service time, or plain seconds)."""
     for statement in macro_sql(calendar).split(";\n"):
         cur.execute(statement)
+
+
+def status(lang: str = "en") -> str:
+    """The setting in words, for the scheme editor: the hours, not set, or what is wrong."""
+    try:
+        calendar = from_env()
+    except HoursError as exc:
+        return (
+            f"服务时间设置有误：{exc}"
+            if lang == "zh"
+            else f"the service-hours setting is wrong: {exc}"
+        )
+    if calendar is None:
+        return (f"未设置服务时间（{ENV_HOURS}），按日历时间计" if lang == "zh"
+                else f"no service hours are set ({ENV_HOURS}): calendar time is used")  # fmt: skip
+    return calendar.describe(lang)

@@ -140,3 +140,23 @@ def test_kpis_command_says_how_a_scheme_counts_times(tmp_path, monkeypatch, caps
     assert out.count("(counted in service hours only, 08:00–23:00)") == 3
     assert main(["kpis", "--scheme", "balanced", "--db", db]) == 0
     assert capsys.readouterr().out.count("(calendar time)") == 3
+
+
+def test_weights_page_switches_a_scheme_to_service_hours(demo_copy, monkeypatch, accounts):
+    from lib import store
+    from tests.test_app import new_app
+
+    monkeypatch.setenv("SCORECARD_SERVICE_HOURS", "08:00-23:00")
+    app = new_app(demo_copy, monkeypatch, "boss").run()
+    app.switch_page("pages/weights.py").run()
+    assert not app.exception
+    box = next(c for c in app.checkbox if c.label.startswith("Count times in service hours"))
+    assert box.value is False
+    assert "08:00–23:00" in box.help
+    box.check().run()
+    app.text_input(key="weights_reason").set_value("platform rules count service hours").run()
+    next(b for b in app.button if b.label == "Save version").click().run()
+    assert not app.exception and "Saved as version 2." in [s.value for s in app.success]
+    con = store.connect(demo_copy)
+    assert schemes.get(con, "balanced").business_hours is True
+    assert "business_hours: added True" in schemes.versions(con, "balanced").iloc[0]["diff"]
