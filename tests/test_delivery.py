@@ -341,7 +341,8 @@ def _counts(con) -> tuple[int, int]:
 def test_watcher_waits_for_a_slowly_copied_file_and_takes_each_content_once(tmp_path, con):
     folder = tmp_path / "drop"
     folder.mkdir()
-    watcher = Watcher(folder, load_mapping("demo_tickets"), settle=0.6)
+    # Chunks come 0.25 s apart; a file counts as settled after 1.5 s without change.
+    watcher = Watcher(folder, load_mapping("demo_tickets"), settle=1.5)
     text = HEADER + _rows(40)
     copier = threading.Thread(target=_slow_copy, args=(folder / "day1.csv", text))
     copier.start()
@@ -359,13 +360,13 @@ def test_watcher_waits_for_a_slowly_copied_file_and_takes_each_content_once(tmp_
     # The same bytes under another name, and the unchanged file: nothing new.
     (folder / "copy of day1.csv").write_bytes((folder / "day1.csv").read_bytes())
     (folder / "day1.csv.part").write_text("half", encoding="utf-8")  # a sync tool's temp file
-    time.sleep(0.7)
+    time.sleep(1.6)
     assert watcher.scan(con) == [] and watcher.scan(con) == []
     assert _counts(con) == (40, 1)
     # A changed file is read again; its old rows are already stored.
     (folder / "day1.csv").write_text(text + _rows(2, start=40), encoding="utf-8")
     watcher.scan(con)
-    time.sleep(0.7)
+    time.sleep(1.6)
     assert [r["status"] for r in watcher.scan(con)] == ["stored"]
     assert _counts(con) == (42, 2)
     stored = con.execute("SELECT count(*), count(DISTINCT sha256) FROM watched_files").fetchone()
