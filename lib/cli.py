@@ -1,10 +1,11 @@
-"""Command line: `python -m lib ingest|demo|presets|quarantine|scorecard|kpis|schemes|users …`.
+"""Command line: `python -m lib ingest|demo|presets|quarantine|scorecard|report|mail|digest|
+watch|kpis|schemes|users …`.
 
 The same functions the pages call, for scripts and scheduled jobs. Exit codes: 0 when all is
 well (for `ingest`: something was stored, or every row was already stored), 2 when a file or
 mapping cannot be used or the store cannot be opened (the message says why), 3 when `ingest`
-read rows but every one was quarantined or skipped, 1 for anything unexpected. JSON output is
-strict: no value is ever written as a bare NaN.
+read rows but every one was quarantined or skipped, 4 when `mail` or `digest` could not deliver,
+1 for anything unexpected. JSON output is strict: no value is ever written as a bare NaN.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from lib import access
 
 EXIT_UNUSABLE = 2  # a file, mapping or store that cannot be used
 EXIT_NOTHING_STORED = 3  # rows were read, and every one was quarantined or skipped
+EXIT_NOT_DELIVERED = 4  # a mail server or webhook did not take the message
 
 
 def _add_db(p: argparse.ArgumentParser) -> None:
@@ -29,8 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m lib",
         description="Service Scorecard command line.",
         epilog="Exit codes: 0 done (ingest: something stored, or all rows already stored); "
-        "2 a file, mapping or store cannot be used; 3 ingest read rows but every one was "
-        "quarantined or skipped; 1 anything unexpected. JSON output never holds NaN.",
+        "2 a file, mapping, setting or store cannot be used; 3 ingest (or watch) read rows but "
+        "every one was quarantined or skipped; 4 mail or digest could not deliver; "
+        "1 anything unexpected. JSON output never holds NaN.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -75,10 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="file to write (needed for xlsx)")
     _add_db(p)
 
+    _delivery_parsers(sub)
+
     p = sub.add_parser("kpis", help="list the KPI catalogue with formulas", description=(
         "List every KPI: id, dimension, direction, minimum sample, sources and formula."))  # fmt: skip
     p.add_argument("--lang", choices=["zh", "en"], default="en")
     p.add_argument("--check", action="store_true", help="also check the catalogue's SQL")
+    p.add_argument("--scheme", help="say how this scheme counts times (calendar or service hours)")
+    _add_db(p)
 
     p = sub.add_parser("schemes", help="list scoring schemes and their versions", description=(
         "List the scoring schemes; with a name, its version history."))  # fmt: skip
@@ -104,6 +111,84 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--with-accounts", action="store_true", help="also restore the accounts file")
     _add_db(p)
     return parser
+
+
+PERIOD_HELP = (
+    "2026-10 (month), 2026-W19, 2026-05-03 or 2026; last-month (the calendar month "
+    "before today); default: the latest month the data covers in full"
+)
+
+
+def _delivery_parsers(sub) -> None:
+    p = sub.add_parser("report", help="write the monthly report (HTML or Excel)", description=(
+        "Write the same monthly report as the Overview page: HTML with charts, or the "
+        "scorecard as Excel, chosen by the --out file's ending."))  # fmt: skip
+    p.add_argument("--period", help=PERIOD_HELP)
+    p.add_argument("--team", help="only this team")
+    p.add_argument("--scheme", help="scheme name or YAML file (default: balanced)")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh")
+    p.add_argument("--out", required=True, metavar="FILE.html|FILE.xlsx")
+    _add_db(p)
+
+    p = sub.add_parser("mail", help="email the monthly report", description=(
+        "Email the monthly report as HTML with the report attached, over SMTP (settings from "
+        "SCORECARD_SMTP_HOST, _PORT, _TLS, _USER, _PASSWORD, _FROM). --each-agent sends "
+        "every agent their own scorecard only, to the address in --addresses or their account."))  # fmt: skip
+    p.add_argument("--period", help=PERIOD_HELP)
+    p.add_argument(
+        "--to", nargs="+", default=[], metavar="ADDR", help="recipients of the team report"
+    )
+    p.add_argument(
+        "--each-agent", action="store_true", help="also mail each agent their own scorecard"
+    )
+    p.add_argument("--addresses", metavar="FILE.csv", help="agent,email list for --each-agent")
+    p.add_argument("--team", help="only this team")
+    p.add_argument("--scheme", help="scheme name or YAML file (default: balanced)")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh")
+    p.add_argument("--attach", choices=["html", "xlsx"], default="html", help="attachment format")
+    _add_db(p)
+
+    p = sub.add_parser("digest", help="post the daily digest to the team chat", description=(
+        "Post one message per day to the webhooks in config/alerts.yaml: new alerts, the "
+        "day's headline KPIs against the week before, best and weakest movers, and failed "
+        "watched-folder imports. A day already posted to a hook is not posted again."))  # fmt: skip
+    p.add_argument(
+        "--since", default="yesterday", help="yesterday (default), today or a date 2026-05-03"
+    )
+    p.add_argument("--scheme", help="scheme for the movers (default: balanced)")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh")
+    p.add_argument("--dry-run", action="store_true", help="print the message, send nothing")
+    p.add_argument("--force", action="store_true", help="post even if the day was posted")
+    p.add_argument(
+        "--alerts", metavar="FILE", help="alert rules and webhooks (default: config/alerts.yaml)"
+    )
+    _add_db(p)
+
+    p = sub.add_parser("watch", help="ingest export files dropped into a folder", description=(
+        "Watch a folder and ingest new or changed export files with a mapping. A file is read "
+        "once its size has stayed the same for --settle seconds; each content is stored once "
+        "(by SHA-256). Results go to the log and failures to the daily digest."))  # fmt: skip
+    p.add_argument("folder")
+    p.add_argument("--mapping", required=True, metavar="NAME_OR_PATH")
+    p.add_argument("--interval", type=float, default=60, help="seconds between scans (default 60)")
+    p.add_argument(
+        "--settle", type=float, default=5, help="seconds a file's size must stay the same"
+    )
+    p.add_argument("--once", action="store_true", help="scan once (for cron) and exit")
+    p.add_argument("--log", help="also append the log to this file")
+    _add_db(p)
+
+
+def _period_arg(con, text: str | None):
+    """A period from the command line, or the default one (None for an empty store)."""
+    from lib import periods, views
+
+    if text is None:
+        return views.default_period(con)
+    if text.strip().lower() == "last-month":
+        first = dt.date.today().replace(day=1) - dt.timedelta(days=1)
+        return periods.month(first.year, first.month)
+    return periods.parse(text)
 
 
 def _users_parser(sub) -> None:
@@ -299,9 +384,8 @@ def _cmd_scorecard(args) -> int:
         print(str(exc), file=sys.stderr)
         return 2
     con = store.connect(args.db)
-    if period is None:  # the month of the latest ticket, else this month
-        latest = con.execute("SELECT max(created_at) FROM tickets").fetchone()[0]
-        period = periods.parse(f"{latest or dt.date.today():%Y-%m}")
+    if period is None:  # the app's default: the latest month the data covers in full
+        period = views.default_period(con) or periods.parse(f"{dt.date.today():%Y-%m}")
     try:
         scheme = schemes.resolve(con, args.scheme, period.end, what_if=args.what_if)
         card = scoring.scorecard(con, scheme, period, viewer=access.SYSTEM, team=args.team)
@@ -320,17 +404,195 @@ def _cmd_scorecard(args) -> int:
     return 0
 
 
+def _cmd_report(args) -> int:
+    from lib import report, schemes
+
+    con = store.connect(args.db)
+    try:
+        period = _period_arg(con, args.period)
+        if period is None:
+            print("The store has no data yet: nothing to report.", file=sys.stderr)
+            return 2
+        card = report.card_for(con, access.SYSTEM, period, args.scheme, args.team)
+        path = report.write(con, access.SYSTEM, card, args.team, args.lang, args.out)
+    except (schemes.SchemeError, ValueError, OSError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    print(f"Report for {period.label} ({len(card.agents)} agents) written to {path}")
+    return 0
+
+
+def _cmd_mail(args) -> int:
+    from lib import mail, report, schemes, users
+
+    if not args.to and not args.each_agent:
+        print("Say who gets the mail: --to ADDR … and/or --each-agent", file=sys.stderr)
+        return 2
+    try:
+        settings = mail.smtp_settings()
+        con = store.connect(args.db)
+        period = _period_arg(con, args.period)
+        if period is None:
+            print("The store has no data yet: nothing to mail.", file=sys.stderr)
+            return 2
+        card = report.card_for(con, access.SYSTEM, period, args.scheme, args.team)
+        messages, skipped = [], []
+        if args.to:
+            messages.append(mail.team_message(con, settings, card, args.to, team=args.team,
+                                              lang=args.lang, attach=args.attach))  # fmt: skip
+        if args.each_agent:
+            book = mail.addresses(args.addresses, users.auth_path())
+            for agent in card.agents["agent"]:
+                if agent in book:
+                    messages.append(mail.agent_message(con, settings, card, agent, book[agent],
+                                                       lang=args.lang, attach=args.attach))  # fmt: skip
+                else:
+                    skipped.append(agent)
+    except (mail.MailError, schemes.SchemeError, ValueError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    try:
+        sent = mail.send(settings, messages)
+    except mail.MailError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_NOT_DELIVERED
+    print(f"{sent} mail(s) for {period.label} sent through {settings.host}:{settings.port}.")
+    if skipped:
+        print(f"No address for {len(skipped)} agent(s), not mailed: {', '.join(skipped)}",
+              file=sys.stderr)  # fmt: skip
+    return 0
+
+
+def _cmd_digest(args) -> int:
+    from lib import alerts, digest, schemes
+
+    try:
+        day = digest.day_of(args.since)
+        config = alerts.load(Path(args.alerts)) if args.alerts else alerts.load()
+        hooks = config.get("webhooks") or []
+        if not hooks and not args.dry_run:
+            print("No webhooks are configured (config/alerts.yaml, Monitoring page): nothing "
+                  "to post to. Use --dry-run to see the message.", file=sys.stderr)  # fmt: skip
+            return 2
+        con = store.connect(args.db)
+        alerts.refresh(con, config)
+        scheme = schemes.resolve(con, args.scheme, day)
+        body = digest.text(digest.content(con, day, scheme, args.lang), args.lang)
+    except (schemes.SchemeError, alerts.AlertRulesError, ValueError, OSError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    if args.dry_run:
+        print(body)
+        return 0
+    result = digest.post(con, hooks, day, body, force=args.force)
+    for hook, status in result.items():
+        print(f"{hook}: {status}", file=sys.stderr if status.startswith("failed") else sys.stdout)
+    return EXIT_NOT_DELIVERED if digest.has_failures(result) else 0
+
+
+def _cmd_watch(args) -> int:
+    import logging
+
+    log = logging.getLogger("scorecard.watch")
+    log.setLevel(logging.INFO)
+    handlers = [logging.StreamHandler(sys.stderr)]
+    if args.log:
+        handlers.append(logging.FileHandler(args.log, encoding="utf-8"))
+    for handler in handlers:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        log.addHandler(handler)
+    try:
+        return _watch(args, log)
+    finally:
+        for handler in handlers:
+            log.removeHandler(handler)
+            handler.close()
+
+
+def _watch(args, log) -> int:
+    import time
+
+    from lib.mapping import MappingError
+    from lib.mapping import load as load_mapping
+    from lib.watch import Watcher
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        print(f"The folder {folder} does not exist.", file=sys.stderr)
+        return 2
+    try:
+        try:
+            with store.connect(args.db) as con:
+                mapping = load_mapping(args.mapping, con)
+        except store.StoreError:  # the app has the store open: presets and files still load
+            mapping = load_mapping(args.mapping)
+    except MappingError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    watcher = Watcher(folder, mapping, settle=args.settle)
+    statuses: list[str] = []
+    while True:
+        try:
+            # Open the store only for a scan, so the app (or another command) can write between.
+            with store.connect(args.db) as con:
+                results = watcher.scan(con)
+                if args.once:  # cron: look twice, `settle` apart, so a settled file is taken now
+                    time.sleep(args.settle)
+                    results += watcher.scan(con)
+        except store.StoreError as exc:
+            results = _watch_in_app(args, log)
+            if results is None:
+                log.warning("store busy, trying again: %s", exc)
+                if args.once:
+                    return 2
+                results = []
+        statuses += [r["status"] for r in results]
+        if args.once:
+            break
+        time.sleep(args.interval)
+    if any(s in ("rejected", "failed") for s in statuses):
+        return EXIT_UNUSABLE
+    return EXIT_NOTHING_STORED if "nothing stored" in statuses else 0
+
+
+def _watch_in_app(args, log) -> list[dict] | None:
+    """One scan run by the app that has the store open (None when no app serves it)."""
+    from lib import handoff
+
+    db = store.resolve_db_path(args.db)
+    if not handoff.serving(db):
+        return None
+    answer = handoff.hand_over(db, ["watch", str(Path(args.folder).resolve()), "--mapping",
+                                    args.mapping, "--once", "--settle", str(args.settle),
+                                    "--db", str(db.resolve())])  # fmt: skip
+    if answer is None:
+        return None
+    for line in answer["stderr"].splitlines():
+        log.info("(in the app) %s", line.split(" ", 3)[-1] if line[:2].isdigit() else line)
+    status = {0: [], EXIT_NOTHING_STORED: ["nothing stored"]}.get(answer["code"], ["rejected"])
+    return [{"status": s} for s in status]
+
+
 def _cmd_kpis(args) -> int:
     from lib.kpis import check_sql, load_catalogue
 
     cat = load_catalogue()
+    calendar = None
+    if args.scheme:  # the time-based KPIs as this scheme counts them
+        from lib import schemes, scoring
+
+        try:
+            calendar = scoring.calendar_for(schemes.resolve(store.connect(args.db), args.scheme))
+        except schemes.SchemeError as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
     for kpi in cat.kpis.values():
         dim = cat.dimensions[kpi.dimension][args.lang]
         arrow = "↑" if kpi.higher_is_better else "↓"
         sources = ", ".join(s.table for s in kpi.sources)
         print(f"{kpi.id:<28} {dim:<14} {kpi.kind:<8} {arrow} min {kpi.min_sample:<3} "
               f"{kpi.label(args.lang)}")  # fmt: skip
-        print(f"{'':<28} {kpi.description[args.lang]}  [from: {sources}]")
+        print(f"{'':<28} {kpi.describe(args.lang, calendar)}  [from: {sources}]")
     if args.check:
         problems = check_sql(cat)
         for rule, message in problems:
@@ -393,6 +655,10 @@ COMMANDS = {
     "presets": _cmd_presets,
     "quarantine": _cmd_quarantine,
     "scorecard": _cmd_scorecard,
+    "report": _cmd_report,
+    "mail": _cmd_mail,
+    "digest": _cmd_digest,
+    "watch": _cmd_watch,
     "kpis": _cmd_kpis,
     "schemes": _cmd_schemes,
     "users": _cmd_users,
@@ -401,12 +667,30 @@ COMMANDS = {
 }
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, handoff: bool = True) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     from lib import store  # after parsing: --help needs no database
 
     try:
         return COMMANDS[args.command](args)
     except store.StoreError as exc:
+        if handoff:  # the app has the store open: it runs the command for us
+            answer = _hand_over(args, argv)
+            if answer is not None:
+                sys.stdout.write(answer["stdout"])
+                sys.stderr.write(answer["stderr"])
+                return int(answer["code"])
         print(str(exc), file=sys.stderr)
         return 2
+
+
+def _hand_over(args, argv: list[str]) -> dict | None:
+    from lib import handoff
+
+    db = store.resolve_db_path(getattr(args, "db", None))
+    if args.command not in handoff.COMMANDS or not handoff.serving(db):
+        return None
+    if "--db" not in argv:  # the app may have been started on another store by default
+        argv = [*argv, "--db", str(db.resolve())]
+    return handoff.hand_over(db, argv)

@@ -6,7 +6,9 @@ month) and KPI: the value, its 95 % interval, the sample size, numerator and den
 for times the median, mean and P90. Each source table is read once per call, with every KPI
 that uses it in the same query; a KPI takes the first of its sources that has data in the
 period, and says which. Results are cached by store and data version, so a change of weights
-never recomputes from raw rows, and any upload invalidates the cache.
+never recomputes from raw rows, and any upload invalidates the cache. Time-based KPIs measure
+with `service_seconds(a, b)` (lib/hours.py): elapsed seconds, or service hours only when the
+caller passes the shop's service hours, which are then part of the cache key.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from lib import access, coverage, store, yamlio
+from lib import access, coverage, hours, store, yamlio
 from lib.problems import RuleProblems
 from lib.store import ROOT, quote_ident
 from lib.tables import TABLES
@@ -98,9 +100,20 @@ class KPI:
     sources: tuple[Source, ...]
     unit: str = ""
     drilldown: dict | None = None  # {"where": …, "order": …} on tickets
+    service_hours: bool = False  # its times can count only service hours (service_seconds)
 
     def label(self, lang: str = "en") -> str:
         return self.zh if lang == "zh" else self.en
+
+    def describe(self, lang: str = "en", calendar: hours.ServiceHours | None = None) -> str:
+        """The description, saying whether its times count calendar time or service hours."""
+        text = self.description[lang]
+        if not self.service_hours:
+            return text
+        if calendar is None:
+            return text + ("（按日历时间计）" if lang == "zh" else " (calendar time)")
+        note = calendar.describe(lang)
+        return text + (f"（{note}）" if lang == "zh" else f" ({note})")
 
     @property
     def higher_is_better(self) -> bool:
@@ -178,6 +191,10 @@ def check(data: dict) -> list[tuple[str, str]]:
                     if name not in macros:
                         problems.append(("source.macro_known", f"{kid}: unknown macro @{name}"))
             problems += _check_inputs(kid, s, macros)
+        uses = any("service_seconds(" in str(v) for s in sources for v in s.values())
+        if uses != bool(k.get("service_hours")):
+            problems.append(("kpi.service_hours_declared", f"{kid}: a KPI whose SQL uses "
+                             "service_seconds says service_hours: true, and only such a KPI"))  # fmt: skip
     return problems
 
 
@@ -222,6 +239,7 @@ def _build(data: dict) -> Catalogue:
         kpis[k["id"]] = KPI(
             k["id"], k["zh"], k["en"], k["description"], k["dimension"], k["kind"],
             k["direction"], k["min_sample"], sources, k.get("unit", ""), drill,
+            bool(k.get("service_hours")),
         )  # fmt: skip
     return Catalogue(data["dimensions"], dict(kpis), macros)
 
@@ -247,6 +265,7 @@ def check_sql(catalogue: Catalogue) -> list[tuple[str, str]]:
 
     con = duckdb.connect()
     store.migrate(con, ":memory:")
+    hours.install(con, hours.parse("08:00-23:00", ["2026-01-01"]))  # the longer of the two forms
     con.register("__sentiment", pa.table({"comment": pa.array([], pa.string()),
                                            "sentiment": pa.array([], pa.string())}))  # fmt: skip
     problems = []
@@ -528,8 +547,10 @@ def compute(
     grain: str | None = None,
     kpi_ids: list[str] | None = None,
     catalogue: Catalogue | None = None,
+    service_hours: hours.ServiceHours | None = None,
 ) -> pd.DataFrame:
-    """KPI values for [start, end) per agent, team or channel (and per day/week/month)."""
+    """KPI values for [start, end) per agent, team or channel (and per day/week/month); with
+    `service_hours`, the time-based KPIs count only those hours."""
     if by not in GROUPS:
         raise ValueError("by must be 'agent', 'team' or 'channel'")
     if grain not in (None, "day", "week", "month"):
@@ -537,12 +558,13 @@ def compute(
     catalogue = catalogue or load_catalogue()
     wanted = list(kpi_ids or catalogue.kpis)
     key = (store.store_id(con), store.data_version(con), str(start), str(end), by, team, grain,
-           tuple(wanted), id(catalogue))  # fmt: skip
+           tuple(wanted), id(catalogue), service_hours.key() if service_hours else None)  # fmt: skip
     hit = _CACHE.get(key)
     if hit is not None and hit[0] is catalogue:  # the very catalogue, not one at a reused id
         _CACHE.move_to_end(key)
         return hit[1].copy()
     cur = con.cursor()
+    hours.install(cur, service_hours)
     as_of = cur.execute(
         "SELECT coalesce(max(created_at), now()::TIMESTAMP) FROM tickets"
     ).fetchone()[0]

@@ -75,6 +75,7 @@ class Scheme:
     shrinkage: float = 0.0
     body: dict = field(default_factory=dict, compare=False, hash=False)
     version: int | None = None
+    business_hours: bool = False  # time-based KPIs count only the shop's service hours
 
     def label(self, lang: str = "en") -> str:
         return self.zh if lang == "zh" else self.en
@@ -184,6 +185,8 @@ def check(body: dict, catalogue: Catalogue | None = None) -> list[tuple[str, str
     shrink = _num(body.get("shrinkage", 0))
     if shrink is None or shrink < 0:
         problems.append(("scheme.shrinkage", "shrinkage is a number of samples ≥ 0 (0 = off)"))
+    if not isinstance(body.get("business_hours", False), bool):
+        problems.append(("scheme.business_hours", "business_hours is true or false"))
     return problems
 
 
@@ -212,7 +215,7 @@ def from_dict(body: dict, catalogue: Catalogue | None = None, version: int | Non
     return Scheme(
         str(body["name"]), str(body["zh"]), str(body["en"]), dict(body.get("description") or {}),
         tuple(rules), grades, dict(body.get("gates") or {}), float(body.get("shrinkage", 0)),
-        body, version,
+        body, version, bool(body.get("business_hours", False)),
     )  # fmt: skip
 
 

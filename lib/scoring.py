@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lib import access
+from lib import access, hours
 from lib import kpis as kpi_engine
 from lib.kpis import Catalogue, load_catalogue
 from lib.periods import Period
@@ -289,17 +289,25 @@ def restrict(card: Scorecard, viewer: access.Viewer) -> Scorecard:
                      access.rows_for(viewer, card.details), medians, card.ranked)  # fmt: skip
 
 
+def calendar_for(scheme: Scheme) -> hours.ServiceHours | None:
+    """The service hours a scheme's times count in: the shop's setting when the scheme says
+    `business_hours: true` (calendar time when no hours are set), else None (calendar time)."""
+    return hours.from_env() if scheme.business_hours else None
+
+
 def score_inputs(con, period: Period, schemes: list[Scheme], *, team: str | None = None,
                  catalogue: Catalogue | None = None) -> tuple[pd.DataFrame, dict]:  # fmt: skip
     """KPI values for the schemes' KPIs (cached) and the keyword arguments `score` needs:
-    teams, team values when a scheme shrinks, critical QA failures when one has gates."""
+    teams, team values when a scheme shrinks, critical QA failures when one has gates.
+    Times count service hours as the last scheme says (in a what-if, the edited one)."""
     ids = list(dict.fromkeys(k for s in schemes for k in s.kpi_ids))
+    calendar = calendar_for(schemes[-1])
     values = kpi_engine.compute(con, period.start, period.end, team=team, kpi_ids=ids,
-                                catalogue=catalogue)  # fmt: skip
+                                catalogue=catalogue, service_hours=calendar)  # fmt: skip
     team_values = None
     if any(s.shrinkage > 0 for s in schemes):
         team_values = kpi_engine.compute(con, period.start, period.end, by="team", kpi_ids=ids,
-                                         catalogue=catalogue)  # fmt: skip
+                                         catalogue=catalogue, service_hours=calendar)  # fmt: skip
     inputs = {
         "period_days": period.days,
         "teams": dict(kpi_engine.agent_teams(con).itertuples(index=False, name=None)),

@@ -18,6 +18,7 @@ from lib.i18n import t
 from lib.kpis import Catalogue, format_value, load_catalogue
 from lib.periods import Period, parse
 from lib.scoring import Scorecard, rank_changes
+from lib.scoring import calendar_for as scoring_calendar
 from lib.scoring import dimension_scores as scoring_dimension_scores
 
 
@@ -68,10 +69,11 @@ def headline(con, viewer: access.Viewer, card: Scorecard, team: str | None, lang
     catalogue = catalogue or load_catalogue()
     ids = card.scheme.kpi_ids
     prev = card.period.previous()
+    calendar = scoring_calendar(card.scheme)
 
     def pooled(period: Period) -> dict:  # one team, or every team's numbers pooled
         frame = engine.compute(con, period.start, period.end, by="team", team=team, kpi_ids=ids,
-                               catalogue=catalogue)  # fmt: skip
+                               catalogue=catalogue, service_hours=calendar)  # fmt: skip
         return _pool(frame, catalogue)
 
     now, before = pooled(card.period), pooled(prev)
@@ -354,6 +356,13 @@ def default_month(con, months: list[str]) -> str | None:
         if last is None or parse(m).end <= last + dt.timedelta(days=1):
             return m
     return months[0]
+
+
+def default_period(con) -> Period | None:
+    """The period the app and the command line open on: `default_month` over the months with
+    data (None for an empty store)."""
+    month = default_month(con, months_with_data(con))
+    return parse(month) if month else None
 
 
 def column_names(frame: pd.DataFrame, table: str | None, lang: str) -> pd.DataFrame:

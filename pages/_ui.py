@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from lib import store, warmup
+from lib import handoff, store, warmup
 from lib.i18n import DEFAULT, LANGUAGES, language_from_locale
 from lib.i18n import t as translate
 
@@ -31,9 +31,11 @@ def db_path_from_args() -> str | None:
 @st.cache_resource(show_spinner=False)
 def connection(path: str):
     """One DuckDB connection per store file and process; lib functions take a cursor per call.
-    Opening it starts the warm-up, so the first page is ready when the first person signs in."""
+    Opening it starts the warm-up, so the first page is ready when the first person signs in,
+    and the hand-off of command-line jobs (the app holds the store's only write access)."""
     db = store.connect(path)
     warmup.start(db)
+    handoff.serve(path)  # commands run while the app is open are carried out here
     return db
 
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lib import schemes, views
+from lib import hours, schemes, views
 from lib.i18n import message
 from pages._ui import con, context, guard, lang, t
 
@@ -46,6 +46,11 @@ grades = st.data_editor(schemes.grades_table(body), key=f"grades_{r}", hide_inde
                                        "code": t("weights.grade_code"), "zh": t("weights.grade_zh"),
                                        "en": t("weights.grade_en")})  # fmt: skip
 edited_body = schemes.from_tables(body, dims, rows, grades)
+if st.checkbox(t("weights.business_hours"), value=bool(body.get("business_hours")), key=f"hours_{r}",
+               help=t("weights.business_hours_help", setting=hours.status(lang()))):  # fmt: skip
+    edited_body["business_hours"] = True
+else:
+    edited_body.pop("business_hours", None)
 problems = schemes.check(edited_body)
 if problems:
     st.error(t("weights.invalid") + "\n\n" + "\n".join(f"- {m}" for _, m in problems))
