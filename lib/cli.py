@@ -405,7 +405,7 @@ def _cmd_scorecard(args) -> int:
 
 
 def _cmd_report(args) -> int:
-    from lib import report, schemes
+    from lib import report, schemes, store
 
     con = store.connect(args.db)
     try:
@@ -423,7 +423,7 @@ def _cmd_report(args) -> int:
 
 
 def _cmd_mail(args) -> int:
-    from lib import mail, report, schemes, users
+    from lib import mail, report, schemes, store, users
 
     if not args.to and not args.each_agent:
         print("Say who gets the mail: --to ADDR … and/or --each-agent", file=sys.stderr)
@@ -464,7 +464,7 @@ def _cmd_mail(args) -> int:
 
 
 def _cmd_digest(args) -> int:
-    from lib import alerts, digest, schemes
+    from lib import alerts, digest, schemes, store
 
     try:
         day = digest.day_of(args.since)
@@ -512,6 +512,7 @@ def _cmd_watch(args) -> int:
 def _watch(args, log) -> int:
     import time
 
+    from lib import store
     from lib.mapping import MappingError
     from lib.mapping import load as load_mapping
     from lib.watch import Watcher
@@ -557,7 +558,7 @@ def _watch(args, log) -> int:
 
 def _watch_in_app(args, log) -> list[dict] | None:
     """One scan run by the app that has the store open (None when no app serves it)."""
-    from lib import handoff
+    from lib import handoff, store
 
     db = store.resolve_db_path(args.db)
     if not handoff.serving(db):
@@ -574,6 +575,7 @@ def _watch_in_app(args, log) -> list[dict] | None:
 
 
 def _cmd_kpis(args) -> int:
+    from lib import store
     from lib.kpis import check_sql, load_catalogue
 
     cat = load_catalogue()
@@ -686,7 +688,7 @@ def main(argv: list[str] | None = None, handoff: bool = True) -> int:
 
 
 def _hand_over(args, argv: list[str]) -> dict | None:
-    from lib import handoff
+    from lib import handoff, store
 
     db = store.resolve_db_path(getattr(args, "db", None))
     if args.command not in handoff.COMMANDS or not handoff.serving(db):
