@@ -1,4 +1,4 @@
--- Schema version 10: files taken from a watched folder, and digests posted to the team chat.
+-- Schema version 9: files taken from a watched folder, and digests posted to the team chat.
 CREATE TABLE IF NOT EXISTS watched_files (
     sha256 VARCHAR PRIMARY KEY,       -- the content: the same bytes are stored once
     path VARCHAR NOT NULL,            -- where it was last seen
