@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from lib import access, charts, views
+from lib import access, charts, schemes, views
 from lib.i18n import t
 from lib.periods import Period
 from lib.scoring import Scorecard, scorecard
@@ -21,8 +21,6 @@ FORMATS = (".html", ".xlsx")
 def card_for(con, viewer: access.Viewer, period: Period, scheme_name: str | None = None,
              team: str | None = None) -> Scorecard:  # fmt: skip
     """The scorecard the report shows: the scheme in force at the period's end."""
-    from lib import schemes
-
     scheme = schemes.resolve(con, scheme_name, period.end)
     return scorecard(con, scheme, period, viewer=viewer, team=team)
 
@@ -97,7 +95,7 @@ def monthly_html(con, viewer: access.Viewer, card: Scorecard, team: str | None, 
     )
     context = t("overview.context", lang, period=card.period.label,
                 team=team or t("sidebar.all_teams", lang), scheme=card.scheme.label(lang),
-                version=card.scheme.version or "–")  # fmt: skip
+                version=schemes.in_force_words(card.scheme, lang))  # fmt: skip
     return f"""<!doctype html>
 <html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">
 <title>{html.escape(title)}</title>

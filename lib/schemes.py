@@ -76,6 +76,7 @@ class Scheme:
     body: dict = field(default_factory=dict, compare=False, hash=False)
     version: int | None = None
     business_hours: bool = False  # time-based KPIs count only the shop's service hours
+    in_force_from: dt.date | None = None  # None: the built-in preset, in force from the start
 
     def label(self, lang: str = "en") -> str:
         return self.zh if lang == "zh" else self.en
@@ -256,28 +257,28 @@ def versions(con, name: str) -> pd.DataFrame:
     frame = (
         con.cursor()
         .execute(
-            "SELECT version, saved_at, saved_by, reason, diff FROM scheme_versions "
-            "WHERE scheme = ? ORDER BY version DESC",
+            f"SELECT version, saved_at, {EFFECTIVE} AS in_force_from, saved_by, reason, diff "
+            "FROM scheme_versions WHERE scheme = ? ORDER BY version DESC",
             [name],
         )
         .df()
     )
     if frame.empty and name in preset_names():
-        frame = pd.DataFrame([{"version": 1, "saved_at": PRESET_SAVED_AT, "saved_by": "preset",
-                               "reason": "built-in preset", "diff": ""}])  # fmt: skip
+        frame = pd.DataFrame([{"version": 1, "saved_at": PRESET_SAVED_AT, "in_force_from": None,
+                               "saved_by": "preset", "reason": "built-in preset", "diff": ""}])  # fmt: skip
     return frame
 
 
 def get(con, name: str, version: int | None = None, catalogue: Catalogue | None = None) -> Scheme:
     """A scheme by name: the given version, or the latest."""
-    sql = "SELECT version, body FROM scheme_versions WHERE scheme = ?"
+    sql = "SELECT version, body, in_force_from, saved_at FROM scheme_versions WHERE scheme = ?"
     params: list = [name]
     if version is not None:
         sql += " AND version = ?"
         params.append(version)
     row = con.cursor().execute(sql + " ORDER BY version DESC LIMIT 1", params).fetchone()
     if row:
-        return _stored(row[1], row[0], catalogue)
+        return _dated(_stored(row[1], row[0], catalogue), row[2], row[3])
     if version not in (None, 1):
         raise SchemeError(name, [("scheme.version_exists", f"there is no version {version}")])
     path = PRESETS_DIR / f"{name}.yaml"
@@ -294,31 +295,42 @@ def _stored(text: str, version: int, catalogue: Catalogue | None) -> Scheme:
     return from_dict(yamlio.load(text), catalogue, version)
 
 
+EFFECTIVE = "coalesce(in_force_from, CAST(saved_at AS DATE))"
+
+
+def _dated(scheme: Scheme, in_force_from, saved_at) -> Scheme:
+    """The scheme with the day its version is in force from (None for the built-in preset)."""
+    day = in_force_from or (saved_at.date() if saved_at and saved_at > PRESET_SAVED_AT else None)
+    return dataclasses.replace(scheme, in_force_from=day)
+
+
 def in_force(con, name: str, when: dt.date | dt.datetime, catalogue=None) -> Scheme:
-    """The version that applied at `when` (the latest saved on or before it)."""
-    moment = when if isinstance(when, dt.datetime) else dt.datetime.combine(when, dt.time.max)
-    row = (
-        con.cursor()
-        .execute(
-            "SELECT version, body FROM scheme_versions WHERE scheme = ? AND saved_at <= ? "
-            "ORDER BY version DESC LIMIT 1",
-            [name, moment],
-        )
-        .fetchone()
-    )
+    """The version in force for a period ending (exclusive) on `when`: the one whose
+    in-force day is latest on or before the period's last day (the newest version on a tie)."""
+    day = when.date() if isinstance(when, dt.datetime) else when
+    row = con.cursor().execute(
+        f"SELECT version, body, in_force_from, saved_at FROM scheme_versions WHERE scheme = ? "
+        f"AND {EFFECTIVE} < ? ORDER BY {EFFECTIVE} DESC, version DESC LIMIT 1", [name, day],
+    ).fetchone()  # fmt: skip
+    if row is None:  # nothing in force yet: the first version is the best account of the rules
+        row = con.cursor().execute(
+            "SELECT version, body, in_force_from, saved_at FROM scheme_versions WHERE scheme = ? "
+            "ORDER BY version LIMIT 1", [name]).fetchone()  # fmt: skip
     if row:
-        return _stored(row[1], row[0], catalogue)
-    first = (
-        con.cursor()
-        .execute(
-            "SELECT version, body FROM scheme_versions WHERE scheme = ? ORDER BY version LIMIT 1",
-            [name],
-        )
-        .fetchone()
-    )
-    if first:  # saved only after `when`: the first version is the best account of the rules then
-        return _stored(first[1], first[0], catalogue)
+        return _dated(_stored(row[1], row[0], catalogue), row[2], row[3])
     return get(con, name, 1, catalogue)  # the preset
+
+
+def in_force_words(scheme: Scheme, lang: str = "en") -> str:
+    """Which version scored a period, in words: "第 4 版，自 2026-10 起生效" / "version 4, in
+    force from 2026-10-01"; the built-in preset says so."""
+    from lib.i18n import t
+
+    if not scheme.version:
+        return t("scheme.from_file", lang)
+    if scheme.in_force_from is None:
+        return t("scheme.builtin", lang, version=scheme.version)
+    return t("scheme.in_force", lang, version=scheme.version, day=f"{scheme.in_force_from}")
 
 
 def _flatten(body, prefix: str = "") -> dict[str, object]:
@@ -349,9 +361,12 @@ def diff(old: dict, new: dict) -> list[str]:
 
 
 def save(con, body: dict, *, user: str, reason: str, base_version: int | None = None,
-         catalogue: Catalogue | None = None, now: dt.datetime | None = None) -> int:  # fmt: skip
+         catalogue: Catalogue | None = None, now: dt.datetime | None = None,
+         in_force_from: dt.date | None = None) -> int:  # fmt: skip
     """Save a new version; returns its number. Refuses invalid schemes, a missing reason, and
-    (with `base_version`) a save on top of a version someone else has replaced meanwhile."""
+    (with `base_version`) a save on top of a version someone else has replaced meanwhile. The
+    version is in force from `in_force_from` (default: the day it is saved); a day in the past
+    scores the periods since then again under it, on purpose, and the audit log says so."""
     scheme = from_dict(body, catalogue)
     if not str(reason or "").strip():
         raise SchemeError(scheme.name, [("scheme.reason_given", "say why the scheme changes")])
@@ -361,7 +376,8 @@ def save(con, body: dict, *, user: str, reason: str, base_version: int | None = 
         ).fetchone()[0]
         if latest is None and scheme.name in preset_names():
             cur.execute(
-                "INSERT INTO scheme_versions VALUES (?, 1, ?, 'preset', 'built-in preset', ?, '')",
+                "INSERT INTO scheme_versions (scheme, version, saved_at, saved_by, reason, body, "
+                "diff) VALUES (?, 1, ?, 'preset', 'built-in preset', ?, '')",
                 [scheme.name, PRESET_SAVED_AT, yaml.safe_dump(preset_body(scheme.name),
                                                               allow_unicode=True, sort_keys=False)],
             )  # fmt: skip
@@ -378,13 +394,18 @@ def save(con, body: dict, *, user: str, reason: str, base_version: int | None = 
         ).fetchone()
         changes = diff(yamlio.load(row[0]) if row else {}, body)
         version = current + 1
+        saved_at = now or dt.datetime.now()
         cur.execute(
-            "INSERT INTO scheme_versions VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [scheme.name, version, now or dt.datetime.now(), user, reason.strip(),
-             yaml.safe_dump(body, allow_unicode=True, sort_keys=False), "\n".join(changes)],
+            "INSERT INTO scheme_versions (scheme, version, saved_at, saved_by, reason, body, diff, "
+            "in_force_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [scheme.name, version, saved_at, user, reason.strip(),
+             yaml.safe_dump(body, allow_unicode=True, sort_keys=False), "\n".join(changes),
+             in_force_from or saved_at.date()],
         )  # fmt: skip
+    day = in_force_from or saved_at.date()
     audit.record(audit.log_of(con), user, "scheme.save", f"{scheme.name} v{version}",
-                 {"reason": reason.strip(), "changes": changes})  # fmt: skip
+                 {"reason": reason.strip(), "changes": changes, "in_force_from": str(day),
+                  "rescores_past": day < saved_at.date()})  # fmt: skip
     return version
 
 

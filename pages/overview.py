@@ -5,6 +5,7 @@ import streamlit as st
 from lib import charts, export, report, views
 from lib.kpis import by_channel, load_catalogue
 from lib.overview import store_summary
+from lib.schemes import in_force_words
 from lib.scoring import scorecard
 from pages._ui import con, context, guard, lang, section, t
 
@@ -15,7 +16,7 @@ if store_summary(con())["rows"].sum() == 0:
     st.stop()
 period, team, scheme, card = context()
 st.caption(t("overview.context", period=period.label, team=team or t("sidebar.all_teams"),
-             scheme=scheme.label(lang()), version=scheme.version or "–"))  # fmt: skip
+             scheme=scheme.label(lang()), version=in_force_words(scheme, lang())))  # fmt: skip
 
 with section():
     head = views.headline(con(), who, card, team, lang())

@@ -16,6 +16,11 @@ if st.session_state.get("edit_name") != name:  # a new scheme: start from its la
     st.session_state.update(edit_name=name, edit_body=saved.body, edit_version=saved.version,
                             edit_round=st.session_state.get("edit_round", 0) + 1)  # fmt: skip
 st.caption(t("weights.intro", name=saved.label(lang()), version=saved.version))
+editing = schemes.get(con(), name, st.session_state["edit_version"])
+st.info(t("weights.editing", version=editing.version,
+          words=schemes.in_force_words(editing, lang())))  # fmt: skip
+if "weights_flash" in st.session_state:
+    st.success(st.session_state.pop("weights_flash"))
 
 pick, load = st.columns([3, 1], vertical_alignment="bottom")
 titles = {n: schemes.get(con(), n).label(lang()) for n in schemes.preset_names()}
@@ -82,16 +87,20 @@ if changes:
             st.rerun()
     else:
         reason = st.text_input(t("weights.reason"), key="weights_reason")
+        # The period under discussion is the one the new weights are for, by default.
+        start = st.date_input(t("weights.in_force_from"), value=period.start,
+                              help=t("weights.in_force_help"), key="weights_from")  # fmt: skip
         if st.button(t("weights.save_button"), type="primary", disabled=not reason.strip()):
             try:
-                v = schemes.save(con(), edited_body, user=who.username,
-                                 reason=reason, base_version=st.session_state["edit_version"])  # fmt: skip
+                v = schemes.save(con(), edited_body, user=who.username, reason=reason,
+                                 base_version=st.session_state["edit_version"], in_force_from=start)  # fmt: skip
             except schemes.ConflictError as exc:
                 st.session_state["weights_conflict"] = message(str(exc), lang())
                 st.rerun()
-            else:
-                st.session_state.update(edit_version=v, edit_body=edited_body)
-                st.success(t("weights.saved", version=v))
+            else:  # start again from the saved version: its columns, history and ranking
+                st.session_state.pop("edit_name", None)
+                st.session_state["weights_flash"] = t("weights.saved", version=v)
+                st.rerun()
 
 st.subheader(t("weights.history"))
 history = schemes.versions(con(), name)
@@ -107,7 +116,8 @@ if len(versions) > 1:
     st.dataframe(moves.rename(columns={c: t(f"rerank.{c}") for c in moves.columns}), hide_index=True,
                  width="stretch")  # fmt: skip
     if c.button(t("weights.revert", version=va), key="revert"):
-        v = schemes.save(con(), old.body, user=who.username,
+        v = schemes.save(con(), old.body, user=who.username, in_force_from=period.start,
                          reason=t("weights.revert_reason", version=va))  # fmt: skip
-        st.session_state.pop("edit_name", None)
-        st.success(t("weights.saved", version=v))
+        st.session_state.pop("edit_name", None)  # the editor follows the restored version
+        st.session_state["weights_flash"] = t("weights.saved", version=v)
+        st.rerun()

@@ -203,6 +203,36 @@ def test_weights_page_reranks_an_edited_scheme_and_saves_a_version(app, demo_cop
     )
 
 
+def test_saved_weights_count_for_the_period_on_screen_and_a_restore_is_followed(app, demo_copy):
+    import yaml
+
+    from lib import schemes
+
+    app.switch_page("pages/overview.py").run()
+    assert "version 1, the built-in preset" in app.caption[0].value
+    before = app.dataframe[0].value.set_index("Agent")["Score"]
+    app.switch_page("pages/weights.py").run()
+    body = yaml.safe_load(yaml.safe_dump(schemes.preset_body("balanced")))
+    body["dimensions"]["sales"]["weight"] = 200
+    app.session_state["edit_body"] = body
+    app.run()
+    assert str(app.date_input(key="weights_from").value) == "2026-10-01"  # the period viewed
+    app.text_input(key="weights_reason").set_value("sales push this quarter").run()
+    next(b for b in app.button if b.label == "Save version").click().run()
+    assert not app.exception and "Saved as version 2." in [s.value for s in app.success]
+    assert "Editing version 2 (version 2, in force from 2026-10-01)" in app.info[-1].value
+    app.switch_page("pages/overview.py").run()
+    assert "version 2, in force from 2026-10-01" in app.caption[0].value
+    after = app.dataframe[0].value.set_index("Agent")["Score"]
+    assert not after.equals(before)  # October is scored with the saved weights
+    app.switch_page("pages/weights.py").run()
+    next(b for b in app.button if b.label.startswith("Restore version")).click().run()
+    assert not app.exception
+    assert "Editing version 3" in app.info[-1].value  # the editor shows the restored version
+    history = next(d.value for d in app.dataframe if "version" in d.value.columns)
+    assert history["version"].iloc[0] == 3  # and the history lists it at once
+
+
 def test_two_managers_saving_the_same_scheme_the_second_is_told_and_starts_again(
     demo_copy, monkeypatch, accounts
 ):

@@ -311,3 +311,28 @@ def test_grade_bands_edit_as_a_table():
     assert "scheme.grades_ordered" in {
         r for r, _ in schemes.check(schemes.from_tables(body, dims, rows, grades))
     }
+
+
+def test_a_version_counts_from_the_day_it_is_in_force(tmp_path):
+    con = service_store(tmp_path / "s.duckdb")
+    changed = schemes.preset_body("small_shop")
+    changed["dimensions"]["experience"]["weight"] = 90
+    # Saved on 10 June while discussing May: in force from 1 May, on purpose.
+    v2 = schemes.save(con, changed, user="周主管", reason="CSAT matters more",
+                      now=dt.datetime(2026, 6, 10, 9), in_force_from=dt.date(2026, 5, 1))  # fmt: skip
+    april, may, june = parse("2026-04"), parse("2026-05"), parse("2026-06")
+    assert schemes.resolve(con, "small_shop", april.end).version == 1
+    assert schemes.resolve(con, "small_shop", may.end).version == v2 == 2
+    assert schemes.resolve(con, "small_shop", june.end).version == 2
+    words = schemes.in_force_words(schemes.resolve(con, "small_shop", may.end), "zh")
+    assert words == "第 2 版，自 2026-05-01 起生效"
+    assert schemes.in_force_words(schemes.resolve(con, "small_shop", april.end), "en") == (
+        "version 1, the built-in preset"
+    )
+    # Saved on the first day after a period, with no date: not in force for that period.
+    schemes.save(con, schemes.preset_body("small_shop"), user="周主管", reason="back",
+                 now=dt.datetime(2026, 7, 1, 8))  # fmt: skip
+    assert schemes.resolve(con, "small_shop", june.end).version == 2
+    assert schemes.resolve(con, "small_shop", parse("2026-07").end).version == 3
+    history = schemes.versions(con, "small_shop")
+    assert [str(d)[:10] for d in history["in_force_from"][:2]] == ["2026-07-01", "2026-05-01"]
