@@ -69,9 +69,14 @@ def create(con, viewer: access.Viewer, agent: str, title: str, targets: dict[str
     days = (due - start).days
     baselines = {}
     for kpi_id, target in targets.items():
-        catalogue.get(kpi_id)  # unknown KPIs are refused here
+        kpi = catalogue.get(kpi_id)  # unknown KPIs are refused here
         if target is None or (isinstance(target, float) and math.isnan(target)):
             raise PlanError(f"{kpi_id}: a target is needed.")
+        if (kpi.kind == "rate" or kpi.unit == "share") and not 0 <= float(target) <= 1:
+            raise PlanError(f"The target for {kpi.en} must be between 0% and 100%, "
+                            f"not {float(target) * 100:g}%.")  # fmt: skip
+        if float(target) < 0:
+            raise PlanError(f"The target for {kpi.en} cannot be negative.")
         value, _, n = _value(con, kpi_id, start - dt.timedelta(days=days), start, agent, None)
         baselines[kpi_id] = (value, n, float(target))
 

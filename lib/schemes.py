@@ -360,6 +360,50 @@ def diff(old: dict, new: dict) -> list[str]:
     return lines
 
 
+FIELD_WORDS = {"weight": ("权重", "weight"), "floor": ("0 分线", "floor"),
+               "target": ("满分线", "target"), "min_sample": ("最少样本", "minimum sample"),
+               "bands": ("分档", "bands")}  # fmt: skip
+
+
+def diff_words(
+    old: dict, new: dict, lang: str = "en", catalogue: Catalogue | None = None
+) -> list[str]:
+    """`diff` in words people use: "质检得分 权重 2 → 5", "CSAT floor 60% → 70%", not the
+    keys of the YAML; anything else is shown as `diff` shows it."""
+    catalogue = catalogue or load_catalogue()
+    a, b = _flatten(old), _flatten(new)
+    zh = lang == "zh"
+    out = []
+    for key in sorted(set(a) | set(b)):
+        if a.get(key) == b.get(key):
+            continue
+        parts = key.split(".")
+        if parts[0] == "dimensions" and len(parts) == 3 and parts[2] == "weight":
+            what = catalogue.dimensions.get(parts[1], {}).get(lang, parts[1])
+            field, factor = FIELD_WORDS["weight"][0 if zh else 1], 1.0
+        elif parts[0] == "dimensions" and len(parts) == 5 and parts[4] in FIELD_WORDS:
+            kpi = catalogue.kpis.get(parts[3])
+            what = kpi.label(lang) if kpi else parts[3]
+            field = FIELD_WORDS[parts[4]][0 if zh else 1]
+            factor = unit_of(kpi)[1] if parts[4] in ("floor", "target") else 1.0
+        else:
+            out.append(next(line for line in diff(old, new) if line.startswith(key + ":")))
+            continue
+        unit = "%" if factor == 100.0 else ""
+
+        def shown(v, factor=factor, unit=unit):
+            if v is None:
+                return "—"
+            return (
+                f"{_plain_number(round(float(v) * factor, 6))}{unit}"
+                if isinstance(v, (int, float))
+                else str(v)
+            )
+
+        out.append(f"{what} {field} {shown(a.get(key))} → {shown(b.get(key))}")
+    return out
+
+
 def save(con, body: dict, *, user: str, reason: str, base_version: int | None = None,
          catalogue: Catalogue | None = None, now: dt.datetime | None = None,
          in_force_from: dt.date | None = None) -> int:  # fmt: skip
@@ -429,8 +473,21 @@ def resolve(con, name_or_path: str | None, when: dt.date | None = None, *, what_
 # ---------------------------------------------------------------- editing as tables
 
 
+def unit_of(kpi) -> tuple[str, float]:
+    """The unit people edit a KPI's floor and target in, and its factor from stored values:
+    rates in %, times in seconds, money in ¥."""
+    if kpi is None:
+        return "", 1.0
+    if kpi.kind == "rate" or kpi.unit == "share":
+        return "%", 100.0
+    if kpi.kind == "duration":
+        return "s", 1.0
+    return ("¥", 1.0) if kpi.unit == "currency" else ("", 1.0)
+
+
 def to_tables(body: dict, catalogue: Catalogue | None = None, lang: str = "en"):
-    """A scheme as two editable tables: dimension weights, and KPI weights and thresholds."""
+    """A scheme as two editable tables: dimension weights, and KPI weights and thresholds (in
+    the unit people think in: 70 for a 70 % floor, with a unit column)."""
     catalogue = catalogue or load_catalogue()
     dims, rows = [], []
     for dim, spec in (body.get("dimensions") or {}).items():
@@ -438,11 +495,13 @@ def to_tables(body: dict, catalogue: Catalogue | None = None, lang: str = "en"):
                      "weight": float(spec.get("weight", 0))})  # fmt: skip
         for kid, rule in (spec.get("kpis") or {}).items():
             kpi = catalogue.kpis.get(kid)
+            unit, factor = unit_of(kpi)
             rows.append({
                 "kpi": kid, "name": kpi.label(lang) if kpi else kid, "dimension": dim,
                 "dimension_name": catalogue.dimensions.get(dim, {}).get(lang, dim),
-                "weight": float(rule.get("weight", 1)), "floor": float(rule["floor"]),
-                "target": float(rule["target"]),
+                "weight": float(rule.get("weight", 1)), "unit": unit,
+                "floor": round(float(rule["floor"]) * factor, 9),
+                "target": round(float(rule["target"]) * factor, 9),
                 # The KPI's own minimum unless the scheme sets another.
                 "min_sample": int(rule.get("min_sample") or (kpi.min_sample if kpi else 1)),
             })  # fmt: skip
@@ -470,8 +529,10 @@ def from_tables(body: dict, dims: pd.DataFrame, rows: pd.DataFrame, grades: pd.D
         for r in rows[rows["dimension"] == d.dimension].itertuples():
             rule = {k: v for k, v in (body["dimensions"].get(d.dimension, {}).get("kpis", {})
                                       .get(r.kpi) or {}).items()}  # fmt: skip
-            rule.update(weight=_plain_number(r.weight), floor=_plain_number(r.floor),
-                        target=_plain_number(r.target))  # fmt: skip
+            factor = unit_of(catalogue.kpis.get(r.kpi))[1]
+            rule.update(weight=_plain_number(r.weight),
+                        floor=_plain_number(round(float(r.floor) / factor, 12)),
+                        target=_plain_number(round(float(r.target) / factor, 12)))  # fmt: skip
             default = catalogue.kpis[r.kpi].min_sample if r.kpi in catalogue.kpis else None
             if pd.notna(r.min_sample) and int(r.min_sample) != default:
                 rule["min_sample"] = int(r.min_sample)

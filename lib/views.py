@@ -381,6 +381,24 @@ def column_names(frame: pd.DataFrame, table: str | None, lang: str) -> pd.DataFr
     return frame.rename(columns=names)
 
 
+def scheme_history(history: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A scheme's versions for people: the built-in preset named as such, the day each is in
+    force from, and the changes in words."""
+    from lib.schemes import PRESET_SAVED_AT
+
+    builtin = history["saved_at"] <= PRESET_SAVED_AT
+    shown = pd.DataFrame({
+        "version": history["version"],
+        "saved_at": [t("scheme.builtin_short", lang) if b else f"{v:%Y-%m-%d %H:%M}"
+                     for b, v in zip(builtin, history["saved_at"])],
+        "in_force_from": ["" if b or pd.isna(v) else f"{pd.Timestamp(v):%Y-%m-%d}"
+                          for b, v in zip(builtin, history["in_force_from"])],
+        "saved_by": ["" if b else v for b, v in zip(builtin, history["saved_by"])],
+        "reason": ["" if b else v for b, v in zip(builtin, history["reason"])],
+    })  # fmt: skip
+    return column_names(shown, None, lang)
+
+
 def upload_log(con, viewer: access.Viewer, lang: str) -> pd.DataFrame:
     """The upload history with readable headers and messages in the chosen language."""
     from lib.i18n import message

@@ -5,7 +5,7 @@ import datetime as dt
 
 import streamlit as st
 
-from lib import charts, plans, store, training, views
+from lib import charts, plans, schemes, store, training, views
 from lib.i18n import message
 from lib.kpis import load_catalogue
 from pages._ui import con, context, guard, lang, t
@@ -70,8 +70,12 @@ if coach_tabs:
         chosen = st.multiselect(t("plans.kpis"), scheme.kpi_ids, format_func=kpi_names.get, key="plan_kpis",
                                 default=[k for k in draft.get("kpis", []) if k in scheme.kpi_ids])  # fmt: skip
         rule_target = {r.kpi: r.target for r in scheme.rules}
-        targets = {k: st.number_input(t("plans.target_for", kpi=kpi_names[k]), value=float(rule_target[k]),
-                                      key=f"plan_target_{k}", format="%.4g") for k in chosen}  # fmt: skip
+        units = {k: schemes.unit_of(catalogue.get(k)) for k in chosen}  # rates typed in %
+        typed = {k: st.number_input(t("plans.target_for", kpi=f"{kpi_names[k]} ({units[k][0]})"
+                                      if units[k][0] else kpi_names[k]),
+                                    value=float(rule_target[k]) * units[k][1],
+                                    key=f"plan_target_{k}", format="%.4g") for k in chosen}  # fmt: skip
+        targets = {k: v / units[k][1] for k, v in typed.items()}
         with st.form("new_plan"):
             title = st.text_input(t("plans.title"))
             start = st.date_input(

@@ -40,9 +40,9 @@ dims = st.data_editor(dims, key=f"dims_{r}", hide_index=True, disabled=["dimensi
                       column_config={"dimension": None, "name": t("weights.dimension"),
                                      "weight": number(t("weights.weight"), min_value=0.0)})  # fmt: skip
 rows = st.data_editor(rows, key=f"kpis_{r}", hide_index=True,
-                      disabled=["kpi", "name", "dimension", "dimension_name"],
+                      disabled=["kpi", "name", "dimension", "dimension_name", "unit"],
                       column_config={"kpi": None, "name": t("weights.kpi"), "dimension": None,
-                                     "dimension_name": t("weights.dimension"),
+                                     "dimension_name": t("weights.dimension"), "unit": t("weights.unit"),
                                      "weight": number(t("weights.weight"), min_value=0.0),
                                      "floor": number(t("weights.floor")), "target": number(t("weights.target")),
                                      "min_sample": number(t("weights.min_sample"), min_value=1, step=1)})  # fmt: skip
@@ -75,7 +75,7 @@ ranking = views.rerank(con(), who, period, team, saved, edited)
 st.dataframe(ranking.rename(columns={c: t(f"rerank.{c}") for c in ranking.columns}), hide_index=True,
              width="stretch", key="rerank_table")  # fmt: skip
 
-changes = schemes.diff(saved.body, edited_body)
+changes = schemes.diff_words(saved.body, edited_body, lang())
 if changes:
     st.subheader(t("weights.save"))
     st.code("\n".join(changes), language=None)
@@ -104,14 +104,15 @@ if changes:
 
 st.subheader(t("weights.history"))
 history = schemes.versions(con(), name)
-st.dataframe(views.column_names(history, None, lang()), hide_index=True, width="stretch")
+st.dataframe(views.scheme_history(history, lang()), hide_index=True, width="stretch")
 versions = list(history["version"])
 if len(versions) > 1:
     a, b, c = st.columns(3, vertical_alignment="bottom")
     va = a.selectbox(t("weights.compare_a"), versions, index=1, key="cmp_a")
     vb = b.selectbox(t("weights.compare_b"), versions, index=0, key="cmp_b")
     old, new = schemes.get(con(), name, va), schemes.get(con(), name, vb)
-    st.code("\n".join(schemes.diff(old.body, new.body)) or t("weights.same"), language=None)
+    st.code("\n".join(schemes.diff_words(old.body, new.body, lang())) or t("weights.same"),
+            language=None)  # fmt: skip
     moves = views.rerank(con(), who, period, team, old, new)
     st.dataframe(moves.rename(columns={c: t(f"rerank.{c}") for c in moves.columns}), hide_index=True,
                  width="stretch")  # fmt: skip

@@ -492,3 +492,20 @@ def test_a_manager_changes_a_disputed_review_and_calibration_flags_the_lenient_r
     assert [w.value for w in at.warning if "王芳" in w.value] and not [
         w for w in at.warning if "李娜" in w.value
     ]
+
+
+def test_a_plan_target_for_a_rate_is_typed_in_percent(demo_copy, monkeypatch, accounts):
+    at = new_app(demo_copy, monkeypatch, "coach").run()
+    at.switch_page("pages/plans.py").run()
+    at.multiselect(key="plan_kpis").set_value(["csat"]).run()
+    box = at.number_input(key="plan_target_csat")
+    assert box.label.endswith("(%)") and box.value == 95.0  # the scheme's target, as people say it
+    box.set_value(85.0).run()
+    next(box for box in at.text_input if box.label == "Title").set_value("Happier customers")
+    next(b for b in at.button if b.label == "Create plan").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    con = store.connect(demo_copy)
+    stored = con.execute("SELECT target FROM plan_kpis WHERE kpi = 'csat' ORDER BY plan_id DESC "
+                         "LIMIT 1").fetchone()[0]  # fmt: skip
+    con.close()
+    assert stored == pytest.approx(0.85)  # 85 %, not 8500 %

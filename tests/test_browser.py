@@ -197,7 +197,7 @@ def test_changing_a_weight_reranks_at_once(page, artifacts):
     edit_grid_cell(page, grid_index=0, row=4, column_fraction=0.75, value="200")  # Sales
     # The grid's cells are drawn on a canvas; its accessible copy holds the text.
     expect(page.get_by_text("▲").first).to_be_attached(timeout=15000)
-    expect(page.get_by_text("dimensions.sales.weight: 20 → 200")).to_be_visible()
+    expect(page.get_by_text("Sales weight 20 → 200")).to_be_visible()
     no_error(page)
     page.screenshot(path=artifacts / "weights_changed.png", full_page=True)
 

@@ -313,3 +313,15 @@ def test_demo_agents_get_recommendations_and_measured_plans(demo_store):
     ajie_plan = plans.outcome(con, COACH, int(listing.loc["阿杰", "plan_id"])).iloc[0]
     assert ajie_plan["verdict"] == "in progress" and ajie_plan["net_change"] > 0  # slower: worse
     con.close()
+
+
+def test_a_rate_target_outside_0_to_100_percent_is_refused(tmp_path):
+    from tests.kpi_fixtures import service_store
+
+    con = service_store(tmp_path / "s.duckdb")
+    with pytest.raises(plans.PlanError, match="between 0% and 100%, not 8500%"):
+        plans.create(con, COACH, "A", "Typed as percent", {"csat": 85.0},
+                     dt.date(2026, 5, 1), dt.date(2026, 6, 1))  # fmt: skip
+    with pytest.raises(plans.PlanError, match="cannot be negative"):
+        plans.create(con, COACH, "A", "Faster", {"first_response_time": -5.0},
+                     dt.date(2026, 5, 1), dt.date(2026, 6, 1))  # fmt: skip
