@@ -125,7 +125,10 @@ MESSAGES = [
     ("plan_kpi", r"A plan needs at least one KPI with a target\."),
     ("plan_dates", r"The due date must come after the start date\."),
     ("plan_title", r"A plan needs a title\."),
-    ("plan_rate_range", r"The target for (?P<kpi>.+) must be between 0% and 100%, not (?P<given>.+)%\."),
+    (
+        "plan_rate_range",
+        r"The target for (?P<kpi>.+) must be between 0% and 100%, not (?P<given>.+)%\.",
+    ),
     ("plan_negative", r"The target for (?P<kpi>.+) cannot be negative\."),
     ("qa_own", r"nobody reviews their own tickets"),
     ("qa_unscored", r"score every criterion: '(?P<criterion>.+)' has no score"),
