@@ -109,3 +109,24 @@ def hourly_load(rows: pd.DataFrame, title: str, median_label: str) -> go.Figure:
     fig.add_trace(go.Scatter(x=median["hour"], y=median["tickets"], mode="lines+markers", name=median_label,
                              line=dict(width=4, color="black")))  # fmt: skip
     return fig.update_layout(title=title, xaxis=dict(dtick=2), **LAYOUT)
+
+
+def rank_moves(
+    ranking: pd.DataFrame, title: str, saved: str, edited: str, movers: set[str] | None = None
+) -> go.Figure:
+    """A slope chart a room can read from a projector: each agent's rank with the saved weights
+    on the left and with the edited ones on the right; the biggest movers drawn strong."""
+    movers = movers or set()
+    r = ranking.dropna(subset=["rank", "saved_rank"])
+    fig = go.Figure()
+    for row in r.itertuples():
+        strong = row.agent in movers
+        fig.add_trace(go.Scatter(
+            x=[saved, edited], y=[row.saved_rank, row.rank], mode="lines+markers+text",
+            text=["", str(row.agent)] if strong else None, textposition="middle right",
+            line=dict(width=3 if strong else 1, color="#dc2626" if strong else "#94a3b8"),
+            hovertemplate=f"{row.agent}: %{{y}}<extra></extra>", showlegend=False,
+        ))  # fmt: skip
+    layout = {**LAYOUT, "height": max(320, 14 * len(r) + 80)}
+    fig.update_yaxes(autorange="reversed", title_text="#", dtick=max(1, len(r) // 10))
+    return fig.update_layout(title=title, **layout)

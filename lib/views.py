@@ -332,19 +332,41 @@ def rerank(
     KPI values come from the cache: only scoring runs again, which is what makes live
     editing fast.
     """
+    return rerank_with_movers(con, viewer, period, team, before, after)[0]
+
+
+def rerank_with_movers(con, viewer: access.Viewer, period: Period, team: str | None, before,
+                       after, lang: str = "en", count: int = 5) -> tuple[pd.DataFrame, dict[str, str]]:  # fmt: skip
+    """`rerank`, and the biggest movers (agent → words) named with the KPI that moved each most
+    (the KPI whose contribution to the score changed most), e.g. "小美 ▲4 (满意度)"."""
     from lib import scoring
 
     access.require(viewer, "edit_schemes")
-
     values, inputs = scoring.score_inputs(con, period, [before, after], team=team)
-    a, _ = scoring.score(values, before, **inputs)
-    b, _ = scoring.score(values, after, **inputs)
+    a, da = scoring.score(values, before, **inputs)
+    b, db = scoring.score(values, after, **inputs)
     moves = rank_changes(a, b)
-    return pd.DataFrame({
+    table = pd.DataFrame({
         "rank": moves["rank_after"], "agent": moves["agent"],
         "score": moves["composite_after"].round(1), "saved_score": moves["composite_before"].round(1),
         "saved_rank": moves["rank_before"], "move": moves["move"].map(arrow),
     })  # fmt: skip
+    moved = moves.dropna(subset=["move"])
+    moved = moved[moved["move"] != 0]
+    moved = moved.reindex(moved["move"].abs().sort_values(ascending=False).index).head(count)
+    if moved.empty:
+        return table, {}
+    change = (db.set_index(["agent", "kpi"])["contribution"]
+              .sub(da.set_index(["agent", "kpi"])["contribution"], fill_value=0.0))  # fmt: skip
+    catalogue = load_catalogue()
+    names = {}
+    for agent, move in zip(moved["agent"], moved["move"]):
+        kpi = (
+            change.loc[agent].abs().idxmax() if agent in change.index.get_level_values(0) else None
+        )
+        label = f" ({kpi_label(catalogue, kpi, lang)})" if kpi else ""
+        names[agent] = f"{agent} {arrow(move)}{label}"
+    return table, names
 
 
 def default_month(con, months: list[str]) -> str | None:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lib import hours, schemes, views
+from lib import charts, hours, schemes, views
 from lib.i18n import message
 from pages._ui import con, context, guard, lang, t
 
@@ -71,9 +71,15 @@ st.caption(
 )
 
 st.subheader(t("weights.ranking"))
-ranking = views.rerank(con(), who, period, team, saved, edited)
-st.dataframe(ranking.rename(columns={c: t(f"rerank.{c}") for c in ranking.columns}), hide_index=True,
-             width="stretch", key="rerank_table")  # fmt: skip
+ranking, movers = views.rerank_with_movers(con(), who, period, team, saved, edited, lang())
+left, right = st.columns([3, 2])
+left.dataframe(ranking.rename(columns={c: t(f"rerank.{c}") for c in ranking.columns}),
+               hide_index=True, width="stretch", key="rerank_table")  # fmt: skip
+right.plotly_chart(charts.rank_moves(ranking, t("weights.moves_chart"), t("weights.saved_side"),
+                                     t("weights.edited_side"), set(movers)),
+                   width="stretch")  # fmt: skip
+if movers:
+    right.caption(t("weights.movers", names=" · ".join(movers.values())))
 
 changes = schemes.diff_words(saved.body, edited_body, lang())
 if changes:

@@ -336,3 +336,22 @@ def test_a_version_counts_from_the_day_it_is_in_force(tmp_path):
     assert schemes.resolve(con, "small_shop", parse("2026-07").end).version == 3
     history = schemes.versions(con, "small_shop")
     assert [str(d)[:10] for d in history["in_force_from"][:2]] == ["2026-07-01", "2026-05-01"]
+
+
+def test_the_biggest_movers_are_named_with_the_kpi_that_moved_them(demo_copy):
+    from lib import access, store, views
+
+    con = store.connect(demo_copy)
+    saved = schemes.get(con, "balanced")
+    body = schemes.preset_body("balanced")
+    body["dimensions"]["experience"]["weight"] = 1  # the experience dimension hardly counts
+    edited = schemes.from_dict(body)
+    table, movers = views.rerank_with_movers(con, access.SYSTEM, parse("2026-10"), None, saved,
+                                             edited, "en")  # fmt: skip
+    moves = table.set_index("agent")["move"]
+    assert 0 < len(movers) <= 5
+    biggest = moves[moves.str.len() > 1].str[1:].astype(int).max()
+    for agent, words in movers.items():
+        assert words.startswith(f"{agent} {moves[agent]} (")  # the move, then the KPI
+    assert max(int(moves[a][1:]) for a in movers) == biggest
+    assert any("CSAT" in w or "Complaint" in w or "Negative" in w for w in movers.values())
