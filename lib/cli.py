@@ -198,10 +198,10 @@ def _cmd_users(args) -> int:
     auth = users.auth_path(args.auth)
     log = audit.log_path(store.resolve_db_path(args.db))
     by = _cli_user()
-    made = users.first_start(auth, log)  # a fresh installation: the admin account first
-    if made:
-        print(users.announcement(made))
     try:
+        made = users.first_start(auth, log)  # a fresh installation: the admin account first
+        if made:
+            print(users.announcement(made))
         if args.users_command == "list":
             print(users.listing(auth).to_string(index=False))
             return 0

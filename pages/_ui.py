@@ -76,6 +76,17 @@ def viewer():
 
     signed = st.session_state.get("viewer")
     current = users.viewer(users.auth_path(), signed.username) if signed else None
+    if (
+        signed
+        and current
+        and users.session(users.auth_path(), signed.username)
+        != (st.session_state.get("session_gen"))
+    ):  # signed out elsewhere, a new password or role: this session has ended
+        st.warning(t("auth.ended"))
+        for key in ("viewer", "username", "session_gen"):
+            st.session_state.pop(key, None)
+        st.session_state["authentication_status"] = None
+        st.stop()
     if current is None:
         if signed:
             st.error(t("auth.disabled", user=signed.username))

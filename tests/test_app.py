@@ -258,22 +258,42 @@ def test_a_trainer_cannot_open_weights_or_uploads(demo_copy, monkeypatch, accoun
 def test_failed_logins_are_limited_and_audited(demo_copy, monkeypatch, accounts):
     at = new_app(demo_copy, monkeypatch, user=None).run()
 
-    def attempt(password):
-        at.text_input[0].input("boss")
+    def attempt(username, password):
+        at.text_input[0].input(username)
         at.text_input[1].input(password)
         at.button[0].click().run()
+        assert not at.exception
+        return at.error[0].value if at.error else ""
 
+    wrong = (
+        "Wrong username or password. After several failed tries, sign-in pauses for a few minutes."
+    )
     for _ in range(5):
-        attempt("wrong")
-        assert "not right" in at.error[0].value
-    attempt(PASSWORD)  # the right password, too late
-    assert "Too many failed sign-ins" in at.error[0].value and not at.dataframe
+        assert attempt("boss", "wrong password here") == wrong
+    assert attempt("boss", PASSWORD) == wrong and not at.dataframe  # paused: the same words
+    assert attempt("nobody", "any password at all") == wrong  # unknown: the same words
     log = [json.loads(x) for x in demo_copy.with_name("demo.audit.jsonl").read_text().splitlines()]
-    assert [e["action"] for e in log].count("login.failed") == 5
-    assert log[-1]["action"] == "login.locked"
+    failed = [e["target"] for e in log if e["action"] == "login.failed"]
+    assert failed == ["boss"] * 6 + ["nobody"]
+    assert [e["target"] for e in log if e["action"] == "login.locked"] == ["boss"]
     users.reset_password(accounts, "boss", PASSWORD)
-    attempt(PASSWORD)
+    attempt("boss", PASSWORD)
     assert not at.exception and at.header[0].value == "Overview"
+
+
+def test_a_session_ends_when_the_user_signs_out_elsewhere(demo_copy, monkeypatch, accounts):
+    at = new_app(demo_copy, monkeypatch, "boss").run()
+    assert at.header[0].value == "Overview"
+    users.sign_out(accounts, "boss")  # e.g. the Sign out button in another browser
+    at.run()
+    assert any("session has ended" in w.value for w in at.warning) and not at.header
+    assert not at.dataframe and not at.session_state["authentication_status"]
+
+
+def test_a_weak_admin_password_at_first_start_is_explained(tmp_path, monkeypatch):
+    monkeypatch.setenv("SCORECARD_ADMIN_PASSWORD", "x")
+    at = new_app(tmp_path / "fresh.duckdb", monkeypatch, user=None, timeout=120).run()
+    assert not at.exception and "SCORECARD_ADMIN_PASSWORD is refused" in at.error[0].value
 
 
 def test_a_disabled_user_is_signed_out_at_once(demo_copy, monkeypatch, accounts):
@@ -289,12 +309,12 @@ def test_changing_a_password_on_the_account_page(demo_copy, monkeypatch, account
     at.switch_page("pages/account.py").run()
     assert "小王" in " ".join(m.value for m in at.markdown)
     at.text_input[0].input(PASSWORD)
-    at.text_input[1].input("Fresh-pass-5")
-    at.text_input[2].input("Fresh-pass-5")
+    at.text_input[1].input("Fresh pass five 5")
+    at.text_input[2].input("Fresh pass five 5")
     at.button[0].click().run()
     assert not at.exception and at.success[0].value == "Password changed."
     assert users.check_password(
-        "Fresh-pass-5", users.credentials(accounts)["usernames"]["wang"]["password"]
+        "Fresh pass five 5", users.credentials(accounts)["usernames"]["wang"]["password"]
     )
 
 

@@ -181,7 +181,11 @@ def test_wrong_password_is_refused(browser_at):
     new_tab, _ = browser_at
     tab = new_tab()
     sign_in(tab, "boss", "not-it", succeeds=False)
-    expect(tab.get_by_text("The username or password is not right.")).to_be_visible()
+    expect(
+        tab.get_by_text(
+            "Wrong username or password. After several failed tries, sign-in pauses for a few minutes."
+        )
+    ).to_be_visible()
     expect(tab.get_by_role("heading", name="Leaderboard")).to_have_count(0)
 
 
@@ -255,3 +259,28 @@ def test_a_file_over_the_upload_limit_is_refused_with_the_limit_named(
         expect(tab.get_by_role("button", name="Store")).to_have_count(0)
         no_error(tab)
         browser.close()
+
+
+def test_a_cookie_copied_before_sign_out_no_longer_signs_in(browser_at):
+    new_tab, app = browser_at
+    tab = new_tab()
+    sign_in(tab, "boss", PASSWORD)
+    tab.wait_for_function("document.cookie.includes('scorecard_auth=')")
+    copied = [c for c in tab.context.cookies() if c["name"] == "scorecard_auth"]
+    assert copied
+
+    def replay():
+        other = new_tab()
+        other.context.add_cookies(copied)
+        other.goto(app.url)
+        settle(other)
+        return other
+
+    before = replay()  # while the session lasts, the cookie signs in a fresh browser
+    expect(before.get_by_role("button", name="Sign out")).to_be_visible()
+    tab.get_by_role("button", name="Sign out").click()
+    expect(tab.get_by_role("textbox", name="Username")).to_be_visible()
+    after = replay()
+    expect(after.get_by_role("textbox", name="Username")).to_be_visible()
+    expect(after.get_by_role("button", name="Sign out")).to_have_count(0)
+    no_error(after)
