@@ -241,15 +241,16 @@ def _cmd_presets(args) -> int:
 
 
 def _cmd_quarantine(args) -> int:
+    from lib.export import csv_bytes
     from lib.ingest import quarantine_report
 
     con = store.connect(args.db)
     frame = quarantine_report(con, access.SYSTEM, args.upload)
     if args.out:
-        frame.to_csv(args.out, index=False, encoding="utf-8-sig")
+        Path(args.out).write_bytes(csv_bytes(frame))
         print(f"{len(frame):,} quarantined value(s) written to {args.out}")
     else:
-        frame.to_csv(sys.stdout, index=False)
+        sys.stdout.write(csv_bytes(frame).decode("utf-8-sig"))
     return 0
 
 

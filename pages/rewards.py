@@ -55,5 +55,5 @@ for note in result.notes:
 lines = result.lines.rename(columns={c: t(f"bonus.{c}") for c in result.lines.columns})
 st.dataframe(lines, hide_index=True, width="stretch",
              column_config={t("bonus.share"): st.column_config.NumberColumn(format="percent")})  # fmt: skip
-st.download_button(t("rewards.download"), export.safe_frame(result.lines).to_csv(index=False).encode("utf-8-sig"),
+st.download_button(t("rewards.download"), export.csv_bytes(result.lines),
                    file_name=f"bonus_{period.label}.csv", mime="text/csv")  # fmt: skip

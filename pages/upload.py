@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from lib import alerts
+from lib import alerts, export
 from lib import mapping as mappings
 from lib.i18n import message
 from lib.ingest import ingest_file, preview, quarantine_report
@@ -141,7 +141,7 @@ if upload is not None:
             st.dataframe(error_table(result.errors[:50]), hide_index=True, width="stretch")
             report = quarantine_report(con(), who, result.upload_id)
             st.download_button(t("upload.quarantine_download"),
-                               report.to_csv(index=False).encode("utf-8-sig"),
+                               export.csv_bytes(report),
                                file_name=f"quarantine_{result.upload_id}.csv", mime="text/csv")  # fmt: skip
 
 st.subheader(t("overview.tables"))
@@ -158,5 +158,5 @@ st.subheader(t("upload.history"))
 st.dataframe(upload_log(con(), who, lang()), hide_index=True, width="stretch")
 everything = quarantine_report(con(), who)
 if len(everything):
-    st.download_button(t("upload.all_quarantine"), everything.to_csv(index=False).encode("utf-8-sig"),
+    st.download_button(t("upload.all_quarantine"), export.csv_bytes(everything),
                        file_name="quarantine_all.csv", mime="text/csv")  # fmt: skip
