@@ -69,6 +69,13 @@ def sticky_select(label: str, options: list, key: str, format_func=str, where=st
                            format_func=format_func, key=f"{key}_choice", on_change=keep)  # fmt: skip
 
 
+def safe(value) -> str:
+    """Text a person or a file wrote, ready for any Markdown element (see lib.textsafe)."""
+    from lib import textsafe
+
+    return textsafe.md(value)
+
+
 def viewer():
     """The signed-in user (app.py signs in before any page runs), read again from the
     accounts file on every run so that a disabled account or a new role applies at once."""

@@ -11,7 +11,7 @@ from lib import alerts, charts, views, voice, webhooks, workload
 from lib.i18n import message
 from lib.kpis import by_channel, load_catalogue
 from pages._auth import log_path
-from pages._ui import con, context, guard, lang, t
+from pages._ui import con, context, guard, lang, safe, t
 
 who = guard("monitoring")
 st.header(t("nav.monitoring"))
@@ -39,8 +39,8 @@ with tab_feed:
     st.caption(t("monitor.count", count=len(feed)))
     for a in feed.head(50).itertuples():
         with st.container(border=True):
-            st.markdown(f"**{a.severity_shown}** · {a.subject} · {a.title} · {a.when}")
-            st.write(a.numbers)
+            st.markdown(f"**{a.severity_shown}** · {safe(a.subject)} · {safe(a.title)} · {a.when}")
+            st.markdown(safe(a.numbers))
             c1, c2, c3, c4 = st.columns(4)
             if isinstance(a.agent, str) and c4.button(
                 t("alert.open_scorecard"), key=f"go_{a.alert_key}"
@@ -125,7 +125,7 @@ with tab_rules:
             st.error(message(str(exc), lang()))
     for hook in config.get("webhooks") or []:
         a, b = st.columns([3, 1])
-        a.write(f"{hook.get('name')} · {hook.get('format')} · {hook.get('url')}")
+        a.markdown(safe(f"{hook.get('name')} · {hook.get('format')} · {hook.get('url')}"))
         if b.button(t("monitor.test_hook"), key=f"hook_{hook.get('name')}"):
             problem = webhooks.test_hook(hook)
             (

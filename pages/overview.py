@@ -6,7 +6,7 @@ from lib import alerts, charts, export, report, views
 from lib.kpis import by_channel, load_catalogue
 from lib.overview import store_summary
 from lib.scoring import scorecard
-from pages._ui import con, context, guard, lang, t
+from pages._ui import con, context, guard, lang, safe, t
 
 who = guard("overview")
 st.header(t("overview.header"))
@@ -39,7 +39,9 @@ st.dataframe(shown, hide_index=True, width="stretch")
 
 up, down = views.top_movers(board)
 if up or down:
-    st.caption(t("overview.movers", up=", ".join(up) or "–", down=", ".join(down) or "–"))
+    st.caption(
+        t("overview.movers", up=safe(", ".join(up)) or "–", down=safe(", ".join(down)) or "–")
+    )
 
 catalogue = load_catalogue()
 labels = {k: catalogue.get(k).label(lang()) for k in scheme.kpi_ids}
@@ -70,7 +72,9 @@ open_alerts = views.alert_feed(con(), who, lang(), status="open")
 if open_alerts.empty:
     st.caption(t("alerts.none"))
 for a in open_alerts.head(5).itertuples():
-    st.warning(f"**{a.severity_shown}** · {a.subject} · {a.title} · {a.when} — {a.numbers}")
+    st.warning(
+        f"**{a.severity_shown}** · {safe(a.subject)} · {safe(a.title)} · {a.when} — {safe(a.numbers)}"
+    )
 if len(open_alerts) > 5:
     st.caption(t("alerts.more", count=len(open_alerts) - 5))
 

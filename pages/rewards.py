@@ -5,7 +5,7 @@ import streamlit as st
 
 from lib import export, rewards
 from lib.scoring import scorecard
-from pages._ui import con, context, guard, lang, t
+from pages._ui import con, context, guard, lang, safe, t
 
 who = guard("rewards")
 st.header(t("nav.rewards"))
@@ -44,14 +44,14 @@ try:
     result = rewards.split(card, pool, min_grade=min_grade, method=method, tiers=tiers,
                            cap=cap or None, viewer=who, lang=lang())  # fmt: skip
 except rewards.BonusError as exc:
-    st.error(str(exc))
+    st.error(safe(str(exc)))
     st.stop()
 m1, m2, m3 = st.columns(3)
 m1.metric(t("rewards.pool"), f"{result.pool:,.2f}")
 m2.metric(t("rewards.allocated"), f"{result.allocated:,.2f}")
 m3.metric(t("rewards.unallocated"), f"{result.unallocated:,.2f}")
 for note in result.notes:
-    st.warning(note)
+    st.warning(safe(note))
 lines = result.lines.rename(columns={c: t(f"bonus.{c}") for c in result.lines.columns})
 st.dataframe(lines, hide_index=True, width="stretch",
              column_config={t("bonus.share"): st.column_config.NumberColumn(format="percent")})  # fmt: skip

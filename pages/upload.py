@@ -13,7 +13,7 @@ from lib.ingest import ingest_file, preview, quarantine_report
 from lib.reader import UnusableFile, read_table, sheet_names
 from lib.tables import get_table
 from lib.views import column_names, stored_tables, upload_log
-from pages._ui import con, guard, lang, t
+from pages._ui import con, guard, lang, safe, t
 
 who = guard("upload")
 st.header(t("upload.header"))
@@ -69,7 +69,7 @@ def mapping_builder(headers: list[str]):
     try:
         built = mappings.from_selection(name, kind, chosen, opts)
     except mappings.MappingError as exc:
-        st.warning(t("upload.mapping_invalid", message=str(exc)))
+        st.warning(t("upload.mapping_invalid", message=safe(str(exc))))
         return None
     if st.button(t("upload.save_mapping")):
         st.success(t("upload.saved_mapping", path=mappings.save(built)))
@@ -83,7 +83,7 @@ if upload is not None:
     try:
         headers = read_table(path, file_name=upload.name, sheet=sheet, max_rows=5).headers
     except UnusableFile as exc:
-        st.error(t("upload.unusable", message=message(str(exc), lang())))
+        st.error(t("upload.unusable", message=safe(message(str(exc), lang()))))
         st.stop()
     suggested = mappings.suggest_presets(headers)
     st.caption(t("upload.suggested", names=", ".join(suggested)) if suggested
@@ -100,10 +100,10 @@ if upload is not None:
     try:
         pv = preview(path, chosen, sheet=sheet, limit=10, file_name=upload.name)
     except UnusableFile as exc:
-        st.error(t("upload.unusable", message=message(str(exc), lang())))
+        st.error(t("upload.unusable", message=safe(message(str(exc), lang()))))
         st.stop()
     if pv.problem:
-        st.error(t("upload.unusable", message=message(pv.problem, lang())))
+        st.error(t("upload.unusable", message=safe(message(pv.problem, lang()))))
         st.stop()
     st.subheader(t("upload.preview"))
     st.dataframe(column_names(pv.rows, chosen.kind, lang()), hide_index=True, width="stretch")
@@ -118,7 +118,7 @@ if upload is not None:
                 file_name=upload.name, progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
             )  # fmt: skip
         except UnusableFile as exc:
-            st.error(t("upload.unusable", message=message(str(exc), lang())))
+            st.error(t("upload.unusable", message=safe(message(str(exc), lang()))))
             st.stop()
         bar.progress(1.0, text=t("upload.alerts"))
         alerts.refresh(con())  # alerts are recomputed after every upload
@@ -128,14 +128,14 @@ if upload is not None:
         m[1].metric(t("upload.metric_accepted"), f"{result.accepted:,}")
         m[2].metric(t("upload.metric_duplicates"), f"{result.duplicates:,}")
         m[3].metric(t("upload.metric_quarantined"), f"{result.quarantined:,}")
-        st.success(t("upload.result", **{k: f"{v:,}" if isinstance(v, int) else v
+        st.success(t("upload.result", **{k: f"{v:,}" if isinstance(v, int) else safe(v)
                                          for k, v in result.to_json().items()}))  # fmt: skip
         st.caption(t("upload.adds_up", total=f"{result.rows_read:,}"))
         if result.skipped:
             kinds = ", ".join(sorted({message(s.reason, lang()) for s in result.skipped}))
             st.caption(t("upload.skipped", count=len(result.skipped), kinds=kinds))
         for note in result.notes:
-            st.caption(f"{t('upload.notes')}: {message(note, lang())}")
+            st.caption(f"{t('upload.notes')}: {safe(message(note, lang()))}")
         if result.errors:
             st.write(t("upload.errors"))
             st.dataframe(error_table(result.errors[:50]), hide_index=True, width="stretch")

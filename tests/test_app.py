@@ -11,7 +11,7 @@ import shutil
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import store, users
+from lib import store, textsafe, users
 from tests.conftest import PASSWORD, sign_in
 from tests.test_presets import QIANNIU
 
@@ -241,6 +241,7 @@ def test_each_page_refuses_a_role_it_is_not_for(demo_copy, monkeypatch, accounts
     at = AppTest.from_file(str(store.ROOT / "pages" / f"{page}.py"), default_timeout=60)
     at.session_state["lang"] = "en"
     at.session_state["viewer"] = Viewer("ajie", "agent", "阿杰")
+    at.session_state["session_gen"] = users.session(accounts, "ajie")
     at.session_state["period"] = "2026-10"
     at.run()
     assert not at.exception and not at.dataframe and not at.header
@@ -352,7 +353,8 @@ def test_a_trainer_writes_a_note_and_the_agent_acknowledges_it(demo_copy, monkey
     agent = new_app(demo_copy, monkeypatch, "ajie").run()
     agent.switch_page("pages/coaching.py").run()
     assert agent.selectbox(key="coach_agent").options == ["阿杰"]
-    assert "Please use the quick phrases for refunds." in [m.value for m in agent.markdown]
+    shown = textsafe.md("Please use the quick phrases for refunds.")  # as text, not Markdown
+    assert shown in [m.value for m in agent.markdown]
     note_id = int(notes.timeline(store.connect(demo_copy), SYSTEM, "阿杰").iloc[0]["note_id"])
     agent.text_input(key=f"reply_{note_id}").input("Will do")
     agent.button(key=f"ack_{note_id}").click().run()

@@ -15,7 +15,7 @@ import time
 import psutil
 import pytest
 
-from lib import cli, reader, store
+from lib import cli, reader, store, textsafe
 from lib.ingest import ingest_file
 from lib.mapping import load as load_mapping
 from lib.reader import UnusableFile
@@ -130,10 +130,11 @@ def test_the_upload_page_answers_each_bad_file(case, corpus, tmp_path, monkeypat
             next(b for b in at.button if b.label == "Store").click().run()
             assert not at.exception
     errors = " ".join(e.value for e in at.error)
+    name = textsafe.md(case.name)  # file names are shown as text, escaped for Markdown
     if case.outcome == "unusable":
-        assert errors.startswith("This file cannot be used") and case.name in errors, errors
+        assert errors.startswith("This file cannot be used") and name in errors, errors
     else:
-        assert not errors and f"{case.name}: " in at.success[0].value
+        assert not errors and f"{name}: " in at.success[0].value
         assert any("= rows read." in c.value for c in at.caption)
     kept = {r[0]: r for r in snapshot(store.connect(tmp_path / "s.duckdb"))}
     assert all(kept[r[0]] == r for r in before), "a row stored before was changed"
