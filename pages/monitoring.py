@@ -123,16 +123,33 @@ with tab_rules:
             st.success(t("monitor.rules_saved"))
         except (alerts.AlertRulesError, yaml.YAMLError) as exc:
             st.error(message(str(exc), lang()))
+    may_send = who.can("edit_schemes")  # sending is for those who edit the rules
     for hook in config.get("webhooks") or []:
         a, b = st.columns([3, 1])
         a.markdown(safe(f"{hook.get('name')} · {hook.get('format')} · {hook.get('url')}"))
-        if b.button(t("monitor.test_hook"), key=f"hook_{hook.get('name')}"):
-            problem = webhooks.test_hook(hook)
-            (
-                st.error(t("monitor.hook_failed", reason=problem))
-                if problem
-                else st.success(t("monitor.hook_ok"))
-            )
-    if config.get("webhooks") and st.button(t("monitor.send_now")):
-        report = webhooks.deliver(con(), config["webhooks"], alerts.feed(con(), who, status="open"))
-        st.code(json.dumps(report, ensure_ascii=False, indent=2))
+        if may_send and b.button(t("monitor.test_hook"), key=f"hook_{hook.get('name')}"):
+            st.session_state["hook_job"] = webhooks.start(who, lambda h=hook: webhooks.test_hook(h))
+    if may_send and config.get("webhooks") and st.button(t("monitor.send_now")):
+        open_now = alerts.feed(con(), who, status="open")
+        st.session_state["hook_job"] = webhooks.start(
+            who, lambda: webhooks.deliver(con(), config["webhooks"], open_now)
+        )
+    job = st.session_state.get("hook_job")
+
+    @st.fragment(run_every=1)
+    def sending():
+        """Sending runs in the background; this part of the page watches it."""
+        if not job.done:
+            st.info(t("monitor.sending"), icon=":material/send:")
+            return
+        st.rerun()  # done: draw the result once, with the rest of the page
+
+    if job is not None and not job.done:
+        sending()
+    elif job is not None:
+        if job.error or isinstance(job.report, str):
+            st.error(t("monitor.hook_failed", reason=safe(job.error or job.report)))
+        elif job.report is None:
+            st.success(t("monitor.hook_ok"))
+        else:
+            st.code(json.dumps(job.report, ensure_ascii=False, indent=2))

@@ -8,24 +8,31 @@ links, images and HTML."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import http.server
 import io
+import json
 import os
 import re
 import subprocess
 import sys
+import threading
+import time
 
 import openpyxl
 import pandas as pd
 import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 
-from lib import cli, store
+from lib import alerts, cli, store, webhooks
+from lib.access import AccessDenied, Viewer
 from tests.corpus import HEAD, row
 from tests.test_app import new_app
 
 FORMULAS = ['=HYPERLINK("http://127.0.0.1:9/x")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3",
             " =1+1"]  # fmt: skip
 FILE = "=1+1.csv"
+MANAGER = Viewer("boss", "manager")
 
 
 def hostile_csv() -> bytes:
@@ -219,3 +226,127 @@ def test_hostile_text_in_the_html_report_is_escaped(hostile_copy):
     page = report.monthly_html(con, SYSTEM, card, None, "en")
     assert f'<a href="http://{TRAP}' not in page and f'src="http://{TRAP}' not in page
     assert "&lt;a href=" in page  # the name is there, as text
+
+
+# --- webhooks ---------------------------------------------------------------------------
+
+
+class Target(http.server.BaseHTTPRequestHandler):
+    """A chat webhook that records what it gets and answers as told."""
+
+    received: list = []
+    status, body, delay = 200, b'{"errcode": 0}', 0.0
+
+    def do_POST(self):  # noqa: N802 - the handler API
+        Target.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        time.sleep(Target.delay)
+        self.send_response(Target.status)
+        self.end_headers()
+        self.wfile.write(Target.body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def target():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Target)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    Target.received, Target.status, Target.body, Target.delay = [], 200, b'{"errcode": 0}', 0.0
+    yield f"http://127.0.0.1:{server.server_address[1]}/robot"
+    server.shutdown()
+
+
+def test_a_webhook_to_loopback_or_a_private_address_is_refused_by_default(target, monkeypatch):
+    for url in (target, "http://localhost:9/x", "http://169.254.169.254/latest/meta-data",
+                "http://10.0.0.8/hook", "http://192.168.1.20/hook", "http://[::1]:9/x",
+                "http://0.0.0.0:9/x", "ftp://example.com/x", "not a url"):  # fmt: skip
+        assert webhooks.check_url(url), url
+    assert webhooks.test_hook({"url": target, "format": "slack"}).startswith("not sent")
+    assert Target.received == []
+    monkeypatch.setenv("SCORECARD_WEBHOOK_ALLOW_HOSTS", "127.0.0.1")  # an admin names the host
+    assert webhooks.test_hook({"url": target, "format": "slack"}) is None
+    assert len(Target.received) == 1
+    assert webhooks.check_url("http://localhost:9/x")  # only the named host
+
+
+def test_rules_with_a_loopback_hook_are_refused_when_saved(tmp_path):
+    config = {"rules": [], "webhooks": [{"name": "x", "url": "http://127.0.0.1:9/x",
+                                         "format": "slack"}]}  # fmt: skip
+    with pytest.raises(alerts.AlertRulesError, match="loopback"):
+        alerts.save(tmp_path / "alerts.yaml", config, MANAGER)
+
+
+def test_webhook_text_is_escaped_for_each_target_and_never_says_nan():
+    alert = {"severity": "warning", "subject": "<!channel> <http://evil.example|click> & co",
+             "kpi": float("nan"), "rule": "backlog", "first_day": dt.date(2026, 11, 1),
+             "value": 27.0, "baseline": float("nan"), "threshold": None}  # fmt: skip
+    slack = webhooks.payload(alert, "slack")["text"]
+    assert "<!channel>" not in slack and "<http" not in slack and "&lt;!channel&gt;" in slack
+    assert "&amp; co" in slack and "nan" not in slack.lower()
+    for fmt in ("dingtalk", "wecom"):
+        content = webhooks.payload({**alert, "subject": "@all see http://evil.example"},
+                                   fmt)["text"]["content"]  # fmt: skip
+        assert "http://" not in content and "@all" not in content and "nan" not in content
+    backlog = {"severity": "warning", "subject": "乐乐", "kpi": None, "rule": "backlog",
+               "first_day": None, "value": float("nan")}  # fmt: skip
+    assert "nan" not in webhooks.text(backlog).lower() and "None" not in webhooks.text(backlog)
+
+
+def test_the_target_s_answer_is_never_echoed(target, monkeypatch):
+    monkeypatch.setenv("SCORECARD_WEBHOOK_ALLOW_HOSTS", "127.0.0.1")
+    Target.status, Target.body = 500, b"<h1>internal secret token=abc123</h1>"
+    reason = webhooks.test_hook({"url": target, "format": "slack"})
+    assert reason == "the hook answered HTTP 500"
+    Target.status, Target.body = 200, b'{"errcode": 310000, "errmsg": "secret abc123"}'
+    reason = webhooks.test_hook({"url": target, "format": "dingtalk"})
+    assert "abc123" not in reason and "310000" in reason
+
+
+def test_slow_hooks_time_out_in_seconds_and_send_in_the_background(target, monkeypatch, con):
+    monkeypatch.setenv("SCORECARD_WEBHOOK_ALLOW_HOSTS", "127.0.0.1")
+    monkeypatch.setenv("SCORECARD_WEBHOOK_TIMEOUT_S", "1")
+    Target.delay = 20  # never answers in time
+    hooks = [{"name": f"h{i}", "url": target, "format": "slack", "min_severity": "info"}
+             for i in range(2)]  # fmt: skip
+    feed = pd.DataFrame([{"alert_key": f"k{i}", "severity": "warning", "subject": "A",
+                          "kpi": None, "rule": "r", "first_day": None, "value": 1.0,
+                          "status": "open"} for i in range(10)])  # fmt: skip
+    started = time.monotonic()
+    job = webhooks.start(MANAGER, lambda: webhooks.deliver(con, hooks, feed, pause=0.01))
+    assert time.monotonic() - started < 0.5 and not job.done  # the page goes on
+    while not job.done and time.monotonic() - started < 30:
+        time.sleep(0.1)
+    elapsed = time.monotonic() - started
+    assert job.done and elapsed < 12, elapsed  # 2 hooks × 3 tries × 1 s, the rest wait
+    for name in ("h0", "h1"):
+        assert job.report[name]["sent"] == 0
+        assert job.report[name]["failed"][0] == "k0: no answer within 1 s"
+        assert job.report[name]["failed"][1] == "9 more alert(s) wait for the next send"
+
+
+def test_only_those_who_edit_the_rules_may_send(demo_copy, monkeypatch, accounts):
+    with pytest.raises(AccessDenied):
+        webhooks.start(Viewer("coach", "trainer"), lambda: None)
+    monkeypatch.setattr(alerts, "load", lambda *a: {
+        "rules": [], "webhooks": [{"name": "grp", "url": "https://example.com/h",
+                                   "format": "slack"}]})  # fmt: skip
+    labels = {}
+    for user in ("coach", "boss"):
+        at = new_app(demo_copy, monkeypatch, user).run()
+        at.switch_page("pages/monitoring.py").run()
+        assert not at.exception
+        labels[user] = {b.label for b in at.button}
+    sending = {"Send a test", "Send open alerts to the webhooks now"}
+    assert not sending & labels["coach"] and sending <= labels["boss"]
+
+
+def test_alert_rules_that_are_not_a_mapping_are_explained(tmp_path):
+    for config in (["a", "b"], "text", {"rules": "x"}, {"rules": [1]}, {"webhooks": [3]}):
+        assert alerts.check(config)[0][0] == "rules.mapping", config
+        with pytest.raises(alerts.AlertRulesError):
+            alerts.save(tmp_path / "a.yaml", config, MANAGER)
+    rule = {"id": "s", "kind": "sudden_change", "kpi": "csat", "scope": "agent", "z": "abc",
+            "severity": "warning"}  # fmt: skip
+    assert ("rule.z", "s: z must be more than 0") in alerts.check({"rules": [rule]})
