@@ -14,15 +14,19 @@ import html as _html
 import re
 
 # Every ASCII punctuation character may be backslash-escaped in CommonMark; escaping them all
-# also breaks bare-URL autolinks (http\:\/\/…), emoji and icon shortcodes and LaTeX ($).
+# also stops emoji and icon shortcodes, colour directives and LaTeX ($).
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&=\"'%/^@,;?])")
+# GitHub-flavoured Markdown links bare URLs, www. names and e-mail addresses in plain text,
+# escapes or not; an invisible zero-width space where the link would start stops that.
+ZWSP = "\u200b"
+_AUTOLINK = re.compile(r"(://|(?i:www)\.|@)")
 
 
 def md(value) -> str:
     """Text for a Markdown element (st.markdown, st.write of a string, st.info, captions …)."""
     if value is None:
         return ""
-    text = str(value)
+    text = _AUTOLINK.sub(lambda m: m.group(1)[:-1] + ZWSP + m.group(1)[-1], str(value))
     # A line break inside a note stays a line break (two spaces make it one in Markdown).
     return "  \n".join(_MD_SPECIAL.sub(r"\\\1", line) for line in text.splitlines() or [""])
 

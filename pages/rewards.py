@@ -18,7 +18,7 @@ if honours.empty:
 else:
     cols = st.columns(min(len(honours), 4))
     for i, h in enumerate(honours.itertuples()):
-        cols[i % len(cols)].metric(h.title, h.agent, t(f"rewards.rule_{h.rule}", figure=f"{h.figure:+.1f}"
+        cols[i % len(cols)].metric(h.title, safe(h.agent), t(f"rewards.rule_{h.rule}", figure=f"{h.figure:+.1f}"
                                                        if h.rule == "most_improved" else f"{h.figure:.1f}"),
                                    delta_color="off")  # fmt: skip
 

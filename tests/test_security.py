@@ -133,9 +133,9 @@ HOSTILE = (f"![r](http://{TRAP}/b.png) [Session expired](http://{TRAP}/phish) "
 HOSTILE_NAME = f'<a href="http://{TRAP}/n">n</a> [x](http://{TRAP}/l)'  # no comma: a CSV cell
 
 
-def hostile_store(db, hostile=HOSTILE, name=HOSTILE_NAME, when="2026-11-"):
-    """The demo store plus an agent with a hostile name, and a note, a reply and a dispute
-    with hostile text."""
+def hostile_store(db, hostile=HOSTILE, name=HOSTILE_NAME):
+    """The demo store plus an agent with a hostile name (tickets in October and November),
+    a note about every agent, a reply and a dispute, all with hostile text."""
     import csv
 
     from lib import notes, reviews
@@ -148,7 +148,7 @@ def hostile_store(db, hostile=HOSTILE, name=HOSTILE_NAME, when="2026-11-"):
         w = csv.writer(out)
         w.writerow(HEAD.split(","))
         for i in range(40):
-            day = f"{when}{1 + i % 14:02d}"
+            day = f"2026-{10 + i % 2}-{1 + i % 14:02d}"
             w.writerow(row(f"H{i}", agent=name, created=f"{day} 09:00", first=f"{day} 09:01",
                            resolved=f"{day} 10:00", comment=hostile).split(","))  # fmt: skip
     con = store.connect(db)
@@ -156,6 +156,10 @@ def hostile_store(db, hostile=HOSTILE, name=HOSTILE_NAME, when="2026-11-"):
     coach, ajie = Viewer("coach", "trainer"), Viewer("ajie", "agent", "阿杰")
     note = notes.add(con, coach, "阿杰", "praise", hostile)
     notes.acknowledge(con, ajie, note, hostile)
+    agents = [a for (a,) in con.execute("SELECT DISTINCT agent FROM tickets").fetchall()]
+    for agent in agents:
+        if agent != "阿杰":
+            notes.add(con, coach, agent, "concern", hostile)
     mine = reviews.scored(con, ajie)
     taken = set(reviews.disputes(con, ajie)["review_id"])
     review = mine[~mine["review_id"].isin(taken)].iloc[0]
