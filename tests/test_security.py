@@ -354,3 +354,12 @@ def test_alert_rules_that_are_not_a_mapping_are_explained(tmp_path):
     rule = {"id": "s", "kind": "sudden_change", "kpi": "csat", "scope": "agent", "z": "abc",
             "severity": "warning"}  # fmt: skip
     assert ("rule.z", "s: z must be more than 0") in alerts.check({"rules": [rule]})
+
+
+def test_the_readme_lists_every_setting_with_its_default():
+    from lib import settings
+
+    readme = (store.ROOT / "README.md").read_text(encoding="utf-8")
+    for setting in settings.SETTINGS.values():
+        default = f"{setting.default:,}" if isinstance(setting.default, int) else "(none)"
+        assert f"| `{setting.env}` | {default} |" in readme, setting.env
