@@ -338,3 +338,26 @@ def test_hostile_text_loads_nothing_and_links_nowhere_on_any_page(demo_copy, acc
     finally:
         server.shutdown()
     assert Trap.hits == [] and dialogs == []
+
+
+def test_a_forged_cookie_shows_the_login_form(browser_at, accounts):
+    import time
+
+    import jwt
+
+    from lib import users
+
+    new_tab, app = browser_at
+    key = users.cookie(accounts)["key"]
+    claims = {"username": "admin", "session": users.session(accounts, "admin"),
+              "exp": int(time.time()) + 3600}  # fmt: skip
+    host = app.url.split("//")[1].split(":")[0]
+    for token in (jwt.encode(claims, None, algorithm="none"),
+                  jwt.encode(claims, key + "x" * 32, algorithm="HS512"), "not.a.jwt"):  # fmt: skip
+        tab = new_tab()
+        tab.context.add_cookies([{"name": "scorecard_auth", "value": token, "domain": host,
+                                  "path": "/"}])  # fmt: skip
+        tab.goto(app.url)
+        expect(tab.get_by_role("textbox", name="Username")).to_be_visible()
+        expect(tab.get_by_role("button", name="Sign out")).to_have_count(0)
+        no_error(tab)
