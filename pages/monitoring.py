@@ -130,9 +130,9 @@ with tab_rules:
         if may_send and b.button(t("monitor.test_hook"), key=f"hook_{hook.get('name')}"):
             st.session_state["hook_job"] = webhooks.start(who, lambda h=hook: webhooks.test_hook(h))
     if may_send and config.get("webhooks") and st.button(t("monitor.send_now")):
-        open_now = alerts.feed(con(), who, status="open")
+        db, open_now = con(), alerts.feed(con(), who, status="open")  # read here, not in the thread
         st.session_state["hook_job"] = webhooks.start(
-            who, lambda: webhooks.deliver(con(), config["webhooks"], open_now)
+            who, lambda: webhooks.deliver(db, config["webhooks"], open_now)
         )
     job = st.session_state.get("hook_job")
 

@@ -363,3 +363,24 @@ def test_the_readme_lists_every_setting_with_its_default():
     for setting in settings.SETTINGS.values():
         default = f"{setting.default:,}" if isinstance(setting.default, int) else "(none)"
         assert f"| `{setting.env}` | {default} |" in readme, setting.env
+
+
+def test_send_now_runs_in_the_background_and_shows_the_result(demo_copy, monkeypatch, accounts,
+                                                              target):  # fmt: skip
+    monkeypatch.setenv("SCORECARD_WEBHOOK_ALLOW_HOSTS", "127.0.0.1")
+    monkeypatch.setattr(alerts, "load", lambda *a: {
+        "rules": [], "webhooks": [{"name": "grp", "url": target, "format": "slack",
+                                   "min_severity": "info"}]})  # fmt: skip
+    Target.delay = 0.5  # slower than a page run should wait
+    at = new_app(demo_copy, monkeypatch, "boss").run()
+    at.switch_page("pages/monitoring.py").run()
+    started = time.monotonic()
+    next(b for b in at.button if b.label == "Send open alerts to the webhooks now").click().run()
+    assert time.monotonic() - started < 5 and not at.exception
+    assert any("Sending in the background" in i.value for i in at.info)
+    job = at.session_state["hook_job"]
+    while not job.done and time.monotonic() - started < 60:
+        time.sleep(0.2)
+    at.run()
+    report = json.loads(at.code[-1].value)
+    assert report["grp"]["sent"] == len(Target.received) > 0 and report["grp"]["failed"] == []
