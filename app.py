@@ -14,7 +14,7 @@ from lib import demo, users
 from lib.access import may_open
 from lib.i18n import message
 from lib.store import StoreError
-from pages._auth import account_box, announce, auth_path, log_path, sign_in
+from pages._auth import account_box, announce, auth_path, log_path, sign_in, start_accounts
 from pages._ui import con, filters, lang, language_switch, opened_page, report_failure, t
 
 st.set_page_config(
@@ -34,9 +34,8 @@ except StoreError as exc:
 if demo.is_empty(db) and not demo.was_cleared(db):
     with st.spinner(t("demo.loading")):
         demo.load(db)
-        announce(
-            users.first_start(auth_path(), log_path(db)) + users.add_demo(auth_path(), log_path(db))
-        )
+        start_accounts(db)
+        announce(users.add_demo(auth_path(), log_path(db)))
 
 viewer, authenticator = sign_in(db)
 account_box(db, viewer, authenticator)

@@ -72,7 +72,7 @@ def main() -> int:
     args = parser.parse_args()
     source = build(args.rows)
     db = source.with_name(f"browser_{source.name}")
-    password = "Bench-pass-1"
+    password = "Bench-pass-1-long"
     auth = {"SCORECARD_AUTH": str(db.with_name("bench_auth.yaml")),
             "SCORECARD_ADMIN_PASSWORD": password}  # fmt: skip
     with sync_playwright() as p:

@@ -41,7 +41,7 @@ from lib import demo, store, users  # noqa: E402
 from tests.browser import IDLE, AppServer, launch  # noqa: E402
 from tests.corpus import HEAD, row  # noqa: E402
 
-PASSWORD = "Load-test-1"
+PASSWORD = "Load-test-1-long"
 ACTION_TIMEOUT = 90_000  # ms
 ARRIVAL_GAP = 2.0  # seconds between one user's arrival and the next
 

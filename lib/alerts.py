@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from lib import access, audit, coverage, kpis, store, yamlio
+from lib import access, audit, coverage, kpis, store, webhooks, yamlio
 from lib.problems import RuleProblems
 
 ALERTS = store.ROOT / "config" / "alerts.yaml"
@@ -37,7 +37,24 @@ class AlertRulesError(RuleProblems):
         super().__init__("The alert rules cannot be used", problems)
 
 
+def _number(value) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def check(config: dict) -> list[tuple[str, str]]:
+    if not isinstance(config, dict):
+        return [("rules.mapping", "the rules must be a YAML mapping (rules:, webhooks: …)")]
+    if not isinstance(config.get("rules") or [], list) or not all(
+        isinstance(r, dict) for r in config.get("rules") or []
+    ):
+        return [("rules.mapping", "rules: must be a list of rules, each a mapping")]
+    if not isinstance(config.get("webhooks") or [], list) or not all(
+        isinstance(h, dict) for h in config.get("webhooks") or []
+    ):
+        return [("rules.mapping", "webhooks: must be a list of hooks, each a mapping")]
     catalogue = kpis.load_catalogue()
     problems = []
     ids = [r.get("id") for r in config.get("rules") or []]
@@ -57,7 +74,7 @@ def check(config: dict) -> list[tuple[str, str]]:
             problems.append(("rule.scope", f"{name}: scope must be agent or team"))
         if r.get("kind") == "breach" and (r.get("above") is None) == (r.get("below") is None):
             problems.append(("rule.threshold", f"{name}: give either above or below"))
-        if r.get("kind") == "sudden_change" and not float(r.get("z") or 0) > 0:
+        if r.get("kind") == "sudden_change" and not (_number(r.get("z") or 0) or 0) > 0:
             problems.append(("rule.z", f"{name}: z must be more than 0"))
     for h in config.get("webhooks") or []:
         if h.get("format") not in ("dingtalk", "wecom", "slack"):
@@ -93,7 +110,14 @@ def load(path: Path = ALERTS) -> dict:
 def save(path: Path, config: dict, viewer: access.Viewer, log: Path | None = None) -> None:
     """Write edited rules after checking them (managers and admins)."""
     access.require(viewer, "edit_schemes")
+    if not isinstance(config, dict):
+        raise AlertRulesError([("rules.mapping", "the rules must be a YAML mapping "
+                                "(rules:, webhooks: …), not a list or a single value")])  # fmt: skip
     problems = check(config)
+    for h in config.get("webhooks") or []:
+        refused = isinstance(h, dict) and webhooks.check_url(h.get("url"))
+        if refused:
+            problems.append(("webhook.url", f"webhook '{h.get('name')}': {refused}"))
     if problems:
         raise AlertRulesError(problems)
     Path(path).write_text(

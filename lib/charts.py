@@ -1,18 +1,32 @@
 """Plotly figures for the pages and the HTML report; plain functions of tables from lib.views.
 
 No figure reads the store: each takes the rows it draws, so the same figure serves the app
-and the emailed report.
+and the emailed report. Names and labels come from uploads, so every figure leaves through
+`lib.textsafe.figure`, which escapes them: Plotly would otherwise render `<a href>` in them.
 """
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 import plotly.graph_objects as go
+
+from lib import textsafe
 
 COLOURS = {"A": "#16a34a", "B": "#2563eb", "C": "#f59e0b", "D": "#dc2626"}
 LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), height=320, template="plotly_white")
 
 
+def _text_safe(make):
+    @functools.wraps(make)
+    def wrapper(*args, **kwargs) -> go.Figure:
+        return textsafe.figure(make(*args, **kwargs))
+
+    return wrapper
+
+
+@_text_safe
 def grade_distribution(counts: pd.DataFrame, title: str) -> go.Figure:
     fig = go.Figure(go.Bar(
         x=counts["label"], y=counts["agents"], text=counts["agents"], textposition="auto",
@@ -21,6 +35,7 @@ def grade_distribution(counts: pd.DataFrame, title: str) -> go.Figure:
     return fig.update_layout(title=title, **LAYOUT)
 
 
+@_text_safe
 def leaderboard(board: pd.DataFrame, title: str) -> go.Figure:
     """Scores with their intervals: overlapping bars mean the order is not certain."""
     b = board.dropna(subset=["score"]).iloc[::-1]
@@ -35,6 +50,7 @@ def leaderboard(board: pd.DataFrame, title: str) -> go.Figure:
     return fig.update_layout(title=title, xaxis=dict(range=[0, 100]), **layout)
 
 
+@_text_safe
 def trend(rows: pd.DataFrame, title: str, percent: bool = False, empty: str = "") -> go.Figure:
     """Lines per series over time; with no rows, an empty chart that says `empty`."""
     fig = go.Figure()
@@ -50,6 +66,7 @@ def trend(rows: pd.DataFrame, title: str, percent: bool = False, empty: str = ""
     return fig
 
 
+@_text_safe
 def radar(dims: pd.DataFrame, agent_name: str, team_name: str, title: str) -> go.Figure:
     theta = list(dims["label"]) + [dims["label"].iloc[0]]
     fig = go.Figure()
@@ -61,6 +78,7 @@ def radar(dims: pd.DataFrame, agent_name: str, team_name: str, title: str) -> go
     return fig.update_layout(title=title, polar=dict(radialaxis=dict(range=[0, 100])), **LAYOUT)
 
 
+@_text_safe
 def kpi_bars(breakdown: pd.DataFrame, title: str) -> go.Figure:
     """Each KPI's score 0–100 with its value, floor and target in the hover text."""
     b = breakdown.iloc[::-1]
@@ -79,6 +97,7 @@ def kpi_bars(breakdown: pd.DataFrame, title: str) -> go.Figure:
     return fig.update_layout(title=title, xaxis=dict(range=[0, 125]), **layout)
 
 
+@_text_safe
 def channel_bars(rows: pd.DataFrame, title: str) -> go.Figure:
     fig = go.Figure(
         go.Bar(x=rows["channel"], y=rows["value"], text=rows["shown"], textposition="auto")
@@ -86,10 +105,11 @@ def channel_bars(rows: pd.DataFrame, title: str) -> go.Figure:
     return fig.update_layout(title=title, **LAYOUT)
 
 
+@_text_safe
 def plan_trend(rows: pd.DataFrame, title: str, percent: bool, baseline: float | None,
                target: float, start, labels: dict) -> go.Figure:  # fmt: skip
     """A plan's KPI over time (agent and team) with the baseline, the target and the start."""
-    fig = trend(rows, title, percent)
+    fig = trend.__wrapped__(rows, title, percent)  # escaped once, on the way out
     if baseline is not None and baseline == baseline:
         fig.add_hline(y=baseline, line_dash="dot", annotation_text=labels["baseline"])
     fig.add_hline(y=target, line_dash="dash", line_color="green", annotation_text=labels["target"])
@@ -99,6 +119,7 @@ def plan_trend(rows: pd.DataFrame, title: str, percent: bool, baseline: float | 
     return fig
 
 
+@_text_safe
 def hourly_load(rows: pd.DataFrame, title: str, median_label: str) -> go.Figure:
     """Tickets per hour of the day: each agent's mean as a faint line, the team's median bold."""
     fig = go.Figure()

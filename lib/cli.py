@@ -301,10 +301,10 @@ def _cmd_users(args) -> int:
     auth = users.auth_path(args.auth)
     log = audit.log_path(store.resolve_db_path(args.db))
     by = _cli_user()
-    made = users.first_start(auth, log)  # a fresh installation: the admin account first
-    if made:
-        print(users.announcement(made))
     try:
+        made = users.first_start(auth, log)  # a fresh installation: the admin account first
+        if made:
+            print(users.announcement(made))
         if args.users_command == "list":
             print(users.listing(auth).to_string(index=False))
             return 0
@@ -357,15 +357,16 @@ def _cmd_presets(args) -> int:
 
 def _cmd_quarantine(args) -> int:
     from lib import store
+    from lib.export import csv_bytes
     from lib.ingest import quarantine_report
 
     con = store.connect(args.db)
     frame = quarantine_report(con, access.SYSTEM, args.upload)
     if args.out:
-        frame.to_csv(args.out, index=False, encoding="utf-8-sig")
+        Path(args.out).write_bytes(csv_bytes(frame))
         print(f"{len(frame):,} quarantined value(s) written to {args.out}")
     else:
-        frame.to_csv(sys.stdout, index=False)
+        sys.stdout.write(csv_bytes(frame).decode("utf-8-sig"))
     return 0
 
 

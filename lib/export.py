@@ -20,11 +20,15 @@ from lib.kpis import Catalogue, format_value, load_catalogue
 from lib.scoring import Scorecard
 from lib.views import gate_label
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 
 
 def neutralise(value):
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    """A text cell a spreadsheet would run as a formula, with a leading apostrophe. Leading
+    spaces are looked through, since some spreadsheets drop them before parsing."""
+    if isinstance(value, str) and (
+        value.startswith(FORMULA_START) or value.lstrip(" ").startswith(FORMULA_START)
+    ):
         return "'" + value
     return value
 
@@ -36,6 +40,12 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
             out[col] = out[col].map(neutralise)
     out.columns = [neutralise(c) for c in out.columns]
     return out
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """Any table as a CSV download (UTF-8 with a BOM, which Excel needs for Chinese), formula
+    cells neutralised: every CSV the app or the command line writes goes through here."""
+    return safe_frame(frame).to_csv(index=False).encode("utf-8-sig")
 
 
 def wide(card: Scorecard) -> pd.DataFrame:

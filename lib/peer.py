@@ -93,6 +93,9 @@ def summary(con, viewer: access.Viewer, agent: str) -> pd.DataFrame:
         .df()
     )
     frame["shown"] = (frame["reviewers"] >= MIN_REVIEWERS) | (not viewer.is_agent)
+    # With one or two reviewers the mean gives a single review away (a lone reviewer's score
+    # is the mean): an agent sees it only where single reviews may be shown.
+    frame["mean"] = frame["mean"].where(frame["shown"])
     return frame
 
 

@@ -23,7 +23,10 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+
+from lib import settings
 
 SAMPLE_BYTES = 1 << 20
 HEADER_SCAN_ROWS = 30
@@ -230,11 +233,20 @@ def _read_csv(
         lines = lines[:-1]  # the last line of a cut sample may be partial
     if not any(line.strip() for line in lines):
         raise UnusableFile(f"{name}: the file has no rows.")
-    delim = _detect_delimiter(lines[:60])
-    first = list(csv.reader(lines[:HEADER_SCAN_ROWS], delimiter=delim))
+    if len(sample) == SAMPLE_BYTES and b"\n" not in sample and b"\r" not in sample:
+        raise UnusableFile(
+            f"{name}: the first line is longer than {SAMPLE_BYTES // 1_000_000} MB, so this is "
+            "not an export with one row per line."
+        )
+    try:
+        delim = _detect_delimiter(lines[:60])
+        first = list(csv.reader(lines[:HEADER_SCAN_ROWS], delimiter=delim))
+    except csv.Error:  # a field over the csv module's limit in the first lines
+        raise _too_long(name, settings.get("max_cell_chars")) from None
     idx = header_row - 1 if header_row else find_header(first, expected)
     if idx >= len(first):
         raise UnusableFile(f"{name}: header row {idx + 1} is past the end of the file.")
+    _check_size(name, 0, len(first[idx]))
     headers = _dedupe(first[idx])
     header_line = _line_of_record(lines, idx, delim)
     notes = [enc_note] if enc_note else []
@@ -248,7 +260,7 @@ def _read_csv(
         return "skip"
 
     source = path
-    if max_rows is not None and len(sample) == SAMPLE_BYTES:
+    if max_rows is not None and len(sample) == SAMPLE_BYTES and sample.count(b"\n") > header_line:
         # A preview needs only the first rows: read them from the sample's whole lines.
         source = pa.BufferReader(sample[: sample.rfind(b"\n") + 1])
 
@@ -283,6 +295,12 @@ def _read_csv(
         if ragged_raw:  # exact line numbers of odd rows need a single-threaded pass
             table = attempt(False)
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        if "straddling" in str(exc):  # one row bigger than a read block
+            raise UnusableFile(
+                f"{name}: a row is longer than {(16 << 20) // 1_000_000} MB; cells may hold at "
+                f"most {settings.get('max_cell_chars'):,} characters (setting "
+                "SCORECARD_MAX_CELL_CHARS)."
+            ) from None
         raise UnusableFile(f"{name}: the file could not be read as CSV ({exc}).") from None
     if max_rows is not None:
         table = table.slice(0, max_rows)
@@ -291,6 +309,7 @@ def _read_csv(
     positions = np.array([k - j - first_data for j, k in enumerate(odd_lines)], dtype=np.int64)
     index = np.arange(table.num_rows, dtype=np.int64)
     row_numbers = first_data + index + np.searchsorted(positions, index, side="right")
+    _check_cell_lengths(name, table, row_numbers)
     ragged = [
         SetAside(n or 0, t, f"row has {c} cell(s); the header has {len(headers)}", c)
         for n, t, c in ragged_raw
@@ -298,6 +317,17 @@ def _read_csv(
     return RawTable(
         name, table, row_numbers, headers, header_line, "csv", enc, ragged=ragged, notes=notes
     )
+
+
+def _check_cell_lengths(name: str, table: pa.Table, row_numbers: np.ndarray) -> None:
+    """Refuse a table with a cell over the limit, naming the first such cell."""
+    max_cell = settings.get("max_cell_chars")
+    for column in table.column_names:
+        lengths = pc.utf8_length(table.column(column))
+        longest = pc.max(lengths).as_py()
+        if longest is not None and longest > max_cell:
+            index = pc.index(pc.greater(lengths, max_cell), True).as_py()
+            raise _too_long(name, max_cell, int(row_numbers[index]), column)
 
 
 def _line_of_record(lines: list[str], idx: int, delim: str) -> int:
@@ -331,11 +361,119 @@ def _cell_text(v) -> str:
     return str(v)
 
 
+_TEXT_RUN = 8 << 20  # bytes read at a time when a workbook part is scanned
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]{1,3})?(\d+)?(?::([A-Z]{1,3})(\d+))?"')
+
+
+def _column_letters(n: int) -> str:
+    letters = ""
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _longest_text_over(stream, limit: int) -> bool:
+    """Whether some text between two XML tags is longer than `limit` bytes, read in chunks so
+    that a huge cell is found without ever being held in memory. Text cannot hold a raw '<',
+    so the longest run without one bounds the longest cell."""
+    pattern = re.compile(rb"<[^<]{%d,}" % (limit + 1))
+    carry = 0  # length of the run still open at the end of the previous chunk
+    while chunk := stream.read(_TEXT_RUN):
+        first = chunk.find(b"<")
+        if first == -1:
+            carry += len(chunk)
+            if carry > limit:
+                return True
+            continue
+        if carry + first > limit or pattern.search(chunk, first):
+            return True
+        carry = len(chunk) - chunk.rfind(b"<") - 1
+    return carry > limit
+
+
+def check_workbook(path: Path, name: str) -> None:
+    """Refuse a workbook that would take too much memory or time, before parsing it: its
+    unpacked size, each part's compression ratio (a zip bomb packs gigabytes of one letter
+    into a few MB), each sheet's declared size, and the longest cell. Limits: lib.settings."""
+    limit_mb = settings.get("max_xlsx_unpacked_mb")
+    ratio_limit = settings.get("max_xlsx_ratio")
+    max_cell = settings.get("max_cell_chars")
+    try:
+        book = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        return  # not a zip: the reader says what it is
+    with book:
+        parts = book.infolist()
+        for part in parts:
+            ratio = part.file_size / max(part.compress_size, 1)
+            if part.file_size > 10_000_000 and ratio > ratio_limit:
+                raise UnusableFile(
+                    f"{name}: part {part.filename} unpacks to {ratio:,.0f} times its packed size "
+                    f"(limit {ratio_limit:,}, setting SCORECARD_MAX_XLSX_RATIO); this is how a "
+                    "zip bomb looks, so the workbook was not opened."
+                )
+        unpacked = sum(p.file_size for p in parts)
+        if unpacked > limit_mb * 1_000_000:
+            raise UnusableFile(
+                f"{name}: the workbook unpacks to {unpacked / 1e6:,.0f} MB, more than the limit "
+                f"of {limit_mb:,} MB (setting SCORECARD_MAX_XLSX_UNPACKED_MB). Save it as CSV, "
+                "or split it into smaller files."
+            )
+        for part in parts:
+            if not part.filename.startswith("xl/worksheets/") or not part.filename.endswith(".xml"):
+                continue
+            with book.open(part) as stream:
+                found = _DIMENSION.search(stream.read(1 << 16))
+            if found and found.group(4):
+                rows, cols = int(found.group(4)), _column_number(found.group(3))
+                _check_size(name, rows, cols)
+        for part in parts:
+            text_part = part.filename == "xl/sharedStrings.xml" or (
+                part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml")
+            )
+            # A character takes 1–4 bytes in UTF-8 and an escaped one (&quot;) up to 6.
+            if text_part and part.file_size > max_cell:
+                with book.open(part) as stream:
+                    if _longest_text_over(stream, 6 * max_cell):
+                        raise _too_long(name, max_cell)
+
+
+def _check_size(name: str, rows: int, cols: int) -> None:
+    max_rows, max_cols = settings.get("max_rows"), settings.get("max_columns")
+    if cols > max_cols:
+        raise UnusableFile(
+            f"{name}: the sheet has {cols:,} columns, more than the limit of {max_cols:,} "
+            "(setting SCORECARD_MAX_COLUMNS). Remove the columns you do not need."
+        )
+    if rows > max_rows:
+        raise UnusableFile(
+            f"{name}: the sheet has {rows:,} rows, more than the limit of {max_rows:,} "
+            "(setting SCORECARD_MAX_ROWS). Split it into smaller files."
+        )
+
+
+def _too_long(name: str, max_cell: int, row: int | None = None, column: str | None = None):
+    where = f" (row {row}, column {column})" if row is not None else ""
+    return UnusableFile(
+        f"{name}: a cell{where} is longer than the limit of {max_cell:,} characters (setting "
+        "SCORECARD_MAX_CELL_CHARS). Shorten it, or remove the column."
+    )
+
+
 def _read_xlsx(
     path: Path, name: str, sheet: str | None, expected, header_row, progress, max_rows=None
 ) -> RawTable:
     import openpyxl
 
+    check_workbook(path, name)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
@@ -354,8 +492,13 @@ def _read_xlsx(
         ws = wb[sheet] if sheet is not None else wb[sheets[0]]
         total = ws.max_row or 0
         rows: list[list[str]] = []
+        max_cell = settings.get("max_cell_chars")
         for i, values in enumerate(ws.iter_rows(values_only=True), start=1):
-            rows.append([_cell_text(v) for v in values])
+            cells = [_cell_text(v) for v in values]
+            if cells and max(map(len, cells)) > max_cell:
+                j = max(range(len(cells)), key=lambda k: len(cells[k]))
+                raise _too_long(name, max_cell, i, _column_letters(j + 1))
+            rows.append(cells)
             if max_rows is not None and i >= HEADER_SCAN_ROWS + max_rows:
                 break
             if progress and i % 20000 == 0 and total:
@@ -374,6 +517,7 @@ def _read_xlsx(
     width = max(len(header_cells), 1)
     while width > 1 and not header_cells[width - 1].strip():
         width -= 1  # trailing empty header cells are formatting, not columns
+    _check_size(name, 0, width)
     headers = _dedupe(header_cells[:width])
     data, numbers, ragged = [], [], []
     for offset, r in enumerate(rows[idx + 1 :], start=idx + 2):
@@ -450,8 +594,6 @@ def read_table(
 
 def _set_aside_non_data(raw: RawTable, skip_footer_rows: int) -> None:
     """Move blank rows, total rows and trailing footer lines out of the data."""
-    import pyarrow.compute as pc
-
     table = raw.table
     n = table.num_rows
     if n == 0:

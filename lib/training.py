@@ -57,6 +57,12 @@ class Rule:
 class Training:
     modules: dict[str, Module]
     rules: tuple[Rule, ...]
+    named_mentors: frozenset[str] = frozenset()  # agents who agreed to be named to colleagues
+
+
+# What an agent reads instead of a colleague's name, unless that colleague agreed to be named:
+# a name next to "strong in this" tells the agent that colleague's scores.
+UNNAMED_MENTOR = {"en": "a colleague strong in this", "zh": "一位这方面很强的同事"}
 
 
 def check(data: dict, catalogue: Catalogue | None = None) -> list[tuple[str, str]]:
@@ -110,7 +116,7 @@ def load(path: Path = TRAINING) -> Training:
                                m["method"], float(m.get("hours") or 0)) for m in data["modules"]}  # fmt: skip
     rules = tuple(Rule(r["id"], tuple(r["when"]), tuple(r["modules"]), r["reason"])
                   for r in data.get("rules") or [])  # fmt: skip
-    return Training(modules, rules)
+    return Training(modules, rules, frozenset(str(n) for n in data.get("named_mentors") or []))
 
 
 def mentor(card: Scorecard, kpi: str, agent: str) -> str | None:
@@ -138,7 +144,13 @@ def for_agent(
     from lib import scoring
 
     access.require_agent(viewer, agent)
-    return recommend(scoring.scorecard(con, scheme, period, viewer=access.SYSTEM), agent, lang)
+    training = load()
+    recs = recommend(scoring.scorecard(con, scheme, period, viewer=access.SYSTEM), agent, lang,
+                     training)  # fmt: skip
+    if viewer.is_agent:
+        hidden = recs["mentor"].ne("") & ~recs["mentor"].isin(training.named_mentors)
+        recs.loc[hidden, "mentor"] = UNNAMED_MENTOR.get(lang, UNNAMED_MENTOR["en"])
+    return recs
 
 
 def recommend(card: Scorecard, agent: str, lang: str = "en", training: Training | None = None,

@@ -1,18 +1,24 @@
 """Sign-in for the app: first start, the login form, the signed-in viewer and logout.
 
-streamlit-authenticator draws the form, checks the bcrypt hash, limits failed attempts and
-keeps the login cookie; `lib.users` owns the accounts file and `lib.audit` the log. Every run
-re-reads the account, so a disabled or changed user takes effect at once.
+`lib.users` checks passwords, counts failures, pauses an account after too many and signs the
+login cookie, which carries the account's session generation; this file only draws the form
+and moves the cookie between the browser and lib (the cookie is written with the cookie
+component that streamlit-authenticator uses). Every run checks the session generation again,
+so signing out, a new password or role, or disabling ends every session at once.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
+import extra_streamlit_components as stx
 import streamlit as st
-import streamlit_authenticator as stauth
-from streamlit_authenticator.utilities.exceptions import LoginError
 
 from lib import access, audit, users
-from pages._ui import t
+from lib.i18n import message
+from pages._ui import lang, t
+
+SIGNED_IN = ("authentication_status", "username", "session_gen")
 
 
 def auth_path():
@@ -29,72 +35,108 @@ def announce(made) -> None:
         print(users.announcement(made), flush=True)
 
 
-def authenticator(path) -> tuple[stauth.Authenticate, dict]:
-    creds = users.credentials(path)
-    cookie = users.cookie(path)
-    auth = stauth.Authenticate(creds, cookie["name"], cookie["key"], cookie["expiry_days"],
-                               auto_hash=False, login_sleep_time=0.3)  # fmt: skip
-    return auth, creds
-
-
-def sign_in(db) -> tuple[access.Viewer, stauth.Authenticate]:
-    """The signed-in viewer (and the authenticator, for logout); draws the login form and
-    stops the page until someone signs in."""
-    path = auth_path()
-    announce(users.first_start(path, log_path(db)))
-    auth, creds = authenticator(path)
-    before = users.failed_logins(creds)
-    was_signed_in = bool(st.session_state.get("authentication_status"))
-    fields = {"Form name": t("auth.title"), "Username": t("auth.username"),
-              "Password": t("auth.password"), "Login": t("auth.login")}  # fmt: skip
+def start_accounts(db) -> None:
+    """Create the accounts file on a first start; a refused SCORECARD_ADMIN_PASSWORD stops the
+    app with the reason instead of a traceback."""
     try:
-        auth.login(location="main", max_login_attempts=users.MAX_LOGIN_ATTEMPTS, fields=fields)
-    except LoginError as exc:
-        locked = "attempts" in str(exc)
-        st.error(t("auth.locked") if locked else t("auth.refused"))
-        if locked:
-            audit.record(log_path(db), "", "login.locked", "", str(exc))
-    users.save_failed_logins(path, before, creds, log_path(db))
-    status = st.session_state.get("authentication_status")
-    if status is False:
-        st.error(t("auth.wrong"))
-    if not status:
-        st.caption(t("auth.help"))
+        announce(users.first_start(auth_path(), log_path(db)))
+    except users.UserError as exc:
+        st.error(message(str(exc), lang()))
         st.stop()
-    username = st.session_state.get("username")
+
+
+class Cookies:
+    """The login cookie: written and deleted in the browser by the cookie component, read from
+    the request that opened the tab."""
+
+    def __init__(self, path):
+        self.settings = users.cookie(path)
+        self.manager = stx.CookieManager()
+
+    def token(self):
+        return st.context.cookies.get(self.settings["name"])
+
+    def write(self, path, username: str) -> None:
+        until = dt.datetime.now() + dt.timedelta(days=float(self.settings["expiry_days"]))
+        self.manager.set(self.settings["name"], users.make_token(path, username),
+                         expires_at=until)  # fmt: skip
+
+    def delete(self) -> None:
+        if self.settings["name"] in (self.manager.cookies or {}):
+            self.manager.delete(self.settings["name"])
+
+
+def _forget() -> None:
+    for key in (*SIGNED_IN, "viewer", "audited_login", "agent", "cookie_due"):
+        st.session_state.pop(key, None)
+
+
+def sign_in(db) -> tuple[access.Viewer, Cookies]:
+    """The signed-in viewer (and the cookie, for logout); draws the login form and stops the
+    page until someone signs in."""
+    path = auth_path()
+    start_accounts(db)
+    cookies = Cookies(path)
+    state = st.session_state
+    username = state.get("username") if state.get("authentication_status") else None
+    if username and users.session(path, username) != state.get("session_gen"):
+        _forget()  # signed out elsewhere, new password or role, or disabled
+        cookies.delete()
+        st.warning(t("auth.ended"))
+        username = None
+    was_signed_in = bool(username)
+    by_cookie = False
+    if not username:
+        found = users.read_token(path, cookies.token())
+        if found:  # a valid cookie of the current session generation
+            username, by_cookie = found[0], True
+            state.update(authentication_status=True, username=username, session_gen=found[1])
+    if not username:
+        username = _login_form(db, path)
     viewer = users.viewer(path, username)
     if viewer is None:  # disabled or removed since the cookie was set
-        auth.logout(location="unrendered")
-        st.session_state.pop("viewer", None)
+        _forget()
         st.error(t("auth.disabled", user=username))
         st.stop()
-    if not was_signed_in and not _signed_in_by_cookie(auth, username):
-        st.session_state["cookie_due"] = True
-    elif st.session_state.pop("cookie_due", False):
+    if not was_signed_in and not by_cookie:
+        state["cookie_due"] = True
+        cookies.write(path, username)
+    elif state.pop("cookie_due", False):
         # The run that signs in ends in a rerun (see app.py) that can drop the element which
         # writes the login cookie, so it is written again on the next run.
-        auth.cookie_controller.set_cookie()
-    if st.session_state.get("audited_login") != username:
-        st.session_state["audited_login"] = username
+        cookies.write(path, username)
+    if state.get("audited_login") != username:
+        state["audited_login"] = username
         audit.record(log_path(db), username, "login", username, {"role": viewer.role})
-    st.session_state["viewer"] = viewer
-    return viewer, auth
+    state["viewer"] = viewer
+    return viewer, cookies
 
 
-def _signed_in_by_cookie(auth: stauth.Authenticate, username: str) -> bool:
-    """Whether this tab's valid login cookie (not the form) signed `username` in. Such a tab
-    need not write the cookie again: doing so reruns the page from the browser, which may
-    then land on the main page instead of the one in the address bar."""
-    token = auth.cookie_controller.get_cookie()
-    return bool(token) and token.get("username") == username
+def _login_form(db, path) -> str:
+    """Draw the form; the username once the password is right, else the page stops."""
+    with st.form("Login"):
+        st.subheader(t("auth.title"))
+        username = st.text_input(t("auth.username"), autocomplete="off")
+        password = st.text_input(t("auth.password"), type="password", autocomplete="off")
+        submitted = st.form_submit_button(t("auth.login"))
+    if submitted:
+        generation = users.login(path, username, password, log_path(db))
+        if generation is not None:
+            name = username.strip().lower()
+            st.session_state.update(authentication_status=True, username=name,
+                                    session_gen=generation)  # fmt: skip
+            return name
+        # One message for every failure: nobody learns which accounts exist or are paused.
+        st.error(t("auth.wrong"))
+    st.caption(t("auth.help"))
+    st.stop()
 
 
-def account_box(db, viewer: access.Viewer, auth: stauth.Authenticate) -> None:
+def account_box(db, viewer: access.Viewer, cookies: Cookies) -> None:
     """Who is signed in, with a logout button, in the sidebar."""
     st.sidebar.caption(t("auth.signed_in", user=viewer.username, role=t(f"role.{viewer.role}")))
     if st.sidebar.button(t("auth.logout"), key="sign_out", icon=":material/logout:"):
-        audit.record(log_path(db), viewer.username, "logout", viewer.username)
-        auth.logout(location="unrendered")
-        for key in ("viewer", "audited_login", "agent"):
-            st.session_state.pop(key, None)
+        users.sign_out(auth_path(), viewer.username, log_path(db))  # every cookie dies
+        cookies.delete()
+        _forget()
         st.rerun()

@@ -12,7 +12,7 @@ import streamlit as st
 from lib import mapping as mappings
 from lib import reshape
 from lib.tables import get_table
-from pages._ui import lang, t
+from pages._ui import lang, safe, t
 
 
 def _labels(kind: str) -> dict:
@@ -124,5 +124,5 @@ def build(headers: list[str], raw) -> mappings.Mapping | None:
     try:
         return mappings.from_selection(name, kind, chosen, opts)
     except mappings.MappingError as exc:
-        st.warning(t("upload.mapping_invalid", message=str(exc)))
+        st.warning(t("upload.mapping_invalid", message=safe(str(exc))))
         return None

@@ -75,6 +75,13 @@ def sticky_select(label: str, options: list, key: str, format_func=str, where=st
                            format_func=format_func, key=f"{key}_choice", on_change=keep)  # fmt: skip
 
 
+def safe(value) -> str:
+    """Text a person or a file wrote, ready for any Markdown element (see lib.textsafe)."""
+    from lib import textsafe
+
+    return textsafe.md(value)
+
+
 def viewer():
     """The signed-in user (app.py signs in before any page runs), read again from the
     accounts file on every run so that a disabled account or a new role applies at once."""
@@ -82,6 +89,17 @@ def viewer():
 
     signed = st.session_state.get("viewer")
     current = users.viewer(users.auth_path(), signed.username) if signed else None
+    if (
+        signed
+        and current
+        and users.session(users.auth_path(), signed.username)
+        != (st.session_state.get("session_gen"))
+    ):  # signed out elsewhere, a new password or role: this session has ended
+        st.warning(t("auth.ended"))
+        for key in ("viewer", "username", "session_gen"):
+            st.session_state.pop(key, None)
+        st.session_state["authentication_status"] = None
+        st.stop()
     if current is None:
         if signed:
             st.error(t("auth.disabled", user=signed.username))

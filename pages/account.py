@@ -25,5 +25,7 @@ with st.form("change_password", clear_on_submit=True):
                 users.change_password(auth_path(), who.username, current, new, log=log_path(con()))
             except users.UserError as exc:
                 st.error(message(str(exc), lang()))
-            else:
+            else:  # other sessions end; this one goes on with a fresh cookie
+                st.session_state["session_gen"] = users.session(auth_path(), who.username)
+                st.session_state["cookie_due"] = True
                 st.success(t("account.changed"))

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lib import audit
+from lib import audit, export
 from pages._auth import log_path
 from pages._ui import con, guard, t
 
@@ -18,5 +18,5 @@ people = b.multiselect(t("audit.who"), sorted(everything["who"].unique()), key="
 shown = audit.entries(log_path(con()), who, limit=None, actions=actions, people=people)
 st.dataframe(shown.rename(columns={c: t(f"audit.{c}") for c in shown.columns}), hide_index=True,
              width="stretch")  # fmt: skip
-st.download_button(t("audit.download"), shown.to_csv(index=False).encode("utf-8-sig"),
+st.download_button(t("audit.download"), export.csv_bytes(shown),
                    file_name="audit.csv", mime="text/csv")  # fmt: skip

@@ -5,9 +5,9 @@ import plotly.express as px
 import streamlit as st
 import yaml
 
-from lib import calibration, rubric, store
+from lib import calibration, rubric, store, textsafe
 from lib.i18n import message
-from pages._ui import con, guard, lang, t
+from pages._ui import con, guard, lang, safe, t
 
 who = guard("calibration")
 st.header(t("nav.calibration"))
@@ -19,7 +19,7 @@ rub = rubric.current(con())
 bias = calibration.reviewer_bias(con(), who)
 flagged = bias[bias["flagged"]]
 for r in flagged.itertuples():
-    st.warning(t("calib.flag", reviewer=r.reviewer, bias=f"{r.bias:+.1f}", n=r.tickets),
+    st.warning(t("calib.flag", reviewer=safe(r.reviewer), bias=f"{r.bias:+.1f}", n=r.tickets),
                icon=":material/balance:")  # fmt: skip
 left, right = st.columns(2)
 with left:
@@ -34,7 +34,7 @@ with left:
         fig.add_hline(y=rub.flag_bias, line_dash="dot")
         fig.add_hline(y=-rub.flag_bias, line_dash="dot")
         fig.update_layout(height=320, margin=dict(t=20, b=10), showlegend=False)
-        st.plotly_chart(fig, width="stretch")
+        st.plotly_chart(textsafe.figure(fig), width="stretch")
         st.dataframe(bias.rename(columns=lambda c: t(f"calib.col.{c}")), hide_index=True,
                      width="stretch", column_config={t("calib.col.bias"): st.column_config.NumberColumn(format="%+.1f"),
                                                      t("calib.col.spread"): st.column_config.NumberColumn(format="%.1f")})  # fmt: skip

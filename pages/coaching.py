@@ -6,7 +6,7 @@ import streamlit as st
 from lib import notes, store, training
 from lib.i18n import message
 from lib.kpis import load_catalogue
-from pages._ui import con, context, guard, lang, t
+from pages._ui import con, context, guard, lang, safe, t
 
 who = guard("coaching")
 st.header(t("nav.coaching"))
@@ -43,13 +43,13 @@ with tab_notes:
         st.caption(t("note.none"))
     for n in timeline.itertuples():
         with st.container(border=True):
-            st.markdown(f"**{kind_names[n.kind]}** · {n.created_at:%Y-%m-%d} · {n.author}"
+            st.markdown(f"**{kind_names[n.kind]}** · {n.created_at:%Y-%m-%d} · {safe(n.author)}"
                         + (f" · {kpi_names.get(n.kpi, n.kpi)}" if n.kpi else "")
-                        + (f" · #{n.ticket_id}" if n.ticket_id else "")
+                        + (f" · #{safe(n.ticket_id)}" if n.ticket_id else "")
                         + (f" · {t('note.edited', version=n.version)}" if n.version > 1 else ""))  # fmt: skip
-            st.write(n.body)
+            st.markdown(safe(n.body))
             if n.reply:
-                st.info(t("note.reply_shown", reply=n.reply), icon=":material/reply:")
+                st.info(t("note.reply_shown", reply=safe(n.reply)), icon=":material/reply:")
             if n.acknowledged_at == n.acknowledged_at and n.acknowledged_at is not None:
                 st.caption(t("note.acknowledged", at=f"{n.acknowledged_at:%Y-%m-%d}"))
             elif who.is_agent:

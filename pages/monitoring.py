@@ -12,7 +12,7 @@ from lib import alerts, charts, views, voice, webhooks, workload
 from lib.i18n import message
 from lib.kpis import by_channel, load_catalogue
 from pages._auth import log_path
-from pages._ui import con, context, guard, lang, t
+from pages._ui import con, context, guard, lang, safe, t
 
 who = guard("monitoring")
 st.header(t("nav.monitoring"))
@@ -39,8 +39,8 @@ with tab_feed:
     st.caption(t("monitor.count", count=len(feed)))
     for a in feed.head(50).itertuples():
         with st.container(border=True):
-            st.markdown(f"**{a.severity_shown}** · {a.subject} · {a.title} · {a.when}")
-            st.write(a.numbers)
+            st.markdown(f"**{a.severity_shown}** · {safe(a.subject)} · {safe(a.title)} · {a.when}")
+            st.markdown(safe(a.numbers))
             c1, c2, c3, c4 = st.columns(4)
             if isinstance(a.agent, str) and c4.button(
                 t("alert.open_scorecard"), key=f"go_{a.alert_key}"
@@ -141,16 +141,33 @@ with tab_rules:
             st.success(t("monitor.rules_saved"))
         except (alerts.AlertRulesError, yaml.YAMLError) as exc:
             st.error(message(str(exc), lang()))
+    may_send = who.can("edit_schemes")  # sending is for those who edit the rules
     for hook in config.get("webhooks") or []:
         a, b = st.columns([3, 1])
-        a.write(f"{hook.get('name')} · {hook.get('format')} · {hook.get('url')}")
-        if b.button(t("monitor.test_hook"), key=f"hook_{hook.get('name')}"):
-            problem = webhooks.test_hook(hook)
-            (
-                st.error(t("monitor.hook_failed", reason=problem))
-                if problem
-                else st.success(t("monitor.hook_ok"))
-            )
-    if config.get("webhooks") and st.button(t("monitor.send_now")):
-        report = webhooks.deliver(con(), config["webhooks"], alerts.feed(con(), who, status="open"))
-        st.code(json.dumps(report, ensure_ascii=False, indent=2))
+        a.markdown(safe(f"{hook.get('name')} · {hook.get('format')} · {hook.get('url')}"))
+        if may_send and b.button(t("monitor.test_hook"), key=f"hook_{hook.get('name')}"):
+            st.session_state["hook_job"] = webhooks.start(who, lambda h=hook: webhooks.test_hook(h))
+    if may_send and config.get("webhooks") and st.button(t("monitor.send_now")):
+        db, open_now = con(), alerts.feed(con(), who, status="open")  # read here, not in the thread
+        st.session_state["hook_job"] = webhooks.start(
+            who, lambda: webhooks.deliver(db, config["webhooks"], open_now)
+        )
+    job = st.session_state.get("hook_job")
+
+    @st.fragment(run_every=1)
+    def sending():
+        """Sending runs in the background; this part of the page watches it."""
+        if not job.done:
+            st.info(t("monitor.sending"), icon=":material/send:")
+            return
+        st.rerun()  # done: draw the result once, with the rest of the page
+
+    if job is not None and not job.done:
+        sending()
+    elif job is not None:
+        if job.error or isinstance(job.report, str):
+            st.error(t("monitor.hook_failed", reason=safe(job.error or job.report)))
+        elif job.report is None:
+            st.success(t("monitor.hook_ok"))
+        else:
+            st.code(json.dumps(job.report, ensure_ascii=False, indent=2))

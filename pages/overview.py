@@ -7,7 +7,7 @@ from lib.kpis import by_channel, load_catalogue
 from lib.overview import store_summary
 from lib.schemes import in_force_words
 from lib.scoring import scorecard
-from pages._ui import con, context, guard, lang, section, t
+from pages._ui import con, context, guard, lang, safe, section, t
 
 who = guard("overview")
 st.header(t("overview.header"))
@@ -46,7 +46,9 @@ with section():
 
     up, down = views.top_movers(board)
     if up or down:
-        st.caption(t("overview.movers", up=", ".join(up) or "–", down=", ".join(down) or "–"))
+        st.caption(
+            t("overview.movers", up=safe(", ".join(up)) or "–", down=safe(", ".join(down)) or "–")
+        )
 
 catalogue = load_catalogue()
 labels = {k: catalogue.get(k).label(lang()) for k in scheme.kpi_ids}
@@ -82,7 +84,8 @@ with section():  # alerts are brought up to date after uploads and at start, not
     if open_alerts.empty:
         st.caption(t("alerts.none"))
     for a in open_alerts.head(5).itertuples():
-        st.warning(f"**{a.severity_shown}** · {a.subject} · {a.title} · {a.when} — {a.numbers}")
+        st.warning(f"**{a.severity_shown}** · {safe(a.subject)} · {safe(a.title)} · {a.when} — "
+                   f"{safe(a.numbers)}")  # fmt: skip
     if len(open_alerts) > 5:
         st.caption(t("alerts.more", count=len(open_alerts) - 5))
 

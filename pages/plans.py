@@ -8,7 +8,7 @@ import streamlit as st
 from lib import charts, plans, schemes, store, training, views
 from lib.i18n import message
 from lib.kpis import load_catalogue
-from pages._ui import con, context, guard, lang, t
+from pages._ui import con, context, guard, lang, safe, t
 
 who = guard("plans")
 st.header(t("nav.plans"))
@@ -31,7 +31,7 @@ with tab_list:
         plan = listing.set_index("plan_id").loc[pid]
         result = views.plan_outcome(con(), who, pid, lang())
         st.subheader(t("plans.verdict", verdict=result.attrs["verdict"]))
-        st.caption(t("plans.about", owner=plan["owner"], mentor=plan["mentor"] or "–",
+        st.caption(t("plans.about", owner=safe(plan["owner"]), mentor=safe(plan["mentor"]) or "–",
                      modules=", ".join(module_names.get(m, m) for m in (plan["modules"] or "").split(",") if m) or "–",
                      status=t(f"plans.status_{plan['status']}"), team=result.attrs.get("team") or "–"))  # fmt: skip
         st.dataframe(result.rename(columns={c: t(f"outcome.{c}") for c in result.columns}),

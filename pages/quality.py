@@ -6,7 +6,7 @@ import streamlit as st
 from lib import peer, reviews, rubric, sampling, store, users
 from lib.access import AccessDenied
 from lib.i18n import message
-from pages._ui import con, context, guard, lang, t
+from pages._ui import con, context, guard, lang, safe, t
 
 who = guard("quality")
 st.header(t("nav.quality"))
@@ -102,7 +102,9 @@ with queue_tab:
                      .rename(columns=lambda c: t(f"qa.col.{c}")), hide_index=True, width="stretch")  # fmt: skip
         item = items.set_index("item_id").loc[st.selectbox(t("qa.item"), items["item_id"])]
         with st.form("review_form"):
-            st.markdown(t("qa.reviewing", agent=item["agent"], ticket=item["ticket_id"]))
+            st.markdown(
+                t("qa.reviewing", agent=safe(item["agent"]), ticket=safe(item["ticket_id"]))
+            )
             given = scores_form("rf")
             comment = st.text_input(t("qa.col.comment"))
             if st.form_submit_button(t("qa.submit"), type="primary"):
@@ -150,7 +152,7 @@ with dispute_tab:
         case = open_.set_index("dispute_id").loc[
             st.selectbox(t("qa.dispute_pick"), open_["dispute_id"])
         ]
-        st.markdown(t("qa.dispute_case", agent=case["agent"], reason=case["reason"]))
+        st.markdown(t("qa.dispute_case", agent=safe(case["agent"]), reason=safe(case["reason"])))
         detail = show_review(case["review_id"])
         with st.form("decide"):
             choice = st.radio(t("qa.decision"), [t("qa.uphold"), t("qa.change")], horizontal=True)

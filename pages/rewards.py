@@ -5,7 +5,7 @@ import streamlit as st
 
 from lib import export, rewards
 from lib.scoring import scorecard
-from pages._ui import con, context, guard, lang, t
+from pages._ui import con, context, guard, lang, safe, t
 
 who = guard("rewards")
 st.header(t("nav.rewards"))
@@ -18,7 +18,7 @@ if honours.empty:
 else:
     cols = st.columns(min(len(honours), 4))
     for i, h in enumerate(honours.itertuples()):
-        cols[i % len(cols)].metric(h.title, h.agent, t(f"rewards.rule_{h.rule}", figure=f"{h.figure:+.1f}"
+        cols[i % len(cols)].metric(h.title, safe(h.agent), t(f"rewards.rule_{h.rule}", figure=f"{h.figure:+.1f}"
                                                        if h.rule == "most_improved" else f"{h.figure:.1f}"),
                                    delta_color="off")  # fmt: skip
 
@@ -44,16 +44,16 @@ try:
     result = rewards.split(card, pool, min_grade=min_grade, method=method, tiers=tiers,
                            cap=cap or None, viewer=who, lang=lang())  # fmt: skip
 except rewards.BonusError as exc:
-    st.error(str(exc))
+    st.error(safe(str(exc)))
     st.stop()
 m1, m2, m3 = st.columns(3)
 m1.metric(t("rewards.pool"), f"{result.pool:,.2f}")
 m2.metric(t("rewards.allocated"), f"{result.allocated:,.2f}")
 m3.metric(t("rewards.unallocated"), f"{result.unallocated:,.2f}")
 for note in result.notes:
-    st.warning(note)
+    st.warning(safe(note))
 lines = result.lines.rename(columns={c: t(f"bonus.{c}") for c in result.lines.columns})
 st.dataframe(lines, hide_index=True, width="stretch",
              column_config={t("bonus.share"): st.column_config.NumberColumn(format="percent")})  # fmt: skip
-st.download_button(t("rewards.download"), export.safe_frame(result.lines).to_csv(index=False).encode("utf-8-sig"),
+st.download_button(t("rewards.download"), export.csv_bytes(result.lines),
                    file_name=f"bonus_{period.label}.csv", mime="text/csv")  # fmt: skip

@@ -4,7 +4,7 @@ import streamlit as st
 
 from lib import charts, views
 from lib.kpis import drilldown, load_catalogue
-from pages._ui import con, context, guard, lang, listing, section, t
+from pages._ui import con, context, guard, lang, listing, safe, section, t
 
 who = guard("scorecard")
 st.header(t("nav.scorecard"))
@@ -34,7 +34,7 @@ if row["gate"]:
     st.error(views.gate_label(row["gate"], lang()))
 with section():
     for a in views.alert_feed(con(), who, lang(), status="open", agent=agent).head(3).itertuples():
-        st.warning(f"**{a.severity_shown}** · {a.title} · {a.when} — {a.numbers}")
+        st.warning(f"**{a.severity_shown}** · {safe(a.title)} · {a.when} — {safe(a.numbers)}")
 
 words = views.strengths_and_weaknesses(card, agent, lang())
 st.markdown(t("scorecard.strong", items=listing(words["strong"])) if words["strong"]

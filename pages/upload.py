@@ -6,14 +6,14 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from lib import alerts
+from lib import alerts, export
 from lib import mapping as mappings
 from lib.i18n import message
 from lib.ingest import ingest_file, preview, quarantine_report
 from lib.reader import UnusableFile, read_table, sheet_names
 from lib.views import column_names, stored_tables, upload_log
 from pages._mapping_builder import build
-from pages._ui import con, guard, lang, t
+from pages._ui import con, guard, lang, safe, t
 
 who = guard("upload")
 st.header(t("upload.header"))
@@ -49,9 +49,9 @@ def save_box(built) -> None:
     if a.button(t("upload.save_mapping")):
         try:
             version = mappings.save(con(), who, built, why)
-            st.success(t("upload.saved_mapping", name=built.name, version=version))
+            st.success(t("upload.saved_mapping", name=safe(built.name), version=version))
         except mappings.MappingSaveError as exc:
-            st.error(message(str(exc), lang()))
+            st.error(safe(message(str(exc), lang())))
     b.download_button(t("builder.export"), built.to_yaml().encode("utf-8"),
                       file_name=f"{built.name}.yaml", mime="application/x-yaml")  # fmt: skip
 
@@ -64,7 +64,7 @@ if upload is not None:
         head = read_table(path, file_name=upload.name, sheet=sheet, max_rows=1000)
         headers = head.headers
     except UnusableFile as exc:
-        st.error(t("upload.unusable", message=message(str(exc), lang())))
+        st.error(t("upload.unusable", message=safe(message(str(exc), lang()))))
         st.stop()
     suggested = mappings.suggest_presets(headers)
     st.caption(t("upload.suggested", names=", ".join(suggested)) if suggested
@@ -83,10 +83,10 @@ if upload is not None:
     try:
         pv = preview(path, chosen, sheet=sheet, limit=10, file_name=upload.name, con=con())
     except UnusableFile as exc:
-        st.error(t("upload.unusable", message=message(str(exc), lang())))
+        st.error(t("upload.unusable", message=safe(message(str(exc), lang()))))
         st.stop()
     if pv.problem:
-        st.error(t("upload.unusable", message=message(pv.problem, lang())))
+        st.error(t("upload.unusable", message=safe(message(pv.problem, lang()))))
         st.stop()
     st.subheader(t("upload.preview"))
     st.dataframe(column_names(pv.rows, chosen.kind, lang()), hide_index=True, width="stretch")
@@ -101,7 +101,7 @@ if upload is not None:
                 file_name=upload.name, progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
             )  # fmt: skip
         except UnusableFile as exc:
-            st.error(t("upload.unusable", message=message(str(exc), lang())))
+            st.error(t("upload.unusable", message=safe(message(str(exc), lang()))))
             st.stop()
         bar.progress(1.0, text=t("upload.alerts"))
         alerts.refresh(con(), uploads=[result.upload_id])  # for the agents it touched
@@ -111,7 +111,7 @@ if upload is not None:
         m[1].metric(t("upload.metric_accepted"), f"{result.accepted:,}")
         m[2].metric(t("upload.metric_duplicates"), f"{result.duplicates:,}")
         m[3].metric(t("upload.metric_quarantined"), f"{result.quarantined:,}")
-        st.success(t("upload.result", **{k: f"{v:,}" if isinstance(v, int) else v
+        st.success(t("upload.result", **{k: f"{v:,}" if isinstance(v, int) else safe(v)
                                          for k, v in result.to_json().items()}))  # fmt: skip
         if result.skipped_rows:
             st.caption(t("upload.adds_up_skipped", total=f"{result.rows_read:,}",
@@ -122,13 +122,13 @@ if upload is not None:
             kinds = ", ".join(sorted({message(s.reason, lang()) for s in result.skipped}))
             st.caption(t("upload.skipped", count=len(result.skipped), kinds=kinds))
         for note in result.notes:
-            st.caption(f"{t('upload.notes')}: {message(note, lang())}")
+            st.caption(f"{t('upload.notes')}: {safe(message(note, lang()))}")
         if result.errors:
             st.write(t("upload.errors"))
             st.dataframe(error_table(result.errors[:50]), hide_index=True, width="stretch")
             report = quarantine_report(con(), who, result.upload_id)
             st.download_button(t("upload.quarantine_download"),
-                               report.to_csv(index=False).encode("utf-8-sig"),
+                               export.csv_bytes(report),
                                file_name=f"quarantine_{result.upload_id}.csv", mime="text/csv")  # fmt: skip
 
 if st.toggle(t("builder.import"), key="import_toggle"):  # one file picker until asked for
@@ -136,9 +136,9 @@ if st.toggle(t("builder.import"), key="import_toggle"):  # one file picker until
     if given is not None and st.button(t("builder.import_button")):
         try:
             done = mappings.import_yaml(con(), who, given.getvalue().decode("utf-8"))
-            st.success(t("builder.imported", name=done.name))
+            st.success(t("builder.imported", name=safe(done.name)))
         except (mappings.MappingError, mappings.MappingSaveError, UnicodeDecodeError) as exc:
-            st.error(message(str(exc), lang()))
+            st.error(safe(message(str(exc), lang())))
 
 st.subheader(t("overview.tables"))
 if st.button(t("backup.now"), icon=":material/backup:", key="backup_now"):
@@ -154,5 +154,5 @@ st.subheader(t("upload.history"))
 st.dataframe(upload_log(con(), who, lang()), hide_index=True, width="stretch")
 everything = quarantine_report(con(), who)
 if len(everything):
-    st.download_button(t("upload.all_quarantine"), everything.to_csv(index=False).encode("utf-8-sig"),
+    st.download_button(t("upload.all_quarantine"), export.csv_bytes(everything),
                        file_name="quarantine_all.csv", mime="text/csv")  # fmt: skip

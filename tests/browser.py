@@ -114,7 +114,11 @@ def settle(tab, timeout: float = 60000) -> None:
 
 
 def sign_in(tab, username: str, password: str, succeeds: bool = True) -> None:
-    """Fill the login form and sign in (then wait until the signed-in page has settled)."""
+    """Fill the login form and sign in (then wait until the signed-in page has settled).
+    The form is filled once the page is idle: a rerun that the cookie component starts when
+    it first reports can otherwise drop the click on a loaded machine."""
+    tab.get_by_role("textbox", name="Username").wait_for()
+    settle(tab)
     tab.get_by_role("textbox", name="Username").fill(username)
     tab.get_by_role("textbox", name="Password").fill(password)
     tab.get_by_role("button", name="Sign in").click()

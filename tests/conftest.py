@@ -10,7 +10,7 @@ import pytest
 from lib import demo, store, users
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-PASSWORD = "Test-pass-1"  # every account made by the `accounts` fixture
+PASSWORD = "Test-pass-1-long"  # every account made by the `accounts` fixture
 # username → (role, agent)
 ACCOUNTS = {"boss": ("manager", None), "coach": ("trainer", None), "ajie": ("agent", "阿杰"),
             "wang": ("agent", "小王")}  # fmt: skip
@@ -42,6 +42,7 @@ def sign_in(at, username: str):
     """Start an AppTest session as if `username` had signed in."""
     at.session_state["authentication_status"] = True
     at.session_state["username"] = username
+    at.session_state["session_gen"] = users.session(users.auth_path(), username)
     return at
 
 

@@ -63,6 +63,43 @@ def _zip() -> bytes:
     return buf.getvalue()
 
 
+def _xlsx_with_cell(chars: int, letter: bytes = b"A", level: int = 9) -> bytes:
+    """A valid workbook whose second row's Agent cell holds `chars` copies of `letter`,
+    written in chunks so that the test never holds the cell in memory."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["Ticket ID", "Agent", "Created At"])
+    wb.active.append(["B1", "PLACEHOLDER", "2026-05-01 10:00"])
+    plain = io.BytesIO()
+    wb.save(plain)
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(plain.getvalue())) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as dst,
+    ):
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename != "xl/worksheets/sheet1.xml":
+                dst.writestr(info.filename, data)
+                continue
+            before, after = data.split(b"PLACEHOLDER")
+            with dst.open(info.filename, "w", force_zip64=True) as part:
+                part.write(before)
+                chunk = letter * (8 << 20)
+                for _ in range(chars // len(chunk)):
+                    part.write(chunk)
+                part.write(letter * (chars % len(chunk)))
+                part.write(after)
+    return out.getvalue()
+
+
+def write_bomb(path: Path, gib: float = 2.0) -> None:
+    """The zip bomb of the security review: a valid ~2 MB workbook whose one cell holds a
+    string of `gib` GiB."""
+    path.write_bytes(_xlsx_with_cell(int(gib * (1 << 30))))
+
+
 def cases() -> list[Case]:
     wide_head = HEAD + "," + ",".join(f"extra{i}" for i in range(10_000))
     wide_row = GOOD[0] + "," + ",".join("x" for _ in range(10_000))
@@ -261,6 +298,44 @@ def cases() -> list[Case]:
                 [HEAD, row("U1", agent="小美🌸"), row("U2", agent="مريم"), row("U3", agent="Zoë")]
             ),
         ),  # fmt: skip
+        # --- files made to exhaust memory or time: refused before they are parsed
+        Case(
+            "zip_bomb.xlsx",
+            "demo_tickets",
+            "unusable",
+            reason="zip bomb",
+            data=_xlsx_with_cell(64 << 20),
+        ),
+        Case(
+            "huge_cell.xlsx",
+            "demo_tickets",
+            "unusable",
+            reason="longer than the limit",
+            data=_xlsx_with_cell(1_500_000, level=1),
+        ),
+        Case(
+            "huge_cell.csv",
+            "demo_tickets",
+            "unusable",
+            reason="longer than the limit",
+            data=_csv([HEAD, row("H1", comment="x" * 1_500_000), *GOOD]),
+        ),
+        Case(
+            "one_long_line.csv",
+            "demo_tickets",
+            "unusable",
+            reason="first line is longer",
+            data=b"x" * 3_000_000,
+        ),
+        Case(
+            "too_many_columns.csv",
+            "demo_tickets",
+            "unusable",
+            reason="columns",
+            data=_csv(
+                [HEAD + "," + ",".join(f"c{i}" for i in range(17_000)), GOOD[0] + "," * 17_000]
+            ),
+        ),
         Case(
             "long_cell.csv",
             "demo_tickets",

@@ -9,6 +9,8 @@ import re
 import stat
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -33,7 +35,7 @@ def test_first_start_makes_a_random_admin_password_and_nothing_default(tmp_path)
     a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
     ((name, pw_a),) = users.first_start(a)
     ((_, pw_b),) = users.first_start(b)
-    assert name == "admin" and pw_a != pw_b and users.STRONG.match(pw_a)
+    assert name == "admin" and pw_a != pw_b and users.password_problem(pw_a) is None
     text = a.read_text()
     assert pw_a not in text  # only the bcrypt hash is stored
     assert users.check_password(
@@ -45,13 +47,13 @@ def test_first_start_makes_a_random_admin_password_and_nothing_default(tmp_path)
 
 
 def test_admin_password_from_the_environment(tmp_path, monkeypatch):
-    monkeypatch.setenv("SCORECARD_ADMIN_PASSWORD", "Given-pass-9")
+    monkeypatch.setenv("SCORECARD_ADMIN_PASSWORD", "Given-pass-9-long")
     monkeypatch.setenv("SCORECARD_COOKIE_KEY", "k" * 40)
     path = tmp_path / "auth.yaml"
     assert users.first_start(path) == [("admin", None)]
-    assert "Given-pass-9" not in users.announcement([("admin", None)])
+    assert "Given-pass-9-long" not in users.announcement([("admin", None)])
     assert users.check_password(
-        "Given-pass-9", users.credentials(path)["usernames"]["admin"]["password"]
+        "Given-pass-9-long", users.credentials(path)["usernames"]["admin"]["password"]
     )
     assert users.cookie(path)["key"] == "k" * 40
 
@@ -59,7 +61,7 @@ def test_admin_password_from_the_environment(tmp_path, monkeypatch):
 def test_user_changes_are_checked_and_audited(accounts, tmp_path):
     log = tmp_path / "audit.jsonl"
     pw = users.add(accounts, "Lily", "agent", agent="小美", by="admin", log=log)
-    assert users.STRONG.match(pw)
+    assert users.password_problem(pw) is None
     table = users.listing(accounts).set_index("username")
     assert table.loc["lily", "role"] == "agent" and table.loc["lily", "agent"] == "小美"
     with pytest.raises(users.UserError, match="already exists"):
@@ -91,28 +93,186 @@ def test_user_changes_are_checked_and_audited(accounts, tmp_path):
 def test_changing_your_own_password(accounts, tmp_path):
     log = tmp_path / "audit.jsonl"
     with pytest.raises(users.UserError, match="not right"):
-        users.change_password(accounts, "boss", "wrong", "New-pass-22", log)
-    with pytest.raises(users.UserError, match="8–20 characters"):
+        users.change_password(accounts, "boss", "wrong", "New-pass-22-long", log)
+    with pytest.raises(users.UserError, match="at least 12 characters"):
         users.change_password(accounts, "boss", PASSWORD, "weak", log)
-    users.change_password(accounts, "boss", PASSWORD, "New-pass-22", log)
+    users.change_password(accounts, "boss", PASSWORD, "New-pass-22-long", log)
     stored = users.credentials(accounts)["usernames"]["boss"]["password"]
-    assert users.check_password("New-pass-22", stored) and not users.check_password(
+    assert users.check_password("New-pass-22-long", stored) and not users.check_password(
         PASSWORD, stored
     )
     assert actions(log) == [("boss", "user.change_password", "boss")]
 
 
-def test_failed_logins_are_kept_without_undoing_a_reset(accounts, tmp_path):
+def test_one_password_rule_for_every_way_a_password_is_set(accounts, tmp_path, monkeypatch):
+    problem = users.password_problem
+    assert "at least 12" in problem("x") and "at least 12" in problem("Short-pass1")
+    assert "too common" in problem("password1234") and "too common" in problem("PASSWORD1234")
+    assert "too common" in problem("boss-the-great", "boss")  # holds the username
+    assert "too few" in problem("abababababab")
+    assert problem("correct staple horse") is None and problem("长城很长很长但是好记的口令") is None
+    long = "a quite long passphrase " * 8  # 192 characters: long is welcome
+    assert problem(long) is None and problem("z" * 2000).startswith("A password may have at most")
+    for change in (
+        lambda pw: users.add(accounts, "new1", "manager", password=pw),
+        lambda pw: users.reset_password(accounts, "boss", pw),
+        lambda pw: users.change_password(accounts, "boss", PASSWORD, pw),
+    ):
+        with pytest.raises(users.UserError, match="at least 12"):
+            change("Sh0rt-pass!")
+        with pytest.raises(users.UserError, match="too common"):
+            change("Password123!")
+    monkeypatch.setenv("SCORECARD_ADMIN_PASSWORD", "x")
+    with pytest.raises(users.UserError, match="SCORECARD_ADMIN_PASSWORD is refused"):
+        users.first_start(tmp_path / "fresh.yaml")
+    assert not (tmp_path / "fresh.yaml").exists()
+
+
+def test_passwords_over_72_bytes_count_in_full(accounts):
+    """bcrypt reads 72 bytes; two long passwords that differ only after them must differ."""
+    first, second = "我的口令很长" * 5 + "-one", "我的口令很长" * 5 + "-two"  # 94 bytes each
+    users.reset_password(accounts, "boss", first)
+    stored = users.credentials(accounts)["usernames"]["boss"]["password"]
+    assert users.check_password(first, stored) and not users.check_password(second, stored)
+    users.change_password(accounts, "boss", first, second)
+    assert users.login(accounts, "boss", second) is not None
+
+
+def test_the_cli_refuses_weak_passwords_and_takes_long_ones(accounts, tmp_path):
+    common = ["--auth", str(accounts), "--db", str(tmp_path / "cli.duckdb")]
+    weak = run_cli("users", "add", "mei", "--role", "manager", "--password-stdin", *common,
+                   stdin="short\n")  # fmt: skip
+    assert weak.returncode == 2 and "at least 12" in weak.stderr and "Traceback" not in weak.stderr
+    empty = run_cli("users", "reset-password", "boss", "--password-stdin", *common, stdin="\n")
+    assert empty.returncode == 2 and "Traceback" not in empty.stderr
+    long = "x-Y-z " * 20  # 120 bytes
+    done = run_cli("users", "reset-password", "boss", "--password-stdin", *common,
+                   stdin=long + "\n")  # fmt: skip
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert users.login(accounts, "boss", long) is not None
+    bad_env = run_cli("users", "list", "--auth", str(tmp_path / "new.yaml"),
+                      env_extra={"SCORECARD_ADMIN_PASSWORD": "x"})  # fmt: skip
+    assert bad_env.returncode == 2 and "SCORECARD_ADMIN_PASSWORD is refused" in bad_env.stderr
+    assert "Traceback" not in bad_env.stderr
+
+
+# --- sessions and sign-in -----------------------------------------------------------------
+
+
+def test_a_cookie_dies_on_sign_out_new_password_role_change_and_disabling(accounts):
+    def ends_the_session(change):
+        token = users.make_token(accounts, "boss")
+        assert users.read_token(accounts, token) == ("boss", users.session(accounts, "boss"))
+        change()
+        assert users.read_token(accounts, token) is None
+
+    ends_the_session(lambda: users.sign_out(accounts, "boss"))
+    ends_the_session(lambda: users.reset_password(accounts, "boss", PASSWORD))
+    ends_the_session(lambda: users.change_password(accounts, "boss", PASSWORD, "Other pass 4 boss"))
+    ends_the_session(lambda: users.set_role(accounts, "boss", "trainer"))
+    token = users.make_token(accounts, "boss")
+    users.set_disabled(accounts, "boss", True)
+    users.set_disabled(accounts, "boss", False)
+    assert users.read_token(accounts, token) is None  # enabling again does not revive it
+    other = users.make_token(accounts, "coach")
+    users.sign_out(accounts, "boss")
+    assert users.read_token(accounts, other) is not None  # only boss's sessions end
+
+
+def test_a_cookie_that_fails_to_check_for_any_reason_is_refused(accounts):
+    import jwt
+
+    key = users.cookie(accounts)["key"]
+    gen = users.session(accounts, "boss")
+    good = {"username": "boss", "session": gen, "exp": int(time.time()) + 3600}
+    header, payload, _ = jwt.encode(good, key, algorithm="HS256").split(".")
+    none_alg = jwt.encode(good, None, algorithm="none")
+    forged = [
+        none_alg,
+        header + "." + payload + ".",  # signature stripped
+        jwt.encode(good, key, algorithm="HS512"),  # the right key, another algorithm
+        jwt.encode(good, "another key" * 4, algorithm="HS256"),
+        jwt.encode({**good, "exp": int(time.time()) - 10}, key, algorithm="HS256"),
+        jwt.encode({"username": "boss", "exp_date": 9e9}, key, algorithm="HS256"),  # old layout
+        jwt.encode({**good, "session": "0"}, key, algorithm="HS256"),
+        jwt.encode({**good, "username": ["boss"]}, key, algorithm="HS256"),
+        jwt.encode({**good, "username": "ghost"}, key, algorithm="HS256"),
+        "garbage", "", "a.b.c", "x" * 10_000, None, 42, "é.é.é",
+    ]  # fmt: skip
+    for token in forged:
+        assert users.read_token(accounts, token) is None, token
+    assert users.read_token(accounts, jwt.encode(good, key, algorithm="HS256")) == ("boss", gen)
+
+
+def test_the_cookie_lasts_the_days_in_settings(accounts, monkeypatch):
+    import jwt
+
+    def days():
+        claims = jwt.decode(users.make_token(accounts, "boss"), options={"verify_signature": False})
+        return (claims["exp"] - time.time()) / 86400
+
+    assert 6.99 < days() <= 7
+    monkeypatch.setenv("SCORECARD_COOKIE_DAYS", "2")
+    assert 1.99 < days() <= 2
+
+
+def failures(log, who="boss"):
+    return [e for e in map(json.loads, log.read_text().splitlines())
+            if e["action"] == "login.failed" and e["target"] == who]  # fmt: skip
+
+
+def test_25_parallel_wrong_logins_make_exactly_25_failures(accounts, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
     log = tmp_path / "audit.jsonl"
-    seen = users.credentials(accounts)
-    before = users.failed_logins(seen)
-    seen["usernames"]["boss"]["failed_login_attempts"] = 2  # what the login widget did
-    users.save_failed_logins(accounts, before, seen, log)
-    assert users.listing(accounts).set_index("username").loc["boss", "failed_logins"] == 2
-    assert actions(log) == [("boss", "login.failed", "boss")]
-    users.reset_password(accounts, "boss")
-    users.save_failed_logins(accounts, users.failed_logins(seen), seen, log)  # nothing new
-    assert users.listing(accounts).set_index("username").loc["boss", "failed_logins"] == 0
+    with ThreadPoolExecutor(25) as pool:
+        results = list(pool.map(lambda i: users.login(accounts, "boss", f"guess {i:04d} xyz", log),
+                                range(25)))  # fmt: skip
+    assert results == [None] * 25
+    assert users.listing(accounts).set_index("username").loc["boss", "failed_logins"] == 25
+    seen = failures(log)
+    assert len(seen) == 25
+    # Only the first MAX_LOGIN_ATTEMPTS guesses were checked; the rest met the pause.
+    assert sum(e["detail"]["reason"] == "wrong password" for e in seen) == users.MAX_LOGIN_ATTEMPTS
+    locked = [e for e in map(json.loads, log.read_text().splitlines())
+              if e["action"] == "login.locked"]  # fmt: skip
+    assert [e["target"] for e in locked] == ["boss"]
+    assert users.login(accounts, "boss", PASSWORD, log) is None  # paused: even the right one
+
+
+def _guess_in_a_process(args):
+    path, log, n = args
+    return [users.login(Path(path), "boss", f"proc guess {n}-{i}", Path(log)) for i in range(5)]
+
+
+def test_wrong_logins_from_several_processes_are_all_counted(accounts, tmp_path):
+    import multiprocessing
+
+    log = tmp_path / "audit.jsonl"
+    with multiprocessing.get_context("spawn").Pool(5) as pool:
+        pool.map(_guess_in_a_process, [(str(accounts), str(log), n) for n in range(5)])
+    assert users.listing(accounts).set_index("username").loc["boss", "failed_logins"] == 25
+    assert len(failures(log)) == 25
+
+
+def test_the_pause_grows_then_ends_so_nobody_locks_out_the_only_admin(accounts, monkeypatch):
+    clock = [1_000_000.0]
+    monkeypatch.setattr(users.time, "time", lambda: clock[0])
+    for _ in range(users.MAX_LOGIN_ATTEMPTS):
+        assert users.login(accounts, "admin", "not the admin pass") is None
+    assert users.login(accounts, "admin", PASSWORD) is None  # paused
+    clock[0] += users.LOCK_FIRST_S + 1
+    assert users.login(accounts, "admin", PASSWORD) is not None  # the pause ended by itself
+    assert [users.lock_seconds(n) for n in (4, 5, 6, 7)] == [0, 30, 60, 120]
+    assert users.lock_seconds(100) == users.LOCK_MAX_S == 15 * 60
+
+
+def test_failures_for_unknown_usernames_are_logged(accounts, tmp_path):
+    log = tmp_path / "audit.jsonl"
+    assert users.login(accounts, "nobody", "whatever it is", log) is None
+    (entry,) = failures(log, "nobody")
+    assert entry["detail"]["reason"] == "unknown user"
+    assert "nobody" not in set(users.listing(accounts)["username"])
 
 
 def test_demo_accounts_come_and_go_with_the_demo(accounts):
@@ -252,10 +412,10 @@ def test_users_cli(accounts, tmp_path):
     db = tmp_path / "cli.duckdb"
     common = ["--auth", str(accounts), "--db", str(db)]
     done = run_cli("users", "add", "mei", "--role", "agent", "--agent", "小美", "--password-stdin",
-                   *common, stdin="Mei-pass-77\n")  # fmt: skip
-    assert done.returncode == 0 and "Mei-pass-77" not in done.stdout
+                   *common, stdin="Mei-pass-77-long\n")  # fmt: skip
+    assert done.returncode == 0 and "Mei-pass-77-long" not in done.stdout
     assert users.check_password(
-        "Mei-pass-77", users.credentials(accounts)["usernames"]["mei"]["password"]
+        "Mei-pass-77-long", users.credentials(accounts)["usernames"]["mei"]["password"]
     )
     done = run_cli("users", "reset-password", "mei", *common)
     new = re.search(r"shown once\): (\S+)", done.stdout).group(1)

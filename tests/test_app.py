@@ -10,7 +10,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import store, users
+from lib import store, textsafe, users
 from tests.conftest import PASSWORD, sign_in
 from tests.test_presets import QIANNIU
 
@@ -292,6 +292,7 @@ def test_each_page_refuses_a_role_it_is_not_for(demo_copy, monkeypatch, accounts
     at = AppTest.from_file(str(store.ROOT / "pages" / f"{page}.py"), default_timeout=60)
     at.session_state["lang"] = "en"
     at.session_state["viewer"] = Viewer("ajie", "agent", "阿杰")
+    at.session_state["session_gen"] = users.session(accounts, "ajie")
     at.session_state["period"] = "2026-10"
     at.run()
     assert not at.exception and not at.dataframe and not at.header
@@ -309,22 +310,42 @@ def test_a_trainer_cannot_open_weights_or_uploads(demo_copy, monkeypatch, accoun
 def test_failed_logins_are_limited_and_audited(demo_copy, monkeypatch, accounts):
     at = new_app(demo_copy, monkeypatch, user=None).run()
 
-    def attempt(password):
-        at.text_input[0].input("boss")
+    def attempt(username, password):
+        at.text_input[0].input(username)
         at.text_input[1].input(password)
         at.button[0].click().run()
+        assert not at.exception
+        return at.error[0].value if at.error else ""
 
+    wrong = (
+        "Wrong username or password. After several failed tries, sign-in pauses for a few minutes."
+    )
     for _ in range(5):
-        attempt("wrong")
-        assert "not right" in at.error[0].value
-    attempt(PASSWORD)  # the right password, too late
-    assert "Too many failed sign-ins" in at.error[0].value and not at.dataframe
+        assert attempt("boss", "wrong password here") == wrong
+    assert attempt("boss", PASSWORD) == wrong and not at.dataframe  # paused: the same words
+    assert attempt("nobody", "any password at all") == wrong  # unknown: the same words
     log = [json.loads(x) for x in demo_copy.with_name("demo.audit.jsonl").read_text().splitlines()]
-    assert [e["action"] for e in log].count("login.failed") == 5
-    assert log[-1]["action"] == "login.locked"
+    failed = [e["target"] for e in log if e["action"] == "login.failed"]
+    assert failed == ["boss"] * 6 + ["nobody"]
+    assert [e["target"] for e in log if e["action"] == "login.locked"] == ["boss"]
     users.reset_password(accounts, "boss", PASSWORD)
-    attempt(PASSWORD)
+    attempt("boss", PASSWORD)
     assert not at.exception and at.header[0].value == "Overview"
+
+
+def test_a_session_ends_when_the_user_signs_out_elsewhere(demo_copy, monkeypatch, accounts):
+    at = new_app(demo_copy, monkeypatch, "boss").run()
+    assert at.header[0].value == "Overview"
+    users.sign_out(accounts, "boss")  # e.g. the Sign out button in another browser
+    at.run()
+    assert any("session has ended" in w.value for w in at.warning) and not at.header
+    assert not at.dataframe and not at.session_state["authentication_status"]
+
+
+def test_a_weak_admin_password_at_first_start_is_explained(tmp_path, monkeypatch):
+    monkeypatch.setenv("SCORECARD_ADMIN_PASSWORD", "x")
+    at = new_app(tmp_path / "fresh.duckdb", monkeypatch, user=None, timeout=120).run()
+    assert not at.exception and "SCORECARD_ADMIN_PASSWORD is refused" in at.error[0].value
 
 
 def test_a_disabled_user_is_signed_out_at_once(demo_copy, monkeypatch, accounts):
@@ -340,12 +361,12 @@ def test_changing_a_password_on_the_account_page(demo_copy, monkeypatch, account
     at.switch_page("pages/account.py").run()
     assert "小王" in " ".join(m.value for m in at.markdown)
     at.text_input[0].input(PASSWORD)
-    at.text_input[1].input("Fresh-pass-5")
-    at.text_input[2].input("Fresh-pass-5")
+    at.text_input[1].input("Fresh pass five 5")
+    at.text_input[2].input("Fresh pass five 5")
     at.button[0].click().run()
     assert not at.exception and at.success[0].value == "Password changed."
     assert users.check_password(
-        "Fresh-pass-5", users.credentials(accounts)["usernames"]["wang"]["password"]
+        "Fresh pass five 5", users.credentials(accounts)["usernames"]["wang"]["password"]
     )
 
 
@@ -383,7 +404,8 @@ def test_a_trainer_writes_a_note_and_the_agent_acknowledges_it(demo_copy, monkey
     agent = new_app(demo_copy, monkeypatch, "ajie").run()
     agent.switch_page("pages/coaching.py").run()
     assert agent.selectbox(key="coach_agent").options == ["阿杰"]
-    assert "Please use the quick phrases for refunds." in [m.value for m in agent.markdown]
+    shown = textsafe.md("Please use the quick phrases for refunds.")  # as text, not Markdown
+    assert shown in [m.value for m in agent.markdown]
     note_id = int(notes.timeline(store.connect(demo_copy), SYSTEM, "阿杰").iloc[0]["note_id"])
     agent.text_input(key=f"reply_{note_id}").input("Will do")
     agent.button(key=f"ack_{note_id}").click().run()

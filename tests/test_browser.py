@@ -1,8 +1,10 @@
 """Browser journeys in headless Chromium against `streamlit run app.py` on a local port."""
 
 import csv
+import http.server
 import io
 import re
+import threading
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -259,7 +261,11 @@ def test_wrong_password_is_refused(browser_at):
     new_tab, _ = browser_at
     tab = new_tab()
     sign_in(tab, "boss", "not-it", succeeds=False)
-    expect(tab.get_by_text("The username or password is not right.")).to_be_visible()
+    expect(
+        tab.get_by_text(
+            "Wrong username or password. After several failed tries, sign-in pauses for a few minutes."
+        )
+    ).to_be_visible()
     expect(tab.get_by_role("heading", name="Leaderboard")).to_have_count(0)
 
 
@@ -333,3 +339,103 @@ def test_a_file_over_the_upload_limit_is_refused_with_the_limit_named(
         expect(tab.get_by_role("button", name="Store")).to_have_count(0)
         no_error(tab)
         browser.close()
+
+
+def test_a_cookie_copied_before_sign_out_no_longer_signs_in(browser_at):
+    new_tab, app = browser_at
+    tab = new_tab()
+    sign_in(tab, "boss", PASSWORD)
+    tab.wait_for_function("document.cookie.includes('scorecard_auth=')")
+    copied = [c for c in tab.context.cookies() if c["name"] == "scorecard_auth"]
+    assert copied
+
+    def replay():
+        other = new_tab()
+        other.context.add_cookies(copied)
+        other.goto(app.url)
+        settle(other)
+        return other
+
+    before = replay()  # while the session lasts, the cookie signs in a fresh browser
+    expect(before.get_by_role("button", name="Sign out")).to_be_visible()
+    tab.get_by_role("button", name="Sign out").click()
+    expect(tab.get_by_role("textbox", name="Username")).to_be_visible()
+    after = replay()
+    expect(after.get_by_role("textbox", name="Username")).to_be_visible()
+    expect(after.get_by_role("button", name="Sign out")).to_have_count(0)
+    no_error(after)
+
+
+class Trap(http.server.BaseHTTPRequestHandler):
+    """A server on loopback that hostile text points at: any request to it is a failure."""
+
+    hits: list = []
+
+    def do_GET(self):  # noqa: N802 - the handler API
+        Trap.hits.append(self.path)
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_hostile_text_loads_nothing_and_links_nowhere_on_any_page(demo_copy, accounts):
+    from tests.test_security import hostile_store
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Trap)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    trap = f"127.0.0.1:{server.server_address[1]}"
+    Trap.hits = []
+    hostile = (f"![r](http://{trap}/b.png) [Session expired](http://{trap}/phish) "
+               f'<a href="http://{trap}/a">a</a> <img src="http://{trap}/i.png" '
+               f'onerror="alert(1)"> http://{trap}/bare')  # fmt: skip
+    hostile_store(demo_copy, hostile, f'<a href="http://{trap}/n">n</a> [x](http://{trap}/l)')
+    dialogs = []
+    try:
+        with AppServer(demo_copy) as app, sync_playwright() as p:
+            browser = launch(p)
+            tab = browser.new_context(viewport={"width": 1400, "height": 1000},
+                                      locale="en-US").new_page()  # fmt: skip
+            tab.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            tab.set_default_timeout(30000)
+            tab.goto(app.url)
+            sign_in(tab, "admin", PASSWORD)
+            for name in NAV:
+                tab.get_by_role("link", name=name).click()
+                expect(tab.get_by_role("heading", name=name, exact=True)).to_be_visible()
+                settle(tab)
+                for tab_name in ("Disputes", "Open dispute"):
+                    if tab.get_by_role("tab", name=tab_name).count():
+                        tab.get_by_role("tab", name=tab_name).click()
+                links = tab.locator(f"a[href*='{trap}'], img[src*='{trap}']")
+                assert links.count() == 0, (name, links.first.evaluate("e => e.outerHTML"))
+                no_error(tab)
+            tab.wait_for_timeout(1000)
+            browser.close()
+    finally:
+        server.shutdown()
+    assert Trap.hits == [] and dialogs == []
+
+
+def test_a_forged_cookie_shows_the_login_form(browser_at, accounts):
+    import time
+
+    import jwt
+
+    from lib import users
+
+    new_tab, app = browser_at
+    key = users.cookie(accounts)["key"]
+    claims = {"username": "admin", "session": users.session(accounts, "admin"),
+              "exp": int(time.time()) + 3600}  # fmt: skip
+    host = app.url.split("//")[1].split(":")[0]
+    for token in (jwt.encode(claims, None, algorithm="none"),
+                  jwt.encode(claims, key + "x" * 32, algorithm="HS512"), "not.a.jwt"):  # fmt: skip
+        tab = new_tab()
+        tab.context.add_cookies([{"name": "scorecard_auth", "value": token, "domain": host,
+                                  "path": "/"}])  # fmt: skip
+        tab.goto(app.url)
+        expect(tab.get_by_role("textbox", name="Username")).to_be_visible()
+        expect(tab.get_by_role("button", name="Sign out")).to_have_count(0)
+        no_error(tab)

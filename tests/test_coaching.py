@@ -19,6 +19,7 @@ COACH = Viewer("coach", "trainer")
 BOSS = Viewer("boss", "manager")
 AGENT_A = Viewer("a", "agent", "A")
 AGENT_B = Viewer("b", "agent", "B")
+AJIE = Viewer("ajie", "agent", "阿杰")
 
 
 # --- notes ------------------------------------------------------------------------------
@@ -304,6 +305,15 @@ def test_demo_agents_get_recommendations_and_measured_plans(demo_store):
     ajie = training.for_agent(con, COACH, scheme, parse("2026-11"), "阿杰", "en")
     assert "efficiency" in set(ajie["module"])  # his first response slowed down
     assert ajie.iloc[0]["mentor"] and ajie.iloc[0]["mentor"] != "阿杰"
+    # The agent is not told which colleague scores well, unless that colleague agreed.
+    own = training.for_agent(con, AJIE, scheme, parse("2026-11"), "阿杰", "en")
+    assert set(own["mentor"]) - {""} == {"a colleague strong in this"}
+    named = training.Training(training.load().modules, training.load().rules,
+                              frozenset({ajie.iloc[0]["mentor"]}))  # fmt: skip
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(training, "load", lambda *a: named)
+        again = training.for_agent(con, AJIE, scheme, parse("2026-11"), "阿杰", "en")
+    assert again.iloc[0]["mentor"] == ajie.iloc[0]["mentor"]
     wang = training.for_agent(con, COACH, scheme, parse("2026-07"), "小王", "en")
     assert len(wang) > 0 and wang["reason"].str.len().gt(0).all()
     listing = plans.listing(con, COACH).set_index("agent")

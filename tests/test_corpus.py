@@ -9,14 +9,17 @@ import io
 import json
 import subprocess
 import sys
+import threading
+import time
 
+import psutil
 import pytest
 
-from lib import cli, store
+from lib import cli, reader, store, textsafe
 from lib.ingest import ingest_file
 from lib.mapping import load as load_mapping
 from lib.reader import UnusableFile
-from tests.corpus import GOOD, HEAD, cases, write_corpus, write_large
+from tests.corpus import GOOD, HEAD, _xlsx_with_cell, cases, write_bomb, write_corpus, write_large
 
 CASES = cases()
 
@@ -127,10 +130,94 @@ def test_the_upload_page_answers_each_bad_file(case, corpus, tmp_path, monkeypat
             next(b for b in at.button if b.label == "Store").click().run()
             assert not at.exception
     errors = " ".join(e.value for e in at.error)
+    name = textsafe.md(case.name)  # file names are shown as text, escaped for Markdown
     if case.outcome == "unusable":
-        assert errors.startswith("This file cannot be used") and case.name in errors, errors
+        assert errors.startswith("This file cannot be used") and name in errors, errors
     else:
-        assert not errors and f"{case.name}: " in at.success[0].value
+        assert not errors and f"{name}: " in at.success[0].value
         assert any("= rows read." in c.value for c in at.caption)
     kept = {r[0]: r for r in snapshot(store.connect(tmp_path / "s.duckdb"))}
     assert all(kept[r[0]] == r for r in before), "a row stored before was changed"
+
+
+class PeakMemory:
+    """The highest resident memory of a process (and its children), sampled every 10 ms."""
+
+    def __init__(self, process: psutil.Process):
+        self.process, self.peak, self._stop = process, 0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self):
+        while not self._stop.is_set():
+            with contextlib.suppress(psutil.Error):
+                procs = [self.process, *self.process.children(recursive=True)]
+                self.peak = max(self.peak, sum(p.memory_info().rss for p in procs))
+            time.sleep(0.01)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+@pytest.fixture(scope="module")
+def bomb(tmp_path_factory):
+    path = tmp_path_factory.mktemp("bomb") / "bomb.xlsx"
+    write_bomb(path)  # a 2 GiB cell in a ~2 MB workbook
+    return path
+
+
+def test_a_zip_bomb_is_refused_in_seconds_without_the_memory(bomb, tmp_path):
+    assert bomb.stat().st_size < 5_000_000
+    con, before = stored_before(tmp_path)
+    start = time.monotonic()
+    with PeakMemory(psutil.Process()) as memory, pytest.raises(UnusableFile) as exc:
+        ingest_file(con, bomb, load_mapping("demo_tickets"))
+    elapsed = time.monotonic() - start
+    assert str(exc.value).startswith("bomb.xlsx: ") and "zip bomb" in str(exc.value)
+    assert elapsed < 10 and memory.peak < 1_000_000_000, (elapsed, memory.peak)
+    assert snapshot(con) == before
+
+
+def test_the_cli_refuses_the_zip_bomb_in_seconds_without_the_memory(bomb, tmp_path):
+    start = time.monotonic()
+    child = subprocess.Popen([sys.executable, "-m", "lib", "ingest", str(bomb), "--mapping",
+                              "demo_tickets", "--db", str(tmp_path / "cli.duckdb")],
+                             cwd=store.ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)  # fmt: skip
+    with PeakMemory(psutil.Process(child.pid)) as memory:
+        out, err = child.communicate(timeout=60)
+    elapsed = time.monotonic() - start
+    assert child.returncode == 2 and "Traceback" not in err and "zip bomb" in out + err
+    assert elapsed < 10 and memory.peak < 1_000_000_000, (elapsed, memory.peak)
+
+
+def test_a_long_cell_that_does_not_compress_is_found_before_parsing(tmp_path, monkeypatch):
+    """The byte scan, not the compression ratio, catches a long cell of varied text."""
+    monkeypatch.setenv("SCORECARD_MAX_CELL_CHARS", "1000")
+    path = tmp_path / "varied.xlsx"
+    path.write_bytes(_xlsx_with_cell(7000, letter=b"q"))
+    with pytest.raises(UnusableFile, match="longer than the limit of 1,000 characters"):
+        reader.check_workbook(path, "varied.xlsx")
+    monkeypatch.setenv("SCORECARD_MAX_CELL_CHARS", "5000")  # within 6 × the limit: read, exact
+    with pytest.raises(UnusableFile, match=r"row 2, column B\) is longer than the limit"):
+        reader.read_table(path)
+
+
+def test_a_csv_made_of_one_50_mb_line_is_refused_with_a_message(tmp_path):
+    path = tmp_path / "one_line.csv"
+    path.write_bytes(b"a," * 25_000_000)
+    with pytest.raises(UnusableFile, match="one_line.csv: the first line is longer than"):
+        reader.read_table(path)
+
+
+def test_a_csv_with_one_50_mb_cell_is_refused_and_named(tmp_path):
+    """The cell is in the first data row, so a preview sees it too (it used to say "no rows")."""
+    path = tmp_path / "big_cell.csv"
+    path.write_text(HEAD + "\n" + GOOD[1].replace("好", "y" * 50_000_000) + "\n" + GOOD[0] + "\n")
+    for preview in (5, None):
+        with pytest.raises(UnusableFile, match="big_cell.csv: a (row|cell).* longer than"):
+            reader.read_table(path, max_rows=preview)

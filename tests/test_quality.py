@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 
 from lib import audit, calibration, peer, reviews, rubric, sampling, store
@@ -271,7 +272,10 @@ def test_peer_feedback_is_anonymous_in_the_agents_view(con):
     assert sorted(mine["comment"]) == sorted(["helps with refunds", "shares scripts",
                                               "slow to reply in the group"])  # fmt: skip
     summary = peer.summary(con, ANNA, "A").set_index("period")
-    assert summary.loc["2026-04", "mean"] == 2.0 and not summary.loc["2026-04", "shown"]
+    # April's mean would be its lone reviewer's score: hidden from the agent, shown to a coach.
+    assert pd.isna(summary.loc["2026-04", "mean"]) and not summary.loc["2026-04", "shown"]
+    assert summary.loc["2026-05", "mean"] == 4.0
+    assert peer.summary(con, COACH, "A").set_index("period").loc["2026-04", "mean"] == 2.0
     assert set(peer.about(con, COACH, "A")["reviewer"]) == {"B", "C", "D"}
     with pytest.raises(AccessDenied):
         peer.about(con, BEN, "A")
