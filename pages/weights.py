@@ -4,7 +4,7 @@ import streamlit as st
 
 from lib import charts, hours, schemes, views
 from lib.i18n import message
-from pages._ui import con, context, guard, lang, t
+from pages._ui import con, context, guard, lang, safe, t
 
 who = guard("weights")
 st.header(t("nav.weights"))
@@ -79,7 +79,7 @@ right.plotly_chart(charts.rank_moves(ranking, t("weights.moves_chart"), t("weigh
                                      t("weights.edited_side"), set(movers)),
                    width="stretch")  # fmt: skip
 if movers:
-    right.caption(t("weights.movers", names=" · ".join(movers.values())))
+    right.caption(t("weights.movers", names=safe(" · ".join(movers.values()))))
 
 changes = schemes.diff_words(saved.body, edited_body, lang())
 if changes:
