@@ -1,4 +1,4 @@
-"""Installation settings that guard the app: file limits, the login cookie and webhooks.
+"""Installation settings: file limits, the login cookie, webhooks and the store's time zone.
 
 Each setting is declared once here, as data, with its default, the environment variable that
 overrides it and a line for the README (a test checks that the README lists them all). They
@@ -33,6 +33,7 @@ SETTINGS = {s.name: s for s in [
     Setting("webhook_allow_hosts", "", "hosts on a private or loopback address that webhooks "
             "may still reach, comma-separated (none by default)"),
     Setting("webhook_timeout_s", 4, "seconds a webhook may take to answer"),
+    Setting("timezone", "", "the store's time zone, e.g. Asia/Shanghai (none: the machine's)"),
 ]}  # fmt: skip
 
 

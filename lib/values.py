@@ -25,6 +25,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from lib import settings
+
 # Markers that mean "no value" in exports. Text columns use the narrower set, so a comment
 # that says "none" survives.
 MISSING = {"", "-", "--", "---", "—", "–", "n/a", "na", "null", "none", "nan", "#n/a", "无", "暂无"}
@@ -265,7 +267,7 @@ def parse_timestamp(text: str, dayfirst: bool | None = None) -> dt.datetime:
 def store_timezone() -> str:
     """The store's time zone: $SCORECARD_TIMEZONE, else the machine's, else UTC. Timestamps are
     stored as wall-clock time in this zone."""
-    name = os.environ.get("SCORECARD_TIMEZONE") or os.environ.get("TZ") or ""
+    name = settings.get("timezone") or os.environ.get("TZ") or ""
     if not name:
         try:
             link = str(Path("/etc/localtime").resolve())
