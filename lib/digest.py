@@ -118,11 +118,9 @@ def text(found: dict, lang: str = "zh") -> str:
 
 
 def payload(body: str, fmt: str) -> dict:
-    """The JSON each chat expects, as `lib.webhooks` sends alerts."""
-    body = "客服绩效看板 · Service Scorecard\n" + body
-    if fmt in ("dingtalk", "wecom"):
-        return {"msgtype": "text", "text": {"content": body}}
-    return {"text": body}
+    """The JSON each chat expects, as `lib.webhooks` sends alerts: the digest holds names and
+    file names from the data, so it is made inert for the target's format first."""
+    return webhooks.message(webhooks.escape(body, fmt), fmt)
 
 
 def post(con, hooks: list[dict], day: dt.date, body: str, *, force: bool = False,
@@ -140,7 +138,13 @@ def post(con, hooks: list[dict], day: dt.date, body: str, *, force: bool = False
         try:
             attempts = webhooks.send_with_retries(hook["url"], payload(body, hook.get("format", "slack")),
                                                   retries, pause)  # fmt: skip
-        except (urllib.error.URLError, OSError, RuntimeError, ValueError) as exc:
+        except (
+            webhooks.HookError,
+            urllib.error.URLError,
+            OSError,
+            RuntimeError,
+            ValueError,
+        ) as exc:
             out[name] = f"failed: {exc}"
             continue
         store.write(con, lambda cur, h=name, n=attempts: cur.execute(

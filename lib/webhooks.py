@@ -75,11 +75,16 @@ def text(alert: dict, fmt: str = "slack") -> str:
     return f"{line} — {numbers}".strip(" —") if numbers else line
 
 
-def payload(alert: dict, fmt: str) -> dict:
-    body = "客服绩效看板 · Service Scorecard\n" + text(alert, fmt)
+def message(body: str, fmt: str) -> dict:
+    """The JSON each chat expects for a text (already made inert with `escape`)."""
+    body = "客服绩效看板 · Service Scorecard\n" + body
     if fmt in ("dingtalk", "wecom"):
         return {"msgtype": "text", "text": {"content": body}}
     return {"text": body}
+
+
+def payload(alert: dict, fmt: str) -> dict:
+    return message(text(alert, fmt), fmt)
 
 
 def allowed_hosts() -> set[str]:

@@ -145,11 +145,15 @@ def test_an_owners_first_chinese_upload_after_clearing_the_demo(page, tmp_path, 
 
 
 def choose(page, label: str, option: str) -> None:
-    """Pick an option of a selectbox, typing it so that a long list needs no scrolling."""
+    """Pick an option of a selectbox by typing it and pressing Enter (the first match), so
+    a long list needs no scrolling; then wait until the box shows it."""
     box = page.get_by_role("combobox", name=label, exact=True)
+    box.scroll_into_view_if_needed()
     box.click()
     box.fill(option)
-    page.get_by_role("option", name=option, exact=True).click()
+    expect(page.get_by_role("option", name=option, exact=True)).to_be_visible()
+    box.press("Enter")
+    expect(box).to_have_value(option)
     settle(page)
 
 
