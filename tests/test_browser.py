@@ -281,10 +281,16 @@ def test_a_trainer_creates_a_plan_and_an_agent_acknowledges_a_note(browser_at, a
     trainer.get_by_role("link", name="Improvement plans").click()
     expect(trainer.get_by_role("heading", name="Improvement plans")).to_be_visible()
     trainer.get_by_role("tab", name="New plan").click()
-    trainer.get_by_label("KPIs to improve").click()
-    trainer.get_by_role("option", name="CSAT", exact=True).click()
-    trainer.keyboard.press("Escape")
-    expect(trainer.get_by_label("Target for CSAT")).to_be_visible()
+    settle(trainer)
+    target = trainer.get_by_label("Target for CSAT")
+    for _ in range(2):  # a pick made while the page still reruns can be dropped: pick again
+        trainer.get_by_label("KPIs to improve").click()
+        trainer.get_by_role("option", name="CSAT", exact=True).click()
+        trainer.keyboard.press("Escape")
+        settle(trainer)
+        if target.count():
+            break
+    expect(target).to_be_visible()
     trainer.get_by_label("Title").fill("Warmer replies")
     trainer.get_by_role("button", name="Create plan").click()
     expect(trainer.get_by_text("Plan #3 created")).to_be_visible()
