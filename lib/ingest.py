@@ -11,6 +11,8 @@ that cannot be used at all raises `UnusableFile` and changes no stored data.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import hashlib
 import json
 import re
@@ -22,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lib import access, audit, reshape, store
+from lib import access, audit, reshape, shops, store
 from lib.mapping import DERIVED, Mapping, suggest_presets
 from lib.reader import RawTable, SetAside, UnusableFile, read_table
 from lib.store import quote_ident
@@ -149,6 +151,56 @@ def _extract(arr: pa.Array, pattern: str) -> pa.Array:
     return pa.array(out, pa.string())
 
 
+@dataclass(frozen=True)
+class Scope:
+    """Where an upload's rows belong when the file does not say: the shop and platform, and
+    for a period report (a file without a date column) the first and last day it covers."""
+
+    shop: str | None = None
+    platform: str | None = None
+    period: tuple[dt.date, dt.date] | None = None
+
+
+PERIOD_HINT = (
+    "If this is a report for a period (no date column), say which period it covers: the upload "
+    "page asks for it; the command line takes --period 2026-10 or --from/--to."
+)
+
+
+def scoped(mapping: Mapping, scope: Scope | None, headers: list[str]) -> tuple[Mapping, list[str]]:
+    """The mapping with the scope's shop, platform and period as constants for the columns the
+    file lacks (the file's own columns win), and notes on what was not used."""
+    if scope is None:
+        return mapping, []
+    constants = dict(mapping.options.get("constants") or {})
+    notes = []
+    if scope.platform:
+        constants["platform"] = scope.platform
+    if scope.shop:
+        constants["shop"] = scope.shop
+    if scope.period:
+        first, last = scope.period
+        if last < first:
+            raise UnusableFile(f"the period ends ({last}) before it starts ({first})")
+        if mapping.kind != "agent_daily":
+            raise UnusableFile(
+                f"a period can be given only for per-agent reports (agent_daily), not for "
+                f"{mapping.kind}"
+            )
+        found, _ = mapping.resolve(headers)
+        if "date" in found:
+            notes.append(
+                f"the file has its own dates ({found['date']}); the period {first} – {last} "
+                "was not used"
+            )
+        else:
+            constants["date"] = first.isoformat()
+            constants["period_end"] = last.isoformat()
+            notes.append(f"stored as a report for the period {first} – {last}")
+    options = {**mapping.options, "constants": constants}
+    return dataclasses.replace(mapping, options=options), notes
+
+
 @dataclass
 class _Staged:
     typed: pa.Table
@@ -157,6 +209,7 @@ class _Staged:
     notes: list[str]
     supplied: list[str] = field(default_factory=list)  # canonical columns the file gave
     skipped: dict[int, RowError] = field(default_factory=dict)  # rows the mapping leaves out
+    benchmarks: list[tuple] = field(default_factory=list)  # the platform's reference rows
 
 
 # Tables whose rows belong to a ticket: a row without an agent takes its ticket's agent.
@@ -215,6 +268,10 @@ def _stage(raw: RawTable, mapping: Mapping, found: dict[str, str], report, con=N
     texts: dict[str, pa.Array] = {}
     source = reshape.apply_missing(raw.table, mapping, found)
     skipped = reshape.skipped_rows(source, mapping, found)
+    summary = shops.summary_rows(source, _label_columns(raw.headers, found))
+    for i, (kind, text) in summary.items():
+        skipped.setdefault(i, f"summary row '{text}', not an agent" + (
+            ": kept as the platform's benchmark" if kind in shops.PEER_KINDS else ""))  # fmt: skip
     combined = mapping.combined(raw.headers)
     columns = [c for c in table.columns if c.name in found or c.name in constants]
     for i, col in enumerate(columns):
@@ -253,6 +310,9 @@ def _stage(raw: RawTable, mapping: Mapping, found: dict[str, str], report, con=N
                 )
         parsed_cols[col.name] = parsed.values
 
+    if table.has("shop"):
+        _scope_rows(con, parsed_cols, source, found, combined, n)
+    benchmarks = _benchmarks(table, parsed_cols, summary) if table.name == "agent_daily" else []
     # Columns an export gives as a duration after creation rather than as a time.
     for (kind, target), source in DERIVED.items():
         if kind != table.name or source not in parsed_cols:
@@ -313,7 +373,111 @@ def _stage(raw: RawTable, mapping: Mapping, found: dict[str, str], report, con=N
         errors.pop(i, None)
     skips = {i: RowError(int(raw.row_numbers[i]), "(whole row)", why, None)
              for i, why in skipped.items()}  # fmt: skip
-    return _Staged(typed, errors, continuation, notes, supplied, skips)
+    return _Staged(typed, errors, continuation, notes, supplied, skips, benchmarks)
+
+
+def _label_columns(headers: list[str], found: dict[str, str]) -> list[str]:
+    """Where a report labels its summary rows: the first column, and the agent, account,
+    shop and date columns (a daily report writes 汇总 in the date column)."""
+    cols = [headers[0]] if headers else []
+    cols += [found[c] for c in ("agent", "account", "shop", "date") if found.get(c) in headers]
+    return list(dict.fromkeys(cols))
+
+
+def _text(arr) -> pa.Array:
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = pc.utf8_trim_whitespace(arr.cast(pa.string()))
+    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+
+
+def _scope_rows(con, parsed_cols: dict, source: pa.Table, found: dict, combined: dict, n: int):
+    """Fill each row's platform, shop and account, and its agent from a linked account.
+
+    The account is the agent as the file names it, before any `extract` shortened it; a
+    sub-account such as "旗舰店:小美" names the shop when nothing else does; a platform name as
+    written (天猫) becomes its id (taobao). An account linked to a person (lib.accounts) is
+    stored under that person."""
+    if "account" not in parsed_cols:
+        if "agent" in found and "agent" not in combined:
+            parsed_cols["account"] = _text(source.column(found["agent"]))
+        elif "agent" in parsed_cols:
+            parsed_cols["account"] = _text(parsed_cols["agent"])
+        else:
+            parsed_cols["account"] = pa.nulls(n, pa.string())
+    account = parsed_cols["account"]
+    platform = parsed_cols.get("platform")
+    if platform is None:
+        platform = pa.array([""] * n, pa.string())
+    else:
+        platform = pc.fill_null(_text(platform), "")
+        distinct = pc.unique(platform).to_pylist()
+        ids = pa.array([shops.platform_id(v) for v in distinct], pa.string())
+        platform = pc.take(ids, pc.index_in(platform, value_set=pa.array(distinct, pa.string())))
+    parsed_cols["platform"] = platform
+    shop = _text(parsed_cols["shop"]) if "shop" in parsed_cols else pa.nulls(n, pa.string())
+    prefix = pc.struct_field(pc.extract_regex(account, r"^\s*(?P<shop>[^:：]+?)\s*[:：]\s*\S"), [0])
+    parsed_cols["shop"] = pc.fill_null(pc.coalesce(shop, prefix), "")
+    if "agent" in parsed_cols and con is not None:
+        _linked_agents(con, parsed_cols)
+
+
+def _linked_agents(con, parsed_cols: dict) -> None:
+    """Replace the agent of rows whose account is linked to a person."""
+    cur = con.cursor()
+    if not cur.execute("SELECT count(*) FROM accounts").fetchall()[0][0]:
+        return
+    rows = pa.table(
+        {
+            "platform": parsed_cols["platform"],
+            "shop": parsed_cols["shop"],
+            "account": parsed_cols["account"],
+            "agent": parsed_cols["agent"],
+            "__i": pa.array(np.arange(len(parsed_cols["agent"]))),
+        }
+    )
+    cur.register("__rows", rows)
+    try:
+        linked = cur.execute(
+            """SELECT coalesce(a.agent, r.agent) FROM __rows r
+               LEFT JOIN accounts a ON a.platform = r.platform AND a.shop = r.shop
+                    AND a.account = r.account ORDER BY r.__i"""
+        ).to_arrow_table()
+    finally:
+        cur.unregister("__rows")
+    parsed_cols["agent"] = linked.column(0).combine_chunks().cast(pa.string())
+
+
+NUMERIC_KINDS = ("int", "number", "money", "rate", "duration")
+
+
+def _benchmarks(table, parsed_cols: dict, summary: dict) -> list[tuple]:
+    """The platform's reference rows (同行同层优秀/均值, shop totals and averages) as records
+    (platform, shop, date, period_end, kind, label, column, value)."""
+    if not summary:
+        return []
+    date = parsed_cols.get("date")
+    dates = [d for d in (date.to_pylist() if date is not None else []) if d is not None]
+    first = min(dates) if dates else None
+    last = max(dates) if dates else None
+    period_end = parsed_cols.get("period_end")
+    shop_col = parsed_cols["shop"].to_pylist()
+    shop = max(set(shop_col), key=shop_col.count) if shop_col else ""
+    platform = parsed_cols["platform"][0].as_py() if len(parsed_cols["platform"]) else ""
+    out = []
+    for i, (kind, text) in sorted(summary.items()):
+        day = date[i].as_py() if date is not None else None
+        end = period_end[i].as_py() if period_end is not None else None
+        if day is None:  # a summary over the whole file: its span of days
+            day, end = first, (last if last != first else None)
+        if day is None:
+            continue
+        for col in table.stored:
+            if col.kind in NUMERIC_KINDS and col.name in parsed_cols:
+                value = parsed_cols[col.name][i].as_py()
+                if value is not None:
+                    out.append((platform, shop, day, end, kind, text, col.name, float(value)))
+    return out
 
 
 @dataclass
@@ -330,7 +494,7 @@ class Preview:
 
 
 def preview(path: str | Path, mapping: Mapping, *, sheet=None, limit: int = 20,
-            file_name: str | None = None, con=None) -> Preview:  # fmt: skip
+            file_name: str | None = None, con=None, scope: Scope | None = None) -> Preview:  # fmt: skip
     """The first rows of a file as they would be stored, and their problems; stores nothing.
     `file_name` is the name to use in messages (an upload's own name, not its temporary copy);
     with `con`, rows without an agent take their stored ticket's agent as they will when stored."""
@@ -344,6 +508,12 @@ def preview(path: str | Path, mapping: Mapping, *, sheet=None, limit: int = 20,
         header_row=mapping.options.get("header_row"),
         max_rows=limit,
     )
+    try:
+        mapping, scope_notes = scoped(mapping, scope, raw.headers)
+    except UnusableFile as exc:
+        return Preview(raw.headers, {}, [], f"{name}: {exc}", None, [], raw.notes, raw.sheet,
+                       raw.sheets)  # fmt: skip
+    raw.notes += scope_notes
     found, missing = mapping.resolve(raw.headers)
     if missing:
         problem = _missing_message(name, mapping, missing, raw.headers)
@@ -384,7 +554,7 @@ def _in_file_duplicates(con, staged: _Staged, table, raw: RawTable) -> np.ndarra
             QUALIFY row_number() OVER w > 1"""
     ).fetchall()
     cur.unregister("__rows")
-    key_label = " + ".join(table.key)
+    key_label = " + ".join(table.natural_key)
     for i, first_i, same in result:
         repeat[i] = True
         if not same:
@@ -424,8 +594,10 @@ def ingest_file(
     file_name: str | None = None,
     progress=None,
     is_demo: bool = False,
+    scope: Scope | None = None,
 ) -> IngestResult:
-    """Ingest one file with a mapping; raise UnusableFile if it cannot be used at all."""
+    """Ingest one file with a mapping; raise UnusableFile if it cannot be used at all.
+    `scope` gives the shop, platform and (for a report without dates) the period."""
     start = time.perf_counter()
     path = Path(path)
     name = file_name or path.name
@@ -444,13 +616,17 @@ def ingest_file(
             skip_footer_rows=int(mapping.options.get("skip_footer_rows", 0)),
             progress=lambda f, m: report(0.01 + 0.29 * f, m),
         )
+        try:
+            mapping, scope_notes = scoped(mapping, scope, raw.headers)
+        except UnusableFile as exc:
+            raise UnusableFile(f"{name}: {exc}") from None
         found, missing = mapping.resolve(raw.headers)
         if missing:
             raise UnusableFile(_missing_message(name, mapping, missing, raw.headers))
     except UnusableFile as exc:
         _log_rejected(con, name, path, mapping, user, str(exc), is_demo)
         raise
-    result.notes = list(raw.notes)
+    result.notes = list(raw.notes) + scope_notes
     result.skipped = list(raw.skipped)
     staged = _stage(raw, mapping, found, report, con)
     result.notes += staged.notes
@@ -492,15 +668,22 @@ def ingest_file(
                 f"this file was uploaded before (upload #{before[0]}, {before[1]:%Y-%m-%d %H:%M}); "
                 "rows already stored count as duplicates"
             )
+        period = (
+            scope.period if scope and scope.period and "period_end" in staged.supplied else None
+        )
         upload_id = cur.execute(
             """INSERT INTO uploads (file_name, file_hash, file_bytes, kind, mapping, sheet,
-               uploaded_by, status, is_demo, supplied_columns)
-               VALUES (?, ?, ?, ?, ?, ?, ?, 'stored', ?, ?) RETURNING upload_id""",
+               uploaded_by, status, is_demo, supplied_columns, period_from, period_to)
+               VALUES (?, ?, ?, ?, ?, ?, ?, 'stored', ?, ?, ?, ?) RETURNING upload_id""",
             [name, digest, path.stat().st_size, mapping.kind, mapping.name,
-             raw.sheet, user, is_demo, staged.supplied],
+             raw.sheet, user, is_demo, staged.supplied, *(period or (None, None))],
         ).fetchone()[0]  # fmt: skip
         good = good.append_column("upload_id", pa.array([upload_id] * good.num_rows, pa.int64()))
         inserted, updated, same_rows = _upsert(cur, table, good)
+        if staged.benchmarks:
+            _store_benchmarks(cur, staged.benchmarks, upload_id)
+            kinds = sorted({b[5] for b in staged.benchmarks})
+            result.notes.append(f"the platform's reference rows were kept: {', '.join(kinds)}")
         _quarantine(cur, upload_id, name, raw, staged, found)
         result.upload_id = upload_id
         result.inserted, result.updated = inserted, updated
@@ -531,6 +714,27 @@ def ingest_file(
     return result
 
 
+def _store_benchmarks(cur, records: list[tuple], upload_id: int) -> None:
+    """Keep a report's reference rows, replacing those of the same shop, period and kind."""
+    cols = ["platform", "shop", "date", "period_end", "kind", "label", "column", "value"]
+    batch = pa.table({c: [r[i] for r in records] for i, c in enumerate(cols)})
+    batch = batch.append_column("upload_id", pa.array([upload_id] * len(records), pa.int64()))
+    cur.register("__bench", batch)
+    try:
+        cur.execute(
+            """DELETE FROM benchmarks b USING (SELECT DISTINCT platform, shop, date, period_end,
+                   kind FROM __bench) n
+               WHERE b.platform = n.platform AND b.shop = n.shop AND b.date = n.date
+                 AND b.period_end IS NOT DISTINCT FROM n.period_end AND b.kind = n.kind"""
+        )
+        cur.execute(
+            """INSERT INTO benchmarks (platform, shop, date, period_end, kind, label, "column",
+                   value, upload_id) SELECT * FROM __bench"""
+        )
+    finally:
+        cur.unregister("__bench")
+
+
 def _reject_whole_orders(staged: _Staged, table, raw: RawTable) -> None:
     """An order over several rows is stored whole or not at all: when one of its rows is
     set aside, so are the others, each with a reason naming the rejected row."""
@@ -541,7 +745,7 @@ def _reject_whole_orders(staged: _Staged, table, raw: RawTable) -> None:
     bad_groups = {}
     for i in sorted(staged.errors):
         bad_groups.setdefault(group[i], i)
-    label = " + ".join(table.key)
+    label = " + ".join(table.natural_key)
     for i in np.flatnonzero(np.isin(group, list(bad_groups))):
         if i not in staged.errors:
             first_bad = int(raw.row_numbers[bad_groups[group[i]]])

@@ -59,7 +59,12 @@ GROUPS = {
     "agent": "r.agent",
     "team": "coalesce(tm.team, '—')",
     "channel": "coalesce(r.channel, '—')",
+    "shop": "r.platform || '|' || r.shop",
 }
+# Relations whose rows belong to a shop (lib.tables.SHOP_TABLES and what is derived from
+# them): the shop filter and the per-shop breakdown read these. QA and peer reviews, and
+# notes, are about the person and count in every shop.
+WITH_SHOP = {"tickets", "csat_responses", "orders", "agent_daily", "ticket_comments"}
 
 
 class CatalogueError(RuleProblems):
@@ -101,6 +106,9 @@ class KPI:
     unit: str = ""
     drilldown: dict | None = None  # {"where": …, "order": …} on tickets
     service_hours: bool = False  # its times can count only service hours (service_seconds)
+    # The agent_daily column in which a platform's reference rows (同行同层优秀/均值) give this
+    # KPI, so a team can be set against peers of its tier.
+    benchmark: str = ""
 
     def label(self, lang: str = "en") -> str:
         return self.zh if lang == "zh" else self.en
@@ -191,6 +199,10 @@ def check(data: dict) -> list[tuple[str, str]]:
                     if name not in macros:
                         problems.append(("source.macro_known", f"{kid}: unknown macro @{name}"))
             problems += _check_inputs(kid, s, macros)
+        bench = k.get("benchmark")
+        if bench and not TABLES["agent_daily"].has(str(bench)):
+            problems.append(("kpi.benchmark_column", f"{kid}: benchmark '{bench}' is not a "
+                             "column of agent_daily"))  # fmt: skip
         uses = any("service_seconds(" in str(v) for s in sources for v in s.values())
         if uses != bool(k.get("service_hours")):
             problems.append(("kpi.service_hours_declared", f"{kid}: a KPI whose SQL uses "
@@ -239,7 +251,7 @@ def _build(data: dict) -> Catalogue:
         kpis[k["id"]] = KPI(
             k["id"], k["zh"], k["en"], k["description"], k["dimension"], k["kind"],
             k["direction"], k["min_sample"], sources, k.get("unit", ""), drill,
-            bool(k.get("service_hours")),
+            bool(k.get("service_hours")), str(k.get("benchmark") or ""),
         )  # fmt: skip
     return Catalogue(data["dimensions"], dict(kpis), macros)
 
@@ -347,6 +359,18 @@ def _base_cte(table: str, params: dict, by: str) -> str:
     elif by == "channel" and table in CHANNEL_CONSTANT:
         grp = f"'{CHANNEL_CONSTANT[table]}'"
     team = "AND tm.team = $team" if params.get("team") else ""
+    if params.get("agent") is not None:
+        team += " AND r.agent = $agent"
+    if params.get("shops") is not None and table in WITH_SHOP:
+        team += " AND r.platform || '|' || r.shop IN (SELECT unnest($shops::VARCHAR[]))"
+    # A period report counts in periods (and trend buckets) that contain all of it.
+    if table == "agent_daily":
+        team += " AND (r.period_end IS NULL OR r.period_end < $end"
+        team += (
+            f" AND date_trunc('{grain}', r.period_end) = date_trunc('{grain}', r.date))"
+            if grain
+            else ")"
+        )
     # Rows that cannot be attributed to an agent are never scored; rows of uploads that
     # lack a source's inputs are left out when a coverage list is bound ($cov).
     cov = f"AND {coverage.filter_sql('r.upload_id')}" if params.get("cov") is not None else ""
@@ -548,17 +572,22 @@ def compute(
     kpi_ids: list[str] | None = None,
     catalogue: Catalogue | None = None,
     service_hours: hours.ServiceHours | None = None,
+    shops: list[str] | None = None,
+    agent: str | None = None,
 ) -> pd.DataFrame:
-    """KPI values for [start, end) per agent, team or channel (and per day/week/month); with
-    `service_hours`, the time-based KPIs count only those hours."""
+    """KPI values for [start, end) per agent, team, channel or shop (and per day/week/month);
+    with `service_hours`, the time-based KPIs count only those hours. `shops` (keys
+    "platform|shop") keeps those shops' rows; `agent` keeps one person's. Rates over several
+    shops combine their counts, so each shop weighs by its volume."""
     if by not in GROUPS:
-        raise ValueError("by must be 'agent', 'team' or 'channel'")
+        raise ValueError("by must be 'agent', 'team', 'channel' or 'shop'")
     if grain not in (None, "day", "week", "month"):
         raise ValueError("grain must be day, week or month")
     catalogue = catalogue or load_catalogue()
     wanted = list(kpi_ids or catalogue.kpis)
     key = (store.store_id(con), store.data_version(con), str(start), str(end), by, team, grain,
-           tuple(wanted), id(catalogue), service_hours.key() if service_hours else None)  # fmt: skip
+           tuple(wanted), id(catalogue), service_hours.key() if service_hours else None,
+           None if shops is None else tuple(sorted(shops)), agent)  # fmt: skip
     hit = _CACHE.get(key)
     if hit is not None and hit[0] is catalogue:  # the very catalogue, not one at a reused id
         _CACHE.move_to_end(key)
@@ -568,7 +597,8 @@ def compute(
     as_of = cur.execute(
         "SELECT coalesce(max(created_at), now()::TIMESTAMP) FROM tickets"
     ).fetchone()[0]
-    params = {"start": start, "end": end, "team": team, "as_of": as_of, "grain": grain}
+    params = {"start": start, "end": end, "team": team, "as_of": as_of, "grain": grain,
+              "shops": None if shops is None else list(shops), "agent": agent}  # fmt: skip
     # Sources of one table that may read the same uploads share one query.
     by_table: dict[tuple[str, tuple | None], list[tuple[KPI, int]]] = {}
     frames = []
@@ -576,6 +606,8 @@ def compute(
         kpi = catalogue.get(kid)
         for i, source in enumerate(kpi.sources):
             if by == "channel" and source.table not in SPLIT_BY_CHANNEL:
+                continue
+            if by == "shop" and source.table not in WITH_SHOP:
                 continue
             cov = coverage.covered(con, source.table, source.inputs)
             if cov is not None and not cov:

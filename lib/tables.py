@@ -46,6 +46,11 @@ class Table:
     checks: tuple[str, ...] = field(default=())
 
     @property
+    def natural_key(self) -> tuple[str, ...]:
+        """The key as an export states it, without the shop and period it is stored under."""
+        return tuple(k for k in self.key if k not in SCOPE)
+
+    @property
     def stored(self) -> tuple[Column, ...]:
         return tuple(c for c in self.columns if not c.input_only)
 
@@ -67,12 +72,25 @@ def _c(name: str, kind: str, label_zh: str, required: bool = False, input_only: 
     return Column(name, kind, required, label_zh, input_only)
 
 
+# Shop and platform scope every row of the tables that platform exports feed: two shops'
+# exports never overwrite each other, and one person's accounts in several shops stay apart.
+# `account` is the agent as the export names it (a sub-account such as 旗舰店:小美); `agent` is
+# the person it is linked to (see lib.accounts). `period_end` marks a period report's row.
+SCOPE = ("platform", "shop", "period_end")
+SHOP_TABLES = ("tickets", "csat_responses", "orders", "agent_daily")
+
+
+def _scope(account: bool = True) -> tuple[Column, ...]:
+    cols = (_c("shop", "text", "店铺"), _c("platform", "text", "平台"))
+    return cols + ((_c("account", "text", "客服账号"),) if account else ())
+
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
         Table(
             "tickets",
-            ("ticket_id",),
+            ("platform", "shop", "ticket_id"),
             (
                 _c("ticket_id", "text", "工单号", True),
                 _c("agent", "text", "客服", True),
@@ -98,6 +116,7 @@ TABLES: dict[str, Table] = {
                 _c("resolved", "bool", "是否已解决"),
                 _c("first_response_s", "duration", "首次响应时长", input_only=True),
                 _c("resolution_s", "duration", "解决时长", input_only=True),
+                *_scope(),
             ),
             "工单",
             "Tickets",
@@ -111,7 +130,7 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "csat_responses",
-            ("ticket_id", "responded_at"),
+            ("platform", "shop", "ticket_id", "responded_at"),
             (
                 _c("ticket_id", "text", "工单号", True),
                 _c("rating", "rating", "评分", True),
@@ -119,13 +138,14 @@ TABLES: dict[str, Table] = {
                 _c("responded_at", "timestamp", "评价时间"),
                 _c("scale", "int", "满分"),
                 _c("comment", "text", "评价内容"),
+                *_scope(),
             ),
             "满意度评价",
             "CSAT responses",
         ),
         Table(
             "orders",
-            ("order_id",),
+            ("platform", "shop", "order_id"),
             (
                 _c("order_id", "text", "订单号", True),
                 _c("agent", "text", "客服", True),
@@ -136,6 +156,7 @@ TABLES: dict[str, Table] = {
                 _c("refund_amount", "money", "退款金额"),
                 _c("customer_id", "text", "客户"),
                 _c("ticket_id", "text", "工单号"),
+                *_scope(),
             ),
             "订单",
             "Orders",
@@ -143,7 +164,7 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "agent_daily",
-            ("date", "agent"),
+            ("platform", "shop", "date", "period_end", "account"),
             (
                 _c("date", "date", "日期", True),
                 _c("agent", "text", "客服", True),
@@ -162,6 +183,15 @@ TABLES: dict[str, Table] = {
                 _c("bad_reviews", "int", "差评数"),
                 _c("unreplied", "int", "未回复数"),
                 _c("transfers", "int", "转出数"),
+                _c("reply_30s_rate", "rate", "30秒应答率"),
+                _c("service_score", "number", "客服服务分"),
+                _c("lost_inquiries", "int", "询单流失人数"),
+                _c("answer_ratio", "number", "答问比"),
+                _c("no_service_rate", "rate", "不服务率"),
+                _c("bad_review_rate", "rate", "差评率"),
+                _c("conversion_rate", "rate", "询单转化率"),
+                _c("period_end", "date", "统计截止日"),  # a period report's last day
+                *_scope(),
             ),
             "客服日报",
             "Agent daily stats",

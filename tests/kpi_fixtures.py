@@ -73,11 +73,15 @@ DAILY = [
     {"date": dt.date(2026, 5, 1), "agent": "A", "inquiries": 10, "receptions": 20,
      "paying_customers": 4, "sales_amount": 400.0, "refund_amount": 40.0,
      "first_response_s": 20.0, "avg_response_s": 30.0, "reply_rate": 0.9, "reply_3min_rate": 0.8,
-     "satisfaction_rate": 0.95, "good_reviews": 9, "bad_reviews": 1, "transfers": 2},
+     "satisfaction_rate": 0.95, "good_reviews": 9, "bad_reviews": 1, "transfers": 2,
+     "reply_30s_rate": 0.7, "service_score": 4.8, "lost_inquiries": 2, "answer_ratio": 1.2,
+     "no_service_rate": 0.1},
     {"date": dt.date(2026, 5, 2), "agent": "A", "inquiries": 30, "receptions": 40,
      "paying_customers": 6, "sales_amount": 600.0, "refund_amount": 0.0,
      "first_response_s": 50.0, "avg_response_s": 60.0, "reply_rate": 1.0, "reply_3min_rate": 0.5,
-     "satisfaction_rate": 0.9, "good_reviews": 18, "bad_reviews": 2, "transfers": 0},
+     "satisfaction_rate": 0.9, "good_reviews": 18, "bad_reviews": 2, "transfers": 0,
+     "reply_30s_rate": 0.4, "service_score": 4.5, "lost_inquiries": 6, "answer_ratio": 1.5,
+     "no_service_rate": 0.05},
     {"date": dt.date(2026, 5, 2), "agent": "Z", "inquiries": 0, "receptions": 5,
      "paying_customers": 0, "sales_amount": 0.0},  # no inquiries at all
 ]  # fmt: skip

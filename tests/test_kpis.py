@@ -62,6 +62,12 @@ DAILY_CASES = [  # days 1 and 2 of agent A in tests/kpi_fixtures.py DAILY
     ("aov", 100.0, 2, "agent_daily"),
     ("refund_ratio", 40 / 1000, 2, "agent_daily"),
     ("receptions", 60.0, 2, "agent_daily"),
+    ("reply_30s_rate", (0.7 * 20 + 0.4 * 40) / 60, 60, "agent_daily"),
+    ("no_service_rate", (0.1 * 20 + 0.05 * 40) / 60, 60, "agent_daily"),
+    ("answer_ratio", (1.2 * 20 + 1.5 * 40) / 60, 60, "agent_daily"),
+    ("platform_service_score", (4.8 * 20 + 4.5 * 40) / 60, 60, "agent_daily"),
+    ("bad_review_rate", 3 / 30, 30, "agent_daily"),  # bad ÷ (good + bad)
+    ("inquiry_loss_rate", (2 + 6) / 40, 40, "agent_daily"),
 ]
 
 
