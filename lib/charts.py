@@ -11,6 +11,7 @@ import functools
 
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from lib import textsafe
 
@@ -151,3 +152,32 @@ def rank_moves(
     layout = {**LAYOUT, "height": max(320, 14 * len(r) + 80)}
     fig.update_yaxes(autorange="reversed", title_text="#", dtick=max(1, len(r) // 10))
     return fig.update_layout(title=title, **layout)
+
+
+@_text_safe
+def peer_benchmarks(
+    rows: pd.DataFrame, title: str, ours: str, average: str, best: str
+) -> go.Figure:
+    """One small panel per KPI: our value as a bar, the platform's 同行同层均值 and 同行同层优秀 as
+    reference lines (rates in %, times in seconds as the platform gives them)."""
+    n = max(len(rows), 1)
+    fig = make_subplots(rows=n, cols=1, subplot_titles=list(rows["label"]) or [""],
+                        vertical_spacing=min(0.25, 0.6 / n))  # fmt: skip
+    for i, r in enumerate(rows.itertuples(), start=1):
+        scale = 100 if r.kind == "rate" else 1
+        value = r.ours * scale if pd.notna(r.ours) else None
+        fig.add_trace(go.Bar(x=[value], y=[ours], orientation="h", marker_color="#2563eb",
+                             text=[r.ours_shown], textposition="auto", showlegend=False,
+                             hovertemplate=f"{ours}: {r.ours_shown}<extra></extra>"),
+                      row=i, col=1)  # fmt: skip
+        for name, v, shown, dash, colour in ((average, r.peer_average, r.peer_average_shown,
+                                               "dash", "#64748b"),
+                                              (best, r.peer_best, r.peer_best_shown, "solid",
+                                               "#16a34a")):  # fmt: skip
+            if pd.notna(v):
+                fig.add_vline(x=v * scale, line_dash=dash, line_color=colour, row=i, col=1,
+                              annotation_text=f"{name} {shown}",
+                              annotation_position="top")  # fmt: skip
+        unit = "%" if r.kind == "rate" else ("s" if r.kind == "duration" else "")
+        fig.update_xaxes(ticksuffix=unit, row=i, col=1, rangemode="tozero")
+    return fig.update_layout(title=title, **{**LAYOUT, "height": 110 * n + 90})

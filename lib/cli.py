@@ -46,6 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sheet", help="Excel sheet to read (default: the first)")
     p.add_argument("--user", default="cli", help="recorded in the upload log")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
+    p.add_argument("--shop", help="the shop (店铺) of the rows, when the file does not name it")
+    p.add_argument("--platform", help="taobao, pdd, jd, douyin, kuaishou (or 天猫, 拼多多 …), "
+                   "when the mapping does not say")  # fmt: skip
+    span = p.add_mutually_exclusive_group()
+    span.add_argument("--period", help="for a report without a date column: the month (2026-10), "
+                      "week (2026-W40) or day it covers")  # fmt: skip
+    span.add_argument("--from", dest="start", metavar="DATE", help="first day a report covers")
+    p.add_argument("--to", dest="end", metavar="DATE", help="last day a report covers")
     _add_db(p)
 
     p = sub.add_parser("demo", help="generate and load the demo data set", description=(
@@ -232,6 +240,11 @@ def _cmd_ingest(args) -> int:
     from lib.reader import UnusableFile
 
     try:
+        scope = _scope_arg(args)
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    try:
         con = store.connect(args.db)
         mapping = load_mapping(args.mapping, con)
     except MappingError as exc:
@@ -241,7 +254,8 @@ def _cmd_ingest(args) -> int:
     summaries, uploads = [], []
     for name in args.files:
         try:
-            result = ingest_file(con, Path(name), mapping, sheet=args.sheet, user=args.user)
+            result = ingest_file(con, Path(name), mapping, sheet=args.sheet, user=args.user,
+                                 scope=scope)  # fmt: skip
         except UnusableFile as exc:
             failed = True
             entry = {"file": name, "status": "rejected", "message": str(exc), "rows_read": 0,
@@ -264,6 +278,26 @@ def _cmd_ingest(args) -> int:
     if args.json:
         print(strict_json({"files": summaries}))
     return EXIT_UNUSABLE if failed else EXIT_NOTHING_STORED if empty else 0
+
+
+def _scope_arg(args):
+    """--shop, --platform and --period/--from/--to as an ingest Scope (None when not given)."""
+    from lib import periods
+    from lib.ingest import Scope
+
+    if args.end and not args.start:
+        raise ValueError("--to needs --from")
+    span = None
+    if args.period or args.start:
+        try:
+            p = periods.parse(args.period) if args.period else periods.between(
+                args.start, args.end or args.start)  # fmt: skip
+        except ValueError as exc:
+            raise ValueError(f"--period/--from/--to: {exc}") from None
+        span = (p.start, p.end - dt.timedelta(days=1))
+    if not (args.shop or args.platform or span):
+        return None
+    return Scope(shop=args.shop, platform=args.platform, period=span)
 
 
 def _cmd_demo(args) -> int:

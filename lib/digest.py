@@ -39,7 +39,7 @@ def day_of(text: str, today: dt.date | None = None) -> dt.date:
 def _pooled(con, period: Period, ids: list[str], catalogue, calendar) -> dict:
     frame = engine.compute(con, period.start, period.end, by="team", kpi_ids=ids,
                            catalogue=catalogue, service_hours=calendar)  # fmt: skip
-    return views._pool(frame, catalogue)
+    return views.pool(frame, catalogue)
 
 
 def content(con, day: dt.date, scheme=None, lang: str = "zh", movers: int = 3) -> dict:

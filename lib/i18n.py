@@ -92,6 +92,17 @@ MESSAGES = [
     ),
     ("line_items", r"(?P<count>[\d,]+) line-item row\(s\) continue an order read above"),
     ("skipped_by_mapping", r"skipped by the mapping \((?P<what>.+)\)"),
+    (
+        "summary_benchmark",
+        r"summary row '(?P<label>.+)', not an agent: kept as the platform's benchmark",
+    ),
+    ("summary_row", r"summary row '(?P<label>.+)', not an agent"),
+    ("period_report", r"stored as a report for the period (?P<first>\S+) – (?P<last>\S+)"),
+    (
+        "period_unused",
+        r"the file has its own dates \((?P<column>.+)\); the period (?P<first>\S+) – (?P<last>\S+) was not used",
+    ),
+    ("benchmarks_kept", r"the platform's reference rows were kept: (?P<labels>.+)"),
     ("values_unlisted", r"values\.(?P<field>\w+): not one of (?P<allowed>.+)"),
     ("formats_mismatch", r"formats\.(?P<field>\w+): (?P<formats>.+) did not match"),
     ("preset_name", r"'(?P<name>.+)' is the name of a built-in preset; choose another name"),
@@ -110,6 +121,7 @@ MESSAGES = [
         "missing",
         r"(?P<file>.+?): required column\(s\) missing for (?P<kind>\S+) with mapping "
         r"'(?P<mapping>[^']+)': (?P<wanted>.+?)\. Headers found: (?P<found>.+?)\."
+        r"(?P<period> If this is a report for a period[^.]*\.)?"
         r"(?: This file looks like it fits the preset\(s\): (?P<fits>.+)\.)?",
     ),
     ("bad_username", r"'(?P<user>.*)' is not a valid username: .*"),
@@ -169,6 +181,8 @@ def message(text: str, lang: str = DEFAULT) -> str:
         if m:
             values = {k: v or "" for k, v in m.groupdict().items()}
             out = t(f"msg.{name}", lang, **values)
+            if name == "missing" and values.get("period"):
+                out += t("msg.missing_period", lang)
             if name == "missing" and values.get("fits"):
                 out += t("msg.missing_fits", lang, fits=values["fits"])
             return out

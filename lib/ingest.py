@@ -102,7 +102,12 @@ class IngestResult:
             f"{self.file}: {self.rows_read:,} rows read — {self.accepted:,} accepted "
             f"({self.inserted:,} new, {self.updated:,} updated), {self.duplicates:,} duplicates, "
             f"{self.quarantined:,} quarantined"
-            + (f", {self.skipped_rows:,} skipped by the mapping" if self.skipped_rows else "")
+            + (
+                f", {self.skipped_rows:,} set aside on purpose (summary rows, the mapping's "
+                "skip_rows)"
+                if self.skipped_rows
+                else ""
+            )
         ]
         if self.skipped:
             kinds = sorted({s.reason for s in self.skipped})
@@ -134,6 +139,8 @@ def _missing_message(name: str, mapping: Mapping, missing: list[str], headers: l
         f"{name}: required column(s) missing for {mapping.kind} with mapping "
         f"'{mapping.name}': {wanted}. Headers found: {shown}."
     )
+    if mapping.kind == "agent_daily" and "date" in missing:
+        text += " " + PERIOD_HINT
     others = [p for p in suggest_presets(headers) if p != mapping.name]
     if others:
         text += f" This file looks like it fits the preset(s): {', '.join(others)}."

@@ -67,6 +67,12 @@ GROUPS = {
 WITH_SHOP = {"tickets", "csat_responses", "orders", "agent_daily", "ticket_comments"}
 
 
+# Daily rows of the same account inside a period report's days (r is the report's row).
+DAILY_COVERS = """SELECT 1 FROM agent_daily d WHERE d.period_end IS NULL
+    AND d.platform = r.platform AND d.shop = r.shop AND d.account = r.account
+    AND d.date BETWEEN r.date AND r.period_end"""
+
+
 class CatalogueError(RuleProblems):
     def __init__(self, problems: list[tuple[str, str]]):
         super().__init__("The KPI catalogue has problems", problems)
@@ -363,14 +369,13 @@ def _base_cte(table: str, params: dict, by: str) -> str:
         team += " AND r.agent = $agent"
     if params.get("shops") is not None and table in WITH_SHOP:
         team += " AND r.platform || '|' || r.shop IN (SELECT unnest($shops::VARCHAR[]))"
-    # A period report counts in periods (and trend buckets) that contain all of it.
+    # A period report counts in periods (and trend buckets) that contain all of it, and only
+    # for accounts whose daily rows do not already cover its days (the detail wins).
     if table == "agent_daily":
-        team += " AND (r.period_end IS NULL OR r.period_end < $end"
-        team += (
-            f" AND date_trunc('{grain}', r.period_end) = date_trunc('{grain}', r.date))"
-            if grain
-            else ")"
-        )
+        team += " AND (r.period_end IS NULL OR (r.period_end < $end"
+        if grain:
+            team += f" AND date_trunc('{grain}', r.period_end) = date_trunc('{grain}', r.date)"
+        team += f" AND NOT EXISTS ({DAILY_COVERS})))"
     # Rows that cannot be attributed to an agent are never scored; rows of uploads that
     # lack a source's inputs are left out when a coverage list is bound ($cov).
     cov = f"AND {coverage.filter_sql('r.upload_id')}" if params.get("cov") is not None else ""

@@ -50,6 +50,7 @@ class Scorecard:
     # agent, so an agent can compare themselves with the team without seeing anyone's row).
     medians: pd.Series | None = None
     peers: int | None = None  # agents ranked, kept when rows are cut to one agent
+    shops: tuple[str, ...] | None = None  # the shops ("platform|shop") scored; None: all
 
     @property
     def ranked(self) -> int:
@@ -270,14 +271,18 @@ def critical_failures(con, period: Period) -> dict[str, int]:
 
 
 def scorecard(con, scheme: Scheme, period: Period, *, viewer: access.Viewer,
-              team: str | None = None, catalogue: Catalogue | None = None) -> Scorecard:  # fmt: skip
-    """The scorecard of every agent (of a team) for a period under a scheme, as the viewer
-    may see it: an agent gets only their own rows, ranked among everyone."""
+              team: str | None = None, catalogue: Catalogue | None = None,
+              shops: list[str] | None = None) -> Scorecard:  # fmt: skip
+    """The scorecard of every agent (of a team, over some shops) for a period under a scheme,
+    as the viewer may see it: an agent gets only their own rows, ranked among everyone."""
     access.require(viewer, "own_data")
     catalogue = catalogue or load_catalogue()
-    values, inputs = score_inputs(con, period, [scheme], team=team, catalogue=catalogue)
+    values, inputs = score_inputs(con, period, [scheme], team=team, catalogue=catalogue,
+                                  shops=shops)  # fmt: skip
     agents, details = score(values, scheme, catalogue, **inputs)
-    return restrict(Scorecard(scheme, period, agents, details), viewer)
+    card = Scorecard(scheme, period, agents, details,
+                     shops=None if shops is None else tuple(shops))  # fmt: skip
+    return restrict(card, viewer)
 
 
 def restrict(card: Scorecard, viewer: access.Viewer) -> Scorecard:
@@ -286,7 +291,8 @@ def restrict(card: Scorecard, viewer: access.Viewer) -> Scorecard:
         return card
     medians = card.dimension_medians()
     return Scorecard(card.scheme, card.period, access.rows_for(viewer, card.agents),
-                     access.rows_for(viewer, card.details), medians, card.ranked)  # fmt: skip
+                     access.rows_for(viewer, card.details), medians, card.ranked,
+                     card.shops)  # fmt: skip
 
 
 def calendar_for(scheme: Scheme) -> hours.ServiceHours | None:
@@ -296,18 +302,20 @@ def calendar_for(scheme: Scheme) -> hours.ServiceHours | None:
 
 
 def score_inputs(con, period: Period, schemes: list[Scheme], *, team: str | None = None,
-                 catalogue: Catalogue | None = None) -> tuple[pd.DataFrame, dict]:  # fmt: skip
+                 catalogue: Catalogue | None = None,
+                 shops: list[str] | None = None) -> tuple[pd.DataFrame, dict]:  # fmt: skip
     """KPI values for the schemes' KPIs (cached) and the keyword arguments `score` needs:
     teams, team values when a scheme shrinks, critical QA failures when one has gates.
     Times count service hours as the last scheme says (in a what-if, the edited one)."""
     ids = list(dict.fromkeys(k for s in schemes for k in s.kpi_ids))
     calendar = calendar_for(schemes[-1])
     values = kpi_engine.compute(con, period.start, period.end, team=team, kpi_ids=ids,
-                                catalogue=catalogue, service_hours=calendar)  # fmt: skip
+                                catalogue=catalogue, service_hours=calendar, shops=shops)  # fmt: skip
     team_values = None
     if any(s.shrinkage > 0 for s in schemes):
         team_values = kpi_engine.compute(con, period.start, period.end, by="team", kpi_ids=ids,
-                                         catalogue=catalogue, service_hours=calendar)  # fmt: skip
+                                         catalogue=catalogue, service_hours=calendar,
+                                         shops=shops)  # fmt: skip
     inputs = {
         "period_days": period.days,
         "teams": dict(kpi_engine.agent_teams(con).itertuples(index=False, name=None)),

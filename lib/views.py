@@ -73,8 +73,9 @@ def headline(con, viewer: access.Viewer, card: Scorecard, team: str | None, lang
 
     def pooled(period: Period) -> dict:  # one team, or every team's numbers pooled
         frame = engine.compute(con, period.start, period.end, by="team", team=team, kpi_ids=ids,
-                               catalogue=catalogue, service_hours=calendar)  # fmt: skip
-        return _pool(frame, catalogue)
+                               catalogue=catalogue, service_hours=calendar,
+                               shops=card.shops)  # fmt: skip
+        return pool(frame, catalogue)
 
     now, before = pooled(card.period), pooled(prev)
     rows = []
@@ -112,7 +113,7 @@ def _signed_change(kpi, diff: float) -> str:
     return f"{diff:+,.1f}" if kpi.unit != "count" else f"{diff:+,.0f}"
 
 
-def _pool(frame: pd.DataFrame, catalogue: Catalogue) -> dict:
+def pool(frame: pd.DataFrame, catalogue: Catalogue) -> dict:
     """Combine per-team results into one value per KPI (sums of numerators and samples)."""
     out = {}
     for kid, part in frame.groupby("kpi"):
@@ -174,7 +175,8 @@ def arrow(move) -> str:
 
 
 def trend(con, viewer: access.Viewer, kpi_id: str, end: Period, months: int = 6,
-          team: str | None = None, grain: str = "week", agent: str | None = None) -> pd.DataFrame:  # fmt: skip
+          team: str | None = None, grain: str = "week", agent: str | None = None,
+          shops: list[str] | None = None) -> pd.DataFrame:  # fmt: skip
     """A KPI over the months up to `end`, per week (or day/month): team and, if given, agent.
     The team line is pooled, so an agent may compare with it; other agents' lines are not."""
     if agent:
@@ -184,15 +186,16 @@ def trend(con, viewer: access.Viewer, kpi_id: str, end: Period, months: int = 6,
     start = end.start
     for _ in range(months - 1):
         start = parse(f"{start:%Y-%m}").previous().start
-    frame = engine.compute(con, start, end.end, by="team", team=team, grain=grain, kpi_ids=[kpi_id])
+    frame = engine.compute(con, start, end.end, by="team", team=team, grain=grain,
+                           kpi_ids=[kpi_id], shops=shops)  # fmt: skip
     if frame.empty:  # no data for this KPI in these months: an empty chart, not an error
         return pd.DataFrame({"bucket": [], "value": [], "series": []})
     rows = frame.groupby("bucket").apply(
-        lambda p: _pool(p, load_catalogue()).get(kpi_id), include_groups=False
+        lambda p: pool(p, load_catalogue()).get(kpi_id), include_groups=False
     ).rename("value").reset_index()  # fmt: skip
     rows["series"] = "team"
     if agent:
-        own = engine.compute(con, start, end.end, grain=grain, kpi_ids=[kpi_id])
+        own = engine.compute(con, start, end.end, grain=grain, kpi_ids=[kpi_id], shops=shops)
         own = own[own["grp"] == agent][["bucket", "value"]].assign(series=agent)
         rows = pd.concat([rows, own], ignore_index=True)
     return rows.sort_values("bucket", ignore_index=True)
@@ -205,12 +208,12 @@ def kpis_with_data(card: Scorecard) -> list[str]:
 
 
 def channels(con, viewer: access.Viewer, period: Period, team: str | None, kpi_ids: list[str],
-             lang: str, catalogue=None) -> pd.DataFrame:  # fmt: skip
+             lang: str, catalogue=None, shops: list[str] | None = None) -> pd.DataFrame:  # fmt: skip
     """Ticket KPIs per channel (chat, email, phone, social…)."""
     access.require(viewer, "team_views")
     catalogue = catalogue or load_catalogue()
     frame = engine.compute(con, period.start, period.end, by="channel", team=team,
-                           kpi_ids=kpi_ids, catalogue=catalogue)  # fmt: skip
+                           kpi_ids=kpi_ids, catalogue=catalogue, shops=shops)  # fmt: skip
     if frame.empty:
         return pd.DataFrame()
     frame["label"] = frame["kpi"].map(lambda k: kpi_label(catalogue, k, lang))
@@ -521,7 +524,7 @@ def channel_table(con, viewer: access.Viewer, period: Period, team: str | None, 
     headline_all = engine.compute(
         con, period.start, period.end, by="team", team=team, kpi_ids=kpi_ids
     )
-    pooled = _pool(headline_all, load_catalogue())
+    pooled = pool(headline_all, load_catalogue())
     catalogue = load_catalogue()
     table[t("monitor.all_channels", lang)] = [
         format_value(catalogue.get(k), pooled.get(k))

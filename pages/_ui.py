@@ -131,7 +131,7 @@ def opened_page(url: str | None) -> str | None:
 
 def filters(db, who) -> None:
     """The sidebar choices every page shares: period, team (not for agents) and scheme."""
-    from lib import schemes, views
+    from lib import schemes, shops, shopviews, views
 
     months = views.months_with_data(db)
     if not months:
@@ -145,6 +145,12 @@ def filters(db, who) -> None:
     else:
         sticky_select(t("sidebar.team"), [ALL, *views.teams(db)], "team",
                       format_func=lambda x: everyone if x == ALL else x)  # fmt: skip
+    shop_keys = shopviews.shop_keys(db)
+    if len(shop_keys) > 1:  # a shop filter only where there is more than one shop
+        names = {ALL: t("sidebar.all_shops"), **{k: shops.label(k, lang()) for k in shop_keys}}
+        sticky_select(t("sidebar.shop"), [ALL, *shop_keys], "shop", format_func=names.get)
+    else:
+        st.session_state["shop"] = ALL
     names = schemes.names(db)
     titles = {n: schemes.get(db, n).label(lang()) for n in names}
     default = schemes.DEFAULT if schemes.DEFAULT in names else names[0]
@@ -166,8 +172,15 @@ def context(score: bool = True):
     period = parse(st.session_state["period"])
     team = None if st.session_state.get("team") in (None, ALL) else st.session_state["team"]
     scheme = schemes.resolve(con(), st.session_state.get("scheme"), period.end)
-    card = scoring.scorecard(con(), scheme, period, viewer=viewer(), team=team) if score else None
+    card = (scoring.scorecard(con(), scheme, period, viewer=viewer(), team=team, shops=chosen_shops())
+            if score else None)  # fmt: skip
     return period, team, scheme, card
+
+
+def chosen_shops() -> list[str] | None:
+    """The sidebar's shop as a filter: None for all shops."""
+    shop = st.session_state.get("shop")
+    return None if shop in (None, ALL) else [shop]
 
 
 def listing(items: list[str]) -> str:

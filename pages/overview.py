@@ -7,7 +7,8 @@ from lib.kpis import by_channel, load_catalogue
 from lib.overview import store_summary
 from lib.schemes import in_force_words
 from lib.scoring import scorecard
-from pages._ui import con, context, guard, lang, safe, section, t
+from pages._shops import render as render_shops
+from pages._ui import chosen_shops, con, context, guard, lang, safe, section, t
 
 who = guard("overview")
 st.header(t("overview.header"))
@@ -32,7 +33,8 @@ with section():
             st.dataframe(gaps.drop(columns="kpi"), hide_index=True, width="stretch")
 
 with section():
-    previous = scorecard(con(), scheme, period.previous(), viewer=who, team=team)
+    previous = scorecard(con(), scheme, period.previous(), viewer=who, team=team,
+                         shops=chosen_shops())  # fmt: skip
     board = views.leaderboard(card, lang(), previous)
     left, right = st.columns(2)
     left.plotly_chart(charts.grade_distribution(views.grade_counts(card, lang()), t("overview.grades")),
@@ -50,6 +52,8 @@ with section():
             t("overview.movers", up=safe(", ".join(up)) or "–", down=safe(", ".join(down)) or "–")
         )
 
+render_shops(card)
+
 catalogue = load_catalogue()
 labels = {k: catalogue.get(k).label(lang()) for k in scheme.kpi_ids}
 a, b = st.columns(2)
@@ -62,7 +66,7 @@ with a, section():
         key="trend_kpi",
         index=scheme.kpi_ids.index(with_data[0]) if with_data else 0,
     )
-    rows = views.trend(con(), who, kpi, period, team=team).replace(
+    rows = views.trend(con(), who, kpi, period, team=team, shops=chosen_shops()).replace(
         {"series": {"team": t("overview.team")}}
     )
     st.plotly_chart(charts.trend(rows, t("overview.trend"), catalogue.get(kpi).kind == "rate",
@@ -74,7 +78,7 @@ with b, section():
         ck = st.selectbox(
             t("overview.channel_kpi"), split, format_func=labels.get, key="channel_kpi"
         )
-        rows = views.channels(con(), who, period, team, [ck], lang())
+        rows = views.channels(con(), who, period, team, [ck], lang(), shops=chosen_shops())
         if not rows.empty:
             st.plotly_chart(charts.channel_bars(rows, t("overview.channels")), width="stretch")
 

@@ -4,7 +4,8 @@ import streamlit as st
 
 from lib import charts, views
 from lib.kpis import drilldown, load_catalogue
-from pages._ui import con, context, guard, lang, listing, safe, section, t
+from pages._shops import render as render_shops
+from pages._ui import chosen_shops, con, context, guard, lang, listing, safe, section, t
 
 who = guard("scorecard")
 st.header(t("nav.scorecard"))
@@ -58,11 +59,13 @@ with section():
     first = (words["weak_ids"] or views.kpis_with_data(card) or scheme.kpi_ids)[0]
     kpi = st.selectbox(t("scorecard.trend_kpi"), scheme.kpi_ids, format_func=labels.get,
                        key="agent_trend_kpi", index=scheme.kpi_ids.index(first))  # fmt: skip
-    rows = views.trend(con(), who, kpi, period, team=team, agent=agent).replace(
-        {"series": {"team": t("overview.team")}}
-    )
+    rows = views.trend(
+        con(), who, kpi, period, team=team, agent=agent, shops=chosen_shops()
+    ).replace({"series": {"team": t("overview.team")}})
     st.plotly_chart(charts.trend(rows, t("scorecard.trend"), catalogue.get(kpi).kind == "rate",
                                  t("status.no_data")), width="stretch")  # fmt: skip
+
+render_shops(card, agent)
 
 st.subheader(t("scorecard.details"))
 columns = ["label", "dimension", "shown", "mean", "adjusted", "interval", "n", "floor_shown",

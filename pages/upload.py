@@ -12,6 +12,7 @@ from lib.i18n import message
 from lib.ingest import ingest_file, preview, quarantine_report
 from lib.reader import UnusableFile, read_table, sheet_names
 from lib.views import column_names, stored_tables, upload_log
+from pages._accounts import link_section, scope_inputs
 from pages._mapping_builder import build
 from pages._ui import con, guard, lang, safe, t
 
@@ -80,8 +81,10 @@ if upload is not None:
         st.caption(chosen.describe(lang()))
     if chosen is None:
         st.stop()
+    scope = scope_inputs(chosen, headers)
     try:
-        pv = preview(path, chosen, sheet=sheet, limit=10, file_name=upload.name, con=con())
+        pv = preview(path, chosen, sheet=sheet, limit=10, file_name=upload.name, con=con(),
+                     scope=scope)  # fmt: skip
     except UnusableFile as exc:
         st.error(t("upload.unusable", message=safe(message(str(exc), lang()))))
         st.stop()
@@ -99,6 +102,7 @@ if upload is not None:
             result = ingest_file(
                 con(), path, chosen, sheet=sheet, user=who.username,
                 file_name=upload.name, progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
+                scope=scope,
             )  # fmt: skip
         except UnusableFile as exc:
             st.error(t("upload.unusable", message=safe(message(str(exc), lang()))))
@@ -130,6 +134,8 @@ if upload is not None:
             st.download_button(t("upload.quarantine_download"),
                                export.csv_bytes(report),
                                file_name=f"quarantine_{result.upload_id}.csv", mime="text/csv")  # fmt: skip
+
+link_section(who)
 
 if st.toggle(t("builder.import"), key="import_toggle"):  # one file picker until asked for
     given = st.file_uploader(t("builder.import_file"), type=["yaml", "yml"], key="import_mapping")

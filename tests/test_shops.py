@@ -121,3 +121,44 @@ def test_a_period_report_without_a_period_says_how_to_give_one(con, write):
 
     with pytest.raises(UnusableFile, match="date"):
         ingest_file(con, write("period.csv", PERIOD), DAILY)
+
+
+def test_daily_rows_win_over_a_period_report_of_the_same_account(con, write):
+    from lib import shopviews
+    from lib.periods import parse
+
+    daily = write("daily.csv", "日期,旺旺昵称,接待人数,3分钟回复率\n2026-10-05,小美,40,50%\n")
+    ingest_file(con, daily, DAILY, scope=Scope(platform="taobao", shop="旗舰店"))
+    scope = Scope(
+        platform="taobao", shop="旗舰店", period=(dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+    )
+    ingest_file(con, write("period.csv", PERIOD), DAILY, scope=scope)
+    october = kpis.compute(con, *OCT, kpi_ids=["reply_3min_rate", "receptions"])
+    assert value(october, "小美", "receptions") == 40  # her daily row, not 40 + 100
+    assert value(october, "小美", "reply_3min_rate") == pytest.approx(0.5)
+    assert value(october, "小王", "receptions") == 300  # no daily rows: the report counts
+    left = shopviews.reports_left_out(con, parse("2026-10"))
+    assert left[["file", "reason"]].values.tolist() == [["period.csv", "daily"]]
+    weeks = shopviews.reports_left_out(con, parse("2026-W41"))  # 5–11 Oct: partly inside
+    assert weeks[["file", "reason"]].values.tolist() == [["period.csv", "partial"]]
+
+
+def test_the_team_is_set_against_the_platforms_peer_figures(con, write):
+    from lib import schemes, shopviews
+    from lib.periods import parse
+    from lib.scoring import scorecard
+
+    scope = Scope(
+        platform="taobao", shop="旗舰店", period=(dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+    )
+    ingest_file(con, write("period.csv", PERIOD), DAILY, scope=scope)
+    card = scorecard(con, schemes.resolve(con, None, dt.date(2026, 11, 1)), parse("2026-10"),
+                     viewer=SYSTEM)  # fmt: skip
+    bench = shopviews.benchmarks(con, SYSTEM, card, "en").set_index("kpi")
+    # team: (0.9 × 100 + 0.7 × 300) / 400 = 0.75; peers 80 % on average, 95 % at best
+    assert bench.loc["reply_3min_rate", ["ours", "peer_average", "peer_best"]].tolist() == \
+        pytest.approx([0.75, 0.8, 0.95])  # fmt: skip
+    mine = shopviews.benchmarks(con, SYSTEM, card, "en", agent="小美").set_index("kpi")
+    assert mine.loc["reply_3min_rate", "ours"] == pytest.approx(0.9)
+    other = scorecard(con, card.scheme, parse("2026-10"), viewer=SYSTEM, shops=["pdd|x"])
+    assert shopviews.benchmarks(con, SYSTEM, other, "en").empty  # another shop's peers don't count
