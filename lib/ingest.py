@@ -319,6 +319,8 @@ def _stage(raw: RawTable, mapping: Mapping, found: dict[str, str], report, con=N
 
     if table.has("shop"):
         _scope_rows(con, parsed_cols, source, found, combined, n)
+    if table.has("report"):
+        parsed_cols["report"] = pa.array([mapping.name] * n, pa.string())
     benchmarks = _benchmarks(table, parsed_cols, summary) if table.name == "agent_daily" else []
     # Columns an export gives as a duration after creation rather than as a time.
     for (kind, target), source in DERIVED.items():
@@ -468,8 +470,8 @@ def _benchmarks(table, parsed_cols: dict, summary: dict) -> list[tuple]:
     first = min(dates) if dates else None
     last = max(dates) if dates else None
     period_end = parsed_cols.get("period_end")
-    shop_col = parsed_cols["shop"].to_pylist()
-    shop = max(set(shop_col), key=shop_col.count) if shop_col else ""
+    agents = [s for i, s in enumerate(parsed_cols["shop"].to_pylist()) if i not in summary]
+    shop = max(set(agents), key=agents.count) if agents else parsed_cols["shop"][0].as_py()
     platform = parsed_cols["platform"][0].as_py() if len(parsed_cols["platform"]) else ""
     out = []
     for i, (kind, text) in sorted(summary.items()):

@@ -75,8 +75,10 @@ def _c(name: str, kind: str, label_zh: str, required: bool = False, input_only: 
 # Shop and platform scope every row of the tables that platform exports feed: two shops'
 # exports never overwrite each other, and one person's accounts in several shops stay apart.
 # `account` is the agent as the export names it (a sub-account such as 旗舰店:小美); `agent` is
-# the person it is linked to (see lib.accounts). `period_end` marks a period report's row.
-SCOPE = ("platform", "shop", "period_end")
+# the person it is linked to (see lib.accounts). `period_end` marks a period report's row, and
+# `report` (the mapping) keeps apart reports that give different columns of one agent's day,
+# such as 京东's service, sales and review reports; KPIs add their rows up.
+SCOPE = ("platform", "shop", "period_end", "report")
 SHOP_TABLES = ("tickets", "csat_responses", "orders", "agent_daily")
 
 
@@ -164,7 +166,7 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "agent_daily",
-            ("platform", "shop", "date", "period_end", "account"),
+            ("platform", "shop", "date", "period_end", "report", "account"),
             (
                 _c("date", "date", "日期", True),
                 _c("agent", "text", "客服", True),
@@ -191,6 +193,7 @@ TABLES: dict[str, Table] = {
                 _c("bad_review_rate", "rate", "差评率"),
                 _c("conversion_rate", "rate", "询单转化率"),
                 _c("period_end", "date", "统计截止日"),  # a period report's last day
+                _c("report", "text", "报表"),  # the mapping that read it
                 *_scope(),
             ),
             "客服日报",

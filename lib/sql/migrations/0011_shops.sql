@@ -21,6 +21,11 @@ UPDATE agent_daily SET account = agent;
 -- A period report (no date column) is stored for the period the uploader states: `date` is
 -- its first day and `period_end` its last; daily rows leave period_end empty.
 ALTER TABLE agent_daily ADD COLUMN period_end DATE;
+-- Several reports can give different columns of one agent's day (京东's service, sales and
+-- reviews): each keeps its own row, named by the mapping that read it.
+ALTER TABLE agent_daily ADD COLUMN report VARCHAR DEFAULT '';
+UPDATE agent_daily SET report = coalesce(
+    (SELECT u.mapping FROM uploads u WHERE u.upload_id = agent_daily.upload_id), '');
 ALTER TABLE agent_daily ADD COLUMN reply_30s_rate DOUBLE;
 ALTER TABLE agent_daily ADD COLUMN service_score DOUBLE;
 ALTER TABLE agent_daily ADD COLUMN lost_inquiries BIGINT;
