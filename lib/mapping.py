@@ -390,13 +390,17 @@ def guess_columns(headers: list[str], kind: str) -> dict[str, str]:
 
 
 def suggest_presets(headers: list[str]) -> list[str]:
-    """Presets whose required columns are all present, those that map most columns first."""
+    """Presets whose required columns are all present, those that map most columns first and,
+    among those, the ones expecting fewest columns the file lacks. A per-agent report without
+    dates fits too: it is stored for the period stated at upload."""
     fits = []
     for preset in all_presets():
         found, missing = preset.resolve(headers)
+        if preset.kind == "agent_daily":
+            missing = [c for c in missing if c != "date"]
         if not missing:
-            fits.append((-len(found), preset.name))
-    return [name for _, name in sorted(fits)]
+            fits.append((-len(found), len(preset.columns) - len(found), preset.name))
+    return [name for *_, name in sorted(fits)]
 
 
 class MappingSaveError(ValueError):
