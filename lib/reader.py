@@ -490,8 +490,14 @@ def _scan_xml_sheet(stream, max_text: int, extent: _Extent) -> bool:
         # Cells written without a reference (or with a namespace prefix) take the next place.
         # Each tag is counted in the chunk where it starts (up to 5 bytes before its end).
         lo, hi = max(len(tail) - 5, 0), len(text) - 5
-        ended = [text.count(t, lo, hi + len(t) - 1) for t in (b'<c r="', b"<c ", b"<c>")]
-        positional |= ended[0] != ended[1] + ended[2] or b":c" in text or b":row" in text
+        tags = (b'<c r="', b"<c ", b"<c>", b'<row r="', b"<row ", b"<row>")
+        ended = [text.count(t, lo, hi + len(t) - 1) for t in tags]
+        positional |= (
+            ended[0] != ended[1] + ended[2]
+            or ended[3] != ended[4] + ended[5]
+            or b":c" in text
+            or b":row" in text
+        )
         if positional:
             pieces = re.split(rb"<(?:\w+:)?row\b", chunk)
             in_row += len(_CELL_TAG.findall(pieces[0]))
@@ -499,7 +505,9 @@ def _scan_xml_sheet(stream, max_text: int, extent: _Extent) -> bool:
                 widest_row = max(widest_row, in_row)
                 in_row = len(_CELL_TAG.findall(piece))
         tail = chunk[-40:]
-    extent.add(row_tags, max(widest_row, in_row))
+    if positional:  # a place taken by position may follow one named: count both
+        extent.rows += row_tags
+        extent.cols += max(widest_row, in_row)
     return carry > max_text
 
 
@@ -592,7 +600,10 @@ def check_workbook(path: Path, name: str) -> None:
                 with book.open(part) as stream:
                     _scan_xlsb_sheet(stream, part.file_size, extent)
             elif part.filename == "content.xml":
-                for sheet in _scan_ods(book.read(part)):
+                content = book.read(part)
+                if re.search(rb"<[^<]{%d,}" % (6 * max_cell + 1), content):
+                    raise _too_long(name, max_cell)
+                for sheet in _scan_ods(content):
                     _check_size(name, sheet.rows, sheet.cols)
                     total += sheet.rows * sheet.cols
                 continue
@@ -1059,21 +1070,17 @@ def _footer_ragged(raw: RawTable, last_data_row: int) -> None:
 
 def sheet_names(path: str | Path) -> list[str]:
     """The sheets of a workbook (any format), or [] for a text file or a workbook that cannot
-    be read."""
+    be read. The workbook is checked first, as calamine reads some parts whole on opening."""
     import python_calamine as cal
 
     path = Path(path)
     with open(path, "rb") as fh:
         head = fh.read(len(OLE2_MAGIC))
-    if head == OLE2_MAGIC or _workbook_kind(path) == "ods":
-        try:  # these are read whole when opened: check them first
-            check_workbook(path, path.name)
-        except UnusableFile:
-            return []
-    elif not head.startswith(b"PK\x03\x04"):
+    if head != OLE2_MAGIC and (not head.startswith(b"PK\x03\x04") or not _workbook_kind(path)):
         return []
     try:
+        check_workbook(path, path.name)
         with open(path, "rb") as fh, cal.CalamineWorkbook.from_filelike(fh) as book:
             return list(book.sheet_names)
-    except (cal.CalamineError, ValueError, OSError):
+    except (UnusableFile, cal.CalamineError, ValueError, OSError):
         return []

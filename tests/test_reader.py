@@ -1,8 +1,9 @@
 """Reading untidy exports: encodings, title rows, footers, blank lines, row numbers, and
-workbooks (.xlsx, old .xls even when named .xlsx, .ods) read as the same text."""
+workbooks (.xlsx, old .xls even when named .xlsx, .xlsb, .ods) read as the same text."""
 
 import codecs
 import datetime as dt
+import struct
 import zipfile
 
 import openpyxl
@@ -337,6 +338,16 @@ def test_ods_is_read_with_its_padding_ignored(tmp_path):
     assert sheet_names(path) == ["数据", "说明"]
 
 
+def test_a_long_cell_in_an_ods_is_found_before_parsing(tmp_path, monkeypatch):
+    monkeypatch.setenv("SCORECARD_MAX_CELL_CHARS", "100")  # the scan allows 6 bytes a character
+    path = _ods(tmp_path / "long.ods", [["客服", "备注"], ["小美", "q" * 601]])
+    with pytest.raises(UnusableFile, match="long.ods: a cell is longer than the limit of 100"):
+        reader.check_workbook(path, "long.ods")
+    path = _ods(tmp_path / "long.ods", [["客服", "备注"], ["小美", "q" * 101]])
+    with pytest.raises(UnusableFile, match=r"a cell \(row 2, column B\) is longer"):
+        read_table(path)
+
+
 # --- workbooks made to exhaust memory: refused before calamine lays them out -------------
 
 
@@ -380,10 +391,11 @@ def test_cells_named_outside_their_row_or_without_a_reference_are_counted(tmp_pa
     outside = rewrite("outside.xlsx", b'r="B2"', b'r="B90000"')
     with pytest.raises(UnusableFile, match="180,000 cells"):
         read_table(outside)
-    # one row of 60,000 cells without references: 60,000 columns
+    # one row of 60,000 cells without references, after cells named up to column B: placed
+    # by position they could follow column B, so 2 + 60,000 columns
     unnamed = rewrite("unnamed.xlsx", b"</row></sheetData>",
                       b"</row><row>" + b"<c><v>1</v></c>" * 60_000 + b"</row></sheetData>")  # fmt: skip
-    with pytest.raises(UnusableFile, match="60,000 columns"):
+    with pytest.raises(UnusableFile, match="60,002 columns"):
         read_table(unnamed)
 
 
@@ -423,3 +435,73 @@ def test_a_hostile_xls_is_refused_from_its_records_before_calamine_reads_it(tmp_
 def test_a_damaged_xls_says_so(write, data):
     with pytest.raises(UnusableFile, match=r"bad.xlsx: this old-style Excel .xls workbook could"):
         read_table(write("bad.xlsx", data))
+
+
+def _record(rtype: int, body: bytes = b"") -> bytes:
+    """A BIFF12 record (MS-XLSB 2.1.4): type and length in 7-bit groups, then the body."""
+    out = bytearray()
+    for number in (rtype, len(body)):
+        while True:
+            low, number = number & 0x7F, number >> 7
+            out.append(low | (0x80 if number else 0))
+            if not number:
+                break
+    return bytes(out) + body
+
+
+def _wide(text: str) -> bytes:
+    data = text.encode("utf-16-le")
+    return struct.pack("<I", len(data) // 2) + data
+
+
+def _xlsb(path, rows, sheet="数据"):
+    """A minimal .xlsb written by hand: a workbook naming one sheet, whose records are the
+    sheet's size, a header per row, then text (BrtCellSt) and number (BrtCellReal) cells."""
+    book = (_record(0x83) + _record(0x8F) + _record(0x9C, struct.pack("<II", 0, 1) + _wide("rId1")
+            + _wide(sheet)) + _record(0x90) + _record(0x84))  # fmt: skip
+    width = max(len(r) for r in rows)
+    cells = _record(0x81) + _record(0x94, struct.pack("<IIII", 0, len(rows) - 1, 0, width - 1))
+    cells += _record(0x91)
+    for r, row in enumerate(rows):
+        cells += _record(0x00, struct.pack("<IIHHBBI", r, 0, 300, 0, 0, 0, 0))
+        for c, value in enumerate(row):
+            if isinstance(value, str):
+                cells += _record(0x06, struct.pack("<II", c, 0) + _wide(value))
+            elif value is not None:
+                cells += _record(0x05, struct.pack("<IId", c, 0, float(value)))
+    cells += _record(0x92) + _record(0x82)
+    rels = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+            'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://'
+            'schemas.openxmlformats.org/officeDocument/2006/relationships/{}" Target="{}"/>'
+            "</Relationships>")  # fmt: skip
+    types = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.'
+             'org/package/2006/content-types"><Default Extension="bin" ContentType="application/'
+             'vnd.ms-excel.sheet.binary.macroEnabled.main"/><Default Extension="rels" ContentType='
+             '"application/vnd.openxmlformats-package.relationships+xml"/><Override PartName="/xl/'
+             'worksheets/sheet1.bin" ContentType="application/vnd.ms-excel.worksheet"/></Types>')  # fmt: skip
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", types)
+        z.writestr("_rels/.rels", rels.format("officeDocument", "xl/workbook.bin"))
+        z.writestr("xl/workbook.bin", book)
+        z.writestr("xl/_rels/workbook.bin.rels", rels.format("worksheet", "worksheets/sheet1.bin"))
+        z.writestr("xl/worksheets/sheet1.bin", cells)
+    return path
+
+
+def test_xlsb_is_read_and_a_far_cell_in_it_is_refused(tmp_path):
+    rows = [["京东 咚咚 客服绩效"], ["日期", "客服", "接待量"], ["2026-10-01", "jd_xiaomei", 37],
+            ["2026-10-01", "jd_ajie", 12.5]]  # fmt: skip
+    raw = read_table(_xlsb(tmp_path / "jd.xlsb", rows))
+    assert raw.file_type == "xlsb" and raw.sheets == ["数据"] and raw.header_row == 2
+    assert raw.table.to_pydict() == {
+        "日期": ["2026-10-01", "2026-10-01"],
+        "客服": ["jd_xiaomei", "jd_ajie"],
+        "接待量": ["37", "12.5"],
+    }
+    assert raw.row_numbers.tolist() == [3, 4]
+    assert sheet_names(tmp_path / "jd.xlsb") == ["数据"]
+    far = rows + [[None] * 16383 + ["x"]]  # a cell in column XFD of row 5
+    with pytest.raises(UnusableFile, match=r"span 81,920 cells"):  # 5 rows × 16,384 columns
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("SCORECARD_MAX_CELLS", "50000")
+            read_table(_xlsb(tmp_path / "far.xlsb", far))
