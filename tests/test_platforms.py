@@ -296,6 +296,15 @@ def test_each_fixture_suggests_its_own_preset_first(name, preset):
     assert mapping.suggest_presets(headers)[0] == preset
 
 
+def test_presets_that_would_find_only_the_agent_and_the_date_are_not_suggested():
+    # jd_sales and jd_service find 日期 and 客服 in the reviews report, and nothing else.
+    headers = read_table(DATA / "jd_reviews.xlsx").headers
+    suggested = mapping.suggest_presets(headers)
+    assert "jd_sales" not in suggested and "jd_service" not in suggested
+    # Nor does naming the shop make a fit: 店铺名 and 客服账号 alone suggest nothing.
+    assert mapping.suggest_presets(["店铺名", "客服账号", "技能组"]) == []
+
+
 def test_every_platform_preset_has_a_fixture_and_sets_its_platform():
     platforms = {"taobao", "pdd", "jd", "douyin", "kuaishou"}
     for preset in [*FIXTURES.values(), "feige_agent_daily"]:
