@@ -21,7 +21,7 @@ from lib import access, audit, store, yamlio
 from lib.problems import RuleProblems
 from lib.reader import normalise_header
 from lib.store import ROOT
-from lib.tables import TABLES, get_table
+from lib.tables import SCOPE, TABLES, get_table
 from lib.values import DURATION_UNITS, Options, check_timezone, store_timezone
 
 PRESETS_DIR = ROOT / "config" / "mappings"
@@ -390,13 +390,18 @@ def guess_columns(headers: list[str], kind: str) -> dict[str, str]:
 
 
 def suggest_presets(headers: list[str]) -> list[str]:
-    """Presets whose required columns are all present, those that map most columns first."""
+    """Presets whose required columns are all present and that map a measure too, those
+    that map most columns first and, among those, the ones expecting fewest columns the file
+    lacks. A per-agent report without dates fits too: it is stored for the period stated at
+    upload."""
     fits = []
     for preset in all_presets():
         found, missing = preset.resolve(headers)
-        if not missing:
-            fits.append((-len(found), preset.name))
-    return [name for _, name in sorted(fits)]
+        if preset.kind == "agent_daily":
+            missing = [c for c in missing if c != "date"]
+        if not missing and set(found) - set(preset.table.required) - set(SCOPE):
+            fits.append((-len(found), len(preset.columns) - len(found), preset.name))
+    return [name for *_, name in sorted(fits)]
 
 
 class MappingSaveError(ValueError):

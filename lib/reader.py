@@ -1,10 +1,12 @@
-"""Read an export file (CSV, TSV or XLSX) into a table of raw text with source row numbers.
+"""Read an export file (CSV, TSV, XLSX, XLS, XLSB or ODS) into a table of raw text with row numbers.
 
 Real exports are untidy: GB18030 or UTF-16 instead of UTF-8, a title line above the header,
 a "Reporting period …" or 合计 line below the data, blank lines, cells with line breaks.
-`read_table` sniffs the file type from its bytes (not its name), detects the encoding and
-delimiter, finds the header row (using the mapping's expected headers when given), and
-returns every data row as text with the row number a person sees in Excel or an editor.
+`read_table` sniffs the file type from its bytes (not its name: 拼多多 names old .xls
+workbooks .xlsx), detects the encoding and delimiter, finds the header row (using the
+mapping's expected headers when given), and returns every data row as text with the row
+number a person sees in Excel or an editor. Workbooks are read by calamine, after checks that
+bound the memory it will take; their cells become the same text whatever the format.
 Footer, total and blank lines are set aside and reported; rows with the wrong number of cells
 are returned separately so ingestion can quarantine them. A file that is not a table at all
 raises `UnusableFile` with a message saying what was found.
@@ -16,6 +18,7 @@ import codecs
 import csv
 import datetime as dt
 import re
+import struct
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
@@ -62,7 +65,7 @@ class RawTable:
     row_numbers: np.ndarray  # source row number of each table row
     headers: list[str]
     header_row: int  # 1-based row of the header
-    file_type: str  # csv | xlsx
+    file_type: str  # csv | xlsx | xls | xlsb | ods
     encoding: str | None = None
     sheet: str | None = None
     sheets: list[str] = field(default_factory=list)
@@ -88,11 +91,8 @@ def sniff_type(head: bytes, name: str) -> str:
         raise UnusableFile(f"{name}: the file is empty.")
     if head.startswith(b"PK\x03\x04"):
         return "xlsx"
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise UnusableFile(
-            f"{name}: this is an old-style Excel .xls workbook. Open it in Excel or WPS and "
-            "save it as .xlsx or CSV, then upload again."
-        )
+    if head.startswith(OLE2_MAGIC):
+        return "xls"
     if head.startswith(b"%PDF"):
         raise UnusableFile(f"{name}: this is a PDF, not a table. Export the data as CSV or Excel.")
     return "csv"
@@ -339,7 +339,14 @@ def _line_of_record(lines: list[str], idx: int, delim: str) -> int:
     return idx + 1
 
 
-# ---------------------------------------------------------------- XLSX
+# ---------------------------------------------------------------- workbooks
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an old .xls (BIFF) workbook, whatever its name
+# The reader of .xlsx files: calamine (a Rust reader, several times faster) or openpyxl (the
+# older path, kept for comparison; bench/xlsx_readers.py times both).
+XLSX_ENGINE = "calamine"
+_ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
+_KIND_NAMES = {"xls": ".xls", "xlsx": ".xlsx", "xlsb": ".xlsb", "ods": ".ods"}
 
 
 def _cell_text(v) -> str:
@@ -351,18 +358,31 @@ def _cell_text(v) -> str:
         return "true" if v else "false"
     if isinstance(v, dt.datetime):
         return v.isoformat(sep=" ")
-    if isinstance(v, (dt.date, dt.time)):
+    if isinstance(v, dt.date):  # a whole day: written as openpyxl reads it, at midnight
+        return f"{v.isoformat()} 00:00:00"
+    if isinstance(v, dt.time):
         return v.isoformat()
     if isinstance(v, dt.timedelta):
         secs = v.total_seconds()
         return f"{int(secs // 3600)}:{int(secs % 3600 // 60):02d}:{secs % 60:02g}"
     if isinstance(v, float):
-        return str(int(v)) if v.is_integer() else repr(v)
+        return _float_text(v)
     return str(v)
 
 
+def _float_text(v: float) -> str:
+    return str(int(v)) if v.is_integer() else repr(v)
+
+
+# The text of the commonest cell types, looked up by exact type (a bool is not an int here).
+_FAST_TEXT = {str: str, float: _float_text, int: str}
+
 _TEXT_RUN = 8 << 20  # bytes read at a time when a workbook part is scanned
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]{1,3})?(\d+)?(?::([A-Z]{1,3})(\d+))?"')
+_ROW_REF = re.compile(rb'r="(\d{1,10})"')  # <row r="12">
+_ANY_ROW = re.compile(rb'r="[A-Z]{0,4}(\d{1,10})"')  # <row r="12"> or <c r="B12">
+_WIDE_REF = re.compile(rb'r="([A-Z]{2,4})\d')  # columns past Z
+_CELL_TAG = re.compile(rb"<(?:\w+:)?c[\s>/]")
 
 
 def _column_letters(n: int) -> str:
@@ -380,29 +400,156 @@ def _column_number(letters: bytes) -> int:
     return n
 
 
-def _longest_text_over(stream, limit: int) -> bool:
-    """Whether some text between two XML tags is longer than `limit` bytes, read in chunks so
-    that a huge cell is found without ever being held in memory. Text cannot hold a raw '<',
-    so the longest run without one bounds the longest cell."""
-    pattern = re.compile(rb"<[^<]{%d,}" % (limit + 1))
-    carry = 0  # length of the run still open at the end of the previous chunk
+def _workbook_kind(path: Path) -> str | None:
+    """xlsx, xlsb or ods for a zip holding a workbook; None for any other zip."""
+    try:
+        with zipfile.ZipFile(path) as book:
+            names = set(book.namelist())
+            if "xl/workbook.xml" in names:
+                return "xlsx"
+            if "xl/workbook.bin" in names:
+                return "xlsb"
+            if "content.xml" in names and "mimetype" in names:
+                with book.open("mimetype") as fh:
+                    if fh.read(len(_ODS_MIME)) == _ODS_MIME:
+                        return "ods"
+    except (zipfile.BadZipFile, OSError, KeyError):
+        pass
+    return None
+
+
+class _Extent:
+    """An upper bound on the rows and columns a reader will lay out for one sheet: calamine
+    allocates every cell between the first and the last used one, so a file with one cell in
+    A1 and one in XFD1048576 would ask for 17 billion cells."""
+
+    def __init__(self) -> None:
+        self.rows = self.cols = 0
+
+    def add(self, rows: int, cols: int) -> None:
+        self.rows, self.cols = max(self.rows, rows), max(self.cols, cols)
+
+
+def _numbers_above(n: int) -> bytes:
+    """A pattern for the whole numbers above `n`: as many digits and larger, or more digits
+    (n = 5071: 507[2-9]|50[8-9]\\d|5[1-9]\\d{2}|[6-9]\\d{3}|\\d{5,})."""
+    digits = str(n)
+    alts = []
+    for i, ch in enumerate(digits):
+        if ch != "9":
+            rest = len(digits) - i - 1
+            alts.append(f"{digits[:i]}[{int(ch) + 1}-9]" + (rf"\d{{{rest}}}" if rest else ""))
+    alts.append(rf"\d{{{len(digits) + 1},}}")
+    return "|".join(alts).encode()
+
+
+def _widest_letter(text: bytes) -> int:
+    """The furthest single-letter column (1–26) a cell reference names, by halving A–Z."""
+    lo, hi = 0, 26  # some reference names column lo or more (0: none seen); none names > hi
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if re.search(rb'r="[%c-Z]\d' % (64 + mid), text):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _scan_xml_sheet(stream, max_text: int, extent: _Extent) -> bool:
+    """One pass over a worksheet's XML: whether some text between two tags is longer than
+    `max_text` bytes, and the furthest row and column a cell names or reaches by position.
+    Read in chunks, so a huge cell is found without ever being held in memory. Text cannot
+    hold a raw '<', so the longest run without one bounds the longest cell. Cell references
+    are only all read when some name a row past the rows' own (a normal sheet names each cell
+    in its own row), which keeps the scan to a few passes of regular-expression search."""
+    pattern = re.compile(rb"<[^<]{%d,}" % (max_text + 1))
+    carry = 0  # length of the text run still open at the end of the previous chunk
+    tail = b""  # the end of the previous chunk, so a reference cut in two is still seen
+    row_tags, positional, in_row, widest_row = 0, False, 0, 0
     while chunk := stream.read(_TEXT_RUN):
         first = chunk.find(b"<")
         if first == -1:
             carry += len(chunk)
-            if carry > limit:
+            if carry > max_text:
                 return True
             continue
-        if carry + first > limit or pattern.search(chunk, first):
+        if carry + first > max_text or pattern.search(chunk, first):
             return True
         carry = len(chunk) - chunk.rfind(b"<") - 1
-    return carry > limit
+        text = tail + chunk
+        # Rows come in order: the last ones name the furthest, unless some reference (of a
+        # row, or of a cell outside its row) names one further still; then read them all.
+        extent.add(max(map(int, _ROW_REF.findall(text, len(text) - 4096)), default=0), 0)
+        beyond = re.compile(rb'r="[A-Z]{0,4}(?:%s)"' % _numbers_above(max(extent.rows, 1)))
+        if beyond.search(text):
+            extent.add(max(map(int, _ANY_ROW.findall(text))), 0)
+        wide = set(_WIDE_REF.findall(text))
+        extent.add(0, max(map(_column_number, wide)) if wide else _widest_letter(text))
+        row_tags += chunk.count(b"<row")
+
+        # Cells written without a reference (or with a namespace prefix) take the next place.
+        # Each tag is counted in the chunk where it starts (up to 5 bytes before its end).
+        lo, hi = max(len(tail) - 5, 0), len(text) - 5
+        tags = (b'<c r="', b"<c ", b"<c>", b'<row r="', b"<row ", b"<row>")
+        ended = [text.count(t, lo, hi + len(t) - 1) for t in tags]
+        positional |= (
+            ended[0] != ended[1] + ended[2]
+            or ended[3] != ended[4] + ended[5]
+            or b":c" in text
+            or b":row" in text
+        )
+        if positional:
+            pieces = re.split(rb"<(?:\w+:)?row\b", chunk)
+            in_row += len(_CELL_TAG.findall(pieces[0]))
+            for piece in pieces[1:]:
+                widest_row = max(widest_row, in_row)
+                in_row = len(_CELL_TAG.findall(piece))
+        tail = chunk[-40:]
+    if positional:  # a place taken by position may follow one named: count both
+        extent.rows += row_tags
+        extent.cols += max(widest_row, in_row)
+    return carry > max_text
+
+
+_ODS_TOKEN = re.compile(
+    rb"<table:table[\s>]|<table:table-row\b([^>]*)>|<table:(?:covered-)?table-cell\b([^>]*?)(/?)>"
+)
+_ODS_REPEATED = re.compile(rb'number-(?:rows|columns)-repeated="(\d{1,10})"')
+
+
+def _scan_ods(data: bytes) -> list[_Extent]:
+    """The rows and columns each OpenDocument sheet spreads to, up to its last filled cell:
+    a row or cell may be repeated (`number-rows-repeated="1048576"`), and only repeats that
+    end before a filled cell count, as LibreOffice pads every sheet with empty ones."""
+    sheets: list[_Extent] = []
+    extent, row, col = _Extent(), 0, 0
+    for m in _ODS_TOKEN.finditer(data):
+        row_attrs, cell_attrs, closed = m.groups()
+        if row_attrs is None and cell_attrs is None:  # a new sheet
+            extent, row = _Extent(), 0
+            sheets.append(extent)
+            continue
+        attrs = row_attrs if row_attrs is not None else cell_attrs
+        found = _ODS_REPEATED.search(attrs)
+        repeat = int(found.group(1)) if found else 1
+        if row_attrs is not None:
+            row, col = row + repeat, 0
+            continue
+        col += repeat
+        if not closed or b"office:value" in cell_attrs:  # a cell with content
+            extent.add(row, col)
+    return sheets
 
 
 def check_workbook(path: Path, name: str) -> None:
     """Refuse a workbook that would take too much memory or time, before parsing it: its
     unpacked size, each part's compression ratio (a zip bomb packs gigabytes of one letter
-    into a few MB), each sheet's declared size, and the longest cell. Limits: lib.settings."""
+    into a few MB), each sheet's rows, columns and cells, and the longest cell. Old .xls
+    workbooks are checked by `check_xls`. Limits: lib.settings."""
+    with open(path, "rb") as fh:
+        if fh.read(len(OLE2_MAGIC)) == OLE2_MAGIC:
+            check_xls(path, name)
+            return
     limit_mb = settings.get("max_xlsx_unpacked_mb")
     ratio_limit = settings.get("max_xlsx_ratio")
     max_cell = settings.get("max_cell_chars")
@@ -435,15 +582,198 @@ def check_workbook(path: Path, name: str) -> None:
             if found and found.group(4):
                 rows, cols = int(found.group(4)), _column_number(found.group(3))
                 _check_size(name, rows, cols)
-        for part in parts:
-            text_part = part.filename == "xl/sharedStrings.xml" or (
-                part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml")
-            )
+        if "xl/sharedStrings.xml" in book.namelist():
+            part = book.getinfo("xl/sharedStrings.xml")
             # A character takes 1–4 bytes in UTF-8 and an escaped one (&quot;) up to 6.
-            if text_part and part.file_size > max_cell:
+            if part.file_size > max_cell:
                 with book.open(part) as stream:
-                    if _longest_text_over(stream, 6 * max_cell):
+                    if _scan_xml_sheet(stream, 6 * max_cell, _Extent()):
                         raise _too_long(name, max_cell)
+        total = 0
+        for part in parts:
+            extent = _Extent()
+            if part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml"):
+                with book.open(part) as stream:
+                    if _scan_xml_sheet(stream, 6 * max_cell, extent):
+                        raise _too_long(name, max_cell)
+            elif part.filename.startswith("xl/worksheets/") and part.filename.endswith(".bin"):
+                with book.open(part) as stream:
+                    _scan_xlsb_sheet(stream, part.file_size, extent)
+            elif part.filename == "content.xml":
+                content = book.read(part)
+                if re.search(rb"<[^<]{%d,}" % (6 * max_cell + 1), content):
+                    raise _too_long(name, max_cell)
+                for sheet in _scan_ods(content):
+                    _check_size(name, sheet.rows, sheet.cols)
+                    total += sheet.rows * sheet.cols
+                continue
+            else:
+                continue
+            _check_size(name, extent.rows, extent.cols)
+            total += extent.rows * extent.cols
+        _check_cells(name, total)
+
+
+def _scan_xlsb_sheet(stream, size: int, extent: _Extent) -> None:
+    """The furthest row and column an .xlsb sheet's records name. Records are a type and a
+    length, each written in 7-bit groups; a row header starts with its row and a cell with its
+    column (MS-XLSB 2.1.4)."""
+    data = stream.read(size)
+    pos, end, row = 0, len(data), 0
+    while pos < end:
+        rtype = data[pos] & 0x7F
+        if data[pos] & 0x80:
+            pos += 1
+            rtype |= (data[pos] & 0x7F) << 7 if pos < end else 0
+        pos += 1
+        length, shift = 0, 0
+        for _ in range(4):
+            if pos >= end:
+                break
+            byte = data[pos]
+            pos += 1
+            length |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                break
+        if pos + 4 <= end:
+            (number,) = struct.unpack_from("<I", data, pos)
+            if rtype == 0x00:  # BrtRowHdr
+                row = number + 1
+                extent.add(row, 0)
+            elif 0x01 <= rtype <= 0x12 or rtype == 0x3E:  # the cell records
+                extent.add(row, number + 1)
+        pos += length
+
+
+# BIFF records (MS-XLS 2.3): the cell records start with row and column.
+_BIFF_CELLS = {0x0006, 0x00FD, 0x0203, 0x027E, 0x0201, 0x0205, 0x0204, 0x00D6}
+_BIFF_MULTI = {0x00BD, 0x00BE}  # MULRK, MULBLANK: row, first column, …, last column
+_BIFF_BOF, _BIFF_EOF = 0x0809, 0x000A
+
+
+class _Damaged(Exception):
+    pass
+
+
+def _ole_stream(data: bytes, wanted: tuple[str, ...]) -> bytes:
+    """One stream of an OLE2 compound file (MS-CFB), read from the file's bytes. Every sector
+    number and chain is checked, so a damaged or hostile file fails here, quickly."""
+    if len(data) < 512:
+        raise _Damaged("shorter than its header")
+    major, _, shift, mini_shift = struct.unpack_from("<HHHH", data, 0x1A)
+    if shift not in (9, 12) or mini_shift != 6:
+        raise _Damaged("unknown sector size")
+    size = 1 << shift
+    n_fat, dir_start = struct.unpack_from("<II", data, 0x2C)
+    cutoff, minifat_start, n_minifat, difat_start, n_difat = struct.unpack_from(
+        "<IIIII", data, 0x38
+    )
+    sectors = (len(data) - size) // size
+    if n_fat > sectors or n_minifat > sectors or n_difat > sectors:
+        raise _Damaged("more tables than sectors")
+
+    def sector(n: int) -> bytes:
+        if n >= sectors:
+            raise _Damaged("a sector past the end of the file")
+        return data[(n + 1) * size : (n + 2) * size]
+
+    difat = list(struct.unpack_from("<109I", data, 0x4C))
+    n = difat_start
+    for _ in range(n_difat):
+        values = struct.unpack(f"<{size // 4}I", sector(n))
+        difat += values[:-1]
+        n = values[-1]
+    fat: list[int] = []
+    for n in difat[:n_fat]:
+        fat += struct.unpack(f"<{size // 4}I", sector(n))
+
+    def chain(start: int, table: list[int]) -> list[int]:
+        out = []
+        n = start
+        while n < 0xFFFFFFFA:
+            if n >= len(table) or len(out) > len(table):
+                raise _Damaged("a broken sector chain")
+            out.append(n)
+            n = table[n]
+        return out
+
+    directory = b"".join(sector(n) for n in chain(dir_start, fat))
+    entries = []
+    for i in range(0, len(directory) - 127, 128):
+        name_len = min(struct.unpack_from("<H", directory, i + 64)[0], 64)
+        kind = directory[i + 66]
+        start, length = struct.unpack_from("<IQ", directory, i + 116)
+        if major == 3:
+            length &= 0xFFFFFFFF
+        entries.append((directory[i : i + max(name_len - 2, 0)].decode("utf-16-le", "replace"),
+                        kind, start, length))  # fmt: skip
+    if not entries:
+        raise _Damaged("no directory")
+    for entry_name, kind, start, length in entries:
+        if kind != 2 or entry_name not in wanted:
+            continue
+        if length > len(data):
+            raise _Damaged("a stream longer than the file")
+        if length >= cutoff:
+            return b"".join(sector(n) for n in chain(start, fat))[:length]
+        minifat: list[int] = []
+        for n in chain(minifat_start, fat):
+            minifat += struct.unpack(f"<{size // 4}I", sector(n))
+        root = entries[0]
+        mini = b"".join(sector(n) for n in chain(root[2], fat))
+        out = b"".join(mini[m * 64 : (m + 1) * 64] for m in chain(start, minifat))
+        if len(out) < length:
+            raise _Damaged("a stream shorter than it says")
+        return out[:length]
+    raise _Damaged("no Workbook stream")
+
+
+def check_xls(path: Path, name: str) -> None:
+    """Refuse an old .xls workbook that is too big or damaged, before calamine reads it: the
+    file's size, and each sheet's rows, columns and cells, found by walking the workbook's
+    records (calamine lays out every sheet in full when it opens the file). A .xls cell holds
+    at most 65,535 characters (BIFF8 writes the length in 16 bits), so no cell is too long."""
+    limit_mb = settings.get("max_xlsx_unpacked_mb")
+    size = path.stat().st_size
+    if size > limit_mb * 1_000_000:
+        raise UnusableFile(
+            f"{name}: the .xls workbook is {size / 1e6:,.0f} MB, more than the limit of "
+            f"{limit_mb:,} MB (setting SCORECARD_MAX_XLSX_UNPACKED_MB). Save it as CSV, or "
+            "split it into smaller files."
+        )
+    try:
+        stream = _ole_stream(path.read_bytes(), ("Workbook", "Book"))
+    except (_Damaged, struct.error) as exc:
+        raise _old_excel(name, f"the file is damaged: {exc}") from None
+    sheets: list[_Extent] = []
+    extent = _Extent()
+    pos, end = 0, len(stream)
+    unpack = struct.unpack_from
+    while pos + 4 <= end:
+        rtype, length = unpack("<HH", stream, pos)
+        body = pos + 4
+        if rtype in _BIFF_CELLS and length >= 4 and body + 4 <= end:
+            row, col = unpack("<HH", stream, body)
+            extent.add(row + 1, col + 1)
+        elif rtype in _BIFF_MULTI and length >= 6 and body + length <= end:
+            (row,) = unpack("<H", stream, body)
+            (last,) = unpack("<H", stream, body + length - 2)
+            extent.add(row + 1, last + 1)
+        elif rtype == _BIFF_BOF:
+            extent = _Extent()
+            sheets.append(extent)
+        pos = body + length
+    for sheet in sheets:
+        _check_size(name, sheet.rows, sheet.cols)
+    _check_cells(name, sum(s.rows * s.cols for s in sheets))
+
+
+def _old_excel(name: str, reason: str) -> UnusableFile:
+    return UnusableFile(
+        f"{name}: this old-style Excel .xls workbook could not be read ({reason}). Open it in "
+        "Excel or WPS and save it as .xlsx or CSV, then upload again."
+    )
 
 
 def _check_size(name: str, rows: int, cols: int) -> None:
@@ -460,6 +790,16 @@ def _check_size(name: str, rows: int, cols: int) -> None:
         )
 
 
+def _check_cells(name: str, cells: int) -> None:
+    limit = settings.get("max_cells")
+    if cells > limit:
+        raise UnusableFile(
+            f"{name}: the workbook's sheets span {cells:,} cells (rows × columns, from the first "
+            f"to the last used cell), more than the limit of {limit:,} (setting "
+            "SCORECARD_MAX_CELLS). Delete the far-away cells, save it as CSV, or split it."
+        )
+
+
 def _too_long(name: str, max_cell: int, row: int | None = None, column: str | None = None):
     where = f" (row {row}, column {column})" if row is not None else ""
     return UnusableFile(
@@ -468,49 +808,126 @@ def _too_long(name: str, max_cell: int, row: int | None = None, column: str | No
     )
 
 
-def _read_xlsx(
-    path: Path, name: str, sheet: str | None, expected, header_row, progress, max_rows=None
-) -> RawTable:
+def _rows_openpyxl(path: Path, name: str, sheet, limit, progress):
+    """Rows of cell text through openpyxl (the .xlsx reader before calamine)."""
     import openpyxl
 
-    check_workbook(path, name)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        if zipfile.is_zipfile(path):
-            raise UnusableFile(
-                f"{name}: this is a zip archive, not an Excel workbook. Unzip it, or export "
-                "the data as .xlsx or CSV."
-            ) from None
         raise UnusableFile(f"{name}: the workbook could not be opened ({exc}).") from None
     try:
         sheets = wb.sheetnames
-        if sheet is not None and sheet not in sheets:
-            raise UnusableFile(
-                f"{name}: there is no sheet '{sheet}'. Sheets in this workbook: {', '.join(sheets)}."
-            )
+        _check_sheet(name, sheet, sheets)
         ws = wb[sheet] if sheet is not None else wb[sheets[0]]
         total = ws.max_row or 0
         rows: list[list[str]] = []
         max_cell = settings.get("max_cell_chars")
         for i, values in enumerate(ws.iter_rows(values_only=True), start=1):
-            cells = [_cell_text(v) for v in values]
-            if cells and max(map(len, cells)) > max_cell:
-                j = max(range(len(cells)), key=lambda k: len(cells[k]))
-                raise _too_long(name, max_cell, i, _column_letters(j + 1))
-            rows.append(cells)
-            if max_rows is not None and i >= HEADER_SCAN_ROWS + max_rows:
+            rows.append(_row_text(name, i, [_cell_text(v) for v in values], max_cell))
+            if limit is not None and i >= limit:
                 break
             if progress and i % 20000 == 0 and total:
                 progress(min(i / total, 1.0), f"reading row {i:,} of {total:,}")
+        return rows, ws.title, sheets
     finally:
         wb.close()
+
+
+def _rows_calamine(path: Path, name: str, kind: str, sheet, limit, progress):
+    """Rows of cell text through calamine, for .xlsx, .xls, .xlsb and .ods alike. The text is
+    what the openpyxl path gives for the same cells, so stored values do not depend on the
+    reader."""
+    import python_calamine as cal
+
+    with open(path, "rb") as fh:  # from the bytes, so that a .xls named .xlsx is read too
+        try:
+            book = cal.CalamineWorkbook.from_filelike(fh)
+        except cal.PasswordError:
+            raise UnusableFile(
+                f"{name}: the workbook is protected by a password. Open it, remove the "
+                "password, save it and upload again."
+            ) from None
+        except (cal.CalamineError, ValueError, OSError) as exc:
+            if kind == "xls":
+                raise _old_excel(name, str(exc)) from None
+            raise UnusableFile(
+                f"{name}: the {_KIND_NAMES[kind]} workbook could not be opened ({exc})."
+            ) from None
+        with book:
+            return _calamine_sheet(book, name, sheet, limit, progress)
+
+
+def _calamine_sheet(book, name: str, sheet, limit, progress):
+    import python_calamine as cal
+
+    sheets = list(book.sheet_names)
+    _check_sheet(name, sheet, sheets)
+    if not sheets:
+        raise UnusableFile(f"{name}: the workbook has no sheets.")
+    title = sheet if sheet is not None else sheets[0]
+    try:
+        ws = book.get_sheet_by_name(title)
+    except (cal.CalamineError, ValueError) as exc:
+        raise UnusableFile(f"{name}: sheet '{title}' could not be read ({exc}).") from None
+    if ws.start is None:
+        return [], title, sheets
+    top, left = ws.start
+    total = ws.height + top
+    # calamine starts at the first used cell; openpyxl (and Excel) at A1.
+    rows: list[list[str]] = [[] for _ in range(min(top, limit or top))]
+    pad = [""] * left
+    max_cell = settings.get("max_cell_chars")
+    text = _FAST_TEXT.get
+    for i, values in enumerate(ws.iter_rows(), start=top + 1):
+        if limit is not None and i > limit:
+            break
+        cells = pad + [text(type(v), _cell_text)(v) for v in values]
+        rows.append(_row_text(name, i, cells, max_cell))
+        if progress and i % 20000 == 0:
+            progress(min(i / total, 1.0), f"reading row {i:,} of {total:,}")
+    return rows, title, sheets
+
+
+def _check_sheet(name: str, sheet: str | None, sheets: list[str]) -> None:
+    if sheet is not None and sheet not in sheets:
+        raise UnusableFile(
+            f"{name}: there is no sheet '{sheet}'. Sheets in this workbook: {', '.join(sheets)}."
+        )
+
+
+def _row_text(name: str, number: int, cells: list[str], max_cell: int) -> list[str]:
+    if cells and max(map(len, cells)) > max_cell:
+        j = max(range(len(cells)), key=lambda k: len(cells[k]))
+        raise _too_long(name, max_cell, number, _column_letters(j + 1))
+    return cells
+
+
+def _read_workbook(
+    path: Path, name: str, kind: str, sheet, expected, header_row, progress, max_rows=None
+) -> RawTable:
+    if kind != "xls":
+        kind = _workbook_kind(path)
+        if kind is None:
+            raise UnusableFile(
+                f"{name}: this is a zip archive, not an Excel workbook. Unzip it, or export "
+                "the data as .xlsx or CSV."
+            )
+    check_workbook(path, name)
+    limit = None if max_rows is None else HEADER_SCAN_ROWS + max_rows
+    if kind == "xlsx" and XLSX_ENGINE == "openpyxl":
+        rows, title, sheets = _rows_openpyxl(path, name, sheet, limit, progress)
+    else:
+        rows, title, sheets = _rows_calamine(path, name, kind, sheet, limit, progress)
     if not any(any(c.strip() for c in r) for r in rows):
-        raise UnusableFile(f"{name}: sheet '{ws.title}' has no rows.")
+        raise UnusableFile(f"{name}: sheet '{title}' has no rows.")
     idx = header_row - 1 if header_row else find_header(rows[:HEADER_SCAN_ROWS], expected)
+    if idx >= len(rows):
+        raise UnusableFile(f"{name}: header row {idx + 1} is past the end of the sheet.")
     header_cells = list(rows[idx])
     if idx > 0:  # a merged group header above: fill blank header cells from it
         above = rows[idx - 1]
+        header_cells += [""] * (len(above) - len(header_cells))
         for j, h in enumerate(header_cells):
             if not h.strip() and j < len(above) and above[j].strip():
                 header_cells[j] = above[j]
@@ -518,7 +935,7 @@ def _read_xlsx(
     while width > 1 and not header_cells[width - 1].strip():
         width -= 1  # trailing empty header cells are formatting, not columns
     _check_size(name, 0, width)
-    headers = _dedupe(header_cells[:width])
+    headers = _dedupe(header_cells[:width] + [""] * (width - len(header_cells)))
     data, numbers, ragged = [], [], []
     for offset, r in enumerate(rows[idx + 1 :], start=idx + 2):
         extra = [c for c in r[width:] if c.strip()]
@@ -543,9 +960,9 @@ def _read_xlsx(
         np.array(numbers, dtype=np.int64),
         headers,
         idx + 1,
-        "xlsx",
+        kind,
         None,
-        ws.title,
+        title,
         sheets,
         ragged=ragged,
         notes=notes,
@@ -579,8 +996,10 @@ def read_table(
     except OSError as exc:
         raise UnusableFile(f"{name}: the file could not be opened ({exc.strerror}).") from None
     kind = sniff_type(head, name)
-    if kind == "xlsx":
-        raw = _read_xlsx(path, name, sheet, expected_headers, header_row, progress, max_rows)
+    if kind != "csv":
+        raw = _read_workbook(
+            path, name, kind, sheet, expected_headers, header_row, progress, max_rows
+        )
         if max_rows is not None:
             raw.table = raw.table.slice(0, max_rows)
             raw.row_numbers = raw.row_numbers[:max_rows]
@@ -650,18 +1069,18 @@ def _footer_ragged(raw: RawTable, last_data_row: int) -> None:
 
 
 def sheet_names(path: str | Path) -> list[str]:
-    """The sheets of a workbook, or [] for a text file."""
+    """The sheets of a workbook (any format), or [] for a text file or a workbook that cannot
+    be read. The workbook is checked first, as calamine reads some parts whole on opening."""
+    import python_calamine as cal
+
     path = Path(path)
     with open(path, "rb") as fh:
-        if not fh.read(4).startswith(b"PK\x03\x04"):
-            return []
-    import openpyxl
-
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        head = fh.read(len(OLE2_MAGIC))
+    if head != OLE2_MAGIC and (not head.startswith(b"PK\x03\x04") or not _workbook_kind(path)):
         return []
     try:
-        return list(wb.sheetnames)
-    finally:
-        wb.close()
+        check_workbook(path, path.name)
+        with open(path, "rb") as fh, cal.CalamineWorkbook.from_filelike(fh) as book:
+            return list(book.sheet_names)
+    except (UnusableFile, cal.CalamineError, ValueError, OSError):
+        return []

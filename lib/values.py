@@ -172,7 +172,8 @@ def parse_rate(text: str) -> tuple[float, bool]:
 
 
 def parse_duration(text: str, unit: str = "seconds") -> float:
-    """Seconds from `90`, `1分30秒`, `00:01:30`, `2 hours 5 minutes`, `1h 2m`, `1 day 02:00:00`."""
+    """Seconds from `90`, `1分30秒`, `7小时41分52秒`, `1天2小时`, `00:01:30`, `2 hours 5 minutes`,
+    `1h 2m`, `1 day 02:00:00`. Units may be separated by spaces; anything else is refused."""
     s = text.strip()
     if _NUM_RE.match(s.replace(",", "")):
         return float(s.replace(",", "")) * DURATION_UNITS[_unit_key(unit)]

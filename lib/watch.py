@@ -20,7 +20,7 @@ from lib import store
 
 log = logging.getLogger("scorecard.watch")
 
-EXTENSIONS = {".csv", ".txt", ".tsv", ".xlsx", ".xls", ".xlsm"}
+EXTENSIONS = {".csv", ".txt", ".tsv", ".xlsx", ".xls", ".xlsm", ".xlsb", ".ods"}
 PARTIAL = (".part", ".tmp", ".crdownload", ".download", "~")  # being written by a sync tool
 
 

@@ -134,10 +134,13 @@ def test_feige_daily(con, write):
     got = rows(
         con,
         "SELECT agent, receptions, unreplied, transfers, good_reviews, bad_reviews, "
-        "satisfaction_rate, avg_response_s, first_response_s, reply_3min_rate, sales_amount "
-        "FROM agent_daily",
+        "satisfaction_rate, avg_response_s, first_response_s, reply_3min_rate, sales_amount, "
+        "conversion_rate, platform, shop, account FROM agent_daily",
     )
-    assert got == [("小林", 100, 2, 5, 30, 1, 0.968, 25.0, 62.0, 0.981, 2400.0)]
+    assert got == [
+        ("小林", 100, 2, 5, 30, 1, 0.968, 25.0, 62.0, 0.981, 2400.0, 0.3, "douyin", "抖店",
+         "抖店:小林"),
+    ]  # fmt: skip
 
 
 def test_shopify_orders_one_row_per_line_item(con, write):

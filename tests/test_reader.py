@@ -1,13 +1,17 @@
-"""Reading untidy exports: encodings, title rows, footers, blank lines, row numbers, xlsx."""
+"""Reading untidy exports: encodings, title rows, footers, blank lines, row numbers, and
+workbooks (.xlsx, old .xls even when named .xlsx, .xlsb, .ods) read as the same text."""
 
 import codecs
 import datetime as dt
+import struct
 import zipfile
 
 import openpyxl
 import pytest
+import xlwt
 
-from lib.reader import UnusableFile, read_table, sheet_names
+from lib import reader
+from lib.reader import UnusableFile, normalise_header, read_table, sheet_names
 
 CSV = "客服昵称,日期,接待人数\n小美,2026-05-01,12\n阿杰,2026-05-01,9\n"
 
@@ -140,3 +144,364 @@ def test_zip_renamed_xlsx_is_refused(tmp_path):
         z.writestr("readme.txt", "hello")
     with pytest.raises(UnusableFile, match="zip archive, not an Excel workbook"):
         read_table(path)
+
+
+# --- old .xls, .ods and the same text whatever the reader -----------------------------
+
+# One sheet of every cell type exports hold, and the text each becomes (hand-written).
+TYPED = [
+    ["客服", "接待人数", "销售额", "转化率", "日期", "更新时间", "时刻", "时长", "已结", "备注"],
+    ["小美", 12, 3456.5, 0.4532, dt.date(2026, 5, 1), dt.datetime(2026, 5, 1, 9, 30, 15),
+     dt.time(9, 5), dt.timedelta(hours=27, minutes=3), True, None],
+    ["阿杰", 0, -12.25, 1, dt.date(2026, 12, 31), dt.datetime(2026, 12, 31, 23, 59, 59),
+     dt.time(0, 0, 30), dt.timedelta(seconds=90), False, "催单"],
+]  # fmt: skip
+TYPED_TEXT = {
+    "客服": ["小美", "阿杰"],
+    "接待人数": ["12", "0"],  # whole numbers without ".0"
+    "销售额": ["3456.5", "-12.25"],
+    "转化率": ["0.4532", "1"],  # a percentage cell is its number
+    "日期": ["2026-05-01 00:00:00", "2026-12-31 00:00:00"],
+    "更新时间": ["2026-05-01 09:30:15", "2026-12-31 23:59:59"],
+    "时刻": ["09:05:00", "00:00:30"],
+    "时长": ["27:03:00", "0:01:30"],
+    "已结": ["true", "false"],
+    "备注": ["", "催单"],
+}
+FORMATS = [None, None, "0.00", "0.00%", "yyyy-mm-dd", "yyyy-mm-dd hh:mm:ss", "hh:mm:ss",
+           "[h]:mm:ss", None, None]  # fmt: skip
+
+
+def _typed_xlsx(path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "数据"
+    for r, row in enumerate(TYPED, start=1):
+        for c, (value, fmt) in enumerate(zip(row, FORMATS), start=1):
+            cell = ws.cell(r, c, value)
+            if r > 1 and fmt:
+                cell.number_format = fmt
+    wb.save(path)
+    return path
+
+
+def _xls(path, rows, formats=(), merges=(), sheet="数据"):
+    """An old .xls workbook written with xlwt; `merges` are (row1, row2, col1, col2, text),
+    0-based, as xlwt takes them; `formats` are number formats per column."""
+    book = xlwt.Workbook(encoding="utf-8")
+    ws = book.add_sheet(sheet)
+    styles = [xlwt.easyxf(num_format_str=f) if f else xlwt.Style.default_style for f in formats]
+    merged = {(r1, c1) for r1, _, c1, _, _ in merges}
+    for r1, r2, c1, c2, text in merges:
+        ws.write_merge(r1, r2, c1, c2, text)
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if value is None or (r, c) in merged:
+                continue
+            if isinstance(value, dt.timedelta):  # a duration is a fraction of days
+                value = value.total_seconds() / 86400
+            style = styles[c] if c < len(styles) and r > 0 else xlwt.Style.default_style
+            ws.write(r, c, value, style)
+    book.add_sheet("说明").write(0, 0, "notes")
+    book.save(str(path))
+    return path
+
+
+def test_xlsx_and_xls_of_the_same_sheet_read_as_the_same_text(tmp_path, monkeypatch):
+    xlsx = read_table(_typed_xlsx(tmp_path / "typed.xlsx"))
+    xls = read_table(_xls(tmp_path / "typed.xls", TYPED, FORMATS))
+    assert (xlsx.file_type, xls.file_type) == ("xlsx", "xls")
+    assert xlsx.table.to_pydict() == TYPED_TEXT
+    assert xls.table.to_pydict() == TYPED_TEXT
+    assert xls.row_numbers.tolist() == xlsx.row_numbers.tolist() == [2, 3]
+    monkeypatch.setattr(reader, "XLSX_ENGINE", "openpyxl")  # the reader before calamine
+    assert read_table(tmp_path / "typed.xlsx").table.to_pydict() == TYPED_TEXT
+
+
+def test_an_old_xls_named_xlsx_is_read_from_its_bytes(tmp_path):
+    path = _xls(tmp_path / "typed.xls", TYPED, FORMATS).rename(tmp_path / "拼多多导出.xlsx")
+    raw = read_table(path)
+    assert raw.file_type == "xls" and raw.sheet == "数据" and raw.sheets == ["数据", "说明"]
+    assert raw.table.to_pydict() == TYPED_TEXT
+    assert sheet_names(path) == ["数据", "说明"]
+
+
+# 拼多多 客服数据: a title on row 1, group headings on row 2 (店铺名 and 客服账号 merged down over
+# rows 2–3), the column headers on row 3, data from row 4.
+PDD_HEADERS = ["店铺名", "客服账号", "咨询人数", "询单人数", "最终成团人数", "询单转化率", "客服销售额",
+               "去退销售额", "3分钟人工回复率(8-23点)", "30秒应答率(8-23点)", "平均人工响应时长",
+               "人工接待人数", "3分钟未回复人数", "客服服务分"]  # fmt: skip
+PDD_ROWS = [
+    ["客服数据 2026-10-01 至 2026-10-31"] + [None] * 13,
+    ["店铺名", "客服账号", "询单数据", None, None, None, "销售数据", None, "服务数据"] + [None] * 5,
+    [None, None] + PDD_HEADERS[2:],
+    ["拼多多旗舰店", "小美-pdd", 120, 80, 20, 0.25, 3456.5, 3000, 0.9512, 0.88, "41分52秒", 100, 2,
+     4.85],
+    ["拼多多旗舰店", "阿杰-pdd", 60, 30, 6, 0.2, 980, 980, 1, 0.9, "1分5秒", 55, 0, 4.9],
+]  # fmt: skip
+PDD_MERGES = [(0, 0, 0, 13, PDD_ROWS[0][0]), (1, 2, 0, 0, "店铺名"), (1, 2, 1, 1, "客服账号"),
+              (1, 1, 2, 5, "询单数据"), (1, 1, 6, 7, "销售数据"), (1, 1, 8, 13, "服务数据")]  # fmt: skip
+PDD_TEXT = [
+    ["拼多多旗舰店", "小美-pdd", "120", "80", "20", "0.25", "3456.5", "3000", "0.9512", "0.88",
+     "41分52秒", "100", "2", "4.85"],
+    ["拼多多旗舰店", "阿杰-pdd", "60", "30", "6", "0.2", "980", "980", "1", "0.9", "1分5秒", "55",
+     "0", "4.9"],
+]  # fmt: skip
+
+
+def _pdd_xlsx(path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in PDD_ROWS:
+        ws.append(row)
+    for r1, r2, c1, c2, _ in PDD_MERGES:
+        ws.merge_cells(start_row=r1 + 1, end_row=r2 + 1, start_column=c1 + 1, end_column=c2 + 1)
+    wb.save(path)
+    return path
+
+
+@pytest.mark.parametrize("layout", ["xls named xlsx", "xlsx"])
+@pytest.mark.parametrize("mapped", [False, True])
+def test_pdd_export_with_title_and_group_header_rows(tmp_path, layout, mapped):
+    path = tmp_path / "客服数据.xlsx"
+    if layout == "xlsx":
+        _pdd_xlsx(path)
+    else:
+        _xls(tmp_path / "pdd.xls", PDD_ROWS, merges=PDD_MERGES).rename(path)
+    expected = {normalise_header(h) for h in PDD_HEADERS} if mapped else None
+    raw = read_table(path, expected_headers=expected)
+    assert raw.file_type == ("xls" if layout != "xlsx" else "xlsx")
+    assert raw.header_row == 3
+    assert raw.headers == PDD_HEADERS  # 店铺名 and 客服账号 filled from the merged cells above
+    assert raw.row_numbers.tolist() == [4, 5]
+    assert [list(r.values()) for r in raw.table.to_pylist()] == PDD_TEXT
+    assert raw.skipped == [] and raw.ragged == []
+
+
+MANIFEST = (
+    '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest='
+    '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+    '<manifest:file-entry manifest:full-path="/" manifest:media-type='
+    '"application/vnd.oasis.opendocument.spreadsheet"/></manifest:manifest>'
+)
+
+
+def _ods(path, rows, pad=True):
+    """An OpenDocument spreadsheet written by hand, padded with empty repeated rows and
+    cells the way LibreOffice saves every sheet."""
+
+    def cell(v):
+        if v is None:
+            return "<table:table-cell/>"
+        if isinstance(v, (int, float)):
+            return (f'<table:table-cell office:value-type="float" office:value="{v}">'
+                    f"<text:p>{v}</text:p></table:table-cell>")  # fmt: skip
+        return (
+            f'<table:table-cell office:value-type="string"><text:p>{v}</text:p></table:table-cell>'
+        )
+
+    filler = '<table:table-cell table:number-columns-repeated="1000"/>' if pad else ""
+    body = "".join(
+        "<table:table-row>" + "".join(map(cell, r)) + filler + "</table:table-row>" for r in rows
+    )
+    if pad:
+        body += ('<table:table-row table:number-rows-repeated="1048000">'
+                 '<table:table-cell table:number-columns-repeated="1024"/></table:table-row>')  # fmt: skip
+    ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+          'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"')  # fmt: skip
+    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns}><office:body>'
+               f'<office:spreadsheet><table:table table:name="数据">{body}</table:table>'
+               '<table:table table:name="说明"><table:table-row><table:table-cell '
+               'office:value-type="string"><text:p>notes</text:p></table:table-cell>'
+               "</table:table-row></table:table></office:spreadsheet></office:body>"
+               "</office:document-content>")  # fmt: skip
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", content)
+        z.writestr("META-INF/manifest.xml", MANIFEST)
+    return path
+
+
+def test_ods_is_read_with_its_padding_ignored(tmp_path):
+    rows = [["快手小店 客服考核"], ["客服", "人工平均回复时长", "询单人数"],
+            ["小美", "7小时41分52秒", 12], ["阿杰", None, 9.5]]  # fmt: skip
+    path = _ods(tmp_path / "kuaishou.ods", rows)
+    raw = read_table(path)
+    assert raw.file_type == "ods" and raw.sheet == "数据"
+    assert raw.header_row == 2 and raw.row_numbers.tolist() == [3, 4]
+    assert raw.table.to_pydict() == {
+        "客服": ["小美", "阿杰"],
+        "人工平均回复时长": ["7小时41分52秒", ""],
+        "询单人数": ["12", "9.5"],
+    }
+    assert sheet_names(path) == ["数据", "说明"]
+
+
+def test_a_long_cell_in_an_ods_is_found_before_parsing(tmp_path, monkeypatch):
+    monkeypatch.setenv("SCORECARD_MAX_CELL_CHARS", "100")  # the scan allows 6 bytes a character
+    path = _ods(tmp_path / "long.ods", [["客服", "备注"], ["小美", "q" * 601]])
+    with pytest.raises(UnusableFile, match="long.ods: a cell is longer than the limit of 100"):
+        reader.check_workbook(path, "long.ods")
+    path = _ods(tmp_path / "long.ods", [["客服", "备注"], ["小美", "q" * 101]])
+    with pytest.raises(UnusableFile, match=r"a cell \(row 2, column B\) is longer"):
+        read_table(path)
+
+
+# --- workbooks made to exhaust memory: refused before calamine lays them out -------------
+
+
+def test_a_sheet_with_two_far_apart_cells_is_refused_before_it_is_laid_out(tmp_path):
+    """calamine allocates every cell between the first and the last used one: A1 and
+    XFD1048576 would be 17 billion cells."""
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "客服"
+    wb.active["XFD1048576"] = "x"
+    wb.save(tmp_path / "far.xlsx")
+    with pytest.raises(
+        UnusableFile, match=r"far.xlsx: .*17,179,869,184 cells.*SCORECARD_MAX_CELLS"
+    ):
+        read_table(tmp_path / "far.xlsx")
+
+
+def test_cells_named_outside_their_row_or_without_a_reference_are_counted(tmp_path, monkeypatch):
+    """A cell names its own place (`<c r="A90000">` inside `<row r="2">`), or takes the next one
+    when it names none: both are found, whatever the rows say."""
+    monkeypatch.setenv("SCORECARD_MAX_CELLS", "100000")
+    wb = openpyxl.Workbook()
+    wb.active.append(["客服", "接待人数"])
+    wb.active.append(["小美", 12])
+    wb.save(tmp_path / "plain.xlsx")
+    assert read_table(tmp_path / "plain.xlsx").num_rows == 1
+
+    def rewrite(name, old, new):
+        with (
+            zipfile.ZipFile(tmp_path / "plain.xlsx") as src,
+            zipfile.ZipFile(tmp_path / name, "w") as dst,
+        ):
+            for info in src.infolist():
+                data = src.read(info.filename)
+                if info.filename == "xl/worksheets/sheet1.xml":
+                    assert old in data
+                    data = data.replace(old, new)
+                dst.writestr(info.filename, data)
+        return tmp_path / name
+
+    # 90,000 rows × 2 columns = 180,000 cells, more than 100,000
+    outside = rewrite("outside.xlsx", b'r="B2"', b'r="B90000"')
+    with pytest.raises(UnusableFile, match="180,000 cells"):
+        read_table(outside)
+    # one row of 60,000 cells without references, after cells named up to column B: placed
+    # by position they could follow column B, so 2 + 60,000 columns
+    unnamed = rewrite("unnamed.xlsx", b"</row></sheetData>",
+                      b"</row><row>" + b"<c><v>1</v></c>" * 60_000 + b"</row></sheetData>")  # fmt: skip
+    with pytest.raises(UnusableFile, match="60,002 columns"):
+        read_table(unnamed)
+
+
+def _patch_xls_cell(path, row: int, col: int, value: float) -> None:
+    """Move the NUMBER record holding `value` to (row, col), as a hostile file would."""
+    import struct
+
+    data = bytearray(path.read_bytes())
+    at = data.find(struct.pack("<d", value))
+    assert at > 0
+    struct.pack_into("<HH", data, at - 6, row, col)  # NUMBER: row, column, style, value
+    path.write_bytes(bytes(data))
+
+
+def test_a_hostile_xls_is_refused_from_its_records_before_calamine_reads_it(tmp_path, monkeypatch):
+    path = _xls(tmp_path / "far.xls", [["客服", "接待人数"], ["小美", 1234.56789]])
+    assert read_table(path).num_rows == 1
+    # a number the format cannot pack into an RK record, so xlwt writes a NUMBER record
+    _patch_xls_cell(path, 65535, 60000, 1234.56789)  # BIFF8 allows 256 columns; this says 60,001
+    with pytest.raises(UnusableFile, match="far.xls: the sheet has 60,001 columns"):
+        read_table(path)
+    assert sheet_names(path) == []  # refused there too: calamine would lay out every sheet
+    _patch_xls_cell(path, 65535, 255, 1234.56789)  # within the format's 65,536 × 256
+    monkeypatch.setenv("SCORECARD_MAX_CELLS", "1000000")
+    # 65,536 rows × 256 columns, and the notes sheet's one cell: 16,777,217
+    with pytest.raises(UnusableFile, match="span 16,777,217 cells"):
+        read_table(path)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\xff" * 2000,  # a header pointing nowhere
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(range(256)) * 20,
+    ],
+)
+def test_a_damaged_xls_says_so(write, data):
+    with pytest.raises(UnusableFile, match=r"bad.xlsx: this old-style Excel .xls workbook could"):
+        read_table(write("bad.xlsx", data))
+
+
+def _record(rtype: int, body: bytes = b"") -> bytes:
+    """A BIFF12 record (MS-XLSB 2.1.4): type and length in 7-bit groups, then the body."""
+    out = bytearray()
+    for number in (rtype, len(body)):
+        while True:
+            low, number = number & 0x7F, number >> 7
+            out.append(low | (0x80 if number else 0))
+            if not number:
+                break
+    return bytes(out) + body
+
+
+def _wide(text: str) -> bytes:
+    data = text.encode("utf-16-le")
+    return struct.pack("<I", len(data) // 2) + data
+
+
+def _xlsb(path, rows, sheet="数据"):
+    """A minimal .xlsb written by hand: a workbook naming one sheet, whose records are the
+    sheet's size, a header per row, then text (BrtCellSt) and number (BrtCellReal) cells."""
+    book = (_record(0x83) + _record(0x8F) + _record(0x9C, struct.pack("<II", 0, 1) + _wide("rId1")
+            + _wide(sheet)) + _record(0x90) + _record(0x84))  # fmt: skip
+    width = max(len(r) for r in rows)
+    cells = _record(0x81) + _record(0x94, struct.pack("<IIII", 0, len(rows) - 1, 0, width - 1))
+    cells += _record(0x91)
+    for r, row in enumerate(rows):
+        cells += _record(0x00, struct.pack("<IIHHBBI", r, 0, 300, 0, 0, 0, 0))
+        for c, value in enumerate(row):
+            if isinstance(value, str):
+                cells += _record(0x06, struct.pack("<II", c, 0) + _wide(value))
+            elif value is not None:
+                cells += _record(0x05, struct.pack("<IId", c, 0, float(value)))
+    cells += _record(0x92) + _record(0x82)
+    rels = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+            'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://'
+            'schemas.openxmlformats.org/officeDocument/2006/relationships/{}" Target="{}"/>'
+            "</Relationships>")  # fmt: skip
+    types = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.'
+             'org/package/2006/content-types"><Default Extension="bin" ContentType="application/'
+             'vnd.ms-excel.sheet.binary.macroEnabled.main"/><Default Extension="rels" ContentType='
+             '"application/vnd.openxmlformats-package.relationships+xml"/><Override PartName="/xl/'
+             'worksheets/sheet1.bin" ContentType="application/vnd.ms-excel.worksheet"/></Types>')  # fmt: skip
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", types)
+        z.writestr("_rels/.rels", rels.format("officeDocument", "xl/workbook.bin"))
+        z.writestr("xl/workbook.bin", book)
+        z.writestr("xl/_rels/workbook.bin.rels", rels.format("worksheet", "worksheets/sheet1.bin"))
+        z.writestr("xl/worksheets/sheet1.bin", cells)
+    return path
+
+
+def test_xlsb_is_read_and_a_far_cell_in_it_is_refused(tmp_path):
+    rows = [["京东 咚咚 客服绩效"], ["日期", "客服", "接待量"], ["2026-10-01", "jd_xiaomei", 37],
+            ["2026-10-01", "jd_ajie", 12.5]]  # fmt: skip
+    raw = read_table(_xlsb(tmp_path / "jd.xlsb", rows))
+    assert raw.file_type == "xlsb" and raw.sheets == ["数据"] and raw.header_row == 2
+    assert raw.table.to_pydict() == {
+        "日期": ["2026-10-01", "2026-10-01"],
+        "客服": ["jd_xiaomei", "jd_ajie"],
+        "接待量": ["37", "12.5"],
+    }
+    assert raw.row_numbers.tolist() == [3, 4]
+    assert sheet_names(tmp_path / "jd.xlsb") == ["数据"]
+    far = rows + [[None] * 16383 + ["x"]]  # a cell in column XFD of row 5
+    with pytest.raises(UnusableFile, match=r"span 81,920 cells"):  # 5 rows × 16,384 columns
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("SCORECARD_MAX_CELLS", "50000")
+            read_table(_xlsb(tmp_path / "far.xlsb", far))

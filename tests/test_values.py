@@ -30,6 +30,18 @@ CASES = [
     ("duration", "3 days", 259200.0),
     ("duration", "1 day 02:00:00", 93600.0),
     ("duration", "1.5h", 5400.0),
+    # Chinese durations as 快手 and others write them: 7×3600 + 41×60 + 52 = 27712
+    ("duration", "7小时41分52秒", 27712.0),
+    ("duration", "41分52秒", 2512.0),  # 41×60 + 52
+    ("duration", "52秒", 52.0),
+    ("duration", "1天2小时", 93600.0),  # 86400 + 2×3600
+    ("duration", "2时5分", 7500.0),  # 2×3600 + 5×60
+    ("duration", "1.5小时", 5400.0),  # 1.5×3600
+    ("duration", " 7 小时 41 分 52 秒 ", 27712.0),
+    ("duration", "1 天 2 小时", 93600.0),
+    ("duration", "2天3时4分5秒", 183845.0),  # 2×86400 + 3×3600 + 4×60 + 5
+    ("duration", "1小时30分钟", 5400.0),  # 3600 + 30×60
+    ("duration", "0小时0分0秒", 0.0),
     ("duration", "-", None),
     ("timestamp", "2026-05-01 10:00:00", D(2026, 5, 1, 10, 0)),
     ("timestamp", "2026-05-01T10:00:00Z", D(2026, 5, 1, 10, 0)),
@@ -87,6 +99,11 @@ BAD = [
     ("timestamp", "2026-02-30 10:00", "not a date/time"),
     ("timestamp", "yesterday", "not a date/time"),
     ("duration", "soon", "not a duration"),
+    ("duration", "7小时abc", "not a duration"),
+    ("duration", "小时", "not a duration"),
+    ("duration", "7小时41分52", "not a duration"),  # a bare number after units: which unit?
+    ("duration", "41分 52", "not a duration"),
+    ("duration", "1天2小时x", "not a duration"),
     ("int", "2.5", "not a whole number"),
     ("money", "abc", "not an amount"),
     ("rate", "high", "not a percentage"),
@@ -142,3 +159,11 @@ def test_fast_and_slow_paths_agree_on_a_large_mixed_column():
     assert values[5002] is None and parsed.bad[5002]
     assert values[5003] is None and not parsed.bad[5003]
     assert parsed.bad.sum() == 1
+
+
+def test_a_column_of_chinese_durations_parses_each_and_marks_the_bad_one():
+    texts = ["7小时41分52秒", "7小时41分52秒", "52秒", "7小时abc", "--", "90"]
+    parsed = parse_column(pa.array(texts), "duration")
+    assert parsed.values.to_pylist() == [27712.0, 27712.0, 52.0, None, None, 90.0]
+    assert parsed.bad.tolist() == [False, False, False, True, False, False]
+    assert parsed.reason == "not a duration"
