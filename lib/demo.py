@@ -5,6 +5,10 @@ CSAT survey export, orders, QA reviews, 360° peer reviews, a roster, and a 千�
 per-agent daily report in GB18030 with a title row and a 合计 line — and `load` ingests them
 through the same path as any upload, flagged as demo data so they can be cleared in one go.
 
+Two shops: the helpdesk and the 千牛 report are a 天猫 shop's, with its October 客服绩效 and the
+platform's peer figures; four agents also serve a 拼多多 shop under their own sub-accounts
+(see `lib.demo_shops`).
+
 The team: 30 agents in three teams over six months (2026-05-18 to 2026-11-15) with strong
 and weak agents, 阿杰 whose first response slows sharply from 2026-10-20, 小王 hired on
 2026-07-01 who improves month by month, a 双11 (Nov 11) peak, and three QA reviewers of
@@ -20,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lib import audit, kpis, store
+from lib import audit, demo_shops, kpis, store
 from lib.ingest import ingest_file
 from lib.mapping import load as load_mapping
 
@@ -221,6 +225,8 @@ def generate(out_dir: Path, seed: int = 7) -> dict[str, Path]:
     files["transcripts"] = _write_csv(
         _transcripts(rng, tickets_df), out_dir / "chat_transcripts.csv"
     )
+    files["taobao_performance"] = demo_shops.taobao_period_report(tickets_df, orders_df, out_dir)
+    files.update(demo_shops.pdd_reports(out_dir, {a.name: a.skill for a in agents}, seed))
     files["demo_roster"] = _write_csv(
         pd.DataFrame(
             {
@@ -404,10 +410,13 @@ def load(con, out_dir: Path | None = None, seed: int = 7, progress=None) -> list
     out_dir = out_dir or store.ROOT / "data" / "demo"
     files = generate(out_dir, seed)
     results = []
-    for i, (preset, path) in enumerate(files.items()):
+    for i, (label, path) in enumerate(files.items()):
         if progress:
             progress(i / len(files), f"loading {path.name}")
-        results.append(ingest_file(con, path, load_mapping(preset), user="demo", is_demo=True))
+        preset = label.partition(":")[0]
+        results.append(ingest_file(con, path, load_mapping(preset), user="demo", is_demo=True,
+                                   scope=demo_shops.scope_for(label)))  # fmt: skip
+    demo_shops.link_accounts(con)
     _coaching(con)
     from lib import alerts
 
@@ -510,6 +519,8 @@ def clear(con, by: str = "system") -> int:
                 f"DELETE FROM {table} WHERE alert_key NOT IN (SELECT alert_key FROM alerts)"
             )
         cur.execute("DELETE FROM uploads WHERE is_demo")
+        cur.execute("DELETE FROM accounts WHERE linked_by = 'demo'")
+        cur.execute("DELETE FROM benchmarks WHERE upload_id NOT IN (SELECT upload_id FROM uploads)")
         cur.execute("INSERT OR REPLACE INTO schema_meta VALUES ('demo_cleared', 'true')")
         store.bump_data_version(cur)
     audit.record(audit.log_of(con), by, "demo.clear", "demo data", {"rows_removed": removed})
