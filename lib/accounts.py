@@ -67,7 +67,8 @@ def unlinked(con, upload_id: int | None = None) -> pd.DataFrame:
         )
         .df()
     )
-    candidates = people(con)
+    # A person's name carries no shop prefix or platform tag; an unlinked account's does.
+    candidates = [p for p in people(con) if _norm(p) == re.sub(r"[\s\-_.·]+", "", p.lower())]
     suggestions, scores = [], []
     for account, agent in zip(frame["account"], frame["agent"]):
         best = max(

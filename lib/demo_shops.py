@@ -8,13 +8,12 @@ team under their own sub-accounts (`晓彤-pdd` …), which the demo links to th
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from lib import accounts
+from lib import accounts, shops
 from lib.access import Viewer
 from lib.ingest import Scope
 
@@ -23,12 +22,6 @@ PDD = ("pdd", "星辰拼多多店")
 PDD_AGENTS = ("晓彤", "子轩", "梓涵", "婉清")
 PDD_MONTHS = ("2026-06", "2026-07", "2026-08", "2026-09", "2026-10")
 PERIOD_MONTH = "2026-10"
-
-
-def month_span(month: str) -> tuple[dt.date, dt.date]:
-    first = dt.date.fromisoformat(f"{month}-01")
-    nxt = (first + dt.timedelta(days=32)).replace(day=1)
-    return first, nxt - dt.timedelta(days=1)
 
 
 def pdd_account(name: str) -> str:
@@ -44,9 +37,9 @@ def scope_for(label: str) -> Scope | None:
     if preset == "qianniu_agent_daily":
         return Scope(platform=TMALL[0])  # the shop is the sub-accounts' prefix
     if preset == "taobao_performance":
-        return Scope(platform=TMALL[0], period=month_span(PERIOD_MONTH))
+        return Scope(platform=TMALL[0], period=shops.month_span(PERIOD_MONTH))
     if preset == "pdd_service":
-        return Scope(platform=PDD[0], period=month_span(month))
+        return Scope(platform=PDD[0], period=shops.month_span(month))
     return None
 
 
@@ -58,7 +51,7 @@ def pdd_reports(out_dir: Path, skills: dict[str, float], seed: int) -> dict[str,
     )  # its own stream: the other demo files stay as they were
     out = {}
     for month in PDD_MONTHS:
-        first, last = month_span(month)
+        first, last = shops.month_span(month)
         rows = []
         for name in PDD_AGENTS:
             skill = skills[name]
@@ -91,7 +84,7 @@ def pdd_reports(out_dir: Path, skills: dict[str, float], seed: int) -> dict[str,
 def taobao_period_report(tickets: pd.DataFrame, orders: pd.DataFrame, out_dir: Path) -> Path:
     """The 天猫 shop's 客服绩效 for October from its chat tickets, with the summary rows the
     back end adds, the platform's peer figures among them."""
-    first, last = month_span(PERIOD_MONTH)
+    first, last = shops.month_span(PERIOD_MONTH)
     chat = tickets[(tickets["Channel"] == "chat")
                    & (tickets["Created At"].dt.date.between(first, last))].copy()  # fmt: skip
     chat["fr"] = (chat["First Response At"] - chat["Created At"]).dt.total_seconds()

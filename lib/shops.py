@@ -13,6 +13,7 @@ benchmarks.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pyarrow as pa
@@ -74,6 +75,28 @@ def shop_from_account(account: str | None) -> tuple[str, str]:
         return "", account or ""
     m = re.match(r"^\s*([^:：]+?)\s*[:：]\s*(.+?)\s*$", account)
     return (m.group(1), m.group(2)) if m else ("", account.strip())
+
+
+def month_span(month: str) -> tuple[dt.date, dt.date]:
+    """The first and last day of a month written 2026-10."""
+    first = dt.date.fromisoformat(f"{month}-01")
+    nxt = (first + dt.timedelta(days=32)).replace(day=1)
+    return first, nxt - dt.timedelta(days=1)
+
+
+def recent_months(today: dt.date, count: int) -> list[str]:
+    """The current month and the ones before it, newest first: ["2026-12", "2026-11", …]."""
+    out, day = [], today.replace(day=1)
+    for _ in range(count):
+        out.append(f"{day:%Y-%m}")
+        day = (day - dt.timedelta(days=1)).replace(day=1)
+    return out
+
+
+def month_in_name(name: str) -> str | None:
+    """The month a file's name states (客服绩效_2026-10.csv, 202610, 2026年10月), if any."""
+    m = re.search(r"(20\d\d)\s*(?:[-_.年/]\s*)?(0[1-9]|1[0-2]|[1-9](?!\d))\s*月?", name or "")
+    return f"{m.group(1)}-{int(m.group(2)):02d}" if m else None
 
 
 # Summary rows: label → kind. peer_* are the platform's figures for shops of the same tier.

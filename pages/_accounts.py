@@ -1,7 +1,6 @@
 """Upload-page parts for shops: where a file's rows belong (platform, shop, the period of a
 report without dates), and linking platform accounts to the person they belong to."""
 
-import calendar
 import datetime as dt
 
 import streamlit as st
@@ -11,7 +10,7 @@ from lib.ingest import Scope
 from pages._ui import con, lang, safe, t
 
 
-def scope_inputs(chosen, headers: list[str]) -> Scope:
+def scope_inputs(chosen, headers: list[str], file_name: str) -> Scope:
     """Platform, shop and (for a per-agent report without a date column) the period."""
     constants = chosen.options.get("constants") or {}
     ids = list(shops.PLATFORMS)
@@ -24,13 +23,22 @@ def scope_inputs(chosen, headers: list[str]) -> Scope:
     period = None
     found, _ = chosen.resolve(headers)
     if chosen.kind == "agent_daily" and "date" not in found:
-        today = dt.date.today().replace(day=1)
-        last_month = (today - dt.timedelta(days=1)).replace(day=1)
-        end = last_month.replace(day=calendar.monthrange(last_month.year, last_month.month)[1])
         st.info(t("upload.period_needed"))
-        picked = st.date_input(t("upload.period"), value=(last_month, end), key="upload_period")
-        if isinstance(picked, (tuple, list)) and len(picked) == 2:
-            period = (picked[0], picked[1])
+        months = shops.recent_months(dt.date.today(), 13)
+        named = shops.month_in_name(file_name)
+        if named and named not in months:
+            months.insert(0, named)
+        custom = "custom"
+        month = st.selectbox(t("upload.period"), [*months, custom], key="upload_period_month",
+                             index=months.index(named) if named else min(1, len(months) - 1),
+                             format_func=lambda m: t("upload.period_custom") if m == custom else m)  # fmt: skip
+        if month == custom:
+            picked = st.date_input(t("upload.period_range"), value=shops.month_span(months[1]),
+                                   key="upload_period")  # fmt: skip
+            if isinstance(picked, (tuple, list)) and len(picked) == 2:
+                period = (picked[0], picked[1])
+        else:
+            period = shops.month_span(month)
     return Scope(shop=shop.strip() or None, platform=platform or None, period=period)
 
 

@@ -81,7 +81,7 @@ if upload is not None:
         st.caption(chosen.describe(lang()))
     if chosen is None:
         st.stop()
-    scope = scope_inputs(chosen, headers)
+    scope = scope_inputs(chosen, headers, upload.name)
     try:
         pv = preview(path, chosen, sheet=sheet, limit=10, file_name=upload.name, con=con(),
                      scope=scope)  # fmt: skip

@@ -449,3 +449,48 @@ def test_a_forged_cookie_shows_the_login_form(browser_at, accounts):
         expect(tab.get_by_role("textbox", name="Username")).to_be_visible()
         expect(tab.get_by_role("button", name="Sign out")).to_have_count(0)
         no_error(tab)
+
+
+def test_two_shops_one_person_and_the_peer_line(page, artifacts):
+    """A 天猫 period report and a 拼多多 report (.xls named .xlsx) for one month, one account
+    linked to its person, the shop filter, and the platform's peer figures as lines."""
+    from pathlib import Path
+
+    fixtures = Path(__file__).parent / "data" / "platforms"
+    page.get_by_role("button", name="Clear demo data").click()
+    page.get_by_role("dialog").get_by_role("button", name="Clear demo data").click()
+    expect(page.get_by_text("No data yet.")).to_be_visible()
+    page.get_by_role("link", name="Upload data").click()
+    for name, preset in (("taobao_performance.csv", "taobao_performance"),
+                         ("pdd_service.xlsx", "pdd_service")):  # fmt: skip
+        page.locator("input[type='file']").set_input_files(str(fixtures / name))
+        expect(
+            page.get_by_text(re.compile(f"Presets that fit this file: {preset}"))
+        ).to_be_visible()
+        expect(page.get_by_text("This report has no date column")).to_be_visible()
+        choose(page, "Month the report covers", "2026-10")
+        expect(page.get_by_text("Preview of the first rows as they will be stored")).to_be_visible()
+        page.get_by_role("button", name="Store").click()
+        expect(
+            page.get_by_text("stored as a report for the period 2026-10-01 – 2026-10-31")
+        ).to_be_visible()
+        no_error(page)
+    # 阿杰's 拼多多 account is offered for linking to 阿杰 of the 天猫 shop.
+    expect(page.get_by_role("heading", name="Link agent accounts")).to_be_visible()
+    page.get_by_text("阿杰-pdd · Pinduoduo · 小美家居 → 阿杰").click()
+    page.get_by_role("button", name="Link the chosen accounts").click()
+    expect(page.get_by_text("1 account(s) linked")).to_be_visible()
+    page.get_by_role("link", name="Agent scorecard").click()
+    agent = page.get_by_role("combobox", name="Agent", exact=True)
+    agent.click()
+    expect(page.get_by_role("option", name="阿杰-pdd")).to_have_count(0)  # one person now
+    agent.press("Escape")
+    page.get_by_role("link", name="Overview").click()
+    expect(page.get_by_role("heading", name="By shop")).to_be_visible()
+    choose(page, "Shop", "Taobao/Tmall · 星辰家居旗舰店")
+    expect(page.get_by_role("heading", name="Against peers of your tier")).to_be_visible()
+    chart = page.get_by_test_id("stPlotlyChart").filter(has_text="Us vs peers of our tier")
+    expect(chart.get_by_text(re.compile(r"Peer average 97\.5"))).to_be_visible()  # 客户满意率
+    expect(chart.get_by_text(re.compile(r"Peer best 99\.2"))).to_be_visible()
+    no_error(page)
+    page.screenshot(path=artifacts / "shops_peers.png", full_page=True)
