@@ -95,19 +95,11 @@ def test_taobao_performance_is_a_period_report_with_six_summary_rows(con):
         ("shop_total", "全店汇总值", "sales_amount", 31200.0),
         ("shop_total", "全店汇总值", "satisfaction_rate", 0.968),
     ]
+    # The reference rows belong to the shop of the agents' sub-accounts, not to the shop ''
+    # of the six summary rows, which name none.
+    assert con.execute("SELECT DISTINCT shop FROM benchmarks").fetchall() == [(TAOBAO_SHOP,)]
     # Conversion from the paying customers: (54 + 28 + 38) / (120 + 80 + 100) = 120 / 300
     assert shop_value(con, "conversion_rate", f"taobao|{TAOBAO_SHOP}") == pytest.approx(0.4)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="lib.ingest._benchmarks files the reference rows under the commonest shop of all "
-    "rows; the six summary rows have no sub-account, so they outnumber the three agents and "
-    "the benchmarks land in shop ''",
-)
-def test_taobao_performance_benchmarks_belong_to_the_shop_of_the_sub_accounts(con):
-    ingest(con, "taobao_performance.csv", "taobao_performance", period=OCT)
-    assert con.execute("SELECT DISTINCT shop FROM benchmarks").fetchall() == [(TAOBAO_SHOP,)]
 
 
 def test_taobao_daily_detail(con):
@@ -196,20 +188,24 @@ def test_jd_reviews(con):
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an upload replaces whole agent_daily rows by key, so JD's three reports for the "
-    "same day and account overwrite each other's columns instead of filling one row",
-)
-def test_jd_service_sales_and_reviews_of_one_day_fill_one_row(con):
+def test_jd_service_sales_and_reviews_of_one_day_keep_a_row_each_and_add_up(con):
     for preset in ("jd_service", "jd_sales", "jd_reviews"):
         ingest(con, f"{preset}.xlsx", preset, shop=JD_SHOP)
     got = con.execute(
-        "SELECT receptions, sales_amount, good_reviews FROM agent_daily "
-        "WHERE account = 'jd_xiaomei' AND date = ?",
+        "SELECT report, receptions, sales_amount, inquiries, good_reviews FROM agent_daily "
+        "WHERE account = 'jd_xiaomei' AND date = ? ORDER BY report",
         [D1],
     ).fetchall()
-    assert got == [(85, 1299.0, 12)]
+    assert got == [
+        ("jd_reviews", None, None, None, 12),
+        ("jd_sales", None, 1299.0, 40, None),
+        ("jd_service", 85, None, None, None),
+    ]
+    frame = kpis.compute(con, *SCORED, kpi_ids=["receptions", "sales_amount", "conversion_rate"])
+    mei = frame[frame["grp"] == "jd_xiaomei"].set_index("kpi")["value"]
+    # receptions 85 + 90 over two days; sales 1,299.00; conversion 6 / 40
+    assert (mei["receptions"], mei["sales_amount"]) == (175, 1299.0)
+    assert mei["conversion_rate"] == pytest.approx(6 / 40)
 
 
 FEIGE_SHOP = "星辰抖音店"
