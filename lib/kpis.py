@@ -354,6 +354,18 @@ def _relation_sql(table: str) -> str:
     return f"({sql_file(table)})" if table in DERIVED else quote_ident(table)
 
 
+def counted(table: str, grain: str | None = None) -> str:
+    """The condition (on alias r) a period report's rows meet to count: the period (and trend
+    bucket) contains all of the report, and the account's daily rows do not already cover its
+    days (the detail wins). Empty for tables without period reports."""
+    if table != "agent_daily":
+        return ""
+    inside = "r.period_end < $end"
+    if grain:
+        inside += f" AND date_trunc('{grain}', r.period_end) = date_trunc('{grain}', r.date)"
+    return f" AND (r.period_end IS NULL OR ({inside} AND NOT EXISTS ({DAILY_COVERS})))"
+
+
 def _base_cte(table: str, params: dict, by: str) -> str:
     date_col = quote_ident(RELATIONS[table])
     grain = params.get("grain")
@@ -369,13 +381,7 @@ def _base_cte(table: str, params: dict, by: str) -> str:
         team += " AND r.agent = $agent"
     if params.get("shops") is not None and table in WITH_SHOP:
         team += " AND r.platform || '|' || r.shop IN (SELECT unnest($shops::VARCHAR[]))"
-    # A period report counts in periods (and trend buckets) that contain all of it, and only
-    # for accounts whose daily rows do not already cover its days (the detail wins).
-    if table == "agent_daily":
-        team += " AND (r.period_end IS NULL OR (r.period_end < $end"
-        if grain:
-            team += f" AND date_trunc('{grain}', r.period_end) = date_trunc('{grain}', r.date)"
-        team += f" AND NOT EXISTS ({DAILY_COVERS})))"
+    team += counted(table, grain)
     # Rows that cannot be attributed to an agent are never scored; rows of uploads that
     # lack a source's inputs are left out when a coverage list is bound ($cov).
     cov = f"AND {coverage.filter_sql('r.upload_id')}" if params.get("cov") is not None else ""
@@ -683,8 +689,9 @@ class Gap:
 def _rows_per_upload(con, relation: str, start, end) -> dict[int, int]:
     table = coverage.base_table(relation)
     date_col = quote_ident(RELATIONS.get(relation, RELATIONS.get(table or "", "created_at")))
-    sql = (f"SELECT coalesce(upload_id, {coverage.NO_UPLOAD}), count(*) FROM {quote_ident(table)} "
-           f"WHERE {date_col} >= $start AND {date_col} < $end AND agent IS NOT NULL GROUP BY 1")  # fmt: skip
+    sql = (f"SELECT coalesce(r.upload_id, {coverage.NO_UPLOAD}), count(*) FROM {quote_ident(table)} r "
+           f"WHERE r.{date_col} >= $start AND r.{date_col} < $end AND r.agent IS NOT NULL"
+           f"{counted(table)} GROUP BY 1")  # fmt: skip
     return dict(con.cursor().execute(sql, {"start": start, "end": end}).fetchall())
 
 
@@ -694,7 +701,7 @@ def _relation_rows(con, relation: str, start, end) -> int:
     else:
         date_col = quote_ident(RELATIONS[relation])
         sql = (f"SELECT count(*) FROM {_relation_sql(relation)} r "
-               f"WHERE r.{date_col} >= $start AND r.{date_col} < $end")  # fmt: skip
+               f"WHERE r.{date_col} >= $start AND r.{date_col} < $end{counted(relation)}")  # fmt: skip
     return con.cursor().execute(sql, {"start": start, "end": end}).fetchone()[0]
 
 

@@ -58,6 +58,13 @@ FULL = {
             "bad_reviews": 1,
             "unreplied": 1,
             "transfers": 2,
+            "reply_30s_rate": 0.7,
+            "no_service_rate": 0.02,
+            "answer_ratio": 1.3,
+            "service_score": 4.7,
+            "bad_review_rate": 0.01,
+            "lost_inquiries": 5,
+            "conversion_rate": 0.3,
         }
         for d in range(1, 11)
     ],  # fmt: skip
