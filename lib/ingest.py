@@ -799,6 +799,8 @@ def _upsert(cur, table, good: pa.Table) -> tuple[int, int, int]:
     collist = ", ".join(quote_ident(c) for c in cols + ["upload_id"])
     cur.register("__staged", good)
     try:
+        if table.has("shop"):
+            _replace_legacy(cur, table)
         existed, identical, same_rows = cur.execute(
             f"""SELECT count(*), count(*) FILTER (WHERE {same}),
                        coalesce(sum(s.__rows) FILTER (WHERE {same}), 0)
@@ -816,6 +818,24 @@ def _upsert(cur, table, good: pa.Table) -> tuple[int, int, int]:
         cur.unregister("__staged")
     total = good.num_rows
     return total - existed, existed - identical, int(same_rows)
+
+
+def _replace_legacy(cur, table) -> int:
+    """Rows stored before shops were recorded (one default shop, the agent as account) that
+    this upload restates under a shop or sub-account are removed, so the day or ticket is not
+    stored twice; returns how many."""
+    name = quote_ident(table.name)
+    if table.name == "agent_daily":
+        same = ("t.date = s.date AND t.agent = s.agent AND t.report = s.report "
+                "AND t.period_end IS NULL AND s.period_end IS NULL")  # fmt: skip
+    else:
+        same = " AND ".join(f"t.{quote_ident(k)} IS NOT DISTINCT FROM s.{quote_ident(k)}"
+                            for k in table.natural_key)  # fmt: skip
+    return cur.execute(
+        f"""DELETE FROM {name} t USING __staged s
+            WHERE t.upload_id IN (SELECT upload_id FROM uploads WHERE before_shops)
+              AND (t.platform, t.shop) IS DISTINCT FROM (s.platform, s.shop) AND {same}"""
+    ).fetchall()[0][0]
 
 
 def _quarantine(cur, upload_id, name, raw: RawTable, staged: _Staged, found) -> None:

@@ -162,3 +162,33 @@ def test_the_team_is_set_against_the_platforms_peer_figures(con, write):
     assert mine.loc["reply_3min_rate", "ours"] == pytest.approx(0.9)
     other = scorecard(con, card.scheme, parse("2026-10"), viewer=SYSTEM, shops=["pdd|x"])
     assert shopviews.benchmarks(con, SYSTEM, other, "en").empty  # another shop's peers don't count
+
+
+def test_a_store_from_before_shops_migrates_and_a_restated_day_replaces_its_row(tmp_path, write):
+    import duckdb
+
+    from lib import store
+
+    path = tmp_path / "old.duckdb"
+    old = duckdb.connect(str(path))
+    old.execute("CREATE TABLE schema_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    for version, sql in store.migrations():
+        if version <= 10:
+            old.execute(sql.read_text(encoding="utf-8"))
+    old.execute("INSERT INTO schema_meta VALUES ('schema_version', '10')")
+    old.execute("INSERT INTO uploads (file_name, kind, mapping, status) VALUES "
+                "('old.csv', 'agent_daily', 'qianniu_agent_daily', 'stored')")  # fmt: skip
+    old.execute("INSERT INTO agent_daily (date, agent, receptions, upload_id) VALUES "
+                "('2026-10-01', '小美', 100, 1)")  # fmt: skip
+    old.close()
+    con = store.connect(path)
+    assert con.execute(
+        "SELECT platform, shop, account, agent, report FROM agent_daily"
+    ).fetchall() == [("", "", "小美", "小美", "qianniu_agent_daily")]
+    # The same day exported again, now under its sub-account and platform: one row, not two.
+    again = write("again.csv", "日期,客服昵称,接待人数\n2026-10-01,旗舰店:小美,100\n")
+    ingest_file(con, again, DAILY, scope=Scope(platform="taobao"))
+    assert con.execute(
+        "SELECT platform, shop, account, receptions FROM agent_daily"
+    ).fetchall() == [("taobao", "旗舰店", "旗舰店:小美", 100)]
+    con.close()

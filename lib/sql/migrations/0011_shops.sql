@@ -33,6 +33,10 @@ ALTER TABLE agent_daily ADD COLUMN answer_ratio DOUBLE;
 ALTER TABLE agent_daily ADD COLUMN no_service_rate DOUBLE;
 ALTER TABLE agent_daily ADD COLUMN bad_review_rate DOUBLE;
 ALTER TABLE agent_daily ADD COLUMN conversion_rate DOUBLE;
+-- Uploads stored before shops were recorded: when a later upload restates their rows under a
+-- shop (or a sub-account), it replaces them rather than adding a second copy.
+ALTER TABLE uploads ADD COLUMN before_shops BOOLEAN DEFAULT false;
+UPDATE uploads SET before_shops = true;
 ALTER TABLE uploads ADD COLUMN period_from DATE;
 ALTER TABLE uploads ADD COLUMN period_to DATE;
 -- One person, many accounts: a platform account in a shop belongs to one agent (person).
