@@ -110,6 +110,7 @@ SUMMARY_KINDS = {
 }
 _SUMMARY = [(kind, re.compile(rf"^(?:{rx})[:：]?$", re.I)) for kind, rx in SUMMARY_KINDS.items()]
 PEER_KINDS = ("peer_best", "peer_average")
+ANY_SUMMARY = r"^\s*(?:" + "|".join(SUMMARY_KINDS.values()) + r")\s*[:：]?\s*$"
 
 
 def summary_kind(text: str | None) -> str | None:
@@ -132,13 +133,11 @@ def summary_rows(table: pa.Table, columns: list[str] | None = None) -> dict[int,
         if isinstance(arr, pa.ChunkedArray):
             arr = arr.combine_chunks()
         arr = arr.cast(pa.string())
-        distinct = pc.unique(arr).to_pylist()
-        kinds = {v: summary_kind(v) for v in distinct if v}
-        labels = [v for v, k in kinds.items() if k]
-        if not labels:
-            continue
-        hit = pc.fill_null(pc.is_in(arr, value_set=pa.array(labels, pa.string())), False)
+        # One vectorised pass finds the candidates; only those are classified one by one.
+        hit = pc.fill_null(pc.match_substring_regex(arr, ANY_SUMMARY, ignore_case=True), False)
         for i in pc.indices_nonzero(hit).to_pylist():
             value = arr[i].as_py()
-            out.setdefault(i, (kinds[value], value.strip()))
+            kind = summary_kind(value)
+            if kind:
+                out.setdefault(i, (kind, value.strip()))
     return out
