@@ -649,7 +649,7 @@ def _scan_xlsb_sheet(stream, size: int, extent: _Extent) -> None:
 # BIFF records (MS-XLS 2.3): the cell records start with row and column.
 _BIFF_CELLS = {0x0006, 0x00FD, 0x0203, 0x027E, 0x0201, 0x0205, 0x0204, 0x00D6}
 _BIFF_MULTI = {0x00BD, 0x00BE}  # MULRK, MULBLANK: row, first column, …, last column
-_BIFF_BOF, _BIFF_EOF = 0x0809, 0x000A
+_BIFF_BOF, _BIFF_FILEPASS = 0x0809, 0x002F
 
 
 class _Damaged(Exception):
@@ -669,7 +669,7 @@ def _ole_stream(data: bytes, wanted: tuple[str, ...]) -> bytes:
     cutoff, minifat_start, n_minifat, difat_start, n_difat = struct.unpack_from(
         "<IIIII", data, 0x38
     )
-    sectors = (len(data) - size) // size
+    sectors = (len(data) - 1) // size  # the last one may be cut short
     if n_fat > sectors or n_minifat > sectors or n_difat > sectors:
         raise _Damaged("more tables than sectors")
 
@@ -763,10 +763,17 @@ def check_xls(path: Path, name: str) -> None:
         elif rtype == _BIFF_BOF:
             extent = _Extent()
             sheets.append(extent)
+        elif rtype == _BIFF_FILEPASS:  # the records after it are encrypted
+            raise UnusableFile(
+                f"{name}: the workbook is protected by a password. Open it, remove the "
+                "password, save it and upload again."
+            )
         pos = body + length
     for sheet in sheets:
         _check_size(name, sheet.rows, sheet.cols)
-    _check_cells(name, sum(s.rows * s.cols for s in sheets))
+    # calamine lays out every sheet of a .xls when it opens the file, and again when the
+    # sheet is taken: its cells count twice.
+    _check_cells(name, sum(s.rows * s.cols for s in sheets), held=2)
 
 
 def _old_excel(name: str, reason: str) -> UnusableFile:
@@ -790,12 +797,13 @@ def _check_size(name: str, rows: int, cols: int) -> None:
         )
 
 
-def _check_cells(name: str, cells: int) -> None:
+def _check_cells(name: str, cells: int, held: int = 1) -> None:
     limit = settings.get("max_cells")
-    if cells > limit:
+    if cells * held > limit:
+        twice = " (an old .xls counts twice: its reader holds it twice)" if held == 2 else ""
         raise UnusableFile(
             f"{name}: the workbook's sheets span {cells:,} cells (rows × columns, from the first "
-            f"to the last used cell), more than the limit of {limit:,} (setting "
+            f"to the last used cell), more than the limit of {limit:,}{twice} (setting "
             "SCORECARD_MAX_CELLS). Delete the far-away cells, save it as CSV, or split it."
         )
 
@@ -882,6 +890,9 @@ def _calamine_sheet(book, name: str, sheet, limit, progress):
     for i, values in enumerate(ws.iter_rows(), start=top + 1):
         if limit is not None and i > limit:
             break
+        if values.count("") == len(values):  # an empty row, found without a Python loop
+            rows.append([])
+            continue
         cells = pad + [text(type(v), _cell_text)(v) for v in values]
         rows.append(_row_text(name, i, cells, max_cell))
         if progress and i % 20000 == 0:

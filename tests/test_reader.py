@@ -418,11 +418,14 @@ def test_a_hostile_xls_is_refused_from_its_records_before_calamine_reads_it(tmp_
     with pytest.raises(UnusableFile, match="far.xls: the sheet has 60,001 columns"):
         read_table(path)
     assert sheet_names(path) == []  # refused there too: calamine would lay out every sheet
-    _patch_xls_cell(path, 65535, 255, 1234.56789)  # within the format's 65,536 × 256
-    monkeypatch.setenv("SCORECARD_MAX_CELLS", "1000000")
+    # Within the format's 65,536 × 256, but calamine would hold 2 × 16.8 million cells (1 GB)
+    _patch_xls_cell(path, 65535, 255, 1234.56789)
     # 65,536 rows × 256 columns, and the notes sheet's one cell: 16,777,217
-    with pytest.raises(UnusableFile, match="span 16,777,217 cells"):
+    with pytest.raises(UnusableFile, match=r"span 16,777,217 cells.*limit of 10,000,000 \(an old"):
         read_table(path)
+    monkeypatch.setenv("SCORECARD_MAX_CELLS", "33554433")  # one short of 2 × 16,777,217
+    with pytest.raises(UnusableFile, match="span 16,777,217 cells"):
+        sheet_names(path) or read_table(path)
 
 
 @pytest.mark.parametrize(
@@ -505,3 +508,13 @@ def test_xlsb_is_read_and_a_far_cell_in_it_is_refused(tmp_path):
         with pytest.MonkeyPatch.context() as mp:
             mp.setenv("SCORECARD_MAX_CELLS", "50000")
             read_table(_xlsb(tmp_path / "far.xlsb", far))
+
+
+def test_an_xls_with_a_password_says_so(tmp_path):
+    path = _xls(tmp_path / "locked.xls", [["客服"], ["小美"]])
+    data = path.read_bytes()
+    codepage = b"\x42\x00\x02\x00"  # CODEPAGE, 2 bytes long: made into FILEPASS (0x002F)
+    assert data.count(codepage) == 1
+    path.write_bytes(data.replace(codepage, b"\x2f\x00\x02\x00"))
+    with pytest.raises(UnusableFile, match="locked.xls: the workbook is protected by a password"):
+        read_table(path)
