@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import posixpath
 import re
 import struct
 import unicodedata
@@ -413,6 +414,13 @@ def _workbook_kind(path: Path) -> str | None:
                 with book.open("mimetype") as fh:
                     if fh.read(len(_ODS_MIME)) == _ODS_MIME:
                         return "ods"
+            if "[Content_Types].xml" in names:  # a workbook part under another name
+                with book.open("[Content_Types].xml") as fh:
+                    types = fh.read(1 << 20)
+                if b"ms-excel.sheet.binary" in types:
+                    return "xlsb"
+                if b"spreadsheetml.sheet.main" in types or b"ms-excel.sheet.macroEnabled" in types:
+                    return "xlsx"
     except (zipfile.BadZipFile, OSError, KeyError):
         pass
     return None
@@ -541,6 +549,30 @@ def _scan_ods(data: bytes) -> list[_Extent]:
     return sheets
 
 
+_RELATION = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
+_SHEET_TYPE = re.compile(rb'Type="[^"]*/(?:work|dialog|macro|chart)sheet"')
+_TARGET = re.compile(rb'Target="([^"]*)"')
+
+
+def _sheet_parts(book: zipfile.ZipFile, name: str) -> set[str]:
+    """The parts a reader takes as sheets: those under xl/worksheets/, and whatever any
+    relationship of a sheet type points at, wherever it is (the workbook names its sheets
+    through relationships, so a sheet may live anywhere in the zip)."""
+    names = set(book.namelist())
+    found = {n for n in names if n.startswith("xl/worksheets/") and n.endswith((".xml", ".bin"))}
+    for rels in (n for n in names if n.endswith(".rels")):
+        if book.getinfo(rels).file_size > 10_000_000:
+            raise UnusableFile(f"{name}: part {rels} is too large for a list of parts.")
+        base = posixpath.dirname(posixpath.dirname(rels))  # xl/_rels/x.rels names from xl/
+        for tag in _RELATION.findall(book.read(rels)):
+            target = _TARGET.search(tag)
+            if target and _SHEET_TYPE.search(tag):
+                text = target.group(1).decode("utf-8", "replace")
+                path = text.lstrip("/") if text.startswith("/") else posixpath.join(base, text)
+                found.add(posixpath.normpath(path))
+    return found & names
+
+
 def check_workbook(path: Path, name: str) -> None:
     """Refuse a workbook that would take too much memory or time, before parsing it: its
     unpacked size, each part's compression ratio (a zip bomb packs gigabytes of one letter
@@ -567,6 +599,7 @@ def check_workbook(path: Path, name: str) -> None:
                     f"(limit {ratio_limit:,}, setting SCORECARD_MAX_XLSX_RATIO); this is how a "
                     "zip bomb looks, so the workbook was not opened."
                 )
+        sheets = _sheet_parts(book, name)
         unpacked = sum(p.file_size for p in parts)
         if unpacked > limit_mb * 1_000_000:
             raise UnusableFile(
@@ -575,7 +608,7 @@ def check_workbook(path: Path, name: str) -> None:
                 "or split it into smaller files."
             )
         for part in parts:
-            if not part.filename.startswith("xl/worksheets/") or not part.filename.endswith(".xml"):
+            if part.filename not in sheets or part.filename.endswith(".bin"):
                 continue
             with book.open(part) as stream:
                 found = _DIMENSION.search(stream.read(1 << 16))
@@ -592,11 +625,11 @@ def check_workbook(path: Path, name: str) -> None:
         total = 0
         for part in parts:
             extent = _Extent()
-            if part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml"):
+            if part.filename in sheets and not part.filename.endswith(".bin"):
                 with book.open(part) as stream:
                     if _scan_xml_sheet(stream, 6 * max_cell, extent):
                         raise _too_long(name, max_cell)
-            elif part.filename.startswith("xl/worksheets/") and part.filename.endswith(".bin"):
+            elif part.filename in sheets:
                 with book.open(part) as stream:
                     _scan_xlsb_sheet(stream, part.file_size, extent)
             elif part.filename == "content.xml":

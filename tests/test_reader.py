@@ -518,3 +518,23 @@ def test_an_xls_with_a_password_says_so(tmp_path):
     path.write_bytes(data.replace(codepage, b"\x2f\x00\x02\x00"))
     with pytest.raises(UnusableFile, match="locked.xls: the workbook is protected by a password"):
         read_table(path)
+
+
+def test_a_sheet_kept_outside_xl_worksheets_is_still_measured(tmp_path, monkeypatch):
+    """The workbook finds its sheets through relationships, so a sheet may be anywhere."""
+    wb = openpyxl.Workbook()
+    wb.active.append(["客服", "接待人数"])
+    wb.active.append(["小美", 12])
+    wb.save(tmp_path / "plain.xlsx")
+    moved = tmp_path / "moved.xlsx"
+    with zipfile.ZipFile(tmp_path / "plain.xlsx") as src, zipfile.ZipFile(moved, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            target = info.filename.replace("xl/worksheets/sheet1.xml", "xl/elsewhere/s.xml")
+            if info.filename in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
+                data = data.replace(b"worksheets/sheet1.xml", b"elsewhere/s.xml")
+            dst.writestr(target, data)
+    assert read_table(moved).table.to_pydict() == {"客服": ["小美"], "接待人数": ["12"]}
+    monkeypatch.setenv("SCORECARD_MAX_CELLS", "3")  # 2 rows × 2 columns = 4
+    with pytest.raises(UnusableFile, match="moved.xlsx: the workbook's sheets span 4 cells"):
+        read_table(moved)
