@@ -433,6 +433,7 @@ class _Extent:
 
     def __init__(self) -> None:
         self.rows = self.cols = 0
+        self.errors = False  # cells holding an error value (#DIV/0!, #N/A)
 
     def add(self, rows: int, cols: int) -> None:
         self.rows, self.cols = max(self.rows, rows), max(self.cols, cols)
@@ -512,6 +513,7 @@ def _scan_xml_sheet(stream, max_text: int, extent: _Extent) -> bool:
             for piece in pieces[1:]:
                 widest_row = max(widest_row, in_row)
                 in_row = len(_CELL_TAG.findall(piece))
+        extent.errors |= b' t="e"' in text
         tail = chunk[-40:]
     if positional:  # a place taken by position may follow one named: count both
         extent.rows += row_tags
@@ -573,22 +575,23 @@ def _sheet_parts(book: zipfile.ZipFile, name: str) -> set[str]:
     return found & names
 
 
-def check_workbook(path: Path, name: str) -> None:
+def check_workbook(path: Path, name: str) -> bool:
     """Refuse a workbook that would take too much memory or time, before parsing it: its
     unpacked size, each part's compression ratio (a zip bomb packs gigabytes of one letter
     into a few MB), each sheet's rows, columns and cells, and the longest cell. Old .xls
-    workbooks are checked by `check_xls`. Limits: lib.settings."""
+    workbooks are checked by `check_xls`. Limits: lib.settings. Returns whether an .xlsx
+    sheet holds error cells (#DIV/0!, #N/A), which calamine reads as empty."""
     with open(path, "rb") as fh:
         if fh.read(len(OLE2_MAGIC)) == OLE2_MAGIC:
             check_xls(path, name)
-            return
+            return False
     limit_mb = settings.get("max_xlsx_unpacked_mb")
     ratio_limit = settings.get("max_xlsx_ratio")
     max_cell = settings.get("max_cell_chars")
     try:
         book = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError):
-        return  # not a zip: the reader says what it is
+        return False  # not a zip: the reader says what it is
     with book:
         parts = book.infolist()
         for part in parts:
@@ -622,13 +625,14 @@ def check_workbook(path: Path, name: str) -> None:
                 with book.open(part) as stream:
                     if _scan_xml_sheet(stream, 6 * max_cell, _Extent()):
                         raise _too_long(name, max_cell)
-        total = 0
+        total, errors = 0, False
         for part in parts:
             extent = _Extent()
             if part.filename in sheets and not part.filename.endswith(".bin"):
                 with book.open(part) as stream:
                     if _scan_xml_sheet(stream, 6 * max_cell, extent):
                         raise _too_long(name, max_cell)
+                errors |= extent.errors
             elif part.filename in sheets:
                 with book.open(part) as stream:
                     _scan_xlsb_sheet(stream, part.file_size, extent)
@@ -645,6 +649,7 @@ def check_workbook(path: Path, name: str) -> None:
             _check_size(name, extent.rows, extent.cols)
             total += extent.rows * extent.cols
         _check_cells(name, total)
+        return errors
 
 
 def _scan_xlsb_sheet(stream, size: int, extent: _Extent) -> None:
@@ -762,11 +767,13 @@ def _ole_stream(data: bytes, wanted: tuple[str, ...]) -> bytes:
     raise _Damaged("no Workbook stream")
 
 
-def check_xls(path: Path, name: str) -> None:
+def check_xls(path: Path, name: str) -> dict[str, dict[tuple[int, int], str]]:
     """Refuse an old .xls workbook that is too big or damaged, before calamine reads it: the
     file's size, and each sheet's rows, columns and cells, found by walking the workbook's
     records (calamine lays out every sheet in full when it opens the file). A .xls cell holds
-    at most 65,535 characters (BIFF8 writes the length in 16 bits), so no cell is too long."""
+    at most 65,535 characters (BIFF8 writes the length in 16 bits), so no cell is too long.
+    Returns the error cells (#DIV/0!, #N/A) of each sheet by (row, column) from 0, which
+    calamine reads as empty."""
     limit_mb = settings.get("max_xlsx_unpacked_mb")
     size = path.stat().st_size
     if size > limit_mb * 1_000_000:
@@ -780,7 +787,9 @@ def check_xls(path: Path, name: str) -> None:
     except (_Damaged, struct.error) as exc:
         raise _old_excel(name, f"the file is damaged: {exc}") from None
     sheets: list[_Extent] = []
-    extent = _Extent()
+    names: dict[int, str] = {}  # where each sheet's records start → its name
+    errors: dict[int, dict[tuple[int, int], str]] = {}  # by where the sheet's records start
+    extent, here = _Extent(), {}
     pos, end = 0, len(stream)
     unpack = struct.unpack_from
     while pos + 4 <= end:
@@ -789,13 +798,20 @@ def check_xls(path: Path, name: str) -> None:
         if rtype in _BIFF_CELLS and length >= 4 and body + 4 <= end:
             row, col = unpack("<HH", stream, body)
             extent.add(row + 1, col + 1)
+            code = _biff_error(stream, rtype, body, length)
+            if code is not None:
+                here[(row, col)] = _BIFF_ERRORS.get(code, "#N/A")
         elif rtype in _BIFF_MULTI and length >= 6 and body + length <= end:
             (row,) = unpack("<H", stream, body)
             (last,) = unpack("<H", stream, body + length - 2)
             extent.add(row + 1, last + 1)
         elif rtype == _BIFF_BOF:
-            extent = _Extent()
+            extent, here = _Extent(), {}
             sheets.append(extent)
+            errors[pos] = here
+        elif rtype == _BIFF_BOUNDSHEET and length >= 8 and body + length <= end:
+            (start,) = unpack("<I", stream, body)
+            names[start] = _biff_sheet_name(stream[body + 6 : body + length])
         elif rtype == _BIFF_FILEPASS:  # the records after it are encrypted
             raise UnusableFile(
                 f"{name}: the workbook is protected by a password. Open it, remove the "
@@ -807,6 +823,34 @@ def check_xls(path: Path, name: str) -> None:
     # calamine lays out every sheet of a .xls when it opens the file, and again when the
     # sheet is taken: its cells count twice.
     _check_cells(name, sum(s.rows * s.cols for s in sheets), held=2)
+    return {names[start]: cells for start, cells in errors.items() if start in names and cells}
+
+
+# Error values (MS-XLS 2.5.10 BErr) as Excel writes them
+_BIFF_ERRORS = {0x00: "#NULL!", 0x07: "#DIV/0!", 0x0F: "#VALUE!", 0x17: "#REF!", 0x1D: "#NAME?",
+                0x24: "#NUM!", 0x2A: "#N/A", 0x2B: "#GETTING_DATA"}  # fmt: skip
+_BIFF_BOUNDSHEET = 0x0085
+
+
+def _biff_error(stream: bytes, rtype: int, body: int, length: int) -> int | None:
+    """The error code of a BOOLERR cell or of a formula whose last value was an error."""
+    if rtype == 0x0205 and length >= 8:  # BOOLERR: row, column, style, value, is-error
+        return stream[body + 6] if stream[body + 7] == 1 else None
+    if rtype == 0x0006 and length >= 14:  # FORMULA: row, column, style, 8-byte result
+        value = stream[body + 6 : body + 14]
+        if value[6:8] == b"\xff\xff" and value[0] == 0x02:
+            return value[2]
+    return None
+
+
+def _biff_sheet_name(data: bytes) -> str:
+    """A BOUNDSHEET's name: a length, then (BIFF8) a flag for 16-bit characters."""
+    if len(data) < 2:
+        return ""
+    count, wide = data[0], data[1] & 1
+    if wide:
+        return data[2 : 2 + 2 * count].decode("utf-16-le", "replace")
+    return data[2 : 2 + count].decode("latin-1")
 
 
 def _old_excel(name: str, reason: str) -> UnusableFile:
@@ -957,12 +1001,19 @@ def _read_workbook(
                 f"{name}: this is a zip archive, not an Excel workbook. Unzip it, or export "
                 "the data as .xlsx or CSV."
             )
-    check_workbook(path, name)
+    xls_errors = check_xls(path, name) if kind == "xls" else {}
+    error_cells = kind != "xls" and check_workbook(path, name)
     limit = None if max_rows is None else HEADER_SCAN_ROWS + max_rows
-    if kind == "xlsx" and XLSX_ENGINE == "openpyxl":
+    # calamine reads an error cell as empty; openpyxl as its text (#DIV/0!), which a number
+    # column then sets aside as unreadable. The same workbook must store the same either way.
+    if kind == "xlsx" and (XLSX_ENGINE == "openpyxl" or error_cells):
         rows, title, sheets = _rows_openpyxl(path, name, sheet, limit, progress)
     else:
         rows, title, sheets = _rows_calamine(path, name, kind, sheet, limit, progress)
+        for (r, c), text in xls_errors.get(title, {}).items():
+            if r < len(rows):
+                rows[r] += [""] * (c + 1 - len(rows[r]))
+                rows[r][c] = text
     if not any(any(c.strip() for c in r) for r in rows):
         raise UnusableFile(f"{name}: sheet '{title}' has no rows.")
     idx = header_row - 1 if header_row else find_header(rows[:HEADER_SCAN_ROWS], expected)

@@ -538,3 +538,31 @@ def test_a_sheet_kept_outside_xl_worksheets_is_still_measured(tmp_path, monkeypa
     monkeypatch.setenv("SCORECARD_MAX_CELLS", "3")  # 2 rows × 2 columns = 4
     with pytest.raises(UnusableFile, match="moved.xlsx: the workbook's sheets span 4 cells"):
         read_table(moved)
+
+
+def test_error_cells_read_as_their_text_whatever_the_format_or_reader(tmp_path, monkeypatch):
+    """calamine reads #DIV/0! as an empty cell; the text is put back, as openpyxl reads it."""
+    rows = [["客服", "询单转化率", "备注"], ["小美", "#DIV/0!", "ok"], ["阿杰", "#N/A", None]]
+    expected = {"客服": ["小美", "阿杰"], "询单转化率": ["#DIV/0!", "#N/A"], "备注": ["ok", ""]}
+    wb = openpyxl.Workbook()
+    for r, row in enumerate(rows, start=1):
+        for c, value in enumerate(row, start=1):
+            cell = wb.active.cell(r, c, value)
+            if isinstance(value, str) and value.startswith("#"):
+                cell.data_type = "e"
+    wb.save(tmp_path / "errors.xlsx")
+    book = xlwt.Workbook(encoding="utf-8")
+    ws = book.add_sheet("说明")
+    ws.write(0, 0, "notes")
+    ws = book.add_sheet("数据")  # the second sheet: errors are found by the sheet's name
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if isinstance(value, str) and value.startswith("#"):
+                ws.row(r).set_cell_error(c, {"#DIV/0!": 0x07, "#N/A": 0x2A}[value])  # codes
+            elif value is not None:
+                ws.write(r, c, value)
+    book.save(str(tmp_path / "errors.xls"))
+    assert read_table(tmp_path / "errors.xls", sheet="数据").table.to_pydict() == expected
+    assert read_table(tmp_path / "errors.xlsx").table.to_pydict() == expected
+    monkeypatch.setattr(reader, "XLSX_ENGINE", "openpyxl")
+    assert read_table(tmp_path / "errors.xlsx").table.to_pydict() == expected
