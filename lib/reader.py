@@ -994,6 +994,8 @@ def _row_text(name: str, number: int, cells: list[str], max_cell: int) -> list[s
 def _read_workbook(
     path: Path, name: str, kind: str, sheet, expected, header_row, progress, max_rows=None
 ) -> RawTable:
+    """A workbook of any format as a RawTable: checked, read as cell text, then the header
+    found (a merged group heading above fills its blank cells) and the rows below it taken."""
     if kind != "xls":
         kind = _workbook_kind(path)
         if kind is None:
