@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import posixpath
 import re
 import struct
 import unicodedata
@@ -413,6 +414,13 @@ def _workbook_kind(path: Path) -> str | None:
                 with book.open("mimetype") as fh:
                     if fh.read(len(_ODS_MIME)) == _ODS_MIME:
                         return "ods"
+            if "[Content_Types].xml" in names:  # a workbook part under another name
+                with book.open("[Content_Types].xml") as fh:
+                    types = fh.read(1 << 20)
+                if b"ms-excel.sheet.binary" in types:
+                    return "xlsb"
+                if b"spreadsheetml.sheet.main" in types or b"ms-excel.sheet.macroEnabled" in types:
+                    return "xlsx"
     except (zipfile.BadZipFile, OSError, KeyError):
         pass
     return None
@@ -425,6 +433,7 @@ class _Extent:
 
     def __init__(self) -> None:
         self.rows = self.cols = 0
+        self.errors = False  # cells holding an error value (#DIV/0!, #N/A)
 
     def add(self, rows: int, cols: int) -> None:
         self.rows, self.cols = max(self.rows, rows), max(self.cols, cols)
@@ -504,6 +513,7 @@ def _scan_xml_sheet(stream, max_text: int, extent: _Extent) -> bool:
             for piece in pieces[1:]:
                 widest_row = max(widest_row, in_row)
                 in_row = len(_CELL_TAG.findall(piece))
+        extent.errors |= b' t="e"' in text
         tail = chunk[-40:]
     if positional:  # a place taken by position may follow one named: count both
         extent.rows += row_tags
@@ -541,22 +551,47 @@ def _scan_ods(data: bytes) -> list[_Extent]:
     return sheets
 
 
-def check_workbook(path: Path, name: str) -> None:
+_RELATION = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
+_SHEET_TYPE = re.compile(rb'Type="[^"]*/(?:work|dialog|macro|chart)sheet"')
+_TARGET = re.compile(rb'Target="([^"]*)"')
+
+
+def _sheet_parts(book: zipfile.ZipFile, name: str) -> set[str]:
+    """The parts a reader takes as sheets: those under xl/worksheets/, and whatever any
+    relationship of a sheet type points at, wherever it is (the workbook names its sheets
+    through relationships, so a sheet may live anywhere in the zip)."""
+    names = set(book.namelist())
+    found = {n for n in names if n.startswith("xl/worksheets/") and n.endswith((".xml", ".bin"))}
+    for rels in (n for n in names if n.endswith(".rels")):
+        if book.getinfo(rels).file_size > 10_000_000:
+            raise UnusableFile(f"{name}: part {rels} is too large for a list of parts.")
+        base = posixpath.dirname(posixpath.dirname(rels))  # xl/_rels/x.rels names from xl/
+        for tag in _RELATION.findall(book.read(rels)):
+            target = _TARGET.search(tag)
+            if target and _SHEET_TYPE.search(tag):
+                text = target.group(1).decode("utf-8", "replace")
+                path = text.lstrip("/") if text.startswith("/") else posixpath.join(base, text)
+                found.add(posixpath.normpath(path))
+    return found & names
+
+
+def check_workbook(path: Path, name: str) -> bool:
     """Refuse a workbook that would take too much memory or time, before parsing it: its
     unpacked size, each part's compression ratio (a zip bomb packs gigabytes of one letter
     into a few MB), each sheet's rows, columns and cells, and the longest cell. Old .xls
-    workbooks are checked by `check_xls`. Limits: lib.settings."""
+    workbooks are checked by `check_xls`. Limits: lib.settings. Returns whether an .xlsx
+    sheet holds error cells (#DIV/0!, #N/A), which calamine reads as empty."""
     with open(path, "rb") as fh:
         if fh.read(len(OLE2_MAGIC)) == OLE2_MAGIC:
             check_xls(path, name)
-            return
+            return False
     limit_mb = settings.get("max_xlsx_unpacked_mb")
     ratio_limit = settings.get("max_xlsx_ratio")
     max_cell = settings.get("max_cell_chars")
     try:
         book = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError):
-        return  # not a zip: the reader says what it is
+        return False  # not a zip: the reader says what it is
     with book:
         parts = book.infolist()
         for part in parts:
@@ -567,6 +602,7 @@ def check_workbook(path: Path, name: str) -> None:
                     f"(limit {ratio_limit:,}, setting SCORECARD_MAX_XLSX_RATIO); this is how a "
                     "zip bomb looks, so the workbook was not opened."
                 )
+        sheets = _sheet_parts(book, name)
         unpacked = sum(p.file_size for p in parts)
         if unpacked > limit_mb * 1_000_000:
             raise UnusableFile(
@@ -575,7 +611,7 @@ def check_workbook(path: Path, name: str) -> None:
                 "or split it into smaller files."
             )
         for part in parts:
-            if not part.filename.startswith("xl/worksheets/") or not part.filename.endswith(".xml"):
+            if part.filename not in sheets or part.filename.endswith(".bin"):
                 continue
             with book.open(part) as stream:
                 found = _DIMENSION.search(stream.read(1 << 16))
@@ -589,14 +625,15 @@ def check_workbook(path: Path, name: str) -> None:
                 with book.open(part) as stream:
                     if _scan_xml_sheet(stream, 6 * max_cell, _Extent()):
                         raise _too_long(name, max_cell)
-        total = 0
+        total, errors = 0, False
         for part in parts:
             extent = _Extent()
-            if part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml"):
+            if part.filename in sheets and not part.filename.endswith(".bin"):
                 with book.open(part) as stream:
                     if _scan_xml_sheet(stream, 6 * max_cell, extent):
                         raise _too_long(name, max_cell)
-            elif part.filename.startswith("xl/worksheets/") and part.filename.endswith(".bin"):
+                errors |= extent.errors
+            elif part.filename in sheets:
                 with book.open(part) as stream:
                     _scan_xlsb_sheet(stream, part.file_size, extent)
             elif part.filename == "content.xml":
@@ -612,6 +649,7 @@ def check_workbook(path: Path, name: str) -> None:
             _check_size(name, extent.rows, extent.cols)
             total += extent.rows * extent.cols
         _check_cells(name, total)
+        return errors
 
 
 def _scan_xlsb_sheet(stream, size: int, extent: _Extent) -> None:
@@ -649,7 +687,7 @@ def _scan_xlsb_sheet(stream, size: int, extent: _Extent) -> None:
 # BIFF records (MS-XLS 2.3): the cell records start with row and column.
 _BIFF_CELLS = {0x0006, 0x00FD, 0x0203, 0x027E, 0x0201, 0x0205, 0x0204, 0x00D6}
 _BIFF_MULTI = {0x00BD, 0x00BE}  # MULRK, MULBLANK: row, first column, …, last column
-_BIFF_BOF, _BIFF_EOF = 0x0809, 0x000A
+_BIFF_BOF, _BIFF_FILEPASS = 0x0809, 0x002F
 
 
 class _Damaged(Exception):
@@ -669,7 +707,7 @@ def _ole_stream(data: bytes, wanted: tuple[str, ...]) -> bytes:
     cutoff, minifat_start, n_minifat, difat_start, n_difat = struct.unpack_from(
         "<IIIII", data, 0x38
     )
-    sectors = (len(data) - size) // size
+    sectors = (len(data) - 1) // size  # the last one may be cut short
     if n_fat > sectors or n_minifat > sectors or n_difat > sectors:
         raise _Damaged("more tables than sectors")
 
@@ -729,11 +767,13 @@ def _ole_stream(data: bytes, wanted: tuple[str, ...]) -> bytes:
     raise _Damaged("no Workbook stream")
 
 
-def check_xls(path: Path, name: str) -> None:
+def check_xls(path: Path, name: str) -> dict[str, dict[tuple[int, int], str]]:
     """Refuse an old .xls workbook that is too big or damaged, before calamine reads it: the
     file's size, and each sheet's rows, columns and cells, found by walking the workbook's
     records (calamine lays out every sheet in full when it opens the file). A .xls cell holds
-    at most 65,535 characters (BIFF8 writes the length in 16 bits), so no cell is too long."""
+    at most 65,535 characters (BIFF8 writes the length in 16 bits), so no cell is too long.
+    Returns the error cells (#DIV/0!, #N/A) of each sheet by (row, column) from 0, which
+    calamine reads as empty."""
     limit_mb = settings.get("max_xlsx_unpacked_mb")
     size = path.stat().st_size
     if size > limit_mb * 1_000_000:
@@ -747,7 +787,9 @@ def check_xls(path: Path, name: str) -> None:
     except (_Damaged, struct.error) as exc:
         raise _old_excel(name, f"the file is damaged: {exc}") from None
     sheets: list[_Extent] = []
-    extent = _Extent()
+    names: dict[int, str] = {}  # where each sheet's records start → its name
+    errors: dict[int, dict[tuple[int, int], str]] = {}  # by where the sheet's records start
+    extent, here = _Extent(), {}
     pos, end = 0, len(stream)
     unpack = struct.unpack_from
     while pos + 4 <= end:
@@ -756,17 +798,59 @@ def check_xls(path: Path, name: str) -> None:
         if rtype in _BIFF_CELLS and length >= 4 and body + 4 <= end:
             row, col = unpack("<HH", stream, body)
             extent.add(row + 1, col + 1)
+            code = _biff_error(stream, rtype, body, length)
+            if code is not None:
+                here[(row, col)] = _BIFF_ERRORS.get(code, "#N/A")
         elif rtype in _BIFF_MULTI and length >= 6 and body + length <= end:
             (row,) = unpack("<H", stream, body)
             (last,) = unpack("<H", stream, body + length - 2)
             extent.add(row + 1, last + 1)
         elif rtype == _BIFF_BOF:
-            extent = _Extent()
+            extent, here = _Extent(), {}
             sheets.append(extent)
+            errors[pos] = here
+        elif rtype == _BIFF_BOUNDSHEET and length >= 8 and body + length <= end:
+            (start,) = unpack("<I", stream, body)
+            names[start] = _biff_sheet_name(stream[body + 6 : body + length])
+        elif rtype == _BIFF_FILEPASS:  # the records after it are encrypted
+            raise UnusableFile(
+                f"{name}: the workbook is protected by a password. Open it, remove the "
+                "password, save it and upload again."
+            )
         pos = body + length
     for sheet in sheets:
         _check_size(name, sheet.rows, sheet.cols)
-    _check_cells(name, sum(s.rows * s.cols for s in sheets))
+    # calamine lays out every sheet of a .xls when it opens the file, and again when the
+    # sheet is taken: its cells count twice.
+    _check_cells(name, sum(s.rows * s.cols for s in sheets), held=2)
+    return {names[start]: cells for start, cells in errors.items() if start in names and cells}
+
+
+# Error values (MS-XLS 2.5.10 BErr) as Excel writes them
+_BIFF_ERRORS = {0x00: "#NULL!", 0x07: "#DIV/0!", 0x0F: "#VALUE!", 0x17: "#REF!", 0x1D: "#NAME?",
+                0x24: "#NUM!", 0x2A: "#N/A", 0x2B: "#GETTING_DATA"}  # fmt: skip
+_BIFF_BOUNDSHEET = 0x0085
+
+
+def _biff_error(stream: bytes, rtype: int, body: int, length: int) -> int | None:
+    """The error code of a BOOLERR cell or of a formula whose last value was an error."""
+    if rtype == 0x0205 and length >= 8:  # BOOLERR: row, column, style, value, is-error
+        return stream[body + 6] if stream[body + 7] == 1 else None
+    if rtype == 0x0006 and length >= 14:  # FORMULA: row, column, style, 8-byte result
+        value = stream[body + 6 : body + 14]
+        if value[6:8] == b"\xff\xff" and value[0] == 0x02:
+            return value[2]
+    return None
+
+
+def _biff_sheet_name(data: bytes) -> str:
+    """A BOUNDSHEET's name: a length, then (BIFF8) a flag for 16-bit characters."""
+    if len(data) < 2:
+        return ""
+    count, wide = data[0], data[1] & 1
+    if wide:
+        return data[2 : 2 + 2 * count].decode("utf-16-le", "replace")
+    return data[2 : 2 + count].decode("latin-1")
 
 
 def _old_excel(name: str, reason: str) -> UnusableFile:
@@ -790,12 +874,13 @@ def _check_size(name: str, rows: int, cols: int) -> None:
         )
 
 
-def _check_cells(name: str, cells: int) -> None:
+def _check_cells(name: str, cells: int, held: int = 1) -> None:
     limit = settings.get("max_cells")
-    if cells > limit:
+    if cells * held > limit:
+        twice = " (an old .xls counts twice: its reader holds it twice)" if held == 2 else ""
         raise UnusableFile(
             f"{name}: the workbook's sheets span {cells:,} cells (rows × columns, from the first "
-            f"to the last used cell), more than the limit of {limit:,} (setting "
+            f"to the last used cell), more than the limit of {limit:,}{twice} (setting "
             "SCORECARD_MAX_CELLS). Delete the far-away cells, save it as CSV, or split it."
         )
 
@@ -882,6 +967,9 @@ def _calamine_sheet(book, name: str, sheet, limit, progress):
     for i, values in enumerate(ws.iter_rows(), start=top + 1):
         if limit is not None and i > limit:
             break
+        if values.count("") == len(values):  # an empty row, found without a Python loop
+            rows.append([])
+            continue
         cells = pad + [text(type(v), _cell_text)(v) for v in values]
         rows.append(_row_text(name, i, cells, max_cell))
         if progress and i % 20000 == 0:
@@ -906,6 +994,8 @@ def _row_text(name: str, number: int, cells: list[str], max_cell: int) -> list[s
 def _read_workbook(
     path: Path, name: str, kind: str, sheet, expected, header_row, progress, max_rows=None
 ) -> RawTable:
+    """A workbook of any format as a RawTable: checked, read as cell text, then the header
+    found (a merged group heading above fills its blank cells) and the rows below it taken."""
     if kind != "xls":
         kind = _workbook_kind(path)
         if kind is None:
@@ -913,12 +1003,19 @@ def _read_workbook(
                 f"{name}: this is a zip archive, not an Excel workbook. Unzip it, or export "
                 "the data as .xlsx or CSV."
             )
-    check_workbook(path, name)
+    xls_errors = check_xls(path, name) if kind == "xls" else {}
+    error_cells = kind != "xls" and check_workbook(path, name)
     limit = None if max_rows is None else HEADER_SCAN_ROWS + max_rows
-    if kind == "xlsx" and XLSX_ENGINE == "openpyxl":
+    # calamine reads an error cell as empty; openpyxl as its text (#DIV/0!), which a number
+    # column then sets aside as unreadable. The same workbook must store the same either way.
+    if kind == "xlsx" and (XLSX_ENGINE == "openpyxl" or error_cells):
         rows, title, sheets = _rows_openpyxl(path, name, sheet, limit, progress)
     else:
         rows, title, sheets = _rows_calamine(path, name, kind, sheet, limit, progress)
+        for (r, c), text in xls_errors.get(title, {}).items():
+            if r < len(rows):
+                rows[r] += [""] * (c + 1 - len(rows[r]))
+                rows[r][c] = text
     if not any(any(c.strip() for c in r) for r in rows):
         raise UnusableFile(f"{name}: sheet '{title}' has no rows.")
     idx = header_row - 1 if header_row else find_header(rows[:HEADER_SCAN_ROWS], expected)

@@ -27,7 +27,7 @@ SETTINGS = {s.name: s for s in [
     Setting("max_cell_chars", 1_000_000, "longest cell an upload may hold (characters)"),
     Setting("max_columns", 16_384, "most columns an upload may have (Excel's own limit)"),
     Setting("max_rows", 1_048_576, "most rows a workbook sheet may declare (Excel's own limit)"),
-    Setting("max_cells", 20_000_000, "most cells a workbook's sheets may span, rows × columns "
+    Setting("max_cells", 10_000_000, "most cells a workbook's sheets may span, rows × columns "
             "from the first to the last used cell"),
     Setting("max_xlsx_unpacked_mb", 2_000, "largest total a workbook may unpack to (MB)"),
     Setting("max_xlsx_ratio", 200, "highest compression ratio of a workbook part over 10 MB"),

@@ -418,11 +418,14 @@ def test_a_hostile_xls_is_refused_from_its_records_before_calamine_reads_it(tmp_
     with pytest.raises(UnusableFile, match="far.xls: the sheet has 60,001 columns"):
         read_table(path)
     assert sheet_names(path) == []  # refused there too: calamine would lay out every sheet
-    _patch_xls_cell(path, 65535, 255, 1234.56789)  # within the format's 65,536 × 256
-    monkeypatch.setenv("SCORECARD_MAX_CELLS", "1000000")
+    # Within the format's 65,536 × 256, but calamine would hold 2 × 16.8 million cells (1 GB)
+    _patch_xls_cell(path, 65535, 255, 1234.56789)
     # 65,536 rows × 256 columns, and the notes sheet's one cell: 16,777,217
-    with pytest.raises(UnusableFile, match="span 16,777,217 cells"):
+    with pytest.raises(UnusableFile, match=r"span 16,777,217 cells.*limit of 10,000,000 \(an old"):
         read_table(path)
+    monkeypatch.setenv("SCORECARD_MAX_CELLS", "33554433")  # one short of 2 × 16,777,217
+    with pytest.raises(UnusableFile, match="span 16,777,217 cells"):
+        sheet_names(path) or read_table(path)
 
 
 @pytest.mark.parametrize(
@@ -505,3 +508,61 @@ def test_xlsb_is_read_and_a_far_cell_in_it_is_refused(tmp_path):
         with pytest.MonkeyPatch.context() as mp:
             mp.setenv("SCORECARD_MAX_CELLS", "50000")
             read_table(_xlsb(tmp_path / "far.xlsb", far))
+
+
+def test_an_xls_with_a_password_says_so(tmp_path):
+    path = _xls(tmp_path / "locked.xls", [["客服"], ["小美"]])
+    data = path.read_bytes()
+    codepage = b"\x42\x00\x02\x00"  # CODEPAGE, 2 bytes long: made into FILEPASS (0x002F)
+    assert data.count(codepage) == 1
+    path.write_bytes(data.replace(codepage, b"\x2f\x00\x02\x00"))
+    with pytest.raises(UnusableFile, match="locked.xls: the workbook is protected by a password"):
+        read_table(path)
+
+
+def test_a_sheet_kept_outside_xl_worksheets_is_still_measured(tmp_path, monkeypatch):
+    """The workbook finds its sheets through relationships, so a sheet may be anywhere."""
+    wb = openpyxl.Workbook()
+    wb.active.append(["客服", "接待人数"])
+    wb.active.append(["小美", 12])
+    wb.save(tmp_path / "plain.xlsx")
+    moved = tmp_path / "moved.xlsx"
+    with zipfile.ZipFile(tmp_path / "plain.xlsx") as src, zipfile.ZipFile(moved, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            target = info.filename.replace("xl/worksheets/sheet1.xml", "xl/elsewhere/s.xml")
+            if info.filename in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
+                data = data.replace(b"worksheets/sheet1.xml", b"elsewhere/s.xml")
+            dst.writestr(target, data)
+    assert read_table(moved).table.to_pydict() == {"客服": ["小美"], "接待人数": ["12"]}
+    monkeypatch.setenv("SCORECARD_MAX_CELLS", "3")  # 2 rows × 2 columns = 4
+    with pytest.raises(UnusableFile, match="moved.xlsx: the workbook's sheets span 4 cells"):
+        read_table(moved)
+
+
+def test_error_cells_read_as_their_text_whatever_the_format_or_reader(tmp_path, monkeypatch):
+    """calamine reads #DIV/0! as an empty cell; the text is put back, as openpyxl reads it."""
+    rows = [["客服", "询单转化率", "备注"], ["小美", "#DIV/0!", "ok"], ["阿杰", "#N/A", None]]
+    expected = {"客服": ["小美", "阿杰"], "询单转化率": ["#DIV/0!", "#N/A"], "备注": ["ok", ""]}
+    wb = openpyxl.Workbook()
+    for r, row in enumerate(rows, start=1):
+        for c, value in enumerate(row, start=1):
+            cell = wb.active.cell(r, c, value)
+            if isinstance(value, str) and value.startswith("#"):
+                cell.data_type = "e"
+    wb.save(tmp_path / "errors.xlsx")
+    book = xlwt.Workbook(encoding="utf-8")
+    ws = book.add_sheet("说明")
+    ws.write(0, 0, "notes")
+    ws = book.add_sheet("数据")  # the second sheet: errors are found by the sheet's name
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if isinstance(value, str) and value.startswith("#"):
+                ws.row(r).set_cell_error(c, {"#DIV/0!": 0x07, "#N/A": 0x2A}[value])  # codes
+            elif value is not None:
+                ws.write(r, c, value)
+    book.save(str(tmp_path / "errors.xls"))
+    assert read_table(tmp_path / "errors.xls", sheet="数据").table.to_pydict() == expected
+    assert read_table(tmp_path / "errors.xlsx").table.to_pydict() == expected
+    monkeypatch.setattr(reader, "XLSX_ENGINE", "openpyxl")
+    assert read_table(tmp_path / "errors.xlsx").table.to_pydict() == expected
