@@ -19,8 +19,10 @@ from pages._ui import con, guard, lang, safe, t
 who = guard("upload")
 st.header(t("upload.header"))
 st.write(t("upload.intro"))
-# .xls is let through so that the reader can say what to do with it (save as .xlsx).
-upload = st.file_uploader(t("upload.file"), type=["csv", "tsv", "txt", "xlsx", "xls"])
+# Every workbook format the reader knows: .xlsx, .xls (also one named .xlsx), .xlsb, .ods.
+upload = st.file_uploader(
+    t("upload.file"), type=["csv", "tsv", "txt", "xlsx", "xls", "xlsb", "ods"]
+)
 st.caption(t("upload.limit", mb=st.get_option("server.maxUploadSize")))
 
 
