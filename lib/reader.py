@@ -176,7 +176,8 @@ def find_header(rows: list[list[str]], expected: set[str] | None) -> int:
     header may leave a few cells blank.
     """
     if expected:
-        scores = [sum(normalise_header(c) in expected for c in row if c) for row in rows]
+        scores = [sum(normalise_header(c) in expected for c in header_cells(rows, i, expected) if c)
+                  for i in range(len(rows))]  # fmt: skip
         if scores and max(scores) > 0:
             return scores.index(max(scores))
     counts = [sum(1 for c in row if str(c).strip()) for row in rows]
@@ -187,6 +188,38 @@ def find_header(rows: list[list[str]], expected: set[str] | None) -> int:
         if count > widest / 2 and (count >= 2 or widest == 1):
             return i
     return counts.index(widest)
+
+
+def header_cells(rows: list[list[str]], idx: int, expected: set[str] | None = None) -> list[str]:
+    """The header of row `idx`, joined with a row of group headings above it where that
+    helps: a blank cell under a merged heading takes the heading, and a cell under a group
+    (首次响应 over 时长(秒)) takes the group's name in front when that gives a header the mapping
+    expects, or tells apart two columns of the same name."""
+    cells = [str(c) for c in rows[idx]]
+    if idx == 0:
+        return cells
+    above = [str(c) for c in rows[idx - 1]]
+    width = max(len(cells), len(above))
+    cells += [""] * (width - len(cells))
+    above += [""] * (width - len(above))
+    groups = sum(1 for a in above if a.strip()) >= 2  # a title fills one cell, groups several
+    names = [c.strip() for c in cells if c.strip()]
+    out, group = [], ""
+    for cell, head in zip(cells, above):
+        group = head.strip() or group  # a merged heading spans the blanks after it
+        text = cell.strip()
+        if not text:
+            out.append(head)
+            continue
+        if groups and group and group != text:
+            sep = " " if group[-1].isascii() and text[0].isascii() else ""
+            joined = f"{group}{sep}{text}"
+            wanted = expected and normalise_header(joined) in expected
+            if (wanted and normalise_header(text) not in expected) or names.count(text) > 1:
+                out.append(joined)
+                continue
+        out.append(cell)
+    return out
 
 
 def _dedupe(headers: list[str]) -> list[str]:
@@ -248,7 +281,7 @@ def _read_csv(
     if idx >= len(first):
         raise UnusableFile(f"{name}: header row {idx + 1} is past the end of the file.")
     _check_size(name, 0, len(first[idx]))
-    headers = _dedupe(first[idx])
+    headers = _dedupe(header_cells(first, idx, expected))
     header_line = _line_of_record(lines, idx, delim)
     notes = [enc_note] if enc_note else []
     if idx > 0:
@@ -1021,18 +1054,12 @@ def _read_workbook(
     idx = header_row - 1 if header_row else find_header(rows[:HEADER_SCAN_ROWS], expected)
     if idx >= len(rows):
         raise UnusableFile(f"{name}: header row {idx + 1} is past the end of the sheet.")
-    header_cells = list(rows[idx])
-    if idx > 0:  # a merged group header above: fill blank header cells from it
-        above = rows[idx - 1]
-        header_cells += [""] * (len(above) - len(header_cells))
-        for j, h in enumerate(header_cells):
-            if not h.strip() and j < len(above) and above[j].strip():
-                header_cells[j] = above[j]
-    width = max(len(header_cells), 1)
-    while width > 1 and not header_cells[width - 1].strip():
+    head = header_cells(rows, idx, expected)
+    width = max(len(head), 1)
+    while width > 1 and not head[width - 1].strip():
         width -= 1  # trailing empty header cells are formatting, not columns
     _check_size(name, 0, width)
-    headers = _dedupe(header_cells[:width] + [""] * (width - len(header_cells)))
+    headers = _dedupe(head[:width] + [""] * (width - len(head)))
     data, numbers, ragged = [], [], []
     for offset, r in enumerate(rows[idx + 1 :], start=idx + 2):
         extra = [c for c in r[width:] if c.strip()]

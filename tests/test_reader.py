@@ -566,3 +566,30 @@ def test_error_cells_read_as_their_text_whatever_the_format_or_reader(tmp_path, 
     assert read_table(tmp_path / "errors.xlsx").table.to_pydict() == expected
     monkeypatch.setattr(reader, "XLSX_ENGINE", "openpyxl")
     assert read_table(tmp_path / "errors.xlsx").table.to_pydict() == expected
+
+
+def test_headers_over_two_rows_are_joined_where_that_helps(tmp_path):
+    """A group heading over its columns (首次响应 over 时长(秒) and 次数): the group is put in
+    front where the mapping expects the joined name, or where two columns share a name."""
+    from lib import mapping
+
+    text = (
+        "客服绩效报表（2026-10）\n"
+        "客服昵称,日期,首次响应,,平均响应,\n"
+        ",,时长(秒),次数,时长(秒),次数\n"
+        "小美,2026-10-01,12,5,30,5\n"
+    )
+    path = tmp_path / "two_rows.csv"
+    path.write_text(text, encoding="utf-8")
+    daily = mapping.load("qianniu_agent_daily")
+    raw = read_table(path, expected_headers=daily.expected_headers())
+    assert raw.headers == ["客服昵称", "日期", "首次响应时长(秒)", "首次响应次数", "平均响应时长(秒)",
+                           "平均响应次数"]  # fmt: skip
+    assert raw.table.to_pylist() == [{"客服昵称": "小美", "日期": "2026-10-01", "首次响应时长(秒)": "12",
+                                      "首次响应次数": "5", "平均响应时长(秒)": "30", "平均响应次数": "5"}]  # fmt: skip
+    found, missing = daily.resolve(raw.headers)
+    assert (found["first_response_s"], found["avg_response_s"], missing) == (
+        "首次响应时长(秒)",
+        "平均响应时长(秒)",
+        [],
+    )
