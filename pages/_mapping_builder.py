@@ -50,7 +50,7 @@ def _formats(kind, raw, found, opts) -> None:
         tried = reshape.try_format([x for x in texts if x], fmt.strip())
         if tried:
             st.dataframe(pd.DataFrame(tried, columns=[t("builder.text"), t("builder.read_as")]),
-                         hide_index=True)  # fmt: skip
+                         hide_index=True, placeholder="–")  # fmt: skip
 
 
 def _values(kind, raw, found, opts) -> None:

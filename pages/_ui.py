@@ -59,20 +59,27 @@ def t(key: str, **values) -> str:
 
 def language_switch() -> None:
     """The sidebar language choice, starting from the browser's language."""
-    sticky_select(translate("sidebar.language", lang()), list(LANGUAGES), "lang", LANGUAGES.get)
+    sticky_select(translate("sidebar.language", lang()), list(LANGUAGES), "lang", LANGUAGES.get,
+                  relabel=False)  # fmt: skip
 
 
-def sticky_select(label: str, options: list, key: str, format_func=str, where=st.sidebar):
-    """A selectbox whose choice lives in its own session key, so it survives every page."""
+def sticky_select(label: str, options: list, key: str, format_func=str, where=st.sidebar,
+                  default=None, relabel: bool = True):  # fmt: skip
+    """A selectbox whose choice lives in its own session key, so it survives every page.
+
+    The widget's key carries the language: a keyed selectbox keeps showing the label it had
+    when the language changes, so a new widget per language shows the same choice re-labelled."""
     if key not in st.session_state or st.session_state[key] not in options:
-        st.session_state[key] = options[0] if options else None
+        first = options[0] if options else None
+        st.session_state[key] = default if default in options else first
+    widget = f"{key}_choice_{lang()}" if relabel else f"{key}_choice"
 
     def keep():
         # A choice made while a rerun starts can arrive without its widget key: keep the old.
-        st.session_state[key] = st.session_state.get(f"{key}_choice", st.session_state.get(key))
+        st.session_state[key] = st.session_state.get(widget, st.session_state.get(key))
 
     return where.selectbox(label, options, index=options.index(st.session_state[key]) if options else None,
-                           format_func=format_func, key=f"{key}_choice", on_change=keep)  # fmt: skip
+                           format_func=format_func, key=widget, on_change=keep)  # fmt: skip
 
 
 def safe(value) -> str:

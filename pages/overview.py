@@ -7,7 +7,7 @@ from lib.kpis import by_channel, load_catalogue
 from lib.overview import store_summary
 from lib.schemes import in_force_words
 from lib.scoring import scorecard
-from pages._ui import con, context, guard, lang, safe, section, t
+from pages._ui import con, context, guard, lang, safe, section, sticky_select, t
 
 who = guard("overview")
 st.header(t("overview.header"))
@@ -29,7 +29,9 @@ with section():
     gaps = views.data_gaps(con(), card, lang())
     if not gaps.empty:
         with st.expander(t("gap.heading") + f" ({len(gaps)})"):
-            st.dataframe(gaps.drop(columns="kpi"), hide_index=True, width="stretch")
+            st.dataframe(
+                gaps.drop(columns="kpi"), hide_index=True, placeholder="–", width="stretch"
+            )
 
 with section():
     previous = scorecard(con(), scheme, period.previous(), viewer=who, team=team)
@@ -42,7 +44,7 @@ with section():
     st.subheader(t("overview.leaderboard"))
     st.caption(t("overview.leaderboard_help"))
     shown = board.rename(columns={c: t(f"board.{c}") for c in board.columns})
-    st.dataframe(shown, hide_index=True, width="stretch")
+    st.dataframe(shown, hide_index=True, placeholder="–", width="stretch")
 
     up, down = views.top_movers(board)
     if up or down:
@@ -55,13 +57,8 @@ labels = {k: catalogue.get(k).label(lang()) for k in scheme.kpi_ids}
 a, b = st.columns(2)
 with a, section():
     with_data = views.kpis_with_data(card)
-    kpi = st.selectbox(
-        t("overview.trend_kpi"),
-        scheme.kpi_ids,
-        format_func=labels.get,
-        key="trend_kpi",
-        index=scheme.kpi_ids.index(with_data[0]) if with_data else 0,
-    )
+    kpi = sticky_select(t("overview.trend_kpi"), scheme.kpi_ids, "trend_kpi", labels.get, where=st,
+                        default=with_data[0] if with_data else None)  # fmt: skip
     rows = views.trend(con(), who, kpi, period, team=team).replace(
         {"series": {"team": t("overview.team")}}
     )
@@ -71,9 +68,7 @@ with b, section():
     splittable = set(by_channel(catalogue))
     split = [k for k in scheme.kpi_ids if k in splittable]
     if split:
-        ck = st.selectbox(
-            t("overview.channel_kpi"), split, format_func=labels.get, key="channel_kpi"
-        )
+        ck = sticky_select(t("overview.channel_kpi"), split, "channel_kpi", labels.get, where=st)
         rows = views.channels(con(), who, period, team, [ck], lang())
         if not rows.empty:
             st.plotly_chart(charts.channel_bars(rows, t("overview.channels")), width="stretch")

@@ -35,7 +35,7 @@ with tab_list:
                      modules=", ".join(module_names.get(m, m) for m in (plan["modules"] or "").split(",") if m) or "–",
                      status=t(f"plans.status_{plan['status']}"), team=result.attrs.get("team") or "–"))  # fmt: skip
         st.dataframe(result.rename(columns={c: t(f"outcome.{c}") for c in result.columns}),
-                     hide_index=True, width="stretch")  # fmt: skip
+                     hide_index=True, placeholder="–", width="stretch")  # fmt: skip
         st.caption(t("plans.method"))
         kpi = st.selectbox(
             t("plans.chart_kpi"), plan["kpis"].split(","), format_func=kpi_names.get, key="plan_kpi"
@@ -47,7 +47,12 @@ with tab_list:
                                           plan["start_date"], {k: t(f"plans.{k}") for k in ("baseline", "target", "start")}),
                         width="stretch")  # fmt: skip
         st.markdown(f"**{t('plans.checkins')}**")
-        st.dataframe(plans.checkins(con(), who, pid), hide_index=True, width="stretch")
+        st.dataframe(
+            views.column_names(plans.checkins(con(), who, pid), None, lang()),
+            hide_index=True,
+            placeholder="–",
+            width="stretch",
+        )
         if who.can("coach"):
             note = st.text_input(t("plans.checkin"), key="plan_checkin")
             a, b = st.columns(2)
@@ -97,13 +102,14 @@ if coach_tabs:
     with coach_tabs[1]:
         board = plans.board(con(), who)
         board["verdict"] = [t(f"verdict.{v}") for v in board["verdict"]]
+        board["kpis"] = [views.kpi_list(k, lang(), catalogue) for k in board["kpis"]]
         st.dataframe(board.rename(columns={c: t(f"board_plans.{c}") for c in board.columns}),
-                     hide_index=True, width="stretch")  # fmt: skip
+                     hide_index=True, placeholder="–", width="stretch")  # fmt: skip
         st.subheader(t("plans.effects"))
         effects = plans.module_effects(con(), who).assign(
             module=lambda f: f["module"].map(module_names)
         )
         st.dataframe(effects.rename(columns={c: t(f"effects.{c}") for c in effects.columns}),
-                     hide_index=True, width="stretch",
+                     hide_index=True, placeholder="–", width="stretch",
                      column_config={t("effects.mean_progress"): st.column_config.NumberColumn(format="percent"),
                                     t("effects.met"): st.column_config.NumberColumn(format="percent")})  # fmt: skip

@@ -72,13 +72,15 @@ if scheme.shrinkage > 0:
 else:
     columns.remove("adjusted")
 st.dataframe(breakdown[columns].rename(columns={c: t(f"detail.{c}") for c in columns}),
-             hide_index=True, width="stretch",
+             hide_index=True, placeholder="–", width="stretch",
              column_config={t("detail.weight_share"): st.column_config.NumberColumn(format="percent")})  # fmt: skip
 with section():
     gaps = views.data_gaps(con(), card, lang())
     if not gaps.empty:
         with st.expander(t("gap.heading") + f" ({len(gaps)})"):
-            st.dataframe(gaps.drop(columns="kpi"), hide_index=True, width="stretch")
+            st.dataframe(
+                gaps.drop(columns="kpi"), hide_index=True, placeholder="–", width="stretch"
+            )
 
 drillable = [k for k in scheme.kpi_ids if catalogue.get(k).drilldown]
 if drillable:
@@ -88,4 +90,9 @@ if drillable:
     )
     tickets = drilldown(con(), who, catalogue.get(dk), agent, period.start, period.end)
     st.caption(t("scorecard.drilldown_help", count=len(tickets)))
-    st.dataframe(views.column_names(tickets, "tickets", lang()), hide_index=True, width="stretch")
+    st.dataframe(
+        views.readable(tickets, "tickets", lang()),
+        hide_index=True,
+        placeholder="–",
+        width="stretch",
+    )
