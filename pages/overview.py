@@ -88,9 +88,9 @@ st.subheader(t("overview.downloads"))
 d1, d2, d3 = st.columns(3)
 name = f"scorecard_{period.label}"
 # Files are made when a button is pressed, not on every render.
-d1.download_button(t("overview.csv"), lambda: export.write(card, "csv", None).encode("utf-8-sig"),
+d1.download_button(t("overview.csv"), lambda: export.write(card, "csv", None, lang=lang()).encode("utf-8-sig"),
                    file_name=f"{name}.csv", mime="text/csv")  # fmt: skip
-d2.download_button(t("overview.xlsx"), lambda: export.xlsx_bytes(card), file_name=f"{name}.xlsx",
+d2.download_button(t("overview.xlsx"), lambda: export.xlsx_bytes(card, lang()), file_name=f"{name}.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
 d3.download_button(t("overview.html"), lambda: report.monthly_html(con(), who, card, team, lang()).encode("utf-8"),
                    file_name=f"report_{period.label}.html", mime="text/html")  # fmt: skip
