@@ -168,13 +168,38 @@ def context(score: bool = True):
     from lib.periods import parse
 
     if not st.session_state.get("period"):
-        st.info(t("overview.empty"))
+        empty_state()
         st.stop()
     period = parse(st.session_state["period"])
     team = None if st.session_state.get("team") in (None, ALL) else st.session_state["team"]
     scheme = schemes.resolve(con(), st.session_state.get("scheme"), period.end)
     card = scoring.scorecard(con(), scheme, period, viewer=viewer(), team=team) if score else None
     return period, team, scheme, card
+
+
+def empty_state() -> None:
+    """No data yet (or the demo was just cleared): what to do next. Who may upload gets the way
+    to the first upload in three steps and a button that loads the demo again."""
+    from lib import demo, users
+    from pages._auth import announce, auth_path, log_path
+
+    who = viewer()
+    st.info(t("overview.empty"), icon=":material/inbox:")
+    if not who.can("upload"):
+        return
+    st.markdown(t("empty.steps"))
+    first, again = st.columns(2)
+    first.page_link("pages/upload.py", label=t("empty.first_upload"), icon=":material/upload_file:")
+    if again.button(t("demo.load_again"), key="demo_load_again", icon=":material/replay:"):
+        with st.spinner(t("demo.loading_again")):
+            demo.load_again(con(), who)
+            announce(users.add_demo(auth_path(), log_path(con())))
+        from lib import views
+
+        months = views.months_with_data(con())  # the demo's months: start from their default
+        st.session_state["period"] = views.default_month(con(), months)
+        st.session_state["flash"] = t("demo.loaded_again")
+        st.rerun()
 
 
 def listing(items: list[str]) -> str:

@@ -7,12 +7,12 @@ from lib.kpis import by_channel, load_catalogue
 from lib.overview import store_summary
 from lib.schemes import in_force_words
 from lib.scoring import scorecard
-from pages._ui import con, context, guard, lang, safe, section, sticky_select, t
+from pages._ui import con, context, empty_state, guard, lang, safe, section, sticky_select, t
 
 who = guard("overview")
 st.header(t("overview.header"))
 if store_summary(con())["rows"].sum() == 0:
-    st.info(t("overview.empty"))
+    empty_state()
     st.stop()
 period, team, scheme, card = context()
 st.caption(t("overview.context", period=period.label, team=team or t("sidebar.all_teams"),
