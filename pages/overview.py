@@ -87,10 +87,14 @@ with section():  # alerts are brought up to date after uploads and at start, not
 st.subheader(t("overview.downloads"))
 d1, d2, d3 = st.columns(3)
 name = f"scorecard_{period.label}"
-# Files are made when a button is pressed, not on every render.
-d1.download_button(t("overview.csv"), lambda: export.write(card, "csv", None, lang=lang()).encode("utf-8-sig"),
-                   file_name=f"{name}.csv", mime="text/csv")  # fmt: skip
-d2.download_button(t("overview.xlsx"), lambda: export.xlsx_bytes(card, lang()), file_name=f"{name}.xlsx",
-                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
-d3.download_button(t("overview.html"), lambda: report.monthly_html(con(), who, card, team, lang()).encode("utf-8"),
-                   file_name=f"report_{period.label}.html", mime="text/html")  # fmt: skip
+# Files are made when a button is pressed, not on every render, in a thread of their own: what
+# they need is bound here. A press does not rerun the page: a rerun replaces the file ids of
+# this run, and a file asked for while it finishes is gone ("Deferred file … not found").
+language, db = lang(), con()
+d1.download_button(t("overview.csv"), lambda: export.write(card, "csv", None, lang=language).encode("utf-8-sig"),
+                   file_name=f"{name}.csv", mime="text/csv", on_click="ignore")  # fmt: skip
+d2.download_button(t("overview.xlsx"), lambda: export.xlsx_bytes(card, language), file_name=f"{name}.xlsx",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                   on_click="ignore")  # fmt: skip
+d3.download_button(t("overview.html"), lambda: report.monthly_html(db, who, card, team, language).encode("utf-8"),
+                   file_name=f"report_{period.label}.html", mime="text/html", on_click="ignore")  # fmt: skip

@@ -212,8 +212,18 @@ def test_download_the_scorecard(page):
     with page.expect_download() as download:
         page.get_by_role("button", name="Scorecard (CSV)").click()
     rows = list(csv.DictReader(open(download.value.path(), encoding="utf-8-sig")))
-    assert len(rows) == 30 and {"agent", "composite", "grade", "rank_range"} <= set(rows[0])
-    assert sorted(int(r["rank"]) for r in rows)[0] == 1
+    assert len(rows) == 30 and {"Agent", "Score", "Grade", "Could be", "CSAT (%)"} <= set(rows[0])
+    assert sorted(int(r["Rank"]) for r in rows)[0] == 1
+
+
+def test_the_monthly_report_downloads_on_the_first_click(page, browser_at):
+    _, app = browser_at
+    with page.expect_download(timeout=60000) as download:
+        page.get_by_role("button", name="Monthly report (HTML)").click()  # once
+    html = open(download.value.path(), encoding="utf-8").read()
+    assert download.value.suggested_filename.startswith("report_") and "<html" in html.lower()
+    settle(page)
+    assert "MediaFileStorageError" not in app.db.with_suffix(".log").read_text()
 
 
 def test_agent_scorecard_shows_charts_and_words(page, artifacts):

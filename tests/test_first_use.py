@@ -42,3 +42,16 @@ def test_an_agent_is_not_offered_the_demo_or_an_upload(demo_copy, monkeypatch, a
     assert not at.exception
     assert "No data yet" in at.info[0].value
     assert not [b for b in at.button if b.label == "Load the demo again"]
+
+
+def test_the_overview_downloads_do_not_rerun_the_page(demo_copy, monkeypatch, accounts):
+    # A press that reruns the page replaces this run's file ids, and the file asked for by
+    # the same press can be gone by the time it is made (the report's first click did nothing).
+    at = new_app(demo_copy, monkeypatch, "boss").run()
+    buttons = at.get("download_button")
+    assert [b.proto.label for b in buttons] == [
+        "Scorecard (CSV)",
+        "Scorecard (Excel)",
+        "Monthly report (HTML)",
+    ]
+    assert all(b.proto.ignore_rerun and b.proto.deferred_file_id for b in buttons)
