@@ -655,3 +655,13 @@ def action_label(action: str, lang: str) -> str:
     from lib.i18n import catalogue
 
     return t(f"action.{action}", lang) if f"action.{action}" in catalogue(lang) else action
+
+
+def kpi_axis(kpi, lang: str) -> str:
+    """A chart axis for a KPI: its name and unit, 满意度（%）, First response time (s)."""
+    from lib.schemes import unit_of
+
+    unit, _ = unit_of(kpi)
+    return kpi.label(lang) + (
+        t("export.in", lang, unit=t(f"export.unit.{unit}", lang)) if unit else ""
+    )

@@ -27,8 +27,9 @@ with left:
     if bias.empty:
         st.info(t("calib.none"))
     else:
-        fig = px.bar(bias, x="reviewer", y="bias", color="flagged",
-                     color_discrete_map={True: "#d62728", False: "#1f77b4"},
+        yes, no = t("common.yes"), t("common.no")  # the hover says 偏离=是, not flagged=True
+        fig = px.bar(bias.assign(flagged=bias["flagged"].map({True: yes, False: no})), x="reviewer",
+                     y="bias", color="flagged", color_discrete_map={yes: "#d62728", no: "#1f77b4"},
                      labels={"reviewer": t("qa.col.reviewer"), "bias": t("calib.col.bias"),
                              "flagged": t("calib.col.flagged")})  # fmt: skip
         fig.add_hline(y=rub.flag_bias, line_dash="dot")

@@ -62,8 +62,8 @@ with a, section():
     rows = views.trend(con(), who, kpi, period, team=team).replace(
         {"series": {"team": t("overview.team")}}
     )
-    st.plotly_chart(charts.trend(rows, t("overview.trend"), catalogue.get(kpi).kind == "rate",
-                                 t("status.no_data")), width="stretch")  # fmt: skip
+    st.plotly_chart(charts.trend(rows, t("overview.trend"), catalogue.get(kpi).kind == "rate", t("status.no_data"),
+                                 y_title=views.kpi_axis(catalogue.get(kpi), lang())), width="stretch")  # fmt: skip
 with b, section():
     splittable = set(by_channel(catalogue))
     split = [k for k in scheme.kpi_ids if k in splittable]
@@ -71,7 +71,9 @@ with b, section():
         ck = sticky_select(t("overview.channel_kpi"), split, "channel_kpi", labels.get, where=st)
         rows = views.channels(con(), who, period, team, [ck], lang())
         if not rows.empty:
-            st.plotly_chart(charts.channel_bars(rows, t("overview.channels")), width="stretch")
+            chart = charts.channel_bars(rows, t("overview.channels"), catalogue.get(ck).kind == "rate",
+                                        views.kpi_axis(catalogue.get(ck), lang()))  # fmt: skip
+            st.plotly_chart(chart, width="stretch")
 
 st.subheader(t("alerts.on_overview"))
 with section():  # alerts are brought up to date after uploads and at start, not here

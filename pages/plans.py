@@ -44,7 +44,8 @@ with tab_list:
         rows = views.trend(con(), who, kpi, period, team=None, agent=plan["agent"])
         st.plotly_chart(charts.plan_trend(rows.replace({"series": {"team": t("overview.team")}}),
                                           kpi_names[kpi], catalogue.get(kpi).kind == "rate", base, target,
-                                          plan["start_date"], {k: t(f"plans.{k}") for k in ("baseline", "target", "start")}),
+                                          plan["start_date"], {k: t(f"plans.{k}") for k in ("baseline", "target", "start")}
+                                          | {"axis": views.kpi_axis(catalogue.get(kpi), lang())}),
                         width="stretch")  # fmt: skip
         st.markdown(f"**{t('plans.checkins')}**")
         st.dataframe(

@@ -61,8 +61,8 @@ with section():
     rows = views.trend(con(), who, kpi, period, team=team, agent=agent).replace(
         {"series": {"team": t("overview.team")}}
     )
-    st.plotly_chart(charts.trend(rows, t("scorecard.trend"), catalogue.get(kpi).kind == "rate",
-                                 t("status.no_data")), width="stretch")  # fmt: skip
+    st.plotly_chart(charts.trend(rows, t("scorecard.trend"), catalogue.get(kpi).kind == "rate", t("status.no_data"),
+                                 y_title=views.kpi_axis(catalogue.get(kpi), lang())), width="stretch")  # fmt: skip
 
 st.subheader(t("scorecard.details"))
 columns = ["label", "dimension", "shown", "mean", "adjusted", "interval", "n", "floor_shown",

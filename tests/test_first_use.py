@@ -1,7 +1,10 @@
 """After the demo is cleared: the empty state offers the demo again and the way to a first
 upload; charts carry units and localised axes."""
 
-from lib import demo, store
+import pandas as pd
+
+from lib import charts, demo, store, views
+from lib.kpis import load_catalogue
 from tests.test_app import new_app
 
 
@@ -55,3 +58,52 @@ def test_the_overview_downloads_do_not_rerun_the_page(demo_copy, monkeypatch, ac
         "Monthly report (HTML)",
     ]
     assert all(b.proto.ignore_rerun and b.proto.deferred_file_id for b in buttons)
+
+
+def trend_rows(values):
+    days = pd.date_range("2026-09-07", periods=len(values), freq="7D")
+    return pd.DataFrame({"series": "A", "bucket": days, "value": values})
+
+
+def tick_texts(fig, values) -> list[str]:
+    """The tick labels Plotly's format gives the values on the axis."""
+    fmt = fig.layout.yaxis.tickformat
+    digits = int(fmt[1:-1])
+    return [f"{v * 100:.{digits}f}%" for v in values]
+
+
+def test_a_narrow_rate_trend_has_ticks_that_differ_and_a_titled_axis():
+    values = [0.898, 0.9, 0.902, 0.904]
+    fig = charts.trend(trend_rows(values), "t", percent=True, y_title="满意度（%）")
+    ticks = [0.898, 0.9, 0.902, 0.904]  # ticks Plotly puts on a range this narrow
+    assert len(set(tick_texts(fig, ticks))) == len(ticks)  # not 90% four times
+    assert fig.layout.yaxis.title.text == "满意度（%）"
+    assert fig.layout.xaxis.tickformat == "%Y-%m-%d"  # no English month names on any page
+    wide = charts.trend(trend_rows([0.5, 0.9]), "t", percent=True)
+    assert wide.layout.yaxis.tickformat == ".0%"
+
+
+def test_the_channel_chart_names_its_unit():
+    rows = pd.DataFrame(
+        {"channel": ["在线聊天", "邮件"], "value": [30.0, 5000.0], "shown": ["30 s", "1.4 h"]}
+    )
+    fig = charts.channel_bars(
+        rows, "t", y_title=views.kpi_axis(load_catalogue().get("first_response_time"), "zh")
+    )
+    assert fig.layout.yaxis.title.text == "首次响应时长（秒）"
+    rates = pd.DataFrame({"channel": ["chat"], "value": [0.8], "shown": ["80.0%"]})
+    assert charts.channel_bars(rates, "t", percent=True).layout.yaxis.tickformat.endswith("%")
+
+
+def test_two_dimensions_are_drawn_as_bars_not_a_flat_radar():
+    two = pd.DataFrame(
+        {"label": ["时效", "体验"], "team_median": [70.0, 80.0], "agent": [60.0, 90.0]}
+    )
+    fig = charts.radar(two, "阿杰", "团队中位数", "t")
+    assert [trace.type for trace in fig.data] == ["bar", "bar"]
+    three = pd.concat(
+        [two, pd.DataFrame({"label": ["销售"], "team_median": [50.0], "agent": [40.0]})]
+    )
+    assert {trace.type for trace in charts.radar(three, "阿杰", "团队", "t").data} == {
+        "scatterpolar"
+    }

@@ -34,6 +34,7 @@ ZH_ALLOWED = {"KPI", "SLA", "CSV", "Excel", "HTML", "YAML", "QA", "ID", "MB", "p
               "GB", "TSV", "XLSX", "GB18030", "UTF", "BOM", "GBK", "N/A", "NA", "z"}  # fmt: skip
 # Columns that quote what customers and agents wrote (comments, the words that decided a label).
 QUOTE_COLUMNS = ["voice.comment", "voice.evidence", "voice.phrases", "voice.examples"]
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 EMPTY_WORDS = {"None", "nan", "NaN", "NaT", "null", "<NA>", "empty"}
 
 
@@ -108,6 +109,8 @@ def collect(at: AppTest, lang: str) -> tuple[list[str], list[str]]:
                             if v.strip() in EMPTY_WORDS:
                                 empty.append(f"{header}: {v!r}")
                             texts.append(v)
+        elif kind == "plotly_chart":
+            chart(json.loads(proto.spec))
         elif kind in ("markdown", "caption", "header", "subheader", "title", "info", "warning",
                       "error", "success", "text", "toast"):  # fmt: skip
             add(node.value)
@@ -115,13 +118,31 @@ def collect(at: AppTest, lang: str) -> tuple[list[str], list[str]]:
             add(node.label, node.value, proto.help)
         elif kind in ("tab", "expander"):
             add(getattr(node, "label", None))
-        elif proto is not None and kind not in ("plotly_chart", "code"):
+        elif proto is not None and kind != "code":
             for name in ("label", "help", "placeholder"):
                 if hasattr(proto, name):
                     add(getattr(proto, name))
             if hasattr(proto, "options"):
                 for option in proto.options:
                     add(option if isinstance(option, str) else getattr(option, "content", ""))
+
+    def chart(spec):
+        layout = spec.get("layout", {})
+        for part in [layout, *(v for k, v in layout.items() if k.startswith(("xaxis", "yaxis")))]:
+            title = part.get("title")
+            add(title.get("text") if isinstance(title, dict) else title)
+        for trace in spec.get("data", []):
+            add(trace.get("name"))
+            for axis in ("x", "y", "theta"):
+                values = trace.get(axis) or []
+                if isinstance(values, list):
+                    add(*(v for v in values[:40] if isinstance(v, str) and not DATE.match(v)))
+                    dates = [v for v in values if isinstance(v, str) and DATE.match(v)]
+                    form = layout.get(f"{axis}axis", {}).get("tickformat")
+                    if dates and not form:  # Plotly writes "Oct 2026" in every language
+                        empty.append(
+                            f"chart {layout.get('title', {}).get('text')!r}: dates in English"
+                        )
 
     walk(at._tree)
     return texts, empty
