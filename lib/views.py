@@ -299,11 +299,14 @@ def agent_breakdown(card: Scorecard, agent: str, lang: str, catalogue=None) -> p
     return out.reset_index(drop=True)
 
 
-def strengths_and_weaknesses(card: Scorecard, agent: str, lang: str, catalogue=None) -> dict:
-    """KPIs named in words: the agent's best three, and the weak ones ranked by what they cost."""
+def strengths_and_weaknesses(card: Scorecard, agent: str, lang: str, catalogue=None,
+                             alerting: set[str] | frozenset = frozenset()) -> dict:  # fmt: skip
+    """KPIs named in words: the agent's best three, and the weak ones ranked by what they cost.
+    A KPI with an open critical alert (`alerting`) is never named a strength."""
     catalogue = catalogue or load_catalogue()
     d = card.details[(card.details["agent"] == agent) & (card.details["status"] == "scored")]
-    strong = d[d["score"] >= 80].sort_values("score", ascending=False).head(3)
+    strong = d[(d["score"] >= 80) & ~d["kpi"].isin(list(alerting))]
+    strong = strong.sort_values("score", ascending=False).head(3)
     weak = d[d["score"] < 60].assign(cost=lambda x: x["weight_share"] * (100 - x["score"]))
     weak = weak.sort_values("cost", ascending=False)
     left_out = card.details[(card.details["agent"] == agent)
@@ -313,6 +316,14 @@ def strengths_and_weaknesses(card: Scorecard, agent: str, lang: str, catalogue=N
             "weak_ids": list(weak["kpi"]),
             "left_out": [f"{name(k)} (n={int(n)} < {int(m)})"
                          for k, n, m in zip(left_out["kpi"], left_out["n"], left_out["min_sample"])]}  # fmt: skip
+
+
+def critical_kpis(feed: pd.DataFrame) -> set[str]:
+    """The KPIs of the critical alerts in an alert feed."""
+    if feed.empty:
+        return set()
+    critical = feed[feed["severity"] == "critical"]
+    return {k for k in critical["kpi"] if isinstance(k, str) and k}
 
 
 def dimension_scores(card: Scorecard, agent: str | None) -> pd.DataFrame:
@@ -499,8 +510,9 @@ def alert_feed(con, viewer: access.Viewer, lang: str, *, status: str | None = No
             numbers.append(t("alert.sudden_numbers", lang, value=fmt(a.value), baseline=fmt(a.baseline),
                              z=detail.get("z"), days=detail.get("days")))  # fmt: skip
         elif a.kind == "breach":
-            titles.append(t("alert.breach", lang, kpi=kpi.label(lang)))
-            numbers.append(t("alert.breach_numbers", lang, value=fmt(a.value), threshold=fmt(a.threshold),
+            side = "below" if a.value < a.threshold else "above"  # say which way it is off
+            titles.append(t(f"alert.breach_{side}", lang, kpi=kpi.label(lang)))
+            numbers.append(t(f"alert.breach_numbers_{side}", lang, value=fmt(a.value), threshold=fmt(a.threshold),
                              n=detail.get("n")))  # fmt: skip
         else:
             what = detail.get("what", "open")

@@ -79,7 +79,8 @@ with tab_recs:
         st.success(t("coaching.no_recommendations"))
     else:
         st.caption(t("coaching.recommendations_help"))
-        shown = recs.assign(method=[t(f"method.{m}") for m in recs["method"]])
+        shown = recs.assign(method=[t(f"method.{m}") for m in recs["method"]],
+                            impact=[t("recs.points", points=f"{v:.1f}") for v in recs["impact"]])  # fmt: skip
         columns = ["title", "method", "hours", "kpi_label", "impact", "reason", "mentor"]
         st.dataframe(shown[columns].rename(columns={c: t(f"recs.{c}") for c in columns}),
                      hide_index=True, placeholder="–", width="stretch")  # fmt: skip

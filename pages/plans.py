@@ -33,7 +33,7 @@ with tab_list:
         st.subheader(t("plans.verdict", verdict=result.attrs["verdict"]))
         st.caption(t("plans.about", owner=safe(plan["owner"]), mentor=safe(plan["mentor"]) or "–",
                      modules=", ".join(module_names.get(m, m) for m in (plan["modules"] or "").split(",") if m) or "–",
-                     status=t(f"plans.status_{plan['status']}"), team=result.attrs.get("team") or "–"))  # fmt: skip
+                     status=t(f"plans.status_{plans.shown_status(plan, plans.data_end(con()))}"), team=result.attrs.get("team") or "–"))  # fmt: skip
         st.dataframe(result.rename(columns={c: t(f"outcome.{c}") for c in result.columns}),
                      hide_index=True, placeholder="–", width="stretch")  # fmt: skip
         st.caption(t("plans.method"))

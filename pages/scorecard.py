@@ -32,11 +32,14 @@ else:
     a.warning(t("scorecard.not_scored"))
 if row["gate"]:
     st.error(views.gate_label(row["gate"], lang()))
+alerting: set[str] = set()
 with section():
-    for a in views.alert_feed(con(), who, lang(), status="open", agent=agent).head(3).itertuples():
+    open_alerts = views.alert_feed(con(), who, lang(), status="open", agent=agent)
+    alerting = views.critical_kpis(open_alerts)
+    for a in open_alerts.head(3).itertuples():
         st.warning(f"**{a.severity_shown}** · {safe(a.title)} · {a.when} — {safe(a.numbers)}")
 
-words = views.strengths_and_weaknesses(card, agent, lang())
+words = views.strengths_and_weaknesses(card, agent, lang(), alerting=alerting)
 st.markdown(t("scorecard.strong", items=listing(words["strong"])) if words["strong"]
             else t("scorecard.no_strong"))  # fmt: skip
 if words["weak"]:
