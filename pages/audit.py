@@ -11,9 +11,14 @@ st.header(t("nav.audit"))
 st.caption(t("audit.intro"))
 everything = audit.entries(log_path(con()), who, limit=None)
 a, b = st.columns(2)
-actions = a.multiselect(t("audit.action"), sorted(everything["action"].unique()), key="audit_actions",
+actions = a.multiselect(t("audit.action"), sorted(everything["action"].unique()), key="audit_actions", placeholder=t("common.choose"),
                         format_func=lambda x: views.action_label(x, lang()))  # fmt: skip
-people = b.multiselect(t("audit.who"), sorted(everything["who"].unique()), key="audit_who")
+people = b.multiselect(
+    t("audit.who"),
+    sorted(everything["who"].unique()),
+    key="audit_who",
+    placeholder=t("common.choose"),
+)
 shown = audit.entries(log_path(con()), who, limit=None, actions=actions, people=people)
 st.dataframe(views.audit_view(shown, lang()), hide_index=True, placeholder="–",
              width="stretch")  # fmt: skip

@@ -101,7 +101,7 @@ with tab_voice:
 
 with tab_channels:
     ids = by_channel(catalogue)
-    chosen = st.multiselect(t("monitor.channel_kpis"), ids, default=ids[:4],
+    chosen = st.multiselect(t("monitor.channel_kpis"), ids, default=ids[:4], placeholder=t("common.choose"),
                             format_func=kpi_names.get)  # fmt: skip
     if chosen:
         st.dataframe(

@@ -73,7 +73,7 @@ if coach_tabs:
         agents = list(card.agents["agent"])
         agent = st.selectbox(t("scorecard.agent"), agents, key="plan_agent",
                              index=agents.index(draft["agent"]) if draft.get("agent") in agents else 0)  # fmt: skip
-        chosen = st.multiselect(t("plans.kpis"), scheme.kpi_ids, format_func=kpi_names.get, key="plan_kpis",
+        chosen = st.multiselect(t("plans.kpis"), scheme.kpi_ids, format_func=kpi_names.get, key="plan_kpis", placeholder=t("common.choose"),
                                 default=[k for k in draft.get("kpis", []) if k in scheme.kpi_ids])  # fmt: skip
         rule_target = {r.kpi: r.target for r in scheme.rules}
         units = {k: schemes.unit_of(catalogue.get(k)) for k in chosen}  # rates typed in %
@@ -90,7 +90,7 @@ if coach_tabs:
             due = st.date_input(t("plans.due"), value=plans.data_end(con()) + dt.timedelta(days=30))
             mentor = st.selectbox(t("plans.mentor"), ["", *agents],
                                   index=([""] + agents).index(draft["mentor"]) if draft.get("mentor") in agents else 0)  # fmt: skip
-            picked = st.multiselect(t("plans.modules"), list(modules), format_func=module_names.get,
+            picked = st.multiselect(t("plans.modules"), list(modules), format_func=module_names.get, placeholder=t("common.choose"),
                                     default=[m for m in draft.get("modules", []) if m in modules])  # fmt: skip
             if st.form_submit_button(t("plans.create"), type="primary"):
                 try:

@@ -131,9 +131,14 @@ with build_tab:
         method = st.segmented_control(t("qa.method"), sampling.METHODS, default="per_agent",
                                       format_func=lambda m: t(f"qa.method.{m}"))  # fmt: skip
         count = st.number_input(t("qa.count"), 1, 500, 5)
-        targets = st.multiselect(t("qa.targets"), sampling.TARGETS, default=list(sampling.TARGETS),
+        targets = st.multiselect(t("qa.targets"), sampling.TARGETS, default=list(sampling.TARGETS), placeholder=t("common.choose"),
                                  format_func=lambda m: t(f"qa.reason.{m}"))  # fmt: skip
-        chosen = st.multiselect(t("qa.reviewers"), list(able["username"]), default=[who.username])
+        chosen = st.multiselect(
+            t("qa.reviewers"),
+            list(able["username"]),
+            default=[who.username],
+            placeholder=t("common.choose"),
+        )
         if st.form_submit_button(t("qa.build_go"), type="primary"):
             try:
                 done = sampling.build(con(), who, period.label, method or "per_agent", int(count), chosen,

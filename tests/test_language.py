@@ -4,9 +4,11 @@ Each page is rendered with AppTest for an admin (who may open every page) and ev
 person reads is collected: headings, text, alerts, widget labels, options and help, metrics,
 tab and expander labels, table headers as shown (after the column configuration) and text
 cells. A page fails on a snake_case identifier, on words of the other language outside names
-and free text (agents, teams, reviewers, user names, comments, notes, titles), and on empty
+and free text (agents, teams, reviewers, user names, comments, notes, titles), on empty
 cells shown as "None" (a table with missing values must set its placeholder) or written as
-"None", "nan", "NaT".
+"None", "nan", "NaT", on a multiselect left with Streamlit's English "Choose options", and on
+a chart whose dates Plotly would write with English month names. Chart titles, axis titles
+and trace names are checked like any text.
 """
 
 from __future__ import annotations
@@ -77,7 +79,7 @@ def visible_columns(frame) -> list[tuple[str, str]]:
 
 
 def collect(at: AppTest, lang: str) -> tuple[list[str], list[str]]:
-    """(texts, problems with empty cells) on the page AppTest holds."""
+    """(texts, other problems: empty cells, English placeholders, English dates) on the page."""
     quotes = {t(key, lang) for key in QUOTE_COLUMNS}
     texts: list[str] = []
     empty: list[str] = []
@@ -118,7 +120,9 @@ def collect(at: AppTest, lang: str) -> tuple[list[str], list[str]]:
             add(node.label, node.value, proto.help)
         elif kind in ("tab", "expander"):
             add(getattr(node, "label", None))
-        elif proto is not None and kind != "code":
+        elif kind == "multiselect" and not proto.placeholder:  # Streamlit's "Choose options"
+            empty.append(f"{proto.label}: Streamlit's English placeholder when nothing is chosen")
+        if proto is not None and kind not in ("code", "dataframe", "metric", "plotly_chart"):
             for name in ("label", "help", "placeholder"):
                 if hasattr(proto, name):
                     add(getattr(proto, name))
