@@ -508,3 +508,21 @@ def test_every_page_in_chinese_shows_no_identifiers_and_the_pickers_follow(page,
         if words:
             found[name] = sorted(words)
     assert not found, json.dumps(found, ensure_ascii=False)
+
+
+def test_every_page_in_english_shows_no_chinese_beyond_names_and_free_text(page, demo_store):
+    from tests.test_language import free_text, strip_free
+
+    people = {"admin", "demo-manager", "demo-trainer", "demo-ajie", "demo-xiaowang", "简体中文"}
+    exempt = sorted(free_text(demo_store) | people, key=len, reverse=True)
+    found = {}
+    for name in NAV:
+        page.get_by_role("link", name=re.compile(re.escape(name) + "$")).click()
+        expect(page.get_by_role("heading", name=name, exact=True)).to_be_visible()
+        settle(page)
+        text = strip_free(page.evaluate(VISIBLE_TEXT), exempt)
+        chinese = sorted(set(re.findall(r"[\u4e00-\u9fff]+", text)))
+        snake = sorted(set(re.findall(r"\b[a-z]+_[a-z_]+\b", text)))
+        if chinese or snake:
+            found[name] = chinese[:10] + snake[:10]
+    assert not found, json.dumps(found, ensure_ascii=False)
