@@ -17,6 +17,22 @@ from lib import textsafe
 
 COLOURS = {"A": "#16a34a", "B": "#2563eb", "C": "#f59e0b", "D": "#dc2626"}
 LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), height=320, template="plotly_white")
+DATES = "%Y-%m-%d"  # dates as numbers, the same in either language (no English month names)
+
+
+def percent_format(values) -> str:
+    """A tick format for shares that tells neighbouring ticks apart: 90% over a wide range,
+    90.4% over a narrow one (where every tick would otherwise read 90%)."""
+    v = pd.Series(values, dtype="float64").dropna()
+    span = (v.max() - v.min()) * 100 if len(v) else 100
+    digits = 0 if span >= 5 else 1 if span >= 0.5 else 2
+    return f".{digits}%"
+
+
+def _value_axis(fig: go.Figure, values, percent: bool, title: str) -> None:
+    fig.update_yaxes(title_text=title or None)
+    if percent:
+        fig.update_yaxes(tickformat=percent_format(values), hoverformat=".1%")
 
 
 def _text_safe(make):
@@ -52,8 +68,10 @@ def leaderboard(board: pd.DataFrame, title: str) -> go.Figure:
 
 
 @_text_safe
-def trend(rows: pd.DataFrame, title: str, percent: bool = False, empty: str = "") -> go.Figure:
-    """Lines per series over time; with no rows, an empty chart that says `empty`."""
+def trend(rows: pd.DataFrame, title: str, percent: bool = False, empty: str = "",
+          y_title: str = "") -> go.Figure:  # fmt: skip
+    """Lines per series over time, the value axis titled with its unit and dates written as
+    numbers; with no rows, an empty chart that says `empty`."""
     fig = go.Figure()
     if rows.empty and empty:
         fig.add_annotation(text=empty, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
@@ -62,13 +80,21 @@ def trend(rows: pd.DataFrame, title: str, percent: bool = False, empty: str = ""
             go.Scatter(x=part["bucket"], y=part["value"], mode="lines+markers", name=str(series))
         )
     fig.update_layout(title=title, **LAYOUT)
-    if percent:
-        fig.update_yaxes(tickformat=".0%")
+    fig.update_xaxes(tickformat=DATES, hoverformat=DATES)
+    _value_axis(fig, rows["value"] if "value" in rows else [], percent, y_title)
     return fig
 
 
 @_text_safe
 def radar(dims: pd.DataFrame, agent_name: str, team_name: str, title: str) -> go.Figure:
+    """Dimension scores against the team median; with fewer than three dimensions (a radar
+    would collapse to a line) grouped bars instead."""
+    if len(dims) < 3:
+        fig = go.Figure(go.Bar(x=dims["label"], y=dims["team_median"], name=team_name, opacity=0.5))
+        if "agent" in dims:
+            fig.add_trace(go.Bar(x=dims["label"], y=dims["agent"], name=agent_name))
+        fig.update_yaxes(range=[0, 100])
+        return fig.update_layout(title=title, barmode="group", **LAYOUT)
     theta = list(dims["label"]) + [dims["label"].iloc[0]]
     fig = go.Figure()
     fig.add_trace(go.Scatterpolar(r=list(dims["team_median"]) + [dims["team_median"].iloc[0]],
@@ -99,10 +125,17 @@ def kpi_bars(breakdown: pd.DataFrame, title: str) -> go.Figure:
 
 
 @_text_safe
-def channel_bars(rows: pd.DataFrame, title: str) -> go.Figure:
+def channel_bars(
+    rows: pd.DataFrame, title: str, percent: bool = False, y_title: str = ""
+) -> go.Figure:
+    """One KPI per channel, each bar labelled with its value as people read it; the value
+    axis titled with the KPI and its unit."""
     fig = go.Figure(
         go.Bar(x=rows["channel"], y=rows["value"], text=rows["shown"], textposition="auto")
     )
+    _value_axis(fig, rows["value"], percent, y_title)
+    if percent:  # bars start at 0: ticks over the whole range
+        fig.update_yaxes(tickformat=percent_format([0, rows["value"].max()]))
     return fig.update_layout(title=title, **LAYOUT)
 
 
@@ -110,7 +143,7 @@ def channel_bars(rows: pd.DataFrame, title: str) -> go.Figure:
 def plan_trend(rows: pd.DataFrame, title: str, percent: bool, baseline: float | None,
                target: float, start, labels: dict) -> go.Figure:  # fmt: skip
     """A plan's KPI over time (agent and team) with the baseline, the target and the start."""
-    fig = trend.__wrapped__(rows, title, percent)  # escaped once, on the way out
+    fig = trend.__wrapped__(rows, title, percent, y_title=labels.get("axis", ""))  # escaped once
     if baseline is not None and baseline == baseline:
         fig.add_hline(y=baseline, line_dash="dot", annotation_text=labels["baseline"])
     fig.add_hline(y=target, line_dash="dash", line_color="green", annotation_text=labels["target"])

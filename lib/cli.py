@@ -84,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="score with the latest scheme version instead of the one in force then")  # fmt: skip
     p.add_argument("--format", choices=["table", "csv", "json", "xlsx"], default="table")
     p.add_argument("--out", help="file to write (needed for xlsx)")
+    p.add_argument("--lang", choices=["zh", "en"],
+                   help="CSV and Excel for people in this language (headers in words, rates in %%, "
+                        "times in the KPI's unit); without it they stay machine-readable")  # fmt: skip
     _add_db(p)
 
     _delivery_parsers(sub)
@@ -424,7 +427,7 @@ def _cmd_scorecard(args) -> int:
     try:
         scheme = schemes.resolve(con, args.scheme, period.end, what_if=args.what_if)
         card = scoring.scorecard(con, scheme, period, viewer=access.SYSTEM, team=args.team)
-        text = export.write(card, args.format, args.out)
+        text = export.write(card, args.format, args.out, lang=args.lang)
     except (schemes.SchemeError, ValueError) as exc:
         print(str(exc), file=sys.stderr)
         return 2

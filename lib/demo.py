@@ -474,6 +474,18 @@ def is_empty(con) -> bool:
     )
 
 
+def load_again(con, viewer) -> list:
+    """Load the demo data again after it was cleared (managers and admins, who may upload);
+    the user's own data stays as it is. Audited."""
+    from lib import access
+
+    access.require(viewer, "upload")
+    results = load(con)
+    audit.record(audit.log_of(con), viewer.username, "demo.load", "demo data",
+                 {"rows": sum(r.accepted for r in results)})  # fmt: skip
+    return results
+
+
 def was_cleared(con) -> bool:
     row = con.cursor().execute("SELECT 1 FROM schema_meta WHERE key = 'demo_cleared'").fetchone()
     return row is not None

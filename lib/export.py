@@ -1,7 +1,9 @@
 """Scorecards as tables for people and other programs: text, CSV, JSON and Excel.
 
 A wide table puts each agent on a row: composite, grade, rank (with the range the intervals
-allow), then each KPI's value and score, then flags. Text cells that a spreadsheet would run
+allow), then each KPI's value and score, then flags. For programs the headers are snake_case and
+the values raw (rates 0–1, times in seconds); for people (`lang`) the headers are words in the
+chosen language, rates are percentages, times are in the KPI's unit and grades have names. Text cells that a spreadsheet would run
 as a formula (starting with =, +, -, @, tab or carriage return) are neutralised with a
 leading apostrophe, since agent names and comments come from uploaded files.
 """
@@ -78,6 +80,46 @@ def wide(card: Scorecard) -> pd.DataFrame:
     return out
 
 
+def for_people(card: Scorecard, lang: str, catalogue: Catalogue | None = None) -> pd.DataFrame:
+    """The wide table in a language: headers in words with their unit (满意度（%）, 首次响应时长
+    （秒）), rates as percentages, times in the KPI's unit, grades by name, flags in words."""
+    from lib.i18n import t
+    from lib.schemes import unit_of
+    from lib.views import kpi_list
+
+    catalogue = catalogue or load_catalogue()
+    raw = wide(card)
+    grades = {g.code: g.label(lang) for g in card.scheme.grades}
+    out = pd.DataFrame({
+        t("board.agent", lang): raw["agent"], t("board.team", lang): raw["team"],
+        t("board.score", lang): raw["composite"], t("board.low", lang): raw["composite_low"],
+        t("board.high", lang): raw["composite_high"],
+        t("board.grade", lang): [grades.get(g, g) if isinstance(g, str) else "" for g in raw["grade"]],
+        t("board.rank", lang): raw["rank"], t("board.could_be", lang): raw["rank_range"],
+        t("export.percentile", lang): raw["percentile"],
+    })  # fmt: skip
+    for rule in card.scheme.rules:
+        kpi = catalogue.get(rule.kpi)
+        unit, factor = unit_of(kpi)
+        unit = t(f"export.unit.{unit}", lang) if unit else ""
+        label = kpi.label(lang)
+        digits = 0 if kpi.kind == "duration" or kpi.unit in ("currency", "count") else 1
+        for part in ("value", "adjusted", "mean"):
+            if f"{rule.kpi} {part}" in raw:
+                header = t(f"export.{part}", lang, kpi=label) + (
+                    t("export.in", lang, unit=unit) if unit else ""
+                )
+                out[header] = (raw[f"{rule.kpi} {part}"] * factor).round(digits)
+        out[t("export.score", lang, kpi=label)] = raw[f"{rule.kpi} score"]
+    flags = []
+    for gate, left in zip(card.agents["gate"], card.agents["kpis_left_out"]):
+        parts = [gate_label(gate, lang) if gate else "",
+                 t("export.too_little", lang, kpis=kpi_list(left, lang, catalogue)) if left else ""]  # fmt: skip
+        flags.append(("；" if lang == "zh" else "; ").join(p for p in parts if p))
+    out[t("board.flags", lang)] = flags
+    return out
+
+
 def _pad(text: str, width: int) -> str:
     """Left-align in a terminal, where Chinese characters take two columns."""
     shown = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
@@ -130,27 +172,34 @@ def as_json(card: Scorecard, catalogue: Catalogue | None = None) -> str:
                         "period": card.period.label, "agents": agents})  # fmt: skip
 
 
-def xlsx_bytes(card: Scorecard) -> bytes:
+def table(card: Scorecard, lang: str | None = None, catalogue=None) -> pd.DataFrame:
+    """The wide table for programs (no language) or for people (a language)."""
+    return for_people(card, lang, catalogue) if lang else wide(card)
+
+
+def xlsx_bytes(card: Scorecard, lang: str | None = None) -> bytes:
     """The scorecard as an Excel workbook, in memory (for a download button)."""
     import io
 
     buffer = io.BytesIO()
-    safe_frame(wide(card)).to_excel(buffer, index=False, sheet_name=card.period.label[:31])
+    safe_frame(table(card, lang)).to_excel(buffer, index=False, sheet_name=card.period.label[:31])
     return buffer.getvalue()
 
 
-def write(card: Scorecard, fmt: str, out: str | Path | None, catalogue=None) -> str | None:
-    """Write the scorecard in a format (table, csv, json, xlsx) to a file, or return text."""
+def write(card: Scorecard, fmt: str, out: str | Path | None, catalogue=None,
+          lang: str | None = None) -> str | None:  # fmt: skip
+    """Write the scorecard in a format (table, csv, json, xlsx) to a file, or return text.
+    CSV and Excel are for programs (snake_case headers, raw values) unless a language is given."""
     if fmt == "table":
         text = as_text(card, catalogue)
     elif fmt == "json":
         text = as_json(card, catalogue)
     elif fmt == "csv":
-        text = safe_frame(wide(card)).to_csv(index=False)
+        text = safe_frame(table(card, lang, catalogue)).to_csv(index=False)
     elif fmt == "xlsx":
         if not out:
             raise ValueError("--format xlsx needs --out FILE.xlsx")
-        Path(out).write_bytes(xlsx_bytes(card))
+        Path(out).write_bytes(xlsx_bytes(card, lang))
         return None
     else:
         raise ValueError(f"unknown format '{fmt}'; use table, csv, json or xlsx")

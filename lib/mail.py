@@ -113,7 +113,7 @@ def _attachment(con, viewer, card: Scorecard, team, lang: str, kind: str) -> tup
     stem = f"scorecard-{card.period.label}" + (f"-{viewer.agent}" if viewer.is_agent else "")
     if kind == "xlsx":
         mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        return f"{stem}.xlsx", export.xlsx_bytes(card), mime
+        return f"{stem}.xlsx", export.xlsx_bytes(card, lang), mime
     body = (report.agent_html(card, viewer.agent, lang) if viewer.is_agent
             else report.monthly_html(con, viewer, card, team, lang))  # fmt: skip
     return f"{stem}.html", body.encode("utf-8"), "text/html"

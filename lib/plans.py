@@ -181,6 +181,18 @@ def data_end(con) -> dt.date:
     return (store.latest_day(con) or dt.date.today()) + dt.timedelta(days=1)
 
 
+def is_overdue(plan, today: dt.date) -> bool:
+    """An open plan whose due date has passed (today: how far the data reaches)."""
+    due = plan["due_date"]
+    due = due.date() if hasattr(due, "date") else due
+    return plan["status"] == "open" and due < today
+
+
+def shown_status(plan, today: dt.date) -> str:
+    """open, overdue, closed or cancelled: an open plan past its due date is overdue."""
+    return "overdue" if is_overdue(plan, today) else plan["status"]
+
+
 def outcome(con, viewer: access.Viewer, plan_id: int, as_of: dt.date | None = None) -> pd.DataFrame:
     """Per KPI of the plan: baseline, value during the plan, change with its interval, the
     team's change over the same windows, the change net of the team, and the verdict."""
@@ -277,10 +289,10 @@ def board(
         rows.append({"plan_id": plan.plan_id, "agent": plan.agent, "title": plan.title,
                      "owner": plan.owner, "due_date": due, "kpis": plan.kpis,
                      "verdict": overall(list(result["verdict"])),
-                     "due_soon": 0 <= (due - today).days <= soon_days,
+                     "due_soon": 0 <= (due - today).days <= soon_days, "overdue": due < today,
                      "off_track": elapsed >= 0.5 and (not gains or max(gains) <= 0)})  # fmt: skip
     return pd.DataFrame(rows, columns=["plan_id", "agent", "title", "owner", "due_date", "kpis",
-                                       "verdict", "due_soon", "off_track"])  # fmt: skip
+                                       "verdict", "due_soon", "overdue", "off_track"])  # fmt: skip
 
 
 def module_effects(con, viewer: access.Viewer, as_of: dt.date | None = None) -> pd.DataFrame:

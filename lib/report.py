@@ -34,7 +34,7 @@ def write(con, viewer: access.Viewer, card: Scorecard, team: str | None, lang: s
     if path.suffix.lower() not in FORMATS:
         raise ValueError(f"--out must end with .html or .xlsx, not '{path.name}'")
     if path.suffix.lower() == ".xlsx":
-        path.write_bytes(export.xlsx_bytes(card))
+        path.write_bytes(export.xlsx_bytes(card, lang))
     elif viewer.is_agent:
         path.write_text(agent_html(card, viewer.agent, lang), encoding="utf-8")
     else:

@@ -217,6 +217,7 @@ def channels(con, viewer: access.Viewer, period: Period, team: str | None, kpi_i
     if frame.empty:
         return pd.DataFrame()
     frame["label"] = frame["kpi"].map(lambda k: kpi_label(catalogue, k, lang))
+    frame["grp"] = [value_label("channel", c, lang) for c in frame["grp"]]
     frame["shown"] = [
         format_value(catalogue.get(k), v) for k, v in zip(frame["kpi"], frame["value"])
     ]
@@ -295,16 +296,20 @@ def agent_breakdown(card: Scorecard, agent: str, lang: str, catalogue=None) -> p
         "target_shown": [format_value(catalogue.get(k), v) for k, v in zip(d["kpi"], d["target"])],
         "score": d["score"].where(d["status"] == "scored").round(1),
         "weight_share": d["weight_share"], "contribution": d["contribution"].round(1),
-        "status": d["status"].map(status), "source": d["source"],
+        "status": d["status"].map(status),
+        "source": [table_label(s, lang) if isinstance(s, str) else "" for s in d["source"]],
     })  # fmt: skip
     return out.reset_index(drop=True)
 
 
-def strengths_and_weaknesses(card: Scorecard, agent: str, lang: str, catalogue=None) -> dict:
-    """KPIs named in words: the agent's best three, and the weak ones ranked by what they cost."""
+def strengths_and_weaknesses(card: Scorecard, agent: str, lang: str, catalogue=None,
+                             alerting: set[str] | frozenset = frozenset()) -> dict:  # fmt: skip
+    """KPIs named in words: the agent's best three, and the weak ones ranked by what they cost.
+    A KPI with an open critical alert (`alerting`) is never named a strength."""
     catalogue = catalogue or load_catalogue()
     d = card.details[(card.details["agent"] == agent) & (card.details["status"] == "scored")]
-    strong = d[d["score"] >= 80].sort_values("score", ascending=False).head(3)
+    strong = d[(d["score"] >= 80) & ~d["kpi"].isin(list(alerting))]
+    strong = strong.sort_values("score", ascending=False).head(3)
     weak = d[d["score"] < 60].assign(cost=lambda x: x["weight_share"] * (100 - x["score"]))
     weak = weak.sort_values("cost", ascending=False)
     left_out = card.details[(card.details["agent"] == agent)
@@ -314,6 +319,14 @@ def strengths_and_weaknesses(card: Scorecard, agent: str, lang: str, catalogue=N
             "weak_ids": list(weak["kpi"]),
             "left_out": [f"{name(k)} (n={int(n)} < {int(m)})"
                          for k, n, m in zip(left_out["kpi"], left_out["n"], left_out["min_sample"])]}  # fmt: skip
+
+
+def critical_kpis(feed: pd.DataFrame) -> set[str]:
+    """The KPIs of the critical alerts in an alert feed."""
+    if feed.empty:
+        return set()
+    critical = feed[feed["severity"] == "critical"]
+    return {k for k in critical["kpi"] if isinstance(k, str) and k}
 
 
 def dimension_scores(card: Scorecard, agent: str | None) -> pd.DataFrame:
@@ -431,8 +444,10 @@ def upload_log(con, viewer: access.Viewer, lang: str) -> pd.DataFrame:
 
     access.require(viewer, "upload")
     history = upload_history(con)
-    history["message"] = [message(m, lang) if isinstance(m, str) else m for m in history["message"]]
-    return column_names(history, None, lang)
+    history["message"] = [
+        message(m, lang) if isinstance(m, str) else "" for m in history["message"]
+    ]
+    return readable(history, None, lang)
 
 
 def stored_tables(con, lang: str) -> pd.DataFrame:
@@ -498,8 +513,9 @@ def alert_feed(con, viewer: access.Viewer, lang: str, *, status: str | None = No
             numbers.append(t("alert.sudden_numbers", lang, value=fmt(a.value), baseline=fmt(a.baseline),
                              z=detail.get("z"), days=detail.get("days")))  # fmt: skip
         elif a.kind == "breach":
-            titles.append(t("alert.breach", lang, kpi=kpi.label(lang)))
-            numbers.append(t("alert.breach_numbers", lang, value=fmt(a.value), threshold=fmt(a.threshold),
+            side = "below" if a.value < a.threshold else "above"  # say which way it is off
+            titles.append(t(f"alert.breach_{side}", lang, kpi=kpi.label(lang)))
+            numbers.append(t(f"alert.breach_numbers_{side}", lang, value=fmt(a.value), threshold=fmt(a.threshold),
                              n=detail.get("n")))  # fmt: skip
         else:
             what = detail.get("what", "open")
@@ -534,3 +550,133 @@ def channel_table(con, viewer: access.Viewer, period: Period, team: str | None, 
         ]
     ]
     return table.reset_index().rename(columns={"label": t("outcome.kpi", lang)})
+
+
+def table_label(name: str, lang: str) -> str:
+    """A stored table or derived source (`tickets`, `qa_review_scores`) as people call it."""
+    from lib.i18n import catalogue
+    from lib.tables import TABLES
+
+    if not isinstance(name, str) or not name:
+        return ""
+    spec = TABLES.get(name)
+    if spec is not None:
+        return spec.label_zh if lang == "zh" else spec.label_en
+    if f"relation.{name}" in catalogue(lang):
+        words = t(f"relation.{name}", lang)
+        return words[:1].upper() + words[1:] if lang == "en" else words
+    return name
+
+
+VALUE_COLUMNS = ("channel", "priority", "status", "role", "verdict")
+TABLE_COLUMNS = ("kind", "source", "table")
+
+
+def value_label(column: str, value, lang: str, table: str | None = None):
+    """A stored value such as channel `chat` or status `solved` in the chosen language (a
+    table's own word first: an open dispute is waiting, an open ticket unsolved); a value the
+    catalogue does not know (a shop's own word) is shown as written."""
+    from lib.i18n import catalogue
+
+    if not isinstance(value, str):
+        return value
+    keys = [f"role.{value}"] if column == "role" else [f"value.{column}.{value}"]
+    if table:
+        keys.insert(0, f"value.{table}.{column}.{value}")
+    return next((t(k, lang) for k in keys if k in catalogue(lang)), value)
+
+
+def readable(frame: pd.DataFrame, table: str | None, lang: str) -> pd.DataFrame:
+    """A table for people: stored values (channels, statuses, roles, table names) and headers
+    in the chosen language."""
+    return column_names(readable_values(frame, table, lang), table, lang)
+
+
+def readable_values(frame: pd.DataFrame, table: str | None, lang: str) -> pd.DataFrame:
+    """The table with its stored values (channels, statuses, roles, table names) in the chosen
+    language; headers as they were."""
+    shown = frame.copy()
+    for column in shown.columns:
+        if column in VALUE_COLUMNS:
+            shown[column] = [value_label(column, v, lang, table) for v in shown[column]]
+        elif column in TABLE_COLUMNS:
+            shown[column] = [
+                table_label(v, lang) if isinstance(v, str) else v for v in shown[column]
+            ]
+    return shown
+
+
+def kpi_list(ids: str | list, lang: str, catalogue=None) -> str:
+    """KPI ids such as "csat,fcr_rate" as their names, in the language's list style."""
+    catalogue = catalogue or load_catalogue()
+    ids = [k for k in (ids.split(",") if isinstance(ids, str) else ids or []) if k]
+    names = [catalogue.get(k).label(lang) if k in catalogue.kpis else k for k in ids]
+    return ("、" if lang == "zh" else ", ").join(names)
+
+
+def detail_words(detail, lang: str) -> str:
+    """An audit entry's details (JSON) as words: `角色：管理员；首次启动：是`."""
+    import json
+
+    from lib.i18n import catalogue
+
+    if detail in (None, ""):
+        return ""
+    if isinstance(detail, str):
+        try:
+            detail = json.loads(detail)
+        except ValueError:
+            return detail
+    if not isinstance(detail, dict):
+        return str(detail)
+
+    def word(key: str, value) -> str:
+        if isinstance(value, bool):
+            return t("common.yes" if value else "common.no", lang)
+        if value is None:
+            return "–"
+        if isinstance(value, list):
+            return ("、" if lang == "zh" else ", ").join(str(v) for v in value) or "–"
+        if key in ("role", "from", "to"):
+            return value_label("role", value, lang)
+        if key == "table":
+            return table_label(value, lang)
+        if key == "kpi" or key == "kpis":
+            return kpi_list(value, lang)
+        return f"{value:,}" if isinstance(value, int) else str(value)
+
+    parts = []
+    for key, value in detail.items():
+        name = t(f"detail.key.{key}", lang) if f"detail.key.{key}" in catalogue(lang) else key
+        if key == "kpis":
+            value = kpi_list(value, lang)
+        parts.append(f"{name}{'：' if lang == 'zh' else ': '}{word(key, value)}")
+    return ("；" if lang == "zh" else "; ").join(parts)
+
+
+def audit_view(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The audit log for people: actions and their details in words, headers translated."""
+    from lib.i18n import catalogue
+
+    shown = frame.copy()
+    shown["action"] = [t(f"action.{a}", lang) if f"action.{a}" in catalogue(lang) else a
+                       for a in shown["action"]]  # fmt: skip
+    shown["detail"] = [detail_words(d, lang) for d in shown["detail"]]
+    shown["at"] = [str(v).replace("T", " ")[:19] for v in shown["at"]]
+    return shown.rename(columns={c: t(f"audit.{c}", lang) for c in shown.columns})
+
+
+def action_label(action: str, lang: str) -> str:
+    from lib.i18n import catalogue
+
+    return t(f"action.{action}", lang) if f"action.{action}" in catalogue(lang) else action
+
+
+def kpi_axis(kpi, lang: str) -> str:
+    """A chart axis for a KPI: its name and unit, 满意度（%）, First response time (s)."""
+    from lib.schemes import unit_of
+
+    unit, _ = unit_of(kpi)
+    return kpi.label(lang) + (
+        t("export.in", lang, unit=t(f"export.unit.{unit}", lang)) if unit else ""
+    )

@@ -25,7 +25,9 @@ def _combine(kind, headers, opts) -> None:
     a, b = st.columns([1, 2])
     field = a.selectbox(t("builder.combine_field"), [None, *names], key=f"cb_field_{kind}",
                         format_func=lambda f: t("builder.none") if f is None else names[f])  # fmt: skip
-    parts = b.multiselect(t("builder.combine_parts"), headers, key=f"cb_parts_{kind}")
+    parts = b.multiselect(
+        t("builder.combine_parts"), headers, key=f"cb_parts_{kind}", placeholder=t("common.choose")
+    )
     if field and len(parts) >= 2:
         opts["combine"] = {field: parts}
 
@@ -50,7 +52,7 @@ def _formats(kind, raw, found, opts) -> None:
         tried = reshape.try_format([x for x in texts if x], fmt.strip())
         if tried:
             st.dataframe(pd.DataFrame(tried, columns=[t("builder.text"), t("builder.read_as")]),
-                         hide_index=True)  # fmt: skip
+                         hide_index=True, placeholder="–")  # fmt: skip
 
 
 def _values(kind, raw, found, opts) -> None:
@@ -80,7 +82,7 @@ def _pick_values(name: str, kind: str, raw, opts) -> None:
                          format_func=lambda h: t("builder.none") if h is None else h)  # fmt: skip
     if header:
         chosen = b.multiselect(t(f"builder.{name}_values"), reshape.distinct(raw, header),
-                               key=f"{name}_values_{kind}_{header}")  # fmt: skip
+                               key=f"{name}_values_{kind}_{header}", placeholder=t("common.choose"))  # fmt: skip
         if chosen:
             opts[name] = {header: chosen}
 

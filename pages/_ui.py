@@ -59,20 +59,27 @@ def t(key: str, **values) -> str:
 
 def language_switch() -> None:
     """The sidebar language choice, starting from the browser's language."""
-    sticky_select(translate("sidebar.language", lang()), list(LANGUAGES), "lang", LANGUAGES.get)
+    sticky_select(translate("sidebar.language", lang()), list(LANGUAGES), "lang", LANGUAGES.get,
+                  relabel=False)  # fmt: skip
 
 
-def sticky_select(label: str, options: list, key: str, format_func=str, where=st.sidebar):
-    """A selectbox whose choice lives in its own session key, so it survives every page."""
+def sticky_select(label: str, options: list, key: str, format_func=str, where=st.sidebar,
+                  default=None, relabel: bool = True):  # fmt: skip
+    """A selectbox whose choice lives in its own session key, so it survives every page.
+
+    The widget's key carries the language: a keyed selectbox keeps showing the label it had
+    when the language changes, so a new widget per language shows the same choice re-labelled."""
     if key not in st.session_state or st.session_state[key] not in options:
-        st.session_state[key] = options[0] if options else None
+        first = options[0] if options else None
+        st.session_state[key] = default if default in options else first
+    widget = f"{key}_choice_{lang()}" if relabel else f"{key}_choice"
 
     def keep():
         # A choice made while a rerun starts can arrive without its widget key: keep the old.
-        st.session_state[key] = st.session_state.get(f"{key}_choice", st.session_state.get(key))
+        st.session_state[key] = st.session_state.get(widget, st.session_state.get(key))
 
     return where.selectbox(label, options, index=options.index(st.session_state[key]) if options else None,
-                           format_func=format_func, key=f"{key}_choice", on_change=keep)  # fmt: skip
+                           format_func=format_func, key=widget, on_change=keep)  # fmt: skip
 
 
 def safe(value) -> str:
@@ -167,7 +174,7 @@ def context(score: bool = True):
     from lib.periods import parse
 
     if not st.session_state.get("period"):
-        st.info(t("overview.empty"))
+        empty_state()
         st.stop()
     period = parse(st.session_state["period"])
     team = None if st.session_state.get("team") in (None, ALL) else st.session_state["team"]
@@ -181,6 +188,31 @@ def chosen_shops() -> list[str] | None:
     """The sidebar's shop as a filter: None for all shops."""
     shop = st.session_state.get("shop")
     return None if shop in (None, ALL) else [shop]
+
+
+def empty_state() -> None:
+    """No data yet (or the demo was just cleared): what to do next. Who may upload gets the way
+    to the first upload in three steps and a button that loads the demo again."""
+    from lib import demo, users
+    from pages._auth import announce, auth_path, log_path
+
+    who = viewer()
+    st.info(t("overview.empty"), icon=":material/inbox:")
+    if not who.can("upload"):
+        return
+    st.markdown(t("empty.steps"))
+    first, again = st.columns(2)
+    first.page_link("pages/upload.py", label=t("empty.first_upload"), icon=":material/upload_file:")
+    if again.button(t("demo.load_again"), key="demo_load_again", icon=":material/replay:"):
+        with st.spinner(t("demo.loading_again")):
+            demo.load_again(con(), who)
+            announce(users.add_demo(auth_path(), log_path(con())))
+        from lib import views
+
+        months = views.months_with_data(con())  # the demo's months: start from their default
+        st.session_state["period"] = views.default_month(con(), months)
+        st.session_state["flash"] = t("demo.loaded_again")
+        st.rerun()
 
 
 def listing(items: list[str]) -> str:

@@ -5,7 +5,7 @@ import plotly.express as px
 import streamlit as st
 import yaml
 
-from lib import calibration, rubric, store, textsafe
+from lib import calibration, rubric, store, textsafe, views
 from lib.i18n import message
 from pages._ui import con, guard, lang, safe, t
 
@@ -27,15 +27,16 @@ with left:
     if bias.empty:
         st.info(t("calib.none"))
     else:
-        fig = px.bar(bias, x="reviewer", y="bias", color="flagged",
-                     color_discrete_map={True: "#d62728", False: "#1f77b4"},
+        yes, no = t("common.yes"), t("common.no")  # the hover says 偏离=是, not flagged=True
+        fig = px.bar(bias.assign(flagged=bias["flagged"].map({True: yes, False: no})), x="reviewer",
+                     y="bias", color="flagged", color_discrete_map={yes: "#d62728", no: "#1f77b4"},
                      labels={"reviewer": t("qa.col.reviewer"), "bias": t("calib.col.bias"),
                              "flagged": t("calib.col.flagged")})  # fmt: skip
         fig.add_hline(y=rub.flag_bias, line_dash="dot")
         fig.add_hline(y=-rub.flag_bias, line_dash="dot")
         fig.update_layout(height=320, margin=dict(t=20, b=10), showlegend=False)
         st.plotly_chart(textsafe.figure(fig), width="stretch")
-        st.dataframe(bias.rename(columns=lambda c: t(f"calib.col.{c}")), hide_index=True,
+        st.dataframe(bias.rename(columns=lambda c: t(f"calib.col.{c}")), hide_index=True, placeholder="–",
                      width="stretch", column_config={t("calib.col.bias"): st.column_config.NumberColumn(format="%+.1f"),
                                                      t("calib.col.spread"): st.column_config.NumberColumn(format="%.1f")})  # fmt: skip
         st.caption(t("calib.bias_help", flag=f"{rub.flag_bias:g}", n=rub.min_shared))
@@ -43,7 +44,7 @@ with right:
     st.subheader(t("calib.agreement"))
     agree = calibration.agreement(con(), who, lang())
     st.dataframe(agree.drop(columns=["criterion_id"]).rename(columns=lambda c: t(f"calib.col.{c}")),
-                 hide_index=True, width="stretch",
+                 hide_index=True, placeholder="–", width="stretch",
                  column_config={t("calib.col.agreement"): st.column_config.NumberColumn(format="percent"),
                                 t("calib.col.alpha"): st.column_config.NumberColumn(format="%.2f")})  # fmt: skip
     st.caption(t("calib.agreement_help"))
@@ -66,4 +67,9 @@ if who.can("edit_schemes"):
                 st.error(message(str(exc), lang()))
 else:
     st.code(yaml.safe_dump(body, allow_unicode=True, sort_keys=False), language="yaml")
-st.dataframe(rubric.versions(con()), hide_index=True, width="stretch")
+st.dataframe(
+    views.column_names(rubric.versions(con()), None, lang()),
+    hide_index=True,
+    placeholder="–",
+    width="stretch",
+)

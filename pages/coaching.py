@@ -67,7 +67,10 @@ with tab_notes:
                         except (store.ConflictError, notes.NoteError) as exc:
                             st.error(message(str(exc), lang()))
                     st.dataframe(
-                        notes.history(con(), who, n.note_id), hide_index=True, width="stretch"
+                        notes.history(con(), who, n.note_id),
+                        hide_index=True,
+                        placeholder="–",
+                        width="stretch",
                     )
 
 with tab_recs:
@@ -76,10 +79,11 @@ with tab_recs:
         st.success(t("coaching.no_recommendations"))
     else:
         st.caption(t("coaching.recommendations_help"))
-        shown = recs.assign(method=[t(f"method.{m}") for m in recs["method"]])
+        shown = recs.assign(method=[t(f"method.{m}") for m in recs["method"]],
+                            impact=[t("recs.points", points=f"{v:.1f}") for v in recs["impact"]])  # fmt: skip
         columns = ["title", "method", "hours", "kpi_label", "impact", "reason", "mentor"]
         st.dataframe(shown[columns].rename(columns={c: t(f"recs.{c}") for c in columns}),
-                     hide_index=True, width="stretch")  # fmt: skip
+                     hide_index=True, placeholder="–", width="stretch")  # fmt: skip
         if who.can("coach") and st.button(t("coaching.make_plan"), key="make_plan"):
             st.session_state["plan_draft"] = {"agent": agent, "kpis": list(dict.fromkeys(recs["kpi"]))[:2],
                                               "modules": list(recs["module"])[:3],

@@ -70,7 +70,7 @@ with tab_voice:
         format_func=groupings.get,
     )
     summary = voice.summary(frame, by, lang())
-    st.dataframe(summary.rename(columns={c: t(f"voice.{c}") for c in summary.columns}), hide_index=True,
+    st.dataframe(summary.rename(columns={c: t(f"voice.{c}") for c in summary.columns}), hide_index=True, placeholder="–",
                  width="stretch", column_config={t("voice.negative_rate"): st.column_config.NumberColumn(format="percent")})  # fmt: skip
     st.subheader(t("voice.comment_list"))
     labels = {"": t("voice.any")} | {
@@ -89,24 +89,25 @@ with tab_voice:
         st.caption(t("voice.no_comments"))
     else:
         st.dataframe(shown.head(500).rename(columns={c: t(f"voice.{c}") for c in shown.columns}),
-                     hide_index=True, width="stretch")  # fmt: skip
+                     hide_index=True, placeholder="–", width="stretch")  # fmt: skip
     st.subheader(t("voice.forbidden_header"))
     sent = voice.replies(con(), who, period.start, period.end, team)
     if sent.empty:
         st.caption(t("voice.no_transcripts"))
     else:
         hits = voice.forbidden_summary(sent, by)
-        st.dataframe(hits.rename(columns={c: t(f"voice.{c}") for c in hits.columns}), hide_index=True,
+        st.dataframe(hits.rename(columns={c: t(f"voice.{c}") for c in hits.columns}), hide_index=True, placeholder="–",
                      width="stretch", column_config={t("voice.forbidden_rate"): st.column_config.NumberColumn(format="percent")})  # fmt: skip
 
 with tab_channels:
     ids = by_channel(catalogue)
-    chosen = st.multiselect(t("monitor.channel_kpis"), ids, default=ids[:4],
+    chosen = st.multiselect(t("monitor.channel_kpis"), ids, default=ids[:4], placeholder=t("common.choose"),
                             format_func=kpi_names.get)  # fmt: skip
     if chosen:
         st.dataframe(
             views.channel_table(con(), who, period, team, chosen, lang()),
             hide_index=True,
+            placeholder="–",
             width="stretch",
         )
 
@@ -115,7 +116,7 @@ with tab_load:
     days = workload.daily(con(), who, period.start, period.end, team)
     summary = workload.balance(days, band)
     shown = summary.assign(verdict=[t(f"load.{v}") for v in summary["verdict"]])
-    st.dataframe(shown.rename(columns={c: t(f"load.{c}") for c in shown.columns}), hide_index=True, width="stretch",
+    st.dataframe(shown.rename(columns={c: t(f"load.{c}") for c in shown.columns}), hide_index=True, placeholder="–", width="stretch",
                  column_config={t(f"load.{c}"): st.column_config.NumberColumn(format="percent")
                                 for c in ("over_share", "under_share", "load")})  # fmt: skip
     hours = workload.hourly(con(), who, period.start, period.end, team)
@@ -127,6 +128,7 @@ with tab_load:
     st.dataframe(
         moves.rename(columns={c: t(f"move.{c}") for c in moves.columns}),
         hide_index=True,
+        placeholder="–",
         width="stretch",
     )
 

@@ -8,12 +8,23 @@ from lib.overview import store_summary
 from lib.schemes import in_force_words
 from lib.scoring import scorecard
 from pages._shops import render as render_shops
-from pages._ui import chosen_shops, con, context, guard, lang, safe, section, t
+from pages._ui import (
+    chosen_shops,
+    con,
+    context,
+    empty_state,
+    guard,
+    lang,
+    safe,
+    section,
+    sticky_select,
+    t,
+)
 
 who = guard("overview")
 st.header(t("overview.header"))
 if store_summary(con())["rows"].sum() == 0:
-    st.info(t("overview.empty"))
+    empty_state()
     st.stop()
 period, team, scheme, card = context()
 st.caption(t("overview.context", period=period.label, team=team or t("sidebar.all_teams"),
@@ -30,7 +41,9 @@ with section():
     gaps = views.data_gaps(con(), card, lang())
     if not gaps.empty:
         with st.expander(t("gap.heading") + f" ({len(gaps)})"):
-            st.dataframe(gaps.drop(columns="kpi"), hide_index=True, width="stretch")
+            st.dataframe(
+                gaps.drop(columns="kpi"), hide_index=True, placeholder="–", width="stretch"
+            )
 
 with section():
     previous = scorecard(con(), scheme, period.previous(), viewer=who, team=team,
@@ -44,7 +57,7 @@ with section():
     st.subheader(t("overview.leaderboard"))
     st.caption(t("overview.leaderboard_help"))
     shown = board.rename(columns={c: t(f"board.{c}") for c in board.columns})
-    st.dataframe(shown, hide_index=True, width="stretch")
+    st.dataframe(shown, hide_index=True, placeholder="–", width="stretch")
 
     up, down = views.top_movers(board)
     if up or down:
@@ -59,28 +72,23 @@ labels = {k: catalogue.get(k).label(lang()) for k in scheme.kpi_ids}
 a, b = st.columns(2)
 with a, section():
     with_data = views.kpis_with_data(card)
-    kpi = st.selectbox(
-        t("overview.trend_kpi"),
-        scheme.kpi_ids,
-        format_func=labels.get,
-        key="trend_kpi",
-        index=scheme.kpi_ids.index(with_data[0]) if with_data else 0,
-    )
+    kpi = sticky_select(t("overview.trend_kpi"), scheme.kpi_ids, "trend_kpi", labels.get, where=st,
+                        default=with_data[0] if with_data else None)  # fmt: skip
     rows = views.trend(con(), who, kpi, period, team=team, shops=chosen_shops()).replace(
         {"series": {"team": t("overview.team")}}
     )
-    st.plotly_chart(charts.trend(rows, t("overview.trend"), catalogue.get(kpi).kind == "rate",
-                                 t("status.no_data")), width="stretch")  # fmt: skip
+    st.plotly_chart(charts.trend(rows, t("overview.trend"), catalogue.get(kpi).kind == "rate", t("status.no_data"),
+                                 y_title=views.kpi_axis(catalogue.get(kpi), lang())), width="stretch")  # fmt: skip
 with b, section():
     splittable = set(by_channel(catalogue))
     split = [k for k in scheme.kpi_ids if k in splittable]
     if split:
-        ck = st.selectbox(
-            t("overview.channel_kpi"), split, format_func=labels.get, key="channel_kpi"
-        )
+        ck = sticky_select(t("overview.channel_kpi"), split, "channel_kpi", labels.get, where=st)
         rows = views.channels(con(), who, period, team, [ck], lang(), shops=chosen_shops())
         if not rows.empty:
-            st.plotly_chart(charts.channel_bars(rows, t("overview.channels")), width="stretch")
+            chart = charts.channel_bars(rows, t("overview.channels"), catalogue.get(ck).kind == "rate",
+                                        views.kpi_axis(catalogue.get(ck), lang()))  # fmt: skip
+            st.plotly_chart(chart, width="stretch")
 
 st.subheader(t("alerts.on_overview"))
 with section():  # alerts are brought up to date after uploads and at start, not here
@@ -96,10 +104,14 @@ with section():  # alerts are brought up to date after uploads and at start, not
 st.subheader(t("overview.downloads"))
 d1, d2, d3 = st.columns(3)
 name = f"scorecard_{period.label}"
-# Files are made when a button is pressed, not on every render.
-d1.download_button(t("overview.csv"), lambda: export.write(card, "csv", None).encode("utf-8-sig"),
-                   file_name=f"{name}.csv", mime="text/csv")  # fmt: skip
-d2.download_button(t("overview.xlsx"), lambda: export.xlsx_bytes(card), file_name=f"{name}.xlsx",
-                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
-d3.download_button(t("overview.html"), lambda: report.monthly_html(con(), who, card, team, lang()).encode("utf-8"),
-                   file_name=f"report_{period.label}.html", mime="text/html")  # fmt: skip
+# Files are made when a button is pressed, not on every render, in a thread of their own: what
+# they need is bound here. A press does not rerun the page: a rerun replaces the file ids of
+# this run, and a file asked for while it finishes is gone ("Deferred file … not found").
+language, db = lang(), con()
+d1.download_button(t("overview.csv"), lambda: export.write(card, "csv", None, lang=language).encode("utf-8-sig"),
+                   file_name=f"{name}.csv", mime="text/csv", on_click="ignore")  # fmt: skip
+d2.download_button(t("overview.xlsx"), lambda: export.xlsx_bytes(card, language), file_name=f"{name}.xlsx",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                   on_click="ignore")  # fmt: skip
+d3.download_button(t("overview.html"), lambda: report.monthly_html(db, who, card, team, language).encode("utf-8"),
+                   file_name=f"report_{period.label}.html", mime="text/html", on_click="ignore")  # fmt: skip

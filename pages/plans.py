@@ -33,9 +33,9 @@ with tab_list:
         st.subheader(t("plans.verdict", verdict=result.attrs["verdict"]))
         st.caption(t("plans.about", owner=safe(plan["owner"]), mentor=safe(plan["mentor"]) or "–",
                      modules=", ".join(module_names.get(m, m) for m in (plan["modules"] or "").split(",") if m) or "–",
-                     status=t(f"plans.status_{plan['status']}"), team=result.attrs.get("team") or "–"))  # fmt: skip
+                     status=t(f"plans.status_{plans.shown_status(plan, plans.data_end(con()))}"), team=result.attrs.get("team") or "–"))  # fmt: skip
         st.dataframe(result.rename(columns={c: t(f"outcome.{c}") for c in result.columns}),
-                     hide_index=True, width="stretch")  # fmt: skip
+                     hide_index=True, placeholder="–", width="stretch")  # fmt: skip
         st.caption(t("plans.method"))
         kpi = st.selectbox(
             t("plans.chart_kpi"), plan["kpis"].split(","), format_func=kpi_names.get, key="plan_kpi"
@@ -44,10 +44,16 @@ with tab_list:
         rows = views.trend(con(), who, kpi, period, team=None, agent=plan["agent"])
         st.plotly_chart(charts.plan_trend(rows.replace({"series": {"team": t("overview.team")}}),
                                           kpi_names[kpi], catalogue.get(kpi).kind == "rate", base, target,
-                                          plan["start_date"], {k: t(f"plans.{k}") for k in ("baseline", "target", "start")}),
+                                          plan["start_date"], {k: t(f"plans.{k}") for k in ("baseline", "target", "start")}
+                                          | {"axis": views.kpi_axis(catalogue.get(kpi), lang())}),
                         width="stretch")  # fmt: skip
         st.markdown(f"**{t('plans.checkins')}**")
-        st.dataframe(plans.checkins(con(), who, pid), hide_index=True, width="stretch")
+        st.dataframe(
+            views.column_names(plans.checkins(con(), who, pid), None, lang()),
+            hide_index=True,
+            placeholder="–",
+            width="stretch",
+        )
         if who.can("coach"):
             note = st.text_input(t("plans.checkin"), key="plan_checkin")
             a, b = st.columns(2)
@@ -67,7 +73,7 @@ if coach_tabs:
         agents = list(card.agents["agent"])
         agent = st.selectbox(t("scorecard.agent"), agents, key="plan_agent",
                              index=agents.index(draft["agent"]) if draft.get("agent") in agents else 0)  # fmt: skip
-        chosen = st.multiselect(t("plans.kpis"), scheme.kpi_ids, format_func=kpi_names.get, key="plan_kpis",
+        chosen = st.multiselect(t("plans.kpis"), scheme.kpi_ids, format_func=kpi_names.get, key="plan_kpis", placeholder=t("common.choose"),
                                 default=[k for k in draft.get("kpis", []) if k in scheme.kpi_ids])  # fmt: skip
         rule_target = {r.kpi: r.target for r in scheme.rules}
         units = {k: schemes.unit_of(catalogue.get(k)) for k in chosen}  # rates typed in %
@@ -84,7 +90,7 @@ if coach_tabs:
             due = st.date_input(t("plans.due"), value=plans.data_end(con()) + dt.timedelta(days=30))
             mentor = st.selectbox(t("plans.mentor"), ["", *agents],
                                   index=([""] + agents).index(draft["mentor"]) if draft.get("mentor") in agents else 0)  # fmt: skip
-            picked = st.multiselect(t("plans.modules"), list(modules), format_func=module_names.get,
+            picked = st.multiselect(t("plans.modules"), list(modules), format_func=module_names.get, placeholder=t("common.choose"),
                                     default=[m for m in draft.get("modules", []) if m in modules])  # fmt: skip
             if st.form_submit_button(t("plans.create"), type="primary"):
                 try:
@@ -97,13 +103,14 @@ if coach_tabs:
     with coach_tabs[1]:
         board = plans.board(con(), who)
         board["verdict"] = [t(f"verdict.{v}") for v in board["verdict"]]
+        board["kpis"] = [views.kpi_list(k, lang(), catalogue) for k in board["kpis"]]
         st.dataframe(board.rename(columns={c: t(f"board_plans.{c}") for c in board.columns}),
-                     hide_index=True, width="stretch")  # fmt: skip
+                     hide_index=True, placeholder="–", width="stretch")  # fmt: skip
         st.subheader(t("plans.effects"))
         effects = plans.module_effects(con(), who).assign(
             module=lambda f: f["module"].map(module_names)
         )
         st.dataframe(effects.rename(columns={c: t(f"effects.{c}") for c in effects.columns}),
-                     hide_index=True, width="stretch",
+                     hide_index=True, placeholder="–", width="stretch",
                      column_config={t("effects.mean_progress"): st.column_config.NumberColumn(format="percent"),
                                     t("effects.met"): st.column_config.NumberColumn(format="percent")})  # fmt: skip

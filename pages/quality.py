@@ -3,7 +3,7 @@ feedback; for an agent their own reviews (with disputes) and anonymous peer feed
 
 import streamlit as st
 
-from lib import peer, reviews, rubric, sampling, store, users
+from lib import peer, reviews, rubric, sampling, store, users, views
 from lib.access import AccessDenied
 from lib.i18n import message
 from pages._ui import con, context, guard, lang, safe, t
@@ -33,7 +33,7 @@ def show_review(review_id: str):
     detail = reviews.detail(con(), who, review_id, lang())
     shown = detail.assign(score=detail["score"].map(lambda s: t("qa.na") if s != s else f"{s:g}"))
     st.dataframe(shown[["label", "score", "max_score", "critical_failed", "comment"]]
-                 .rename(columns=lambda c: t(f"qa.col.{c}")), hide_index=True, width="stretch")  # fmt: skip
+                 .rename(columns=lambda c: t(f"qa.col.{c}")), hide_index=True, placeholder="–", width="stretch")  # fmt: skip
     return detail
 
 
@@ -43,11 +43,18 @@ def fail(exc: Exception):
 
 def peer_tab(agent: str):
     summary = peer.summary(con(), who, agent)
-    st.dataframe(summary.rename(columns=lambda c: t(f"qa.col.{c}")), hide_index=True)
+    st.dataframe(
+        summary.rename(columns=lambda c: t(f"qa.col.{c}")), hide_index=True, placeholder="–"
+    )
     rows = peer.for_agent_view(con(), who, agent) if who.is_agent else peer.about(con(), who, agent)
     if who.is_agent:
         st.caption(t("qa.peer_anonymous", n=peer.MIN_REVIEWERS))
-    st.dataframe(rows.rename(columns=lambda c: t(f"qa.col.{c}")), hide_index=True, width="stretch")
+    st.dataframe(
+        rows.rename(columns=lambda c: t(f"qa.col.{c}")),
+        hide_index=True,
+        placeholder="–",
+        width="stretch",
+    )
 
 
 if who.is_agent:
@@ -59,7 +66,7 @@ if who.is_agent:
         else:
             st.dataframe(own[["review_id", "reviewed_at", "reviewer", "ticket_id", "score_pct",
                               "critical_failed", "dispute"]].rename(columns=lambda c: t(f"qa.col.{c}")),
-                         hide_index=True, width="stretch")  # fmt: skip
+                         hide_index=True, placeholder="–", width="stretch")  # fmt: skip
             pick = st.selectbox(t("qa.review"), own["review_id"], key="agent_review")
             show_review(pick)
             with st.form("dispute", clear_on_submit=True):
@@ -75,7 +82,7 @@ if who.is_agent:
             st.subheader(t("qa.disputes"))
             st.dataframe(decided[["review_id", "opened_at", "reason", "status", "decision", "score_before",
                                   "score_after"]].rename(columns=lambda c: t(f"qa.col.{c}")),
-                         hide_index=True, width="stretch")  # fmt: skip
+                         hide_index=True, placeholder="–", width="stretch")  # fmt: skip
     with feedback:
         peer_tab(who.agent)
         mates = peer.colleagues(con(), who)
@@ -99,7 +106,7 @@ with queue_tab:
     st.caption(t("qa.queue_help", n=len(items)))
     if not items.empty:
         st.dataframe(items[["item_id", "period", "agent", "ticket_id", "reason"]]
-                     .rename(columns=lambda c: t(f"qa.col.{c}")), hide_index=True, width="stretch")  # fmt: skip
+                     .rename(columns=lambda c: t(f"qa.col.{c}")), hide_index=True, placeholder="–", width="stretch")  # fmt: skip
         item = items.set_index("item_id").loc[st.selectbox(t("qa.item"), items["item_id"])]
         with st.form("review_form"):
             st.markdown(
@@ -124,9 +131,14 @@ with build_tab:
         method = st.segmented_control(t("qa.method"), sampling.METHODS, default="per_agent",
                                       format_func=lambda m: t(f"qa.method.{m}"))  # fmt: skip
         count = st.number_input(t("qa.count"), 1, 500, 5)
-        targets = st.multiselect(t("qa.targets"), sampling.TARGETS, default=list(sampling.TARGETS),
+        targets = st.multiselect(t("qa.targets"), sampling.TARGETS, default=list(sampling.TARGETS), placeholder=t("common.choose"),
                                  format_func=lambda m: t(f"qa.reason.{m}"))  # fmt: skip
-        chosen = st.multiselect(t("qa.reviewers"), list(able["username"]), default=[who.username])
+        chosen = st.multiselect(
+            t("qa.reviewers"),
+            list(able["username"]),
+            default=[who.username],
+            placeholder=t("common.choose"),
+        )
         if st.form_submit_button(t("qa.build_go"), type="primary"):
             try:
                 done = sampling.build(con(), who, period.label, method or "per_agent", int(count), chosen,
@@ -141,13 +153,14 @@ with build_tab:
 with list_tab:
     done = reviews.scored(con(), who, start=period.start, end=period.end)
     st.dataframe(done.drop(columns=["agent_team"], errors="ignore").rename(columns=lambda c: t(f"qa.col.{c}")),
-                 hide_index=True, width="stretch")  # fmt: skip
+                 hide_index=True, placeholder="–", width="stretch")  # fmt: skip
     if not done.empty:
         show_review(st.selectbox(t("qa.review"), done["review_id"], key="list_review"))
 with dispute_tab:
     open_ = reviews.disputes(con(), who, "open")
-    st.dataframe(reviews.disputes(con(), who).rename(columns=lambda c: t(f"qa.col.{c}")),
-                 hide_index=True, width="stretch")  # fmt: skip
+    disputes = views.readable_values(reviews.disputes(con(), who), "qa_disputes", lang())
+    st.dataframe(disputes.rename(columns=lambda c: t(f"qa.col.{c}")),
+                 hide_index=True, placeholder="–", width="stretch")  # fmt: skip
     if who.can("decide_disputes") and not open_.empty:
         case = open_.set_index("dispute_id").loc[
             st.selectbox(t("qa.dispute_pick"), open_["dispute_id"])

@@ -38,7 +38,8 @@ cap = d.number_input(t("rewards.cap"), min_value=0.0, value=float(defaults.get("
 tiers = dict(defaults.get("tiers") or {})
 if method == "tiers":
     table = pd.DataFrame({"grade": grades, "weight": [float(tiers.get(g, 0)) for g in grades]})
-    edited = st.data_editor(table, hide_index=True, disabled=["grade"], key="tiers_editor")
+    edited = st.data_editor(table, hide_index=True, placeholder="–", disabled=["grade"], key="tiers_editor",
+                            column_config={"grade": t("column.grade"), "weight": t("column.weight")})  # fmt: skip
     tiers = dict(zip(edited["grade"], edited["weight"]))
 try:
     result = rewards.split(card, pool, min_grade=min_grade, method=method, tiers=tiers,
@@ -53,7 +54,7 @@ m3.metric(t("rewards.unallocated"), f"{result.unallocated:,.2f}")
 for note in result.notes:
     st.warning(safe(note))
 lines = result.lines.rename(columns={c: t(f"bonus.{c}") for c in result.lines.columns})
-st.dataframe(lines, hide_index=True, width="stretch",
+st.dataframe(lines, hide_index=True, placeholder="–", width="stretch",
              column_config={t("bonus.share"): st.column_config.NumberColumn(format="percent")})  # fmt: skip
 st.download_button(t("rewards.download"), export.csv_bytes(result.lines),
                    file_name=f"bonus_{period.label}.csv", mime="text/csv")  # fmt: skip

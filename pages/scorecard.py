@@ -33,11 +33,14 @@ else:
     a.warning(t("scorecard.not_scored"))
 if row["gate"]:
     st.error(views.gate_label(row["gate"], lang()))
+alerting: set[str] = set()
 with section():
-    for a in views.alert_feed(con(), who, lang(), status="open", agent=agent).head(3).itertuples():
+    open_alerts = views.alert_feed(con(), who, lang(), status="open", agent=agent)
+    alerting = views.critical_kpis(open_alerts)
+    for a in open_alerts.head(3).itertuples():
         st.warning(f"**{a.severity_shown}** · {safe(a.title)} · {a.when} — {safe(a.numbers)}")
 
-words = views.strengths_and_weaknesses(card, agent, lang())
+words = views.strengths_and_weaknesses(card, agent, lang(), alerting=alerting)
 st.markdown(t("scorecard.strong", items=listing(words["strong"])) if words["strong"]
             else t("scorecard.no_strong"))  # fmt: skip
 if words["weak"]:
@@ -62,8 +65,8 @@ with section():
     rows = views.trend(
         con(), who, kpi, period, team=team, agent=agent, shops=chosen_shops()
     ).replace({"series": {"team": t("overview.team")}})
-    st.plotly_chart(charts.trend(rows, t("scorecard.trend"), catalogue.get(kpi).kind == "rate",
-                                 t("status.no_data")), width="stretch")  # fmt: skip
+    st.plotly_chart(charts.trend(rows, t("scorecard.trend"), catalogue.get(kpi).kind == "rate", t("status.no_data"),
+                                 y_title=views.kpi_axis(catalogue.get(kpi), lang())), width="stretch")  # fmt: skip
 
 render_shops(card, agent)
 
@@ -75,13 +78,15 @@ if scheme.shrinkage > 0:
 else:
     columns.remove("adjusted")
 st.dataframe(breakdown[columns].rename(columns={c: t(f"detail.{c}") for c in columns}),
-             hide_index=True, width="stretch",
+             hide_index=True, placeholder="–", width="stretch",
              column_config={t("detail.weight_share"): st.column_config.NumberColumn(format="percent")})  # fmt: skip
 with section():
     gaps = views.data_gaps(con(), card, lang())
     if not gaps.empty:
         with st.expander(t("gap.heading") + f" ({len(gaps)})"):
-            st.dataframe(gaps.drop(columns="kpi"), hide_index=True, width="stretch")
+            st.dataframe(
+                gaps.drop(columns="kpi"), hide_index=True, placeholder="–", width="stretch"
+            )
 
 drillable = [k for k in scheme.kpi_ids if catalogue.get(k).drilldown]
 if drillable:
@@ -91,4 +96,9 @@ if drillable:
     )
     tickets = drilldown(con(), who, catalogue.get(dk), agent, period.start, period.end)
     st.caption(t("scorecard.drilldown_help", count=len(tickets)))
-    st.dataframe(views.column_names(tickets, "tickets", lang()), hide_index=True, width="stretch")
+    st.dataframe(
+        views.readable(tickets, "tickets", lang()),
+        hide_index=True,
+        placeholder="–",
+        width="stretch",
+    )

@@ -20,9 +20,8 @@ who = guard("upload")
 st.header(t("upload.header"))
 st.write(t("upload.intro"))
 # Every workbook format the reader knows: .xlsx, .xls (also one named .xlsx), .xlsb, .ods.
-upload = st.file_uploader(
-    t("upload.file"), type=["csv", "tsv", "txt", "xlsx", "xls", "xlsb", "ods"]
-)
+upload = st.file_uploader(t("upload.file"), type=["csv", "tsv", "txt", "xlsx", "xls", "xlsb", "ods"],
+                          help=t("upload.file_help"))  # fmt: skip
 st.caption(t("upload.limit", mb=st.get_option("server.maxUploadSize")))
 
 
@@ -94,7 +93,12 @@ if upload is not None:
         st.error(t("upload.unusable", message=safe(message(pv.problem, lang()))))
         st.stop()
     st.subheader(t("upload.preview"))
-    st.dataframe(column_names(pv.rows, chosen.kind, lang()), hide_index=True, width="stretch")
+    st.dataframe(
+        column_names(pv.rows, chosen.kind, lang()),
+        hide_index=True,
+        placeholder="–",
+        width="stretch",
+    )
     if pv.errors:
         st.warning(t("upload.preview_errors"))
         st.dataframe(error_table(pv.errors), hide_index=True, width="stretch")

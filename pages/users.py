@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lib import users
+from lib import users, views
 from lib.access import ROLES
 from lib.i18n import message
 from lib.kpis import agent_teams
@@ -16,7 +16,8 @@ if "users_flash" in st.session_state:
     st.success(st.session_state.pop("users_flash"))
 
 table = users.listing(path)
-st.dataframe(table.rename(columns={c: t(f"users.{c}") for c in table.columns}), hide_index=True,
+shown = views.readable_values(table, None, lang())
+st.dataframe(shown.rename(columns={c: t(f"users.{c}") for c in shown.columns}), hide_index=True, placeholder="–",
              width="stretch")  # fmt: skip
 agents = sorted(agent_teams(con())["agent"])
 role_names = {r: t(f"role.{r}") for r in ROLES}

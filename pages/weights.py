@@ -36,20 +36,21 @@ body = st.session_state["edit_body"]
 dims, rows = schemes.to_tables(body, lang=lang())
 r = st.session_state["edit_round"]
 number = st.column_config.NumberColumn
-dims = st.data_editor(dims, key=f"dims_{r}", hide_index=True, disabled=["dimension", "name"],
+dims = st.data_editor(dims, key=f"dims_{r}", hide_index=True, placeholder="–", disabled=["dimension", "name"],
                       column_config={"dimension": None, "name": t("weights.dimension"),
                                      "weight": number(t("weights.weight"), min_value=0.0)})  # fmt: skip
-rows = st.data_editor(rows, key=f"kpis_{r}", hide_index=True,
+rows = st.data_editor(rows, key=f"kpis_{r}", hide_index=True, placeholder="–",
                       disabled=["kpi", "name", "dimension", "dimension_name", "unit"],
                       column_config={"kpi": None, "name": t("weights.kpi"), "dimension": None,
                                      "dimension_name": t("weights.dimension"), "unit": t("weights.unit"),
                                      "weight": number(t("weights.weight"), min_value=0.0),
                                      "floor": number(t("weights.floor")), "target": number(t("weights.target")),
                                      "min_sample": number(t("weights.min_sample"), min_value=1, step=1)})  # fmt: skip
-grades = st.data_editor(schemes.grades_table(body), key=f"grades_{r}", hide_index=True,
+grades = st.data_editor(schemes.grades_table(body), key=f"grades_{r}", hide_index=True, placeholder="–",
                         column_config={"min": number(t("weights.grade_min"), min_value=0.0, max_value=100.0),
-                                       "code": t("weights.grade_code"), "zh": t("weights.grade_zh"),
-                                       "en": t("weights.grade_en")})  # fmt: skip
+                                       "code": t("weights.grade_code"),  # each language edits its own names
+                                       "zh": t("weights.grade_zh") if lang() == "zh" else None,
+                                       "en": t("weights.grade_en") if lang() == "en" else None})  # fmt: skip
 edited_body = schemes.from_tables(body, dims, rows, grades)
 if st.checkbox(t("weights.business_hours"), value=bool(body.get("business_hours")), key=f"hours_{r}",
                help=t("weights.business_hours_help", setting=hours.status(lang()))):  # fmt: skip
@@ -74,7 +75,7 @@ st.subheader(t("weights.ranking"))
 ranking, movers = views.rerank_with_movers(con(), who, period, team, saved, edited, lang())
 left, right = st.columns([3, 2])
 left.dataframe(ranking.rename(columns={c: t(f"rerank.{c}") for c in ranking.columns}),
-               hide_index=True, width="stretch", key="rerank_table")  # fmt: skip
+               hide_index=True, placeholder="–", width="stretch", key="rerank_table")  # fmt: skip
 right.plotly_chart(charts.rank_moves(ranking, t("weights.moves_chart"), t("weights.saved_side"),
                                      t("weights.edited_side"), set(movers)),
                    width="stretch")  # fmt: skip
@@ -110,7 +111,9 @@ if changes:
 
 st.subheader(t("weights.history"))
 history = schemes.versions(con(), name)
-st.dataframe(views.scheme_history(history, lang()), hide_index=True, width="stretch")
+st.dataframe(
+    views.scheme_history(history, lang()), hide_index=True, placeholder="–", width="stretch"
+)
 versions = list(history["version"])
 if len(versions) > 1:
     a, b, c = st.columns(3, vertical_alignment="bottom")
@@ -120,7 +123,7 @@ if len(versions) > 1:
     st.code("\n".join(schemes.diff_words(old.body, new.body, lang())) or t("weights.same"),
             language=None)  # fmt: skip
     moves = views.rerank(con(), who, period, team, old, new)
-    st.dataframe(moves.rename(columns={c: t(f"rerank.{c}") for c in moves.columns}), hide_index=True,
+    st.dataframe(moves.rename(columns={c: t(f"rerank.{c}") for c in moves.columns}), hide_index=True, placeholder="–",
                  width="stretch")  # fmt: skip
     if c.button(t("weights.revert", version=va), key="revert"):
         v = schemes.save(con(), old.body, user=who.username, in_force_from=period.start,

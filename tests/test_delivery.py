@@ -63,8 +63,8 @@ def test_report_writes_html_and_xlsx_and_refuses_other_endings(demo_copy, tmp_pa
                  "--out", str(xlsx_out)]) == 0  # fmt: skip
     import pandas as pd
 
-    sheet = pd.read_excel(xlsx_out)
-    assert set(sheet["team"]) == {"售后组"}
+    sheet = pd.read_excel(xlsx_out)  # for people, in the report's language (zh by default)
+    assert set(sheet["小组"]) == {"售后组"} and "满意度（%）" in sheet.columns
     capsys.readouterr()
     assert main(["report", "--db", str(demo_copy), "--out", str(tmp_path / "r.pdf")]) == 2
     assert ".html or .xlsx" in capsys.readouterr().err
@@ -164,7 +164,7 @@ def test_mail_each_agent_gets_only_their_own_numbers_in_chinese(smtp, demo_copy,
         import pandas as pd
 
         sheet = pd.read_excel(io.BytesIO(data))
-        assert list(sheet["agent"]) == [agent]
+        assert list(sheet["客服"]) == [agent]  # the mail's language: zh
         raw = html + sheet.to_csv()
         others = [a for a in everyone if a != agent and a not in agent]
         assert [a for a in others if a in raw] == []

@@ -1,6 +1,8 @@
 """Scorecard exports and the scorecard/kpis/schemes commands."""
 
+import io
 import json
+import re
 import subprocess
 import sys
 
@@ -114,3 +116,49 @@ def test_html_report_is_self_contained_and_handles_missing_values(tmp_path):
     assert page.startswith("<!doctype html>") and "客服绩效报告 2026-05" in page
     assert "<script src=" not in page and len(page) > 1_000_000  # plotly.js inline: opens offline
     assert "<td>A</td>" in page or ">A<" in page
+
+
+def test_exports_for_people_are_in_their_language_with_units(tmp_path):
+    db = tmp_path / "s.duckdb"
+    con = service_store(db)
+    card = scoring.scorecard(con, schemes.get(con, "small_shop"), parse("2026-05"), viewer=SYSTEM)
+    raw = export.wide(card).set_index("agent")
+    zh = export.for_people(card, "zh").set_index("客服")
+    assert not [c for c in zh.columns if re.search(r"[a-z]_[a-z]|[a-z]{3,}", str(c))]  # words only
+    assert zh.loc["A", "满意度（%）"] == round(raw.loc["A", "csat value"] * 100, 1)  # a percentage
+    assert zh.loc["A", "一次解决率（%）"] == round(raw.loc["A", "fcr_rate value"] * 100, 1)
+    names = {g.code: g.label("zh") for g in card.scheme.grades}
+    assert [names.get(g, "") for g in raw["grade"]] == list(zh["等级"])  # grades by name
+    en = export.for_people(card, "en")
+    assert "CSAT (%)" in en.columns and "Agent" in en.columns
+    out = tmp_path / "zh.xlsx"
+    export.write(card, "xlsx", out, lang="zh")
+    header = next(openpyxl.load_workbook(out).active.iter_rows(max_row=1, values_only=True))
+    assert header[0] == "客服" and "满意度（%）" in header
+
+
+def test_durations_for_people_are_in_the_kpis_unit(tmp_path):
+    con = service_store(tmp_path / "s.duckdb")
+    card = scoring.scorecard(con, schemes.get(con, "balanced"), parse("2026-05"), viewer=SYSTEM)
+    raw = export.wide(card).set_index("agent")
+    zh = export.for_people(card, "zh").set_index("客服")
+    assert zh.loc["A", "首次响应时长（秒）"] == round(raw.loc["A", "first_response_time value"])
+
+
+def test_the_scorecard_command_stays_machine_readable_unless_a_language_is_asked_for(tmp_path):
+    db = tmp_path / "s.duckdb"
+    service_store(db).close()
+    plain = cli(
+        "scorecard", "--scheme", "small_shop", "--period", "2026-05", "--format", "csv", db=db
+    )
+    assert plain.returncode == 0, plain.stderr
+    header = plain.stdout.lstrip("\ufeff").splitlines()[0].split(",")
+    assert header[:3] == ["agent", "team", "composite"] and "csat value" in header
+    value = float(pd.read_csv(io.StringIO(plain.stdout))["csat value"].dropna().iloc[0])
+    assert 0 <= value <= 1  # raw: a share, not a percentage
+    zh = cli("scorecard", "--scheme", "small_shop", "--period", "2026-05", "--format", "csv",
+             "--lang", "zh", db=db)  # fmt: skip
+    assert zh.returncode == 0, zh.stderr
+    frame = pd.read_csv(io.StringIO(zh.stdout))
+    assert list(frame.columns[:3]) == ["客服", "小组", "得分"]
+    assert frame["满意度（%）"].dropna().iloc[0] == round(value * 100, 1)

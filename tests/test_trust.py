@@ -425,7 +425,9 @@ def test_every_page_renders_after_an_owners_first_upload(demo_copy, tmp_path, mo
         if page == "overview":
             fed = {"avg_response_time", "reply_3min_rate", "csat", "conversion_rate",
                    "sales_amount", "orders_count", "aov", "receptions"}  # fmt: skip
-            assert at.selectbox(key="trend_kpi").value in fed  # the default trend has data
+            assert (
+                at.selectbox(key=f"trend_kpi_choice_{lang}").value in fed
+            )  # the default trend has data
             label = "Average response time" if lang == "en" else "平均响应时长"
             [speed] = [m.value for m in at.metric if m.label == label]
             assert speed == f"{_qianniu_speed():.0f} s"  # the 千牛 figure, weighted by receptions
