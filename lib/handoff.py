@@ -35,6 +35,7 @@ PATH_OPTIONS = {"--db", "--out", "--log", "--addresses", "--alerts", "--mapping"
 
 _RUN_LOCK = threading.Lock()  # one job at a time: output capture is process-wide
 _SERVED: dict[str, threading.Thread] = {}
+_STOPS: dict[str, threading.Event] = {}
 
 
 def folder(db: str | os.PathLike) -> Path:
@@ -61,19 +62,31 @@ def serve(db: str | os.PathLike, interval: float = 0.5) -> None:
         return
     box = folder(db)
     box.mkdir(mode=0o700, exist_ok=True)
-    thread = threading.Thread(target=_loop, args=(box, interval), daemon=True,
+    stop = threading.Event()
+    thread = threading.Thread(target=_loop, args=(box, interval, stop), daemon=True,
                               name="scorecard-handoff")  # fmt: skip
-    _SERVED[key] = thread
+    _SERVED[key], _STOPS[key] = thread, stop
     thread.start()
 
 
-def _loop(box: Path, interval: float) -> None:
-    while True:
+def stop(db: str | os.PathLike, timeout: float = 10) -> None:
+    """Stop answering jobs for this store, once a job under way is answered. The app serves
+    until its process ends; this is for a process that opens many stores in turn (the tests)."""
+    key = str(Path(db).resolve())
+    event, thread = _STOPS.pop(key, None), _SERVED.pop(key, None)
+    if event:
+        event.set()
+    if thread:
+        thread.join(timeout)
+
+
+def _loop(box: Path, interval: float, stop: threading.Event) -> None:
+    while not stop.is_set():
         with contextlib.suppress(OSError):
             _write(box / HEARTBEAT, {"pid": os.getpid(), "at": time.time()})
             for job in sorted(box.glob("*.job.json"), key=lambda p: p.stat().st_mtime):
                 _answer(job)
-        time.sleep(interval)
+        stop.wait(interval)
 
 
 def _answer(job: Path) -> None:

@@ -7,6 +7,8 @@ build, which `python -m playwright install chromium` downloads on a normal machi
 from __future__ import annotations
 
 import os
+import random
+import re
 import shutil
 import socket
 import subprocess
@@ -14,6 +16,9 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = [
@@ -54,6 +59,18 @@ def launch(playwright):
 
 
 def free_port() -> int:
+    """A free port on 127.0.0.1. A pytest-xdist worker takes it from a block of its own, below
+    the ports the system hands out, so parallel tests never pick the same one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw") and worker[2:].isdigit():
+        first = 20000 + 400 * (int(worker[2:]) % 30)
+        for port in random.sample(range(first, first + 400), 400):
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -70,47 +87,71 @@ class AppServer:
         self.proc = None
 
     def __enter__(self):
-        cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-               "--server.headless", "true", "--server.port", str(self.port),
-               "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]  # fmt: skip
         self.log = open(self.db.with_suffix(".log"), "w")
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=self.log, stderr=self.log)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.3)
+        for _ in range(3):  # a port found free can be taken (by a parallel test) before use
+            if self._start():
+                return self
+            self._stop()
+            self.port = free_port()
+            self.url = f"http://127.0.0.1:{self.port}"
         self.__exit__()
         raise RuntimeError(f"the app did not start; log: {self.db.with_suffix('.log')}")
 
-    def __exit__(self, *exc):
-        if self.proc:
+    def _start(self) -> bool:
+        cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+               "--server.headless", "true", "--server.port", str(self.port),
+               "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]  # fmt: skip
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=self.log, stderr=self.log)
+        deadline = time.time() + 60
+        while time.time() < deadline and self.proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        return True
+            except OSError:
+                time.sleep(0.3)
+        return False
+
+    def _stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+                self.proc.wait()
+
+    def __exit__(self, *exc):
+        self._stop()
         self.log.close()
 
 
-# True in the page when the app has finished running and shows no stale elements.
-IDLE = (
-    "() => { const app = document.querySelector('[data-testid=stApp]');"
-    " return app && app.getAttribute('data-test-script-state') !== 'running'"
-    " && !document.querySelector('[data-stale=true]'); }"
-)
+# True in the page when the app has finished running, shows no stale elements, and its run
+# state has not changed for `quiet` ms (a run often starts another one at once). The first
+# call in a document starts watching the state.
+SETTLED = """(quiet) => {
+  if (window.__scorecardChanged === undefined) {
+    window.__scorecardChanged = performance.now();
+    new MutationObserver(() => { window.__scorecardChanged = performance.now(); }).observe(
+      document, {subtree: true, attributes: true, attributeFilter: ["data-test-script-state"]});
+  }
+  const app = document.querySelector("[data-testid=stApp]");
+  return !!app && app.getAttribute("data-test-script-state") !== "running"
+    && !document.querySelector("[data-stale=true]")
+    && performance.now() - window.__scorecardChanged >= quiet; }"""
+QUIET_MS = 500
 
 
 def settle(tab, timeout: float = 60000) -> None:
-    """Wait until the app is idle twice in a row 300 ms apart (a run often starts another one
-    at once)."""
-    for _ in range(2):
-        tab.wait_for_function(IDLE, timeout=timeout)
-        tab.wait_for_timeout(300)
-    tab.wait_for_function(IDLE, timeout=timeout)
+    """Wait until the app has finished running and its run state has stayed so for QUIET_MS:
+    at once when it has long been idle, later when a run starts another one."""
+    for attempt in range(3):
+        try:
+            tab.wait_for_function(SETTLED, arg=QUIET_MS, timeout=timeout)
+            return
+        except PlaywrightError as exc:  # a new document while waiting: wait in that one
+            if attempt == 2 or "context was destroyed" not in str(exc):
+                raise
 
 
 def sign_in(tab, username: str, password: str, succeeds: bool = True) -> None:
@@ -127,24 +168,34 @@ def sign_in(tab, username: str, password: str, succeeds: bool = True) -> None:
         settle(tab)
 
 
-def edit_grid_cell(page, grid_index: int, row: int, column_fraction: float, value: str) -> None:
-    """Type a value into a cell of an st.data_editor grid (row 1 is the first data row).
+def edit_grid_cell(page, grid_index: int, row: str, column: str, value: str) -> None:
+    """Type a value into a cell of an st.data_editor grid: the cell under the header `column`
+    in the row that has a cell reading `row`.
 
-    Double-clicks the cell and waits for the grid's editor box before typing, retrying while
-    the grid is still settling after a rerun.
+    The grid draws its cells on a canvas; its accessible table holds one element per cell.
+    Focusing that element selects the cell (repeated until the grid shows it selected, as a
+    rerun may redraw the grid), Enter opens its editor.
     """
     grid = page.get_by_test_id("stDataFrame").nth(grid_index)
-    grid.wait_for(state="visible")
+    headers = grid.locator("thead th")
+    headers.first.wait_for(state="attached")
+    index = headers.all_inner_texts().index(column)
+    line = grid.locator("tbody tr").filter(
+        has=page.locator("td", has_text=re.compile(f"^{re.escape(row)}$"))
+    )
+    cell = line.locator("td").nth(index)
     editor = page.locator("#portal input, #portal textarea")
-    row_height = 35  # Streamlit's default row height; the header is one row
-    for _ in range(5):
-        box = grid.bounding_box()
-        page.mouse.dblclick(box["x"] + box["width"] * column_fraction,
-                            box["y"] + row_height * row + row_height / 2)  # fmt: skip
+    for _ in range(10):
+        cell.focus()
         try:
-            editor.first.wait_for(state="visible", timeout=2000)
+            expect(cell).to_have_attribute("aria-selected", "true", timeout=2000)
+        except AssertionError:
+            continue
+        page.keyboard.press("Enter")
+        try:
+            editor.first.wait_for(state="visible", timeout=5000)
             break
-        except Exception:  # noqa: BLE001 - not ready yet: try again
+        except PlaywrightError:  # the grid was redrawn meanwhile: select the cell again
             page.keyboard.press("Escape")
     editor.first.fill(value)
     editor.first.press("Enter")

@@ -1,19 +1,42 @@
-"""Shared fixtures: a fresh store per test, a demo store per session, file writers."""
+"""Shared fixtures: a fresh store per test, a demo store per session, file writers, and the
+clean-up of what AppTest runs leave open."""
 
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
-from lib import demo, store, users
+from lib import demo, handoff, store, users, warmup
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 PASSWORD = "Test-pass-1-long"  # every account made by the `accounts` fixture
 # username → (role, agent)
 ACCOUNTS = {"boss": ("manager", None), "coach": ("trainer", None), "ajie": ("agent", "阿杰"),
             "wang": ("agent", "小王")}  # fmt: skip
+
+
+def pytest_addoption(parser):
+    parser.addoption("--slow", action="store_true",
+                     help="also run the tests marked slow (CI does; a developer's run leaves them out)")  # fmt: skip
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Tests marked slow are left out (deselected, not skipped) unless --slow is given. Browser
+    tests form one group that a parallel run (--dist loadgroup) gives to one worker, so that
+    two apps and two browsers never compete for the CPU with each other."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+    if config.getoption("--slow"):
+        return
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]
 
 
 @pytest.fixture(autouse=True)
@@ -26,15 +49,68 @@ def isolated_accounts(tmp_path, monkeypatch):
     monkeypatch.setenv("SCORECARD_TIMEZONE", "Asia/Shanghai")
 
 
-@pytest.fixture
-def accounts(tmp_path, monkeypatch) -> Path:
-    """An accounts file with admin and the ACCOUNTS users, all with PASSWORD."""
-    path = tmp_path / "auth.yaml"
-    monkeypatch.setenv("SCORECARD_ADMIN_PASSWORD", PASSWORD)
-    users.first_start(path)
-    monkeypatch.delenv("SCORECARD_ADMIN_PASSWORD")
+@pytest.fixture(autouse=True)
+def demo_files_in_tmp(tmp_path, monkeypatch):
+    """The demo's generated exports go to the test's own folder, not the shared data/demo/
+    (the app loads the demo into an empty store): parallel tests never write one file."""
+    load = demo.load
+
+    def load_here(con, out_dir=None, *args, **kwargs):
+        return load(con, out_dir or tmp_path / "demo-files", *args, **kwargs)
+
+    monkeypatch.setattr(demo, "load", load_here)
+
+
+@pytest.fixture(autouse=True)
+def closed_app_stores(monkeypatch):
+    """What the app opens for a store in this process (AppTest runs) is closed after the test:
+    its cached connection, once the warm-up is done, and the hand-off thread serving it."""
+    opened, served = [], []
+    start, serve = warmup.start, handoff.serve
+
+    def started(con):
+        thread = start(con)
+        opened.append((con, thread))
+        return thread
+
+    def serving(db, *args, **kwargs):
+        served.append(db)
+        return serve(db, *args, **kwargs)
+
+    monkeypatch.setattr(warmup, "start", started)
+    monkeypatch.setattr(handoff, "serve", serving)
+    yield
+    for db in served:
+        handoff.stop(db)
+    if opened:
+        ui = sys.modules.get("pages._ui")
+        if ui is not None:
+            ui.connection.clear()  # the next run opens its store anew
+        for con, thread in opened:
+            thread.join(120)
+            if not thread.is_alive():
+                con.close()
+
+
+@pytest.fixture(scope="session")
+def accounts_file(tmp_path_factory) -> Path:
+    """The accounts of the `accounts` fixture, hashed once per session (bcrypt is slow on
+    purpose); tests get a copy."""
+    path = tmp_path_factory.mktemp("accounts") / "auth.yaml"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SCORECARD_ADMIN_PASSWORD", PASSWORD)
+        users.first_start(path)
     for name, (role, agent) in ACCOUNTS.items():
         users.add(path, name, role, agent=agent, password=PASSWORD)
+    return path
+
+
+@pytest.fixture
+def accounts(accounts_file, tmp_path) -> Path:
+    """An accounts file with admin and the ACCOUNTS users, all with PASSWORD: the test's own
+    copy, at the path that SCORECARD_AUTH names, free to change."""
+    path = tmp_path / "auth.yaml"
+    shutil.copy2(accounts_file, path)
     return path
 
 

@@ -67,7 +67,7 @@ def test_every_page_opens_with_the_frame(page, artifacts):
         expect(page.get_by_role("heading", name=name, exact=True)).to_be_visible()
         expect(page.get_by_text("You are looking at demo data")).to_be_visible()
         no_error(page)
-        page.wait_for_timeout(300)
+        settle(page)
         page.screenshot(path=artifacts / f"page_{name.split()[0].lower()}.png", full_page=True)
 
 
@@ -201,7 +201,7 @@ def test_changing_a_weight_reranks_at_once(page, artifacts):
     page.get_by_role("link", name="Weights & thresholds").click()
     expect(page.get_by_text("Ranking with these weights")).to_be_visible()
     expect(page.get_by_text("▲")).to_have_count(0)  # the saved weights: nobody moves
-    edit_grid_cell(page, grid_index=0, row=4, column_fraction=0.75, value="200")  # Sales
+    edit_grid_cell(page, grid_index=0, row="Sales", column="Weight", value="200")
     # The grid's cells are drawn on a canvas; its accessible copy holds the text.
     expect(page.get_by_text("▲").first).to_be_attached(timeout=15000)
     expect(page.get_by_text("Sales weight 20 → 200")).to_be_visible()
@@ -432,7 +432,8 @@ def test_hostile_text_loads_nothing_and_links_nowhere_on_any_page(demo_copy, acc
                 links = tab.locator(f"a[href*='{trap}'], img[src*='{trap}']")
                 assert links.count() == 0, (name, links.first.evaluate("e => e.outerHTML"))
                 no_error(tab)
-            tab.wait_for_timeout(1000)
+            settle(tab)  # the last page drawn, and every image it asked for come or failed
+            tab.wait_for_function("[...document.images].every(image => image.complete)")
             browser.close()
     finally:
         server.shutdown()

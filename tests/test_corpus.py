@@ -91,6 +91,7 @@ def test_text_that_looks_like_a_formula_is_stored_as_text(corpus, tmp_path):
     assert got == {"F1": "+SUM(A1)", "F2": "@cmd", "F3": "-1+1"}
 
 
+@pytest.mark.slow
 def test_a_200_mb_export_is_stored_whole_with_its_broken_rows_set_aside(tmp_path):
     con, before = stored_before(tmp_path)
     con.close()
