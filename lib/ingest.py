@@ -447,7 +447,7 @@ def _linked_agents(con, parsed_cols: dict) -> None:
     )
     cur.register("__rows", rows)
     try:
-        linked = cur.execute(
+        linked = cur.sql(
             """SELECT coalesce(a.agent, r.agent) FROM __rows r
                LEFT JOIN accounts a ON a.platform = r.platform AND a.shop = r.shop
                     AND a.account = r.account ORDER BY r.__i"""

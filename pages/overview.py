@@ -72,6 +72,8 @@ labels = {k: catalogue.get(k).label(lang()) for k in scheme.kpi_ids}
 a, b = st.columns(2)
 with a, section():
     with_data = views.kpis_with_data(card)
+    if with_data and st.session_state.get("trend_kpi") not in with_data:
+        st.session_state["trend_kpi"] = with_data[0]  # a KPI without data draws nothing
     kpi = sticky_select(t("overview.trend_kpi"), scheme.kpi_ids, "trend_kpi", labels.get, where=st,
                         default=with_data[0] if with_data else None)  # fmt: skip
     rows = views.trend(con(), who, kpi, period, team=team, shops=chosen_shops()).replace(

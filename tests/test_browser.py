@@ -268,7 +268,7 @@ def test_an_agent_and_a_manager_see_what_their_roles_allow(browser_at, artifacts
     links = manager.get_by_test_id("stSidebarNav").get_by_role("link")
     expect(links).to_have_text(ending([n for n in NAV if n != "Users"]))
     manager.get_by_role("link", name="Audit log").click()
-    expect(manager.get_by_text("login").first).to_be_attached()
+    expect(manager.get_by_text("signed in").first).to_be_attached()
     no_error(manager)
 
 
