@@ -725,7 +725,11 @@ def _load(con, path: Path, name: str, mapping: Mapping, found: dict, first: RawT
         seen: list[dict[str, tuple]] = []
         ragged: list[SetAside] = []
         errors: list[RowError] = []
-        upload_id = None
+        cur.execute(
+            """CREATE TEMP TABLE __ingest_quarantine (row_number BIGINT, "column" VARCHAR,
+               value VARCHAR, reason VARCHAR, raw_row VARCHAR)"""
+        )
+        supplied = period = None
         offset = kept = filled = continuation = read_bytes = 0
         for raw in itertools.chain([first], rows):
             done = 0.3 + 0.4 * min(read_bytes / size, 1.0)
@@ -736,17 +740,10 @@ def _load(con, path: Path, name: str, mapping: Mapping, found: dict, first: RawT
             stage_notes += [n for n in staged.notes if n not in stage_notes]
             seen.append(staged.evidence)
             filled += staged.filled
-            if upload_id is None:
+            if supplied is None:
+                supplied = staged.supplied
                 period = (scope.period if scope and scope.period
-                          and "period_end" in staged.supplied else None)  # fmt: skip
-                upload_id = cur.execute(
-                    """INSERT INTO uploads (file_name, file_hash, file_bytes, kind, mapping,
-                       sheet, uploaded_by, status, is_demo, supplied_columns, period_from,
-                       period_to) VALUES (?, ?, ?, ?, ?, ?, ?, 'stored', ?, ?, ?, ?)
-                       RETURNING upload_id""",
-                    [name, digest, path.stat().st_size, mapping.kind, mapping.name,
-                     raw.sheet, user, is_demo, staged.supplied, *(period or (None, None))],
-                ).fetchone()[0]  # fmt: skip
+                          and "period_end" in supplied else None)  # fmt: skip
             if mapping.line_items:  # the whole file is one batch
                 _reject_whole_orders(staged, table, raw)
             n = raw.num_rows
@@ -763,11 +760,10 @@ def _load(con, path: Path, name: str, mapping: Mapping, found: dict, first: RawT
             errors += [e for i in sorted(staged.errors) for e in staged.errors[i]]
             result.skipped += raw.skipped
             ragged += raw.ragged
-            _quarantine(cur, upload_id, name, _quarantine_records(raw, staged))
+            _quarantine(cur, _quarantine_records(raw, staged))
             good = staged.typed.append_column("__i", pa.array(np.arange(offset, offset + n)))
             good = good.append_column("__row", pa.array(raw.row_numbers, pa.int64()))
             good = _fold(good.filter(pa.array(keep)), table, mapping.line_items)
-            good = good.append_column("upload_id", pa.array(np.full(good.num_rows, upload_id)))
             cur.register("__ingest_batch", good)
             try:
                 if offset == 0:
@@ -798,8 +794,7 @@ def _load(con, path: Path, name: str, mapping: Mapping, found: dict, first: RawT
                             "values", None) for _, row, first_row in different]  # fmt: skip
         if repeats:
             source = _source_rows(batches(), {i for i, _, _ in different})
-            _quarantine(cur, upload_id, name,
-                        [(e.row, e.column, e.value, e.reason, source[i])
+            _quarantine(cur, [(e.row, e.column, e.value, e.reason, source[i])
                          for e, (i, _, _) in zip(repeats, different)])  # fmt: skip
         result.quarantined += len(repeats) + len(ragged)
         result.rows_read += len(ragged)
@@ -808,16 +803,30 @@ def _load(con, path: Path, name: str, mapping: Mapping, found: dict, first: RawT
         errors.sort(key=lambda e: e.row)
         result.errors = errors
 
-        inserted, updated, same_rows = _upsert(cur, table)
+        _quarantine(cur, [
+            (r.row_number, "(whole row)", r.text[:1000], r.reason, json.dumps(r.text))
+            for r in ragged])  # fmt: skip
+        # The upload's row is written once every batch is staged, so that a file read again
+        # (see _Redo) does not use up an upload number.
+        upload_id = cur.execute(
+            """INSERT INTO uploads (file_name, file_hash, file_bytes, kind, mapping,
+               sheet, uploaded_by, status, is_demo, supplied_columns, period_from,
+               period_to) VALUES (?, ?, ?, ?, ?, ?, ?, 'stored', ?, ?, ?, ?)
+               RETURNING upload_id""",
+            [name, digest, path.stat().st_size, mapping.kind, mapping.name,
+             first.sheet, user, is_demo, supplied, *(period or (None, None))],
+        ).fetchone()[0]  # fmt: skip
+        cur.execute(
+            "INSERT INTO quarantine SELECT ?, ?, * FROM __ingest_quarantine", [upload_id, name]
+        )
+        inserted, updated, same_rows = _upsert(cur, table, upload_id)
         cur.execute("DROP TABLE __ingest_rows")
+        cur.execute("DROP TABLE __ingest_quarantine")
         benchmarks = bench.records()
         if benchmarks:
             _store_benchmarks(cur, benchmarks, upload_id)
             kinds = sorted({b[5] for b in benchmarks})
             result.notes.append(f"the platform's reference rows were kept: {', '.join(kinds)}")
-        _quarantine(cur, upload_id, name, [
-            (r.row_number, "(whole row)", r.text[:1000], r.reason, json.dumps(r.text))
-            for r in ragged])  # fmt: skip
         result.upload_id = upload_id
         result.inserted, result.updated = inserted, updated
         # Counts are of rows read: an order's item rows are accepted with it, or duplicates
@@ -927,7 +936,7 @@ def _fold(good: pa.Table, table, how: str | None) -> pa.Table:
     return pa.Table.from_pandas(out, schema=schema, preserve_index=False)
 
 
-def _upsert(cur, table) -> tuple[int, int, int]:
+def _upsert(cur, table, upload_id: int) -> tuple[int, int, int]:
     """Insert the staged rows (`__ingest_rows`, one per key) whose key is new, replace
     changed rows, leave identical rows; return rows inserted, rows updated, and the source
     rows (`__rows` of each) behind the identical ones."""
@@ -941,6 +950,7 @@ def _upsert(cur, table) -> tuple[int, int, int]:
         + ", ".join(f"t.{quote_ident(c)}" for c in cols) + ")"
     )  # fmt: skip
     collist = ", ".join(quote_ident(c) for c in cols + ["upload_id"])
+    values = ", ".join(quote_ident(c) for c in cols) + ", ?"  # the upload's number
     if table.has("shop"):
         _replace_legacy(cur, table)
     existed, identical, same_rows = cur.execute(
@@ -951,11 +961,14 @@ def _upsert(cur, table) -> tuple[int, int, int]:
     if existed:
         cur.execute(f"DELETE FROM {name} t USING __ingest_rows s WHERE {on} AND NOT ({same})")
         cur.execute(
-            f"""INSERT INTO {name} ({collist}) SELECT {collist} FROM __ingest_rows s
-                WHERE NOT EXISTS (SELECT 1 FROM {name} t WHERE {on})"""
+            f"""INSERT INTO {name} ({collist}) SELECT {values} FROM __ingest_rows s
+                WHERE NOT EXISTS (SELECT 1 FROM {name} t WHERE {on})""",
+            [upload_id],
         )
     else:
-        cur.execute(f"INSERT INTO {name} ({collist}) SELECT {collist} FROM __ingest_rows")
+        cur.execute(
+            f"INSERT INTO {name} ({collist}) SELECT {values} FROM __ingest_rows", [upload_id]
+        )
     total = cur.execute("SELECT count(*) FROM __ingest_rows").fetchone()[0]
     return total - existed, existed - identical, int(same_rows)
 
@@ -995,15 +1008,14 @@ def _quarantine_records(raw: RawTable, staged: _Staged) -> list[tuple]:
     return records
 
 
-def _quarantine(cur, upload_id, name, records: list[tuple]) -> None:
-    """Store quarantine records of one upload."""
+def _quarantine(cur, records: list[tuple]) -> None:
+    """Keep quarantine records (row, column, value, reason, source row) of the upload being
+    staged; they are stored with it once it has its number."""
     if not records:
         return
     cols = list(zip(*records))
     batch = pa.table(
         {
-            "upload_id": pa.array([upload_id] * len(records), pa.int64()),
-            "file_name": pa.array([name] * len(records), pa.string()),
             "row_number": pa.array(cols[0], pa.int64()),
             "column": pa.array(cols[1], pa.string()),
             "value": pa.array([None if v is None else str(v) for v in cols[2]], pa.string()),
@@ -1013,7 +1025,7 @@ def _quarantine(cur, upload_id, name, records: list[tuple]) -> None:
     )
     cur.register("__quarantine", batch)
     try:
-        cur.execute("INSERT INTO quarantine SELECT * FROM __quarantine")
+        cur.execute("INSERT INTO __ingest_quarantine SELECT * FROM __quarantine")
     finally:
         cur.unregister("__quarantine")
 

@@ -321,7 +321,7 @@ def _read_csv(
             count += record_batch.num_rows
             if max_rows is not None and count >= max_rows:
                 break
-            if batch_rows is not None and count >= batch_rows + hold:
+            while batch_rows is not None and count >= batch_rows + hold:
                 table = pa.Table.from_batches(pending, schema)
                 yield batch(table.slice(0, batch_rows), start), False
                 start += batch_rows
