@@ -584,7 +584,7 @@ def _in_file_duplicates(cur, table) -> list[tuple[int, int, int]]:
     part = ", ".join(quote_ident(k) for k in table.key)
     repeated = cur.execute(
         f"SELECT count(*) FROM (SELECT 1 FROM __ingest_rows GROUP BY {part} HAVING count(*) > 1)"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     if not repeated:
         return [], 0
     row = "(" + ", ".join(quote_ident(c.name) for c in table.stored) + ")"
@@ -599,7 +599,7 @@ def _in_file_duplicates(cur, table) -> list[tuple[int, int, int]]:
     different = cur.execute(
         "SELECT __i, __row, first_row FROM __ingest_repeats WHERE NOT same ORDER BY __i"
     ).fetchall()
-    same = cur.execute("SELECT count(*) FROM __ingest_repeats WHERE same").fetchone()[0]
+    same = cur.execute("SELECT count(*) FROM __ingest_repeats WHERE same").fetchall()[0][0]
     cur.execute("DELETE FROM __ingest_rows WHERE __i IN (SELECT __i FROM __ingest_repeats)")
     cur.execute("DROP TABLE __ingest_repeats")
     return different, same
@@ -622,7 +622,7 @@ def _log_rejected(con, name, path, mapping, user, message, is_demo) -> None:
 # Rows read, parsed, checked and staged at a time: a CSV/TSV file is never held whole, so
 # memory stays bounded whatever its size. Workbooks are read whole by their reader, and so
 # are files of orders over several rows (line items), which are folded across the file.
-BATCH_ROWS = 200_000
+BATCH_ROWS = 100_000
 
 
 class _Redo(Exception):
@@ -719,7 +719,8 @@ def _load(con, path: Path, name: str, mapping: Mapping, found: dict, first: RawT
             "SELECT upload_id, uploaded_at FROM uploads WHERE file_hash = ? AND status = 'stored' "
             "ORDER BY upload_id DESC LIMIT 1",
             [digest],
-        ).fetchone()
+        ).fetchall()
+        before = before[0] if before else None
         bench = _Benchmarks()
         stage_notes: list[str] = []
         seen: list[dict[str, tuple]] = []
@@ -767,7 +768,7 @@ def _load(con, path: Path, name: str, mapping: Mapping, found: dict, first: RawT
             cur.register("__ingest_batch", good)
             try:
                 if offset == 0:
-                    cur.execute("CREATE TEMP TABLE __ingest_rows AS SELECT * FROM __ingest_batch")
+                    cur.execute("CREATE TABLE __ingest_rows AS SELECT * FROM __ingest_batch")
                 else:
                     cur.execute("INSERT INTO __ingest_rows SELECT * FROM __ingest_batch")
             finally:
@@ -815,7 +816,7 @@ def _load(con, path: Path, name: str, mapping: Mapping, found: dict, first: RawT
                RETURNING upload_id""",
             [name, digest, path.stat().st_size, mapping.kind, mapping.name,
              first.sheet, user, is_demo, supplied, *(period or (None, None))],
-        ).fetchone()[0]  # fmt: skip
+        ).fetchall()[0][0]  # fmt: skip
         cur.execute(
             "INSERT INTO quarantine SELECT ?, ?, * FROM __ingest_quarantine", [upload_id, name]
         )
@@ -957,7 +958,7 @@ def _upsert(cur, table, upload_id: int) -> tuple[int, int, int]:
         f"""SELECT count(*), count(*) FILTER (WHERE {same}),
                    coalesce(sum(s.__rows) FILTER (WHERE {same}), 0)
             FROM __ingest_rows s JOIN {name} t ON {on}"""
-    ).fetchone()
+    ).fetchall()[0]
     if existed:
         cur.execute(f"DELETE FROM {name} t USING __ingest_rows s WHERE {on} AND NOT ({same})")
         cur.execute(
@@ -969,7 +970,7 @@ def _upsert(cur, table, upload_id: int) -> tuple[int, int, int]:
         cur.execute(
             f"INSERT INTO {name} ({collist}) SELECT {values} FROM __ingest_rows", [upload_id]
         )
-    total = cur.execute("SELECT count(*) FROM __ingest_rows").fetchone()[0]
+    total = cur.execute("SELECT count(*) FROM __ingest_rows").fetchall()[0][0]
     return total - existed, existed - identical, int(same_rows)
 
 

@@ -33,7 +33,10 @@ import pyarrow.csv as pacsv
 from lib import settings
 
 SAMPLE_BYTES = 1 << 20
-BLOCK_BYTES = 16 << 20  # a CSV is read in blocks of this size; a row must fit in one
+# A CSV is read in blocks of BLOCK_BYTES, and the reader reads a few dozen blocks ahead, so
+# small blocks keep memory small; a row longer than a block is read again with large ones.
+BLOCK_BYTES = 2 << 20
+LARGE_BLOCK_BYTES = 16 << 20  # a row must fit in one of these
 FOOTER_LINES = 10  # how many of the last lines may be footers
 HEADER_SCAN_ROWS = 30
 SUMMARY_MARKERS = {
@@ -277,29 +280,58 @@ def _read_csv(
     if max_rows is not None and len(sample) == SAMPLE_BYTES and sample.count(b"\n") > header_line:
         # A preview needs only the first rows: read them from the sample's whole lines.
         source = pa.BufferReader(sample[: sample.rfind(b"\n") + 1])
-    # One thread: blocks are parsed in order, so every odd row comes with its line number,
-    # and the rows of a batch are numbered as soon as the batch is read.
-    reader = pacsv.open_csv(
-        source,
-        read_options=pacsv.ReadOptions(
-            use_threads=False,
-            skip_rows=header_line,
-            column_names=headers,
-            encoding=enc if enc not in ("utf-8", "utf-8-sig") else "utf8",
-            block_size=BLOCK_BYTES,
-        ),
-        parse_options=pacsv.ParseOptions(
-            delimiter=delim,
-            invalid_row_handler=on_invalid,
-            ignore_empty_lines=False,
-            newlines_in_values='"' in text,
-        ),
-        convert_options=pacsv.ConvertOptions(
-            column_types={h: pa.string() for h in headers},
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
-    )
+
+    def open_reader(block_bytes: int):
+        if isinstance(source, pa.BufferReader):
+            source.seek(0)
+        # One thread: blocks are parsed in order, so every odd row comes with its line
+        # number, and the rows of a batch are numbered as soon as the batch is read.
+        return pacsv.open_csv(
+            source,
+            read_options=pacsv.ReadOptions(
+                use_threads=False,
+                skip_rows=header_line,
+                column_names=headers,
+                encoding=enc if enc not in ("utf-8", "utf-8-sig") else "utf8",
+                block_size=block_bytes,
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delim,
+                invalid_row_handler=on_invalid,
+                ignore_empty_lines=False,
+                newlines_in_values='"' in text,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={h: pa.string() for h in headers},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+
+    def record_batches():
+        """The file's rows as Arrow record batches; when a row does not fit in a small
+        block, the file is read again in large blocks from the first row not yet given."""
+        given = 0
+        for block_bytes in (BLOCK_BYTES, LARGE_BLOCK_BYTES):
+            ragged_raw.clear()
+            skip = given
+            try:
+                reader = open_reader(block_bytes)
+                try:
+                    for record_batch in reader:
+                        if skip >= record_batch.num_rows:
+                            skip -= record_batch.num_rows
+                            continue
+                        record_batch, skip = record_batch.slice(skip), 0
+                        given += record_batch.num_rows
+                        yield record_batch
+                finally:
+                    reader.close()
+                return
+            except pa.ArrowInvalid as exc:
+                if "straddling" not in str(exc) or block_bytes == LARGE_BLOCK_BYTES:
+                    raise
+
     first_data = header_line + 1
 
     def batch(table: pa.Table, start: int) -> RawTable:
@@ -312,11 +344,11 @@ def _read_csv(
             name, table, row_numbers, headers, header_line, "csv", enc, notes=list(notes)
         )
 
-    schema = reader.schema
+    schema = pa.schema([(h, pa.string()) for h in headers])
     pending: list[pa.RecordBatch] = []
     count = start = 0
     try:
-        for record_batch in reader:
+        for record_batch in record_batches():
             pending.append(record_batch)
             count += record_batch.num_rows
             if max_rows is not None and count >= max_rows:
@@ -330,13 +362,11 @@ def _read_csv(
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         if "straddling" in str(exc):  # one row bigger than a read block
             raise UnusableFile(
-                f"{name}: a row is longer than {BLOCK_BYTES // 1_000_000} MB; cells may hold at "
+                f"{name}: a row is longer than {LARGE_BLOCK_BYTES // 1_000_000} MB; cells may hold at "
                 f"most {settings.get('max_cell_chars'):,} characters (setting "
                 "SCORECARD_MAX_CELL_CHARS)."
             ) from None
         raise UnusableFile(f"{name}: the file could not be read as CSV ({exc}).") from None
-    finally:
-        reader.close()
     table = pa.Table.from_batches(pending, schema)
     if max_rows is not None:
         table = table.slice(0, max_rows)
