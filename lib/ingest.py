@@ -730,8 +730,8 @@ def _load(con, path: Path, name: str, mapping: Mapping, found: dict, first: RawT
             """CREATE TEMP TABLE __ingest_quarantine (row_number BIGINT, "column" VARCHAR,
                value VARCHAR, reason VARCHAR, raw_row VARCHAR)"""
         )
-        supplied = period = None
-        offset = kept = filled = continuation = read_bytes = 0
+        supplied = period = carry = None
+        offset = kept = staged_rows = filled = continuation = read_bytes = 0
         for raw in itertools.chain([first], rows):
             done = 0.3 + 0.4 * min(read_bytes / size, 1.0)
             staged = _stage(raw, mapping, found,
@@ -765,16 +765,17 @@ def _load(con, path: Path, name: str, mapping: Mapping, found: dict, first: RawT
             good = staged.typed.append_column("__i", pa.array(np.arange(offset, offset + n)))
             good = good.append_column("__row", pa.array(raw.row_numbers, pa.int64()))
             good = _fold(good.filter(pa.array(keep)), table, mapping.line_items)
-            cur.register("__ingest_batch", good)
-            try:
-                if offset == 0:
-                    cur.execute("CREATE TABLE __ingest_rows AS SELECT * FROM __ingest_batch")
-                else:
-                    cur.execute("INSERT INTO __ingest_rows SELECT * FROM __ingest_batch")
-            finally:
-                cur.unregister("__ingest_batch")
+            if offset == 0:
+                _create_staging(cur, good)
+            carry = _append(cur, good if carry is None else pa.concat_tables([carry, good]))
+            staged_rows += good.num_rows
             offset += n
             del raw, staged, good
+        if carry is not None and carry.num_rows:
+            cur.from_arrow(carry).insert_into("__ingest_rows")
+        in_table = cur.execute("SELECT count(*) FROM __ingest_rows").fetchall()[0][0]
+        if in_table != staged_rows:  # never stores part of a file
+            raise RuntimeError(f"{name}: {staged_rows} rows were staged but {in_table} are there")
         if evidence is None:
             whole = _file_evidence(seen)
             if any(e.get(c) != w for e in seen for c, w in whole.items() if c in e):
@@ -848,6 +849,30 @@ def _load(con, path: Path, name: str, mapping: Mapping, found: dict, first: RawT
         )  # fmt: skip
         store.bump_data_version(cur)
     return result
+
+
+# DuckDB writes a transaction's new rows to disk a row group at a time, and keeps what is
+# appended in parts of a group in memory until the commit: rows are appended in whole groups.
+ROW_GROUP_ROWS = 122_880
+
+
+def _create_staging(cur, rows: pa.Table) -> None:
+    """The table of staged rows, `__ingest_rows`, with the columns of `rows`: a table written
+    to disk as it grows, not a temporary one held in memory. Declared column by column: in
+    DuckDB 2.0, rows appended in parts to a table made by CREATE TABLE AS in the same
+    transaction were lost once whole row groups had been written."""
+    relation = cur.from_arrow(rows.slice(0, 0))
+    columns = ", ".join(f"{quote_ident(c)} {t}" for c, t in zip(relation.columns, relation.types))
+    cur.execute(f"CREATE TABLE __ingest_rows ({columns})")
+
+
+def _append(cur, rows: pa.Table) -> pa.Table:
+    """Append the whole row groups of `rows` to the staged rows; return the rest. Through a
+    relation, as DuckDB keeps a registered Arrow table until the commit."""
+    whole = rows.num_rows - rows.num_rows % ROW_GROUP_ROWS
+    if whole:
+        cur.from_arrow(rows.slice(0, whole)).insert_into("__ingest_rows")
+    return rows.slice(whole)
 
 
 def _file_evidence(seen: list[dict[str, tuple]]) -> dict[str, tuple]:
@@ -1024,11 +1049,7 @@ def _quarantine(cur, records: list[tuple]) -> None:
             "raw_row": pa.array(cols[4], pa.string()),
         }
     )
-    cur.register("__quarantine", batch)
-    try:
-        cur.execute("INSERT INTO __ingest_quarantine SELECT * FROM __quarantine")
-    finally:
-        cur.unregister("__quarantine")
+    cur.from_arrow(batch).insert_into("__ingest_quarantine")
 
 
 def quarantine_report(con, viewer: access.Viewer, upload_id: int | None = None):
