@@ -7,6 +7,10 @@ source row number, the column and the reason; good rows are upserted by key, so 
 a file or an overlapping export changes nothing that is already right. Every row read is
 counted once: accepted (inserted or updated) + duplicates + quarantined == rows read. A file
 that cannot be used at all raises `UnusableFile` and changes no stored data.
+
+A CSV/TSV file is read, mapped, parsed and checked in batches of rows, each staged in a DuckDB
+table inside the upload's transaction; repeats of a key across batches are found there, and
+the rows are upserted from it, so memory does not grow with the file.
 """
 
 from __future__ import annotations
