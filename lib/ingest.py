@@ -7,6 +7,10 @@ source row number, the column and the reason; good rows are upserted by key, so 
 a file or an overlapping export changes nothing that is already right. Every row read is
 counted once: accepted (inserted or updated) + duplicates + quarantined == rows read. A file
 that cannot be used at all raises `UnusableFile` and changes no stored data.
+
+A CSV/TSV file is read, mapped, parsed and checked in batches of rows, each staged in a DuckDB
+table inside the upload's transaction; repeats of a key across batches are found there, and
+the rows are upserted from it, so memory does not grow with the file.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import itertools
 import json
 import re
 import time
@@ -26,7 +31,7 @@ import pyarrow.compute as pc
 
 from lib import access, audit, reshape, shops, store
 from lib.mapping import DERIVED, Mapping, suggest_presets
-from lib.reader import RawTable, SetAside, UnusableFile, read_table
+from lib.reader import RawTable, SetAside, UnusableFile, read_batches, read_table
 from lib.store import quote_ident
 from lib.validation import validate
 from lib.values import parse_column
@@ -216,7 +221,8 @@ class _Staged:
     notes: list[str]
     supplied: list[str] = field(default_factory=list)  # canonical columns the file gave
     skipped: dict[int, RowError] = field(default_factory=dict)  # rows the mapping leaves out
-    benchmarks: list[tuple] = field(default_factory=list)  # the platform's reference rows
+    filled: int = 0  # rows without an agent that took their ticket's
+    evidence: dict[str, tuple] = field(default_factory=dict)  # see values.Parsed.evidence
 
 
 # Tables whose rows belong to a ticket: a row without an agent takes its ticket's agent.
@@ -263,13 +269,19 @@ def _attribute(con, parsed_cols: dict, n: int, errors: dict, raw: RawTable, labe
     return filled
 
 
-def _stage(raw: RawTable, mapping: Mapping, found: dict[str, str], report, con=None) -> _Staged:
+def _stage(raw: RawTable, mapping: Mapping, found: dict[str, str], report, con=None,
+           evidence: dict[str, tuple] | None = None,
+           benchmarks: _Benchmarks | None = None) -> _Staged:  # fmt: skip
+    """Map, parse and check one batch of rows. `evidence` is what the whole file showed for
+    the columns whose reading depends on all their values (day-first dates, bare numbers as
+    percentages); the platform's reference rows are added to `benchmarks`."""
     table = mapping.table
     n = raw.num_rows
     constants = mapping.options.get("constants") or {}
     extract = mapping.options.get("extract") or {}
     errors: dict[int, list[RowError]] = {}
     notes: list[str] = []
+    seen: dict[str, tuple] = {}
     parsed_cols: dict[str, pa.Array] = {}
     label: dict[str, str] = {}
     texts: dict[str, pa.Array] = {}
@@ -304,7 +316,12 @@ def _stage(raw: RawTable, mapping: Mapping, found: dict[str, str], report, con=N
                 )
             )
         report(0.3 + 0.3 * i / max(len(columns), 1), f"reading values of {label[col.name]}")
-        parsed = parse_column(arr, col.kind, mapping.parse_options(col.name))
+        options = mapping.parse_options(col.name)
+        if evidence and col.name in evidence:
+            options = dataclasses.replace(options, file_evidence=evidence[col.name])
+        parsed = parse_column(arr, col.kind, options)
+        if parsed.evidence is not None:
+            seen[col.name] = parsed.evidence
         parsed.bad &= ~unlisted  # one reason per value
         if parsed.note:
             notes.append(f"{label[col.name]}: {parsed.note}")
@@ -321,7 +338,8 @@ def _stage(raw: RawTable, mapping: Mapping, found: dict[str, str], report, con=N
         _scope_rows(con, parsed_cols, source, found, combined, n)
     if table.has("report"):
         parsed_cols["report"] = pa.array([mapping.name] * n, pa.string())
-    benchmarks = _benchmarks(table, parsed_cols, summary) if table.name == "agent_daily" else []
+    if benchmarks is not None and table.name == "agent_daily":
+        benchmarks.add(table, parsed_cols, summary)
     # Columns an export gives as a duration after creation rather than as a time.
     for (kind, target), source in DERIVED.items():
         if kind != table.name or source not in parsed_cols:
@@ -342,10 +360,9 @@ def _stage(raw: RawTable, mapping: Mapping, found: dict[str, str], report, con=N
         continuation = keys.duplicated(keep="first").to_numpy()
     # With `first`, later item rows are only folded into their order: nothing in them is read.
     skip = continuation if mapping.line_items == "first" else np.zeros(n, dtype=bool)
+    filled = 0
     if table.name in AGENT_FROM_TICKET:
         filled = _attribute(con, parsed_cols, n, errors, raw, label, skip)
-        if filled:
-            notes.append(f"{filled:,} row(s) without an agent took the agent of their ticket")
     if table.name == "csat_responses" and "scale" not in parsed_cols:
         parsed_cols["scale"] = pa.array(
             [mapping.parse_options("rating").csat_scale] * n, pa.int64()
@@ -382,7 +399,11 @@ def _stage(raw: RawTable, mapping: Mapping, found: dict[str, str], report, con=N
         errors.pop(i, None)
     skips = {i: RowError(int(raw.row_numbers[i]), "(whole row)", why, None)
              for i, why in skipped.items()}  # fmt: skip
-    return _Staged(typed, errors, continuation, notes, supplied, skips, benchmarks)
+    return _Staged(typed, errors, continuation, notes, supplied, skips, filled, seen)
+
+
+def _filled_note(filled: int) -> list[str]:
+    return [f"{filled:,} row(s) without an agent took the agent of their ticket"] if filled else []
 
 
 def _label_columns(headers: list[str], found: dict[str, str]) -> list[str]:
@@ -460,33 +481,55 @@ def _linked_agents(con, parsed_cols: dict) -> None:
 NUMERIC_KINDS = ("int", "number", "money", "rate", "duration")
 
 
-def _benchmarks(table, parsed_cols: dict, summary: dict) -> list[tuple]:
-    """The platform's reference rows (同行同层优秀/均值, shop totals and averages) as records
-    (platform, shop, date, period_end, kind, label, column, value)."""
-    if not summary:
-        return []
-    date = parsed_cols.get("date")
-    dates = [d for d in (date.to_pylist() if date is not None else []) if d is not None]
-    first = min(dates) if dates else None
-    last = max(dates) if dates else None
-    period_end = parsed_cols.get("period_end")
-    agents = [s for i, s in enumerate(parsed_cols["shop"].to_pylist()) if i not in summary]
-    shop = max(set(agents), key=agents.count) if agents else parsed_cols["shop"][0].as_py()
-    platform = parsed_cols["platform"][0].as_py() if len(parsed_cols["platform"]) else ""
-    out = []
-    for i, (kind, text) in sorted(summary.items()):
-        day = date[i].as_py() if date is not None else None
-        end = period_end[i].as_py() if period_end is not None else None
-        if day is None:  # a summary over the whole file: its span of days
-            day, end = first, (last if last != first else None)
-        if day is None:
-            continue
-        for col in table.stored:
-            if col.kind in NUMERIC_KINDS and col.name in parsed_cols:
-                value = parsed_cols[col.name][i].as_py()
-                if value is not None:
-                    out.append((platform, shop, day, end, kind, text, col.name, float(value)))
-    return out
+class _Benchmarks:
+    """The platform's reference rows (同行同层优秀/均值, shop totals and averages) of a file,
+    gathered batch by batch, as records (platform, shop, date, period_end, kind, label,
+    column, value). A summary row without a date covers the file's span of days, and belongs
+    to the shop most of the agents' rows name, both known only at the end."""
+
+    def __init__(self) -> None:
+        self.found: list[tuple] = []  # (date or None, period_end, kind, label, column, value)
+        self.first = self.last = None
+        self.shops: dict[str, int] = {}
+        self.platform: str | None = None
+        self.first_shop: str | None = None
+
+    def add(self, table, parsed_cols: dict, summary: dict) -> None:
+        date = parsed_cols.get("date")
+        if date is not None:
+            low, high = pc.min_max(date).values()
+            low, high = low.as_py(), high.as_py()
+            if low is not None:
+                self.first = low if self.first is None else min(self.first, low)
+                self.last = high if self.last is None else max(self.last, high)
+        shop = parsed_cols["shop"]
+        if self.platform is None and len(shop):
+            self.platform = parsed_cols["platform"][0].as_py()
+            self.first_shop = shop[0].as_py()
+        if summary:
+            shop = shop.filter(pa.array(~np.isin(np.arange(len(shop)), list(summary))))
+        for item in pc.value_counts(shop).to_pylist():
+            self.shops[item["values"]] = self.shops.get(item["values"], 0) + item["counts"]
+        period_end = parsed_cols.get("period_end")
+        for i, (kind, text) in sorted(summary.items()):
+            day = date[i].as_py() if date is not None else None
+            end = period_end[i].as_py() if period_end is not None else None
+            for col in table.stored:
+                if col.kind in NUMERIC_KINDS and col.name in parsed_cols:
+                    value = parsed_cols[col.name][i].as_py()
+                    if value is not None:
+                        self.found.append((day, end, kind, text, col.name, float(value)))
+
+    def records(self) -> list[tuple]:
+        shop = max(self.shops, key=self.shops.get) if self.shops else self.first_shop
+        out = []
+        for day, end, kind, text, column, value in self.found:
+            if day is None:  # a summary over the whole file: its span of days
+                day, end = self.first, (self.last if self.last != self.first else None)
+            if day is None:
+                continue
+            out.append((self.platform or "", shop, day, end, kind, text, column, value))
+        return out
 
 
 @dataclass
@@ -532,51 +575,38 @@ def preview(path: str | Path, mapping: Mapping, *, sheet=None, limit: int = 20,
     frame = staged.typed.to_pandas()
     frame.insert(0, "row", raw.row_numbers)
     errors = [e for i in sorted(staged.errors) for e in staged.errors[i]]
-    return Preview(raw.headers, found, [], None, frame, errors, raw.notes + staged.notes,
-                   raw.sheet, raw.sheets)  # fmt: skip
+    notes = raw.notes + staged.notes + _filled_note(staged.filled)
+    return Preview(raw.headers, found, [], None, frame, errors, notes, raw.sheet,
+                   raw.sheets)  # fmt: skip
 
 
-def _in_file_duplicates(con, staged: _Staged, table, raw: RawTable) -> np.ndarray:
-    """Mark later repeats of a key: identical ones are duplicates, different ones errors."""
-    n = staged.typed.num_rows
-    good = np.ones(n, dtype=bool)
-    good[list(staged.errors)] = False
-    good[list(staged.skipped)] = False
-    good &= ~staged.continuation
-    repeat = np.zeros(n, dtype=bool)
-    idx = np.flatnonzero(good)
-    if idx.size == 0:
-        return repeat
-    keys = staged.typed.select(list(table.key)).take(pa.array(idx)).to_pandas()
-    if not keys.duplicated().any():
-        return repeat
-    cur = con.cursor()
-    view = staged.typed.take(pa.array(idx)).append_column("__i", pa.array(idx, pa.int64()))
-    cur.register("__rows", view)
+def _in_file_duplicates(cur, table) -> list[tuple[int, int, int]]:
+    """Mark later repeats of a key among the staged rows: identical ones are duplicates,
+    different ones errors. Drops the repeats from `__ingest_rows`; returns (index, row number,
+    row number of the key's first row) of those with different values, and how many
+    identical repeats there were."""
     part = ", ".join(quote_ident(k) for k in table.key)
+    repeated = cur.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM __ingest_rows GROUP BY {part} HAVING count(*) > 1)"
+    ).fetchall()[0][0]
+    if not repeated:
+        return [], 0
     row = "(" + ", ".join(quote_ident(c.name) for c in table.stored) + ")"
-    result = cur.execute(
-        f"""SELECT __i, first_value(__i) OVER w AS first_i,
+    cur.execute(
+        f"""CREATE TEMP TABLE __ingest_repeats AS
+            SELECT __i, __row, first_value(__row) OVER w AS first_row,
                    {row} IS NOT DISTINCT FROM first_value({row}) OVER w AS same
-            FROM __rows
+            FROM __ingest_rows
             WINDOW w AS (PARTITION BY {part} ORDER BY __i)
             QUALIFY row_number() OVER w > 1"""
+    )
+    different = cur.execute(
+        "SELECT __i, __row, first_row FROM __ingest_repeats WHERE NOT same ORDER BY __i"
     ).fetchall()
-    cur.unregister("__rows")
-    key_label = " + ".join(table.natural_key)
-    for i, first_i, same in result:
-        repeat[i] = True
-        if not same:
-            first_row = int(raw.row_numbers[first_i])
-            staged.errors.setdefault(i, []).append(
-                RowError(
-                    int(raw.row_numbers[i]),
-                    key_label,
-                    f"{key_label} repeats row {first_row} with different values",
-                    None,
-                )
-            )
-    return repeat & ~np.isin(np.arange(n), list(staged.errors))
+    same = cur.execute("SELECT count(*) FROM __ingest_repeats WHERE same").fetchall()[0][0]
+    cur.execute("DELETE FROM __ingest_rows WHERE __i IN (SELECT __i FROM __ingest_repeats)")
+    cur.execute("DROP TABLE __ingest_repeats")
+    return different, same
 
 
 def _log_rejected(con, name, path, mapping, user, message, is_demo) -> None:
@@ -593,6 +623,21 @@ def _log_rejected(con, name, path, mapping, user, message, is_demo) -> None:
         pass
 
 
+# Rows read, parsed, checked and staged at a time: a CSV/TSV file is never held whole, so
+# memory stays bounded whatever its size. Workbooks are read whole by their reader, and so
+# are files of orders over several rows (line items), which are folded across the file.
+BATCH_ROWS = 100_000
+
+
+class _Redo(Exception):
+    """A later batch changed how a column is read (day-first dates, bare numbers as
+    percentages): the file is read again with what the whole file showed."""
+
+    def __init__(self, evidence: dict[str, tuple]) -> None:
+        super().__init__("read again")
+        self.evidence = evidence
+
+
 def ingest_file(
     con,
     path: str | Path,
@@ -604,18 +649,18 @@ def ingest_file(
     progress=None,
     is_demo: bool = False,
     scope: Scope | None = None,
+    batch_rows: int = BATCH_ROWS,
 ) -> IngestResult:
     """Ingest one file with a mapping; raise UnusableFile if it cannot be used at all.
-    `scope` gives the shop, platform and (for a report without dates) the period."""
+    `scope` gives the shop, platform and (for a report without dates) the period. The file is
+    read, checked and staged `batch_rows` rows at a time, all inside one transaction."""
     start = time.perf_counter()
     path = Path(path)
     name = file_name or path.name
     report = progress or (lambda fraction, message: None)
-    table = mapping.table
-    result = IngestResult(name, mapping.kind, mapping.name)
-    try:
-        report(0.01, "reading the file")
-        raw = read_table(
+
+    def batches():
+        return read_batches(
             path,
             file_name=name,
             sheet=sheet or mapping.options.get("sheet"),
@@ -624,81 +669,175 @@ def ingest_file(
             header_row=mapping.options.get("header_row"),
             skip_footer_rows=int(mapping.options.get("skip_footer_rows", 0)),
             progress=lambda f, m: report(0.01 + 0.29 * f, m),
+            batch_rows=None if mapping.line_items else batch_rows,
         )
+
+    try:
+        report(0.01, "reading the file")
+        rows = batches()
+        first = next(rows)
         try:
-            mapping, scope_notes = scoped(mapping, scope, raw.headers)
+            scoped_mapping, scope_notes = scoped(mapping, scope, first.headers)
         except UnusableFile as exc:
             raise UnusableFile(f"{name}: {exc}") from None
-        found, missing = mapping.resolve(raw.headers)
+        found, missing = scoped_mapping.resolve(first.headers)
         if missing:
-            raise UnusableFile(_missing_message(name, mapping, missing, raw.headers))
+            raise UnusableFile(_missing_message(name, scoped_mapping, missing, first.headers))
+        digest = file_hash(path)
+        evidence = None
+        while True:
+            try:
+                result = _load(con, path, name, scoped_mapping, found, first, rows, scope,
+                               digest, user, is_demo, report, evidence, batches)  # fmt: skip
+                break
+            except _Redo as redo:
+                evidence = redo.evidence
+                rows = batches()
+                first = next(rows)
     except UnusableFile as exc:
         _log_rejected(con, name, path, mapping, user, str(exc), is_demo)
         raise
-    result.notes = list(raw.notes) + scope_notes
-    result.skipped = list(raw.skipped)
-    staged = _stage(raw, mapping, found, report, con)
-    result.notes += staged.notes
-    repeat = _in_file_duplicates(con, staged, table, raw)
+    result.notes[len(first.notes) : len(first.notes)] = scope_notes
+    if result.rows_read and not result.accepted and not result.duplicates:  # all set aside
+        result.status = NOTHING_STORED  # every row was set aside: a scheduled job must notice
+    report(1.0, "done")
+    result.seconds = time.perf_counter() - start
+    audit.record(audit.log_of(con), user, "upload", name,
+                 {"upload_id": result.upload_id, "table": mapping.table,
+                  "accepted": result.accepted, "duplicates": result.duplicates,
+                  "quarantined": result.quarantined})  # fmt: skip
+    return result
 
-    n = raw.num_rows
-    if mapping.line_items:
-        _reject_whole_orders(staged, table, raw)
-    bad_rows = np.zeros(n, dtype=bool)
-    bad_rows[list(staged.errors)] = True
-    skip = np.zeros(n, dtype=bool)
-    skip[list(staged.skipped)] = True
-    keep = ~bad_rows & ~repeat & ~skip
-    result.rows_read = n + len(raw.ragged)
-    result.quarantined = int(bad_rows.sum()) + len(raw.ragged)
-    result.skipped_rows = int(skip.sum())
-    in_file_dupes = int((repeat & ~bad_rows).sum())
-    if staged.continuation.any():
-        result.notes.append(
-            f"{int(staged.continuation.sum()):,} line-item row(s) continue an order read above"
-        )
 
-    errors = [e for i in sorted(staged.errors) for e in staged.errors[i]]
-    errors += [RowError(r.row_number, "(whole row)", r.reason, r.text[:200]) for r in raw.ragged]
-    errors.sort(key=lambda e: e.row)
-    result.errors = errors
-
-    report(0.7, "saving")
-    digest = file_hash(path)
-    good = _fold(staged.typed.filter(pa.array(keep)), table, mapping.line_items)
+def _load(con, path: Path, name: str, mapping: Mapping, found: dict, first: RawTable, rows,
+          scope: Scope | None, digest: str, user: str, is_demo: bool, report,
+          evidence: dict | None, batches) -> IngestResult:  # fmt: skip
+    """Stage every batch of the file and store it, in one transaction: a failure anywhere,
+    in any batch, stores nothing. Raise _Redo when the batches were read unalike."""
+    table = mapping.table
+    result = IngestResult(name, mapping.kind, mapping.name)
+    result.notes = list(first.notes)
+    size = max(path.stat().st_size, 1)
     with store.transaction(con) as cur:
         before = cur.execute(
             "SELECT upload_id, uploaded_at FROM uploads WHERE file_hash = ? AND status = 'stored' "
             "ORDER BY upload_id DESC LIMIT 1",
             [digest],
-        ).fetchone()
+        ).fetchall()
+        before = before[0] if before else None
+        bench = _Benchmarks()
+        stage_notes: list[str] = []
+        seen: list[dict[str, tuple]] = []
+        ragged: list[SetAside] = []
+        errors: list[RowError] = []
+        cur.execute(
+            """CREATE TEMP TABLE __ingest_quarantine (row_number BIGINT, "column" VARCHAR,
+               value VARCHAR, reason VARCHAR, raw_row VARCHAR)"""
+        )
+        supplied = period = carry = None
+        offset = kept = staged_rows = filled = continuation = read_bytes = 0
+        for raw in itertools.chain([first], rows):
+            done = 0.3 + 0.4 * min(read_bytes / size, 1.0)
+            staged = _stage(raw, mapping, found,
+                            lambda f, m, done=done: report(done + 0.05 * f, m),
+                            con, evidence, bench)  # fmt: skip
+            read_bytes += raw.table.nbytes
+            stage_notes += [n for n in staged.notes if n not in stage_notes]
+            seen.append(staged.evidence)
+            filled += staged.filled
+            if supplied is None:
+                supplied = staged.supplied
+                period = (scope.period if scope and scope.period
+                          and "period_end" in supplied else None)  # fmt: skip
+            if mapping.line_items:  # the whole file is one batch
+                _reject_whole_orders(staged, table, raw)
+            n = raw.num_rows
+            bad_rows = np.zeros(n, dtype=bool)
+            bad_rows[list(staged.errors)] = True
+            skip = np.zeros(n, dtype=bool)
+            skip[list(staged.skipped)] = True
+            keep = ~bad_rows & ~skip
+            result.rows_read += n
+            result.quarantined += int(bad_rows.sum())
+            result.skipped_rows += int(skip.sum())
+            kept += int(keep.sum())
+            continuation += int(staged.continuation.sum())
+            errors += [e for i in sorted(staged.errors) for e in staged.errors[i]]
+            result.skipped += raw.skipped
+            ragged += raw.ragged
+            _quarantine(cur, _quarantine_records(raw, staged))
+            good = staged.typed.append_column("__i", pa.array(np.arange(offset, offset + n)))
+            good = good.append_column("__row", pa.array(raw.row_numbers, pa.int64()))
+            good = _fold(good.filter(pa.array(keep)), table, mapping.line_items)
+            if offset == 0:
+                _create_staging(cur, good)
+            carry = _append(cur, good if carry is None else pa.concat_tables([carry, good]))
+            staged_rows += good.num_rows
+            offset += n
+            del raw, staged, good
+        if carry is not None and carry.num_rows:
+            cur.from_arrow(carry).insert_into("__ingest_rows")
+        in_table = cur.execute("SELECT count(*) FROM __ingest_rows").fetchall()[0][0]
+        if in_table != staged_rows:  # never stores part of a file
+            raise RuntimeError(f"{name}: {staged_rows} rows were staged but {in_table} are there")
+        if evidence is None:
+            whole = _file_evidence(seen)
+            if any(e.get(c) != w for e in seen for c, w in whole.items() if c in e):
+                raise _Redo(whole)  # rolls back what was staged
+        result.notes += stage_notes + _filled_note(filled)
+        if continuation:
+            result.notes.append(f"{continuation:,} line-item row(s) continue an order read above")
         if before:
             result.notes.append(
                 f"this file was uploaded before (upload #{before[0]}, {before[1]:%Y-%m-%d %H:%M}); "
                 "rows already stored count as duplicates"
             )
-        period = (
-            scope.period if scope and scope.period and "period_end" in staged.supplied else None
-        )
+
+        report(0.7, "saving")
+        different, in_file_dupes = _in_file_duplicates(cur, table)
+        key_label = " + ".join(table.natural_key)
+        repeats = [RowError(row, key_label, f"{key_label} repeats row {first_row} with different "
+                            "values", None) for _, row, first_row in different]  # fmt: skip
+        if repeats:
+            source = _source_rows(batches(), {i for i, _, _ in different})
+            _quarantine(cur, [(e.row, e.column, e.value, e.reason, source[i])
+                         for e, (i, _, _) in zip(repeats, different)])  # fmt: skip
+        result.quarantined += len(repeats) + len(ragged)
+        result.rows_read += len(ragged)
+        errors += repeats
+        errors += [RowError(r.row_number, "(whole row)", r.reason, r.text[:200]) for r in ragged]
+        errors.sort(key=lambda e: e.row)
+        result.errors = errors
+
+        _quarantine(cur, [
+            (r.row_number, "(whole row)", r.text[:1000], r.reason, json.dumps(r.text))
+            for r in ragged])  # fmt: skip
+        # The upload's row is written once every batch is staged, so that a file read again
+        # (see _Redo) does not use up an upload number.
         upload_id = cur.execute(
-            """INSERT INTO uploads (file_name, file_hash, file_bytes, kind, mapping, sheet,
-               uploaded_by, status, is_demo, supplied_columns, period_from, period_to)
-               VALUES (?, ?, ?, ?, ?, ?, ?, 'stored', ?, ?, ?, ?) RETURNING upload_id""",
+            """INSERT INTO uploads (file_name, file_hash, file_bytes, kind, mapping,
+               sheet, uploaded_by, status, is_demo, supplied_columns, period_from,
+               period_to) VALUES (?, ?, ?, ?, ?, ?, ?, 'stored', ?, ?, ?, ?)
+               RETURNING upload_id""",
             [name, digest, path.stat().st_size, mapping.kind, mapping.name,
-             raw.sheet, user, is_demo, staged.supplied, *(period or (None, None))],
-        ).fetchone()[0]  # fmt: skip
-        good = good.append_column("upload_id", pa.array([upload_id] * good.num_rows, pa.int64()))
-        inserted, updated, same_rows = _upsert(cur, table, good)
-        if staged.benchmarks:
-            _store_benchmarks(cur, staged.benchmarks, upload_id)
-            kinds = sorted({b[5] for b in staged.benchmarks})
+             first.sheet, user, is_demo, supplied, *(period or (None, None))],
+        ).fetchall()[0][0]  # fmt: skip
+        cur.execute(
+            "INSERT INTO quarantine SELECT ?, ?, * FROM __ingest_quarantine", [upload_id, name]
+        )
+        inserted, updated, same_rows = _upsert(cur, table, upload_id)
+        cur.execute("DROP TABLE __ingest_rows")
+        cur.execute("DROP TABLE __ingest_quarantine")
+        benchmarks = bench.records()
+        if benchmarks:
+            _store_benchmarks(cur, benchmarks, upload_id)
+            kinds = sorted({b[5] for b in benchmarks})
             result.notes.append(f"the platform's reference rows were kept: {', '.join(kinds)}")
-        _quarantine(cur, upload_id, name, raw, staged, found)
         result.upload_id = upload_id
         result.inserted, result.updated = inserted, updated
         # Counts are of rows read: an order's item rows are accepted with it, or duplicates
         # with it when the stored order is the same; inserted and updated count stored rows.
-        result.accepted = int(keep.sum()) - same_rows
+        result.accepted = kept - len(repeats) - in_file_dupes - same_rows
         result.duplicates = same_rows + in_file_dupes
         counted = result.accepted + result.duplicates + result.quarantined + result.skipped_rows
         if counted != result.rows_read:
@@ -713,14 +852,57 @@ def ingest_file(
              result.quarantined, result.skipped_rows, upload_id],
         )  # fmt: skip
         store.bump_data_version(cur)
-    if result.rows_read and not result.accepted and not result.duplicates:  # all set aside
-        result.status = NOTHING_STORED  # every row was set aside: a scheduled job must notice
-    report(1.0, "done")
-    result.seconds = time.perf_counter() - start
-    audit.record(audit.log_of(con), user, "upload", name,
-                 {"upload_id": result.upload_id, "table": table, "accepted": result.accepted,
-                  "duplicates": result.duplicates, "quarantined": result.quarantined})  # fmt: skip
     return result
+
+
+# DuckDB writes a transaction's new rows to disk a row group at a time, and keeps what is
+# appended in parts of a group in memory until the commit: rows are appended in whole groups.
+ROW_GROUP_ROWS = 122_880
+
+
+def _create_staging(cur, rows: pa.Table) -> None:
+    """The table of staged rows, `__ingest_rows`, with the columns of `rows`: a table written
+    to disk as it grows, not a temporary one held in memory. Declared column by column: in
+    DuckDB 2.0, rows appended in parts to a table made by CREATE TABLE AS in the same
+    transaction were lost once whole row groups had been written."""
+    relation = cur.from_arrow(rows.slice(0, 0))
+    columns = ", ".join(f"{quote_ident(c)} {t}" for c, t in zip(relation.columns, relation.types))
+    cur.execute(f"CREATE TABLE __ingest_rows ({columns})")
+
+
+def _append(cur, rows: pa.Table) -> pa.Table:
+    """Append the whole row groups of `rows` to the staged rows; return the rest. Through a
+    relation, as DuckDB keeps a registered Arrow table until the commit."""
+    whole = rows.num_rows - rows.num_rows % ROW_GROUP_ROWS
+    if whole:
+        cur.from_arrow(rows.slice(0, whole)).insert_into("__ingest_rows")
+    return rows.slice(whole)
+
+
+def _file_evidence(seen: list[dict[str, tuple]]) -> dict[str, tuple]:
+    """What the whole file showed per column, from what each batch showed: a sign seen in
+    any batch (a day over 12, a bare number over 1) is a sign of the file."""
+    whole: dict[str, tuple] = {}
+    for batch in seen:
+        for column, signs in batch.items():
+            old = whole.get(column)
+            whole[column] = signs if old is None else tuple(a or b for a, b in zip(old, signs))
+    return whole
+
+
+def _source_rows(batches, wanted: set[int]) -> dict[int, str]:
+    """The source rows at the given indices (counted over the whole file's data rows), as
+    stored in the quarantine, read again from the file: only repeats of a key with different
+    values need it, once all the batches are seen."""
+    out, offset = {}, 0
+    for raw in batches:
+        n = raw.num_rows
+        here = sorted(i - offset for i in wanted if offset <= i < offset + n)
+        if here:
+            for i, row in zip(here, raw.table.take(pa.array(here)).to_pylist()):
+                out[i + offset] = json.dumps(row, ensure_ascii=False, default=str)
+        offset += n
+    return out
 
 
 def _store_benchmarks(cur, records: list[tuple], upload_id: int) -> None:
@@ -784,9 +966,10 @@ def _fold(good: pa.Table, table, how: str | None) -> pa.Table:
     return pa.Table.from_pandas(out, schema=schema, preserve_index=False)
 
 
-def _upsert(cur, table, good: pa.Table) -> tuple[int, int, int]:
-    """Insert new keys, replace changed rows, leave identical rows; return rows inserted,
-    rows updated, and the source rows (`__rows` of each) behind the identical ones."""
+def _upsert(cur, table, upload_id: int) -> tuple[int, int, int]:
+    """Insert the staged rows (`__ingest_rows`, one per key) whose key is new, replace
+    changed rows, leave identical rows; return rows inserted, rows updated, and the source
+    rows (`__rows` of each) behind the identical ones."""
     name = quote_ident(table.name)
     cols = [c.name for c in table.stored]
     on = " AND ".join(
@@ -797,26 +980,26 @@ def _upsert(cur, table, good: pa.Table) -> tuple[int, int, int]:
         + ", ".join(f"t.{quote_ident(c)}" for c in cols) + ")"
     )  # fmt: skip
     collist = ", ".join(quote_ident(c) for c in cols + ["upload_id"])
-    cur.register("__staged", good)
-    try:
-        if table.has("shop"):
-            _replace_legacy(cur, table)
-        existed, identical, same_rows = cur.execute(
-            f"""SELECT count(*), count(*) FILTER (WHERE {same}),
-                       coalesce(sum(s.__rows) FILTER (WHERE {same}), 0)
-                FROM __staged s JOIN {name} t ON {on}"""
-        ).fetchone()
-        if existed:
-            cur.execute(f"DELETE FROM {name} t USING __staged s WHERE {on} AND NOT ({same})")
-            cur.execute(
-                f"""INSERT INTO {name} ({collist}) SELECT {collist} FROM __staged s
-                    WHERE NOT EXISTS (SELECT 1 FROM {name} t WHERE {on})"""
-            )
-        else:
-            cur.execute(f"INSERT INTO {name} ({collist}) SELECT {collist} FROM __staged")
-    finally:
-        cur.unregister("__staged")
-    total = good.num_rows
+    values = ", ".join(quote_ident(c) for c in cols) + ", ?"  # the upload's number
+    if table.has("shop"):
+        _replace_legacy(cur, table)
+    existed, identical, same_rows = cur.execute(
+        f"""SELECT count(*), count(*) FILTER (WHERE {same}),
+                   coalesce(sum(s.__rows) FILTER (WHERE {same}), 0)
+            FROM __ingest_rows s JOIN {name} t ON {on}"""
+    ).fetchall()[0]
+    if existed:
+        cur.execute(f"DELETE FROM {name} t USING __ingest_rows s WHERE {on} AND NOT ({same})")
+        cur.execute(
+            f"""INSERT INTO {name} ({collist}) SELECT {values} FROM __ingest_rows s
+                WHERE NOT EXISTS (SELECT 1 FROM {name} t WHERE {on})""",
+            [upload_id],
+        )
+    else:
+        cur.execute(
+            f"INSERT INTO {name} ({collist}) SELECT {values} FROM __ingest_rows", [upload_id]
+        )
+    total = cur.execute("SELECT count(*) FROM __ingest_rows").fetchall()[0][0]
     return total - existed, existed - identical, int(same_rows)
 
 
@@ -832,15 +1015,15 @@ def _replace_legacy(cur, table) -> int:
         same = " AND ".join(f"t.{quote_ident(k)} IS NOT DISTINCT FROM s.{quote_ident(k)}"
                             for k in table.natural_key)  # fmt: skip
     return cur.execute(
-        f"""DELETE FROM {name} t USING __staged s
+        f"""DELETE FROM {name} t USING __ingest_rows s
             WHERE t.upload_id IN (SELECT upload_id FROM uploads WHERE before_shops)
               AND (t.platform, t.shop) IS DISTINCT FROM (s.platform, s.shop) AND {same}"""
     ).fetchall()[0][0]
 
 
-def _quarantine(cur, upload_id, name, raw: RawTable, staged: _Staged, found) -> None:
-    """Rejected rows, and rows the mapping skipped (so a user sees what a filter removed),
-    with their reasons and the source row as it was."""
+def _quarantine_records(raw: RawTable, staged: _Staged) -> list[tuple]:
+    """A batch's rejected rows, and rows the mapping skipped (so a user sees what a filter
+    removed), as quarantine records (row, column, value, reason, source row as it was)."""
     listed = {i: list(e) for i, e in staged.errors.items()}
     for i, e in staged.skipped.items():
         listed.setdefault(i, []).append(e)
@@ -852,15 +1035,17 @@ def _quarantine(cur, upload_id, name, raw: RawTable, staged: _Staged, found) -> 
             raw_json = json.dumps(source, ensure_ascii=False, default=str)
             for e in listed[i]:
                 records.append((e.row, e.column, e.value, e.reason, raw_json))
-    for r in raw.ragged:
-        records.append((r.row_number, "(whole row)", r.text[:1000], r.reason, json.dumps(r.text)))
+    return records
+
+
+def _quarantine(cur, records: list[tuple]) -> None:
+    """Keep quarantine records (row, column, value, reason, source row) of the upload being
+    staged; they are stored with it once it has its number."""
     if not records:
         return
     cols = list(zip(*records))
     batch = pa.table(
         {
-            "upload_id": pa.array([upload_id] * len(records), pa.int64()),
-            "file_name": pa.array([name] * len(records), pa.string()),
             "row_number": pa.array(cols[0], pa.int64()),
             "column": pa.array(cols[1], pa.string()),
             "value": pa.array([None if v is None else str(v) for v in cols[2]], pa.string()),
@@ -868,11 +1053,7 @@ def _quarantine(cur, upload_id, name, raw: RawTable, staged: _Staged, found) -> 
             "raw_row": pa.array(cols[4], pa.string()),
         }
     )
-    cur.register("__quarantine", batch)
-    try:
-        cur.execute("INSERT INTO quarantine SELECT * FROM __quarantine")
-    finally:
-        cur.unregister("__quarantine")
+    cur.from_arrow(batch).insert_into("__ingest_quarantine")
 
 
 def quarantine_report(con, viewer: access.Viewer, upload_id: int | None = None):

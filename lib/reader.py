@@ -22,6 +22,7 @@ import re
 import struct
 import unicodedata
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,11 @@ import pyarrow.csv as pacsv
 from lib import settings
 
 SAMPLE_BYTES = 1 << 20
+# A CSV is read in blocks of BLOCK_BYTES, and the reader reads a few dozen blocks ahead, so
+# small blocks keep memory small; a row longer than a block is read again with large ones.
+BLOCK_BYTES = 2 << 20
+LARGE_BLOCK_BYTES = 16 << 20  # a row must fit in one of these
+FOOTER_LINES = 10  # how many of the last lines may be footers
 HEADER_SCAN_ROWS = 30
 SUMMARY_MARKERS = {
     "合计",
@@ -253,8 +259,19 @@ def _detect_delimiter(lines: list[str]) -> str:
 
 
 def _read_csv(
-    path: Path, name: str, encoding: str | None, expected, header_row, max_rows=None
-) -> RawTable:
+    path: Path,
+    name: str,
+    encoding: str | None,
+    expected,
+    header_row,
+    max_rows=None,
+    batch_rows: int | None = None,
+    hold: int = 0,
+) -> Iterator[tuple[RawTable, bool]]:
+    """The data rows of a CSV/TSV file in batches of `batch_rows` (all at once when None),
+    each with its source row numbers, and whether it is the last. The last batch keeps at
+    least `hold` more rows, so that footers are judged on the file's true last lines; rows
+    with the wrong number of cells all come with the last batch."""
     with open(path, "rb") as fh:
         sample = fh.read(SAMPLE_BYTES)
     try:
@@ -298,18 +315,19 @@ def _read_csv(
         # A preview needs only the first rows: read them from the sample's whole lines.
         source = pa.BufferReader(sample[: sample.rfind(b"\n") + 1])
 
-    def attempt(threads: bool) -> pa.Table:
-        ragged_raw.clear()
+    def open_reader(block_bytes: int):
         if isinstance(source, pa.BufferReader):
             source.seek(0)
-        return pacsv.read_csv(
+        # One thread: blocks are parsed in order, so every odd row comes with its line
+        # number, and the rows of a batch are numbered as soon as the batch is read.
+        return pacsv.open_csv(
             source,
             read_options=pacsv.ReadOptions(
-                use_threads=threads,
+                use_threads=False,
                 skip_rows=header_line,
                 column_names=headers,
                 encoding=enc if enc not in ("utf-8", "utf-8-sig") else "utf8",
-                block_size=16 << 20,
+                block_size=block_bytes,
             ),
             parse_options=pacsv.ParseOptions(
                 delimiter=delim,
@@ -324,33 +342,74 @@ def _read_csv(
             ),
         )
 
+    def record_batches():
+        """The file's rows as Arrow record batches; when a row does not fit in a small
+        block, the file is read again in large blocks from the first row not yet given."""
+        given = 0
+        for block_bytes in (BLOCK_BYTES, LARGE_BLOCK_BYTES):
+            ragged_raw.clear()
+            skip = given
+            try:
+                reader = open_reader(block_bytes)
+                try:
+                    for record_batch in reader:
+                        if skip >= record_batch.num_rows:
+                            skip -= record_batch.num_rows
+                            continue
+                        record_batch, skip = record_batch.slice(skip), 0
+                        given += record_batch.num_rows
+                        yield record_batch
+                finally:
+                    reader.close()
+                return
+            except pa.ArrowInvalid as exc:
+                if "straddling" not in str(exc) or block_bytes == LARGE_BLOCK_BYTES:
+                    raise
+
+    first_data = header_line + 1
+
+    def batch(table: pa.Table, start: int) -> RawTable:
+        odd_lines = sorted(n for n, _, _ in ragged_raw if n is not None)
+        positions = np.array([k - j - first_data for j, k in enumerate(odd_lines)], dtype=np.int64)
+        index = np.arange(start, start + table.num_rows, dtype=np.int64)
+        row_numbers = first_data + index + np.searchsorted(positions, index, side="right")
+        _check_cell_lengths(name, table, row_numbers)
+        return RawTable(
+            name, table, row_numbers, headers, header_line, "csv", enc, notes=list(notes)
+        )
+
+    schema = pa.schema([(h, pa.string()) for h in headers])
+    pending: list[pa.RecordBatch] = []
+    count = start = 0
     try:
-        table = attempt(True)
-        if ragged_raw:  # exact line numbers of odd rows need a single-threaded pass
-            table = attempt(False)
+        for record_batch in record_batches():
+            pending.append(record_batch)
+            count += record_batch.num_rows
+            if max_rows is not None and count >= max_rows:
+                break
+            while batch_rows is not None and count >= batch_rows + hold:
+                table = pa.Table.from_batches(pending, schema)
+                yield batch(table.slice(0, batch_rows), start), False
+                start += batch_rows
+                pending = table.slice(batch_rows).to_batches()
+                count -= batch_rows
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         if "straddling" in str(exc):  # one row bigger than a read block
             raise UnusableFile(
-                f"{name}: a row is longer than {(16 << 20) // 1_000_000} MB; cells may hold at "
+                f"{name}: a row is longer than {LARGE_BLOCK_BYTES // 1_000_000} MB; cells may hold at "
                 f"most {settings.get('max_cell_chars'):,} characters (setting "
                 "SCORECARD_MAX_CELL_CHARS)."
             ) from None
         raise UnusableFile(f"{name}: the file could not be read as CSV ({exc}).") from None
+    table = pa.Table.from_batches(pending, schema)
     if max_rows is not None:
         table = table.slice(0, max_rows)
-    first_data = header_line + 1
-    odd_lines = sorted(n for n, _, _ in ragged_raw if n is not None)
-    positions = np.array([k - j - first_data for j, k in enumerate(odd_lines)], dtype=np.int64)
-    index = np.arange(table.num_rows, dtype=np.int64)
-    row_numbers = first_data + index + np.searchsorted(positions, index, side="right")
-    _check_cell_lengths(name, table, row_numbers)
-    ragged = [
+    raw = batch(table, start)
+    raw.ragged = [
         SetAside(n or 0, t, f"row has {c} cell(s); the header has {len(headers)}", c)
         for n, t, c in ragged_raw
     ]
-    return RawTable(
-        name, table, row_numbers, headers, header_line, "csv", enc, ragged=ragged, notes=notes
-    )
+    yield raw, True
 
 
 def _check_cell_lengths(name: str, table: pa.Table, row_numbers: np.ndarray) -> None:
@@ -1112,6 +1171,31 @@ def read_table(
 
     `max_rows` reads only the first data rows, for a preview.
     """
+    batches = read_batches(path, file_name=file_name, sheet=sheet, encoding=encoding,
+                           expected_headers=expected_headers, header_row=header_row,
+                           skip_footer_rows=skip_footer_rows, progress=progress,
+                           max_rows=max_rows, batch_rows=None)  # fmt: skip
+    return next(iter(batches))
+
+
+def read_batches(
+    path: str | Path,
+    *,
+    file_name: str | None = None,
+    sheet: str | None = None,
+    encoding: str | None = "auto",
+    expected_headers: set[str] | None = None,
+    header_row: int | None = None,
+    skip_footer_rows: int = 0,
+    progress=None,
+    max_rows: int | None = None,
+    batch_rows: int | None = None,
+) -> Iterator[RawTable]:
+    """Read an export as RawTables of at most about `batch_rows` data rows each (one table
+    when None), so that a large CSV is never held whole; workbooks come as one table. Blank
+    and total rows are set aside in each batch, footers in the last; rows with the wrong
+    number of cells come with the last batch. Raise UnusableFile with a clear reason, at the
+    end when the file turns out to hold no rows."""
     path = Path(path)
     name = file_name or path.name
     try:
@@ -1127,21 +1211,33 @@ def read_table(
         if max_rows is not None:
             raw.table = raw.table.slice(0, max_rows)
             raw.row_numbers = raw.row_numbers[:max_rows]
+        batches = iter([(raw, True)])
     else:
-        raw = _read_csv(path, name, encoding, expected_headers, header_row, max_rows)
-    _set_aside_non_data(raw, skip_footer_rows)
-    if raw.table.num_rows == 0 and not raw.ragged:  # a header, perhaps a footer: nothing to store
-        raise UnusableFile(f"{name}: the file has no rows.")
-    return raw
+        hold = max(FOOTER_LINES, skip_footer_rows)
+        batches = _read_csv(
+            path, name, encoding, expected_headers, header_row, max_rows, batch_rows, hold
+        )
+    rows = last_data_row = 0
+    for raw, last in batches:
+        last_data_row = _set_aside_non_data(raw, skip_footer_rows, last, last_data_row)
+        rows += raw.table.num_rows
+        if last and rows == 0 and not raw.ragged:  # a header, perhaps a footer: nothing to store
+            raise UnusableFile(f"{name}: the file has no rows.")
+        yield raw
 
 
-def _set_aside_non_data(raw: RawTable, skip_footer_rows: int) -> None:
-    """Move blank rows, total rows and trailing footer lines out of the data."""
+def _set_aside_non_data(
+    raw: RawTable, skip_footer_rows: int, last: bool = True, last_data_row: int = 0
+) -> int:
+    """Move blank rows, total rows and (in the file's last batch) trailing footer lines out
+    of the data; return the row number of the last data row so far (`last_data_row` is that
+    of the batches before)."""
     table = raw.table
     n = table.num_rows
     if n == 0:
-        _footer_ragged(raw, 0)
-        return
+        if last:
+            _footer_ragged(raw, last_data_row)
+        return last_data_row
     filled = np.zeros(n, dtype=np.int64)
     first_col = None
     for name in table.column_names:
@@ -1162,26 +1258,37 @@ def _set_aside_non_data(raw: RawTable, skip_footer_rows: int) -> None:
     ncols = table.num_columns
     i = n - 1
     trailing = 0
-    while i >= 0 and (not keep[i] or (ncols >= 3 and filled[i] == 1)) and trailing < 10:
+    while (
+        last
+        and i >= 0
+        and (not keep[i] or (ncols >= 3 and filled[i] == 1))
+        and trailing < FOOTER_LINES
+    ):
         if keep[i]:
             reasons[i] = "footer line"
             keep[i] = False
         i -= 1
         trailing += 1
-    for j in range(max(0, n - skip_footer_rows), n):
+    for j in range(max(0, n - skip_footer_rows) if last else n, n):
         if keep[j]:
             reasons[j] = "footer line (skip_footer_rows)"
             keep[j] = False
     if keep.all():
-        _footer_ragged(raw, int(raw.row_numbers[-1]))
-        return
+        last_data_row = int(raw.row_numbers[-1])
+        if last:
+            _footer_ragged(raw, last_data_row)
+        return last_data_row
     for j in sorted(reasons):
         values = [str(table.column(c)[j]) for c in table.column_names if str(table.column(c)[j])]
         raw.skipped.append(SetAside(int(raw.row_numbers[j]), ",".join(values), reasons[j]))
     mask = pa.array(keep)
     raw.table = table.filter(mask)
     raw.row_numbers = raw.row_numbers[keep]
-    _footer_ragged(raw, int(raw.row_numbers[-1]) if len(raw.row_numbers) else 0)
+    if len(raw.row_numbers):
+        last_data_row = int(raw.row_numbers[-1])
+    if last:
+        _footer_ragged(raw, last_data_row)
+    return last_data_row
 
 
 def _footer_ragged(raw: RawTable, last_data_row: int) -> None:

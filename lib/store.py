@@ -97,7 +97,9 @@ def _explain_write_error(con, exc: BaseException) -> StoreError | None:
     if not found:
         return None
     text = str(found[0])
-    path = "the data file"
+    # After a failed write the database may refuse queries; the message names the file.
+    named = re.search(r'file "([^"]+)"', text)
+    path = named.group(1) if named else "the data file"
     with suppress(duckdb.Error):
         row = con.execute(
             "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"

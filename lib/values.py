@@ -115,6 +115,9 @@ class Options:
     timezone: str | None = None  # zone of this file's times without an offset
     store_zone: str = "UTC"  # zone the store keeps wall-clock times in
     field: str = ""  # the canonical field, for messages ("formats.created_at: …")
+    # What the whole file showed (a Parsed.evidence gathered over all its batches), used
+    # instead of what this part of the column shows, so every batch is read alike.
+    file_evidence: tuple[bool, ...] | None = None
 
 
 @dataclass
@@ -123,6 +126,9 @@ class Parsed:
     bad: np.ndarray  # True where a value was present but could not be read
     reason: str  # what "bad" means for this column, e.g. "not a date"
     note: str = ""  # a column-level remark, e.g. "read as day-first dates"
+    # What a whole-column decision rested on: (a day over 12 seen, a month over 12 seen) for
+    # dates such as 03/04/2026, (a bare number over 1 seen,) for rates; None: none was made.
+    evidence: tuple[bool, ...] | None = None
 
 
 class ValueProblem(ValueError):
@@ -420,19 +426,15 @@ def _numeric_fast(s: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return np.where(done, out, np.nan), done
 
 
-def _decide_dayfirst(s: pa.Array, present: np.ndarray, option: bool | None) -> tuple[bool, str]:
-    if option is not None:
-        return option, ""
-    sample = pc.drop_null(s.filter(pa.array(present)))
-    parts = pc.extract_regex(sample, r"^(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.]\d{2,4}")
-    parts = pc.drop_null(parts)
-    if len(parts) == 0:
+def dayfirst_decision(evidence: tuple[bool, ...] | None) -> tuple[bool, str]:
+    """Day-first or not, and the note saying so, from (a day over 12 seen, a month over 12
+    seen) over the column's dates such as 03/04/2026; None: there were no such dates."""
+    if evidence is None:
         return False, ""
-    a = pc.cast(parts.field("a"), pa.int32()).to_numpy()
-    b = pc.cast(parts.field("b"), pa.int32()).to_numpy()
-    if (a > 12).any() and not (b > 12).any():
+    first_over, second_over = evidence
+    if first_over and not second_over:
         return True, "read as day-first dates (DD/MM/YYYY)"
-    if (b > 12).any():
+    if second_over:
         return False, "read as month-first dates (MM/DD/YYYY)"
     return False, (
         "dates such as 03/04/2026 are ambiguous and were read month-first; "
@@ -440,14 +442,30 @@ def _decide_dayfirst(s: pa.Array, present: np.ndarray, option: bool | None) -> t
     )
 
 
-def _parse_timestamps(s, present, opts) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+def _decide_dayfirst(s: pa.Array, present: np.ndarray, opts: Options):
+    """Day-first or not, its note, and the evidence (see Parsed.evidence)."""
+    if opts.dayfirst is not None:
+        return opts.dayfirst, "", None
+    sample = pc.drop_null(s.filter(pa.array(present)))
+    parts = pc.extract_regex(sample, r"^(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.]\d{2,4}")
+    parts = pc.drop_null(parts)
+    if len(parts) == 0:
+        return False, "", None
+    a = pc.cast(parts.field("a"), pa.int32()).to_numpy()
+    b = pc.cast(parts.field("b"), pa.int32()).to_numpy()
+    evidence = (bool((a > 12).any()), bool((b > 12).any()))
+    return *dayfirst_decision(opts.file_evidence or evidence), evidence
+
+
+def _parse_timestamps(s, present, opts):
+    """Values, valid and bad masks, note and evidence (see Parsed.evidence)."""
     if opts.formats:
-        return _parse_with_formats(s, present, opts)
+        return *_parse_with_formats(s, present, opts), None
     n = len(s)
     out = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
     offsets = np.full(n, np.nan)
     done = np.zeros(n, dtype=bool)
-    dayfirst, note = _decide_dayfirst(s, present, opts.dayfirst)
+    dayfirst, note, evidence = _decide_dayfirst(s, present, opts)
     sample = pc.drop_null(s.slice(0, 2000)).to_pylist()[:200]
     formats = [f for f in _FAST_FORMATS if any(_fits(v, f) for v in sample)]
     for fmt in formats:
@@ -470,7 +488,7 @@ def _parse_timestamps(s, present, opts) -> tuple[np.ndarray, np.ndarray, np.ndar
             r.utcoffset().total_seconds() / 60 if r.tzinfo else np.nan for r in good
         ]
     out = to_store_zone(out, offsets, opts.timezone, opts.store_zone)
-    return out, present & ~bad, bad, note
+    return out, present & ~bad, bad, note, evidence
 
 
 def _parse_with_formats(s, present, opts):
@@ -521,14 +539,14 @@ def parse_column(raw: pa.Array, kind: str, opts: Options | None = None) -> Parse
     if kind in ("timestamp", "date"):
         if kind == "date":  # a day has no time of day to move between zones
             opts = dataclasses.replace(opts, timezone=None, store_zone="UTC")
-        out, valid, bad, note = _parse_timestamps(s, present, opts)
+        out, valid, bad, note, evidence = _parse_timestamps(s, present, opts)
         arr = pa.array(out, type=pa.timestamp("us"), mask=~valid)
         if kind == "date":
             arr = arr.cast(pa.date32())
         if opts.formats:
             shown = " or ".join(f"'{f}'" for f in opts.formats)
             reason = f"formats.{opts.field}: {shown} did not match"
-        return Parsed(arr, bad, reason, note)
+        return Parsed(arr, bad, reason, note, evidence)
 
     if kind == "bool":
         out = np.zeros(n, dtype=bool)
@@ -543,6 +561,7 @@ def parse_column(raw: pa.Array, kind: str, opts: Options | None = None) -> Parse
     bad = np.zeros(n, dtype=bool)
     todo = present & ~done
     note = ""
+    evidence = None
     if kind == "duration":
         out[done] *= DURATION_UNITS[_unit_key(opts.duration_unit)]
         func = lambda t: parse_duration(t, opts.duration_unit)  # noqa: E731
@@ -564,7 +583,9 @@ def parse_column(raw: pa.Array, kind: str, opts: Options | None = None) -> Parse
         written_pct = np.zeros(n, dtype=bool)
         written_pct[ok_idx] = [pct for _, pct in ok_res]
         bare = present & ~bad & ~written_pct
-        if (out[bare] > 1).any():
+        if bare.any():
+            evidence = (bool((out[bare] > 1).any()),)
+        if (opts.file_evidence or evidence or (False,))[0]:
             out[bare] = out[bare] / 100.0
             note = "bare numbers read as percentages"
         out = np.round(out, 10)
@@ -584,4 +605,4 @@ def parse_column(raw: pa.Array, kind: str, opts: Options | None = None) -> Parse
         bad |= frac
         valid &= ~frac
         return Parsed(pa.array(np.where(valid, out, 0).astype(np.int64), mask=~valid), bad, reason)
-    return Parsed(pa.array(np.where(valid, out, np.nan), mask=~valid), bad, reason, note)
+    return Parsed(pa.array(np.where(valid, out, np.nan), mask=~valid), bad, reason, note, evidence)

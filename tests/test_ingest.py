@@ -202,3 +202,89 @@ def test_cli_with_a_user_written_mapping_file(tmp_path, write):
     con = store.connect(db)
     got = con.execute("SELECT created_at, first_response_at, csat FROM tickets").fetchone()
     assert [str(v) for v in got] == ["2023-08-01 18:39:00", "2023-08-01 18:41:00", "4.0"]
+
+
+def _long_export() -> str:
+    """Forty-odd rows that span several batches of seven: repeats of a key in another batch
+    (one identical, one with other values), bad rows, a blank, a total and a ragged row in
+    the middle, footers at the end, and day-first dates that only a late batch reveals."""
+    lines = ["Ticket export, May 2026", HEADER.strip()]
+    for i in range(1, 41):
+        day = 1 + i % 12 if i < 30 else 13 + i % 10  # days over 12 only from row 33 on
+        lines.append(f"B{i},Ann,{day:02d}/05/2026 09:00,,,chat,{1 + i % 5},{60 * i}")
+    lines[5] = "B4,,01/05/2026 09:00,,,chat,,"  # agent missing
+    lines[9] = ""  # blank
+    lines[12] = "合计,,,,,,,"  # a total row
+    lines[15] = "B14,Ann,01/05/2026 09:00,,,chat,4,60,extra"  # too many cells
+    lines[20] = lines[3]  # B2 again, the same in every column
+    lines[26] = lines[4].replace(",Ann,", ",Bob,")  # B3 again with another agent
+    lines[40] = "B39,Cid,30/05/2026 09:00,,,chat,9,60"  # rating off the scale, in the last batch
+    lines += ["", "Reporting period: May 2026"]
+    return "\n".join(lines) + "\n"
+
+
+def _outcome(result) -> tuple:
+    return (result.rows_read, result.accepted, result.inserted, result.updated,
+            result.duplicates, result.quarantined, result.skipped_rows,
+            [(e.row, e.column, e.reason, e.value) for e in result.errors],
+            [(s.row_number, s.reason) for s in result.skipped], result.notes)  # fmt: skip
+
+
+def test_a_file_read_in_batches_is_stored_exactly_as_when_read_whole(tmp_path, write, monkeypatch):
+    import lib.ingest as ingest
+
+    path = write("long.csv", _long_export())
+    real, staged = ingest._stage, []
+
+    def stage(raw, *args, **kwargs):
+        staged.append(list(raw.row_numbers))
+        return real(raw, *args, **kwargs)
+
+    monkeypatch.setattr(ingest, "_stage", stage)
+    stores = []
+    for batch_rows in (1000, 7):
+        staged.clear()
+        con = store.connect(tmp_path / f"{batch_rows}.duckdb")
+        result = ingest_file(con, path, TICKETS, batch_rows=batch_rows)
+        stores.append((_outcome(result), snapshot(con), list(staged)))
+        con.close()
+    (whole, whole_rows, one), (batched, batched_rows, several) = stores
+    assert len(one) == 1
+    # Five batches, then read again: the late dates showed the file is day-first.
+    assert [len(b) for b in several] == [7, 5, 7, 7, 11] * 2
+    # B2 (row 4) and its same repeat, B3 (row 5) and its other one, in other batches
+    assert not any(4 in b and 21 in b or 5 in b and 27 in b for b in several)
+    assert batched == whole
+    assert batched_rows == whole_rows
+    rows_read, accepted, _, _, duplicates, quarantined, skipped, errors, set_aside, notes = whole
+    assert (rows_read, accepted, duplicates, quarantined, skipped) == (38, 33, 1, 4, 0)
+    assert (27, "ticket_id", "ticket_id repeats row 5 with different values", None) in errors
+    assert [e[0] for e in errors] == [6, 16, 27, 41]
+    assert set_aside == [(10, "blank row"), (13, "total row"), (43, "blank row"),
+                         (44, "footer line")]  # fmt: skip
+    assert "Created At: read as day-first dates (DD/MM/YYYY)" in notes
+    assert "datetime.datetime(2026, 5, 2, 9, 0)" in whole_rows["tickets"][0]  # B1: 2 May
+    assert len(whole_rows["quarantine"]) == 4
+
+
+def test_a_failure_in_the_last_batch_stores_nothing(con, write, monkeypatch):
+    ingest_file(con, write("good.csv", GOOD), TICKETS)
+    before = snapshot(con)
+    uploads_before = con.cursor().execute("SELECT count(*) FROM uploads").fetchone()
+    import lib.ingest as ingest
+
+    real = ingest._stage
+    batches = []
+
+    def stage(raw, *args, **kwargs):
+        batches.append(raw.num_rows)
+        if 41 in raw.row_numbers:  # the last batch
+            raise RuntimeError("stopped in the last batch")
+        return real(raw, *args, **kwargs)
+
+    monkeypatch.setattr(ingest, "_stage", stage)
+    with pytest.raises(RuntimeError, match="last batch"):
+        ingest_file(con, write("long.csv", _long_export()), TICKETS, batch_rows=7)
+    assert len(batches) > 3  # several batches were staged before it
+    assert snapshot(con) == before
+    assert con.cursor().execute("SELECT count(*) FROM uploads").fetchone() == uploads_before

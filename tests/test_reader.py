@@ -88,6 +88,37 @@ def test_skip_footer_rows_option(write):
     assert raw.table.column("a").to_pylist() == ["1", "3"]
 
 
+def test_a_csv_read_in_batches_gives_every_row_once_with_its_number(write):
+    """Batches of 1,000 rows; a row longer than a read block after 2 MB of short rows (the
+    file is read again in large blocks from there); a ragged row, blank rows and footers."""
+    lines = ["id,name,note"] + [f"{i},agent_{i:06d},{'x' * 30}" for i in range(60_000)]
+    lines[1] = '0,"agent, first",note'  # quotes: cells may hold line breaks
+    lines[30_001] = "30000,agent,note,extra"  # line 30,002: one cell too many
+    cell = "语" * 1_000_000  # 3 MB, the longest a cell may be
+    lines.insert(60_001, f"long,agent,{cell},{cell}")  # one cell too many
+    lines.insert(60_001, f"long,{cell},{cell}")  # 6 MB, a row over two read blocks
+    lines += ["", "Exported by the helpdesk"]
+    path = write("big.csv", "\n".join(lines) + "\n")
+    whole = read_table(path)
+    batches = list(reader.read_batches(path, batch_rows=1_000))
+    assert len(batches) == 60
+    assert [b.num_rows for b in batches[:-1]] == [1_000] * 59
+    ids = [i for b in batches for i in b.table.column("id").to_pylist()]
+    numbers = [int(n) for b in batches for n in b.row_numbers]
+    assert ids == whole.table.column("id").to_pylist()
+    assert numbers == whole.row_numbers.tolist()
+    assert len(ids) == 60_000 and ids[-1] == "long" and numbers[-1] == 60_002
+    assert numbers[30_000] == 30_003  # after the ragged line 30,002
+    assert batches[-1].table.column("note")[-1].as_py() == cell
+    ragged = [(r.row_number, r.cells) for r in batches[-1].ragged]
+    assert ragged == [(30_002, 4), (60_003, 4)] == [(r.row_number, r.cells) for r in whole.ragged]
+    assert [(s.row_number, s.reason) for s in batches[-1].skipped] == [
+        (60_004, "blank row"),
+        (60_005, "footer line"),
+    ]
+    assert all(not b.ragged and not b.skipped for b in batches[:-1])
+
+
 def _xlsx(path, rows, title=None):
     wb = openpyxl.Workbook()
     ws = wb.active
