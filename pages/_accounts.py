@@ -13,13 +13,15 @@ from pages._ui import con, lang, safe, t
 def scope_inputs(chosen, headers: list[str], file_name: str) -> Scope:
     """Platform, shop and (for a per-agent report without a date column) the period."""
     constants = chosen.options.get("constants") or {}
+    # Keyed by file and mapping: a choice made for one file must not stick to the next one.
+    own = f"{file_name}|{chosen.name}"
     ids = list(shops.PLATFORMS)
     preset = shops.platform_id(constants.get("platform"))
     a, b = st.columns(2)
     labels = {p: shops.platform_label(p, lang()) for p in ids}
     platform = a.selectbox(t("upload.platform"), ids, index=ids.index(preset) if preset in ids else
-                           ids.index(""), format_func=labels.get, key="upload_platform")  # fmt: skip
-    shop = b.text_input(t("upload.shop"), key="upload_shop", help=t("upload.shop_help"))
+                           ids.index(""), format_func=labels.get, key=f"upload_platform|{own}")  # fmt: skip
+    shop = b.text_input(t("upload.shop"), key=f"upload_shop|{own}", help=t("upload.shop_help"))
     period = None
     found, _ = chosen.resolve(headers)
     if chosen.kind == "agent_daily" and "date" not in found:
@@ -29,12 +31,12 @@ def scope_inputs(chosen, headers: list[str], file_name: str) -> Scope:
         if named and named not in months:
             months.insert(0, named)
         custom = "custom"
-        month = st.selectbox(t("upload.period"), [*months, custom], key="upload_period_month",
+        month = st.selectbox(t("upload.period"), [*months, custom], key=f"upload_period_month|{own}",
                              index=months.index(named) if named else min(1, len(months) - 1),
                              format_func=lambda m: t("upload.period_custom") if m == custom else m)  # fmt: skip
         if month == custom:
             picked = st.date_input(t("upload.period_range"), value=shops.month_span(months[1]),
-                                   key="upload_period")  # fmt: skip
+                                   key=f"upload_period|{own}")  # fmt: skip
             if isinstance(picked, (tuple, list)) and len(picked) == 2:
                 period = (picked[0], picked[1])
         else:
