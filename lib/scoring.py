@@ -51,6 +51,7 @@ class Scorecard:
     medians: pd.Series | None = None
     peers: int | None = None  # agents ranked, kept when rows are cut to one agent
     shops: tuple[str, ...] | None = None  # the shops ("platform|shop") scored; None: all
+    team: str | None = None  # the team scored; None: every team
 
     @property
     def ranked(self) -> int:
@@ -281,7 +282,7 @@ def scorecard(con, scheme: Scheme, period: Period, *, viewer: access.Viewer,
                                   shops=shops)  # fmt: skip
     agents, details = score(values, scheme, catalogue, **inputs)
     card = Scorecard(scheme, period, agents, details,
-                     shops=None if shops is None else tuple(shops))  # fmt: skip
+                     shops=None if shops is None else tuple(shops), team=team)  # fmt: skip
     return restrict(card, viewer)
 
 
@@ -292,7 +293,7 @@ def restrict(card: Scorecard, viewer: access.Viewer) -> Scorecard:
     medians = card.dimension_medians()
     return Scorecard(card.scheme, card.period, access.rows_for(viewer, card.agents),
                      access.rows_for(viewer, card.details), medians, card.ranked,
-                     card.shops)  # fmt: skip
+                     card.shops, card.team)  # fmt: skip
 
 
 def calendar_for(scheme: Scheme) -> hours.ServiceHours | None:

@@ -36,7 +36,7 @@ def per_shop(con, viewer: access.Viewer, card: Scorecard, lang: str,
     catalogue = load_catalogue()
     period = card.period
     frame = engine.compute(con, period.start, period.end, by="shop", kpi_ids=card.scheme.kpi_ids,
-                           shops=card.shops, agent=agent)  # fmt: skip
+                           shops=card.shops, agent=agent, team=card.team)  # fmt: skip
     if frame.empty or frame["grp"].nunique() < 2:
         return pd.DataFrame(columns=["shop", "kpi", "label", "value", "shown", "n"])
     frame = frame[frame["value"].notna()]
@@ -99,7 +99,7 @@ def benchmarks(con, viewer: access.Viewer, card: Scorecard, lang: str,
         return pd.DataFrame(columns=cols)
     ids = sorted({wanted[c] for c in rows["column"]}, key=list(catalogue.kpis).index)
     values = engine.compute(con, period.start, period.end, by="agent" if agent else "team",
-                            kpi_ids=ids, shops=card.shops, agent=agent)  # fmt: skip
+                            kpi_ids=ids, shops=card.shops, agent=agent, team=card.team)  # fmt: skip
     ours = pool(values, catalogue)
     out = []
     for kid in ids:

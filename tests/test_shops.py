@@ -192,3 +192,24 @@ def test_a_store_from_before_shops_migrates_and_a_restated_day_replaces_its_row(
         "SELECT platform, shop, account, receptions FROM agent_daily"
     ).fetchall() == [("taobao", "旗舰店", "旗舰店:小美", 100)]
     con.close()
+
+
+def test_the_shop_views_follow_the_team_filter(con, write):
+    from lib import schemes, shopviews
+    from lib.periods import parse
+    from lib.scoring import scorecard
+
+    roster = write("roster.csv", "Agent,Team\n小美,售前组\n小王,售后组\n")
+    ingest_file(con, roster, mapping.load("demo_roster"))
+    scope = Scope(
+        platform="taobao", shop="旗舰店", period=(dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+    )
+    ingest_file(con, write("period.csv", PERIOD), DAILY, scope=scope)
+    ingest_file(con, write("pdd.csv", "日期,客服昵称,接待人数,3分钟回复率\n2026-10-03,小王,50,60%\n"),
+                DAILY, scope=Scope(platform="pdd", shop="小美家居"))  # fmt: skip
+    scheme = schemes.resolve(con, None, dt.date(2026, 11, 1))
+    card = scorecard(con, scheme, parse("2026-10"), viewer=SYSTEM, team="售前组")
+    bench = shopviews.benchmarks(con, SYSTEM, card, "en").set_index("kpi")
+    assert bench.loc["reply_3min_rate", "ours"] == pytest.approx(0.9)  # 小美 alone, not 0.75
+    shops_seen = set(shopviews.per_shop(con, SYSTEM, card, "en")["shop"])
+    assert shops_seen == set()  # 售前组 works one shop only: no breakdown to show
