@@ -91,12 +91,8 @@ def link(con, viewer: access.Viewer, platform: str, shop: str, account: str, age
         raise ValueError("name the person this account belongs to")
     moved = 0
     with store.transaction(con) as cur:
-        before = cur.execute(
-            "SELECT agent, previous FROM accounts WHERE platform = ? AND shop = ? AND account = ?",
-            [platform, shop, account],
-        ).fetchall()
-        before = before[0] if before else None
-        previous = before[1] if before else _current_agent(cur, platform, shop, account)
+        before = _link_of(cur, platform, shop, account)
+        previous = before[0] if before else _current_agent(cur, platform, shop, account)
         cur.execute(
             """INSERT OR REPLACE INTO accounts (platform, shop, account, agent, previous,
                linked_by) VALUES (?, ?, ?, ?, ?, ?)""",
@@ -115,18 +111,15 @@ def unlink(con, viewer: access.Viewer, platform: str, shop: str, account: str) -
     access.require(viewer, "upload")
     moved = 0
     with store.transaction(con) as cur:
-        row = cur.execute(
-            "SELECT previous FROM accounts WHERE platform = ? AND shop = ? AND account = ?",
-            [platform, shop, account],
-        ).fetchall()
-        if not row:
+        row = _link_of(cur, platform, shop, account)
+        if row is None:
             raise ValueError(f"account '{account}' is not linked")
         cur.execute(
             "DELETE FROM accounts WHERE platform = ? AND shop = ? AND account = ?",
             [platform, shop, account],
         )
         for table in SHOP_TABLES:
-            moved += _move(cur, table, platform, shop, account, row[0][0] or account)
+            moved += _move(cur, table, platform, shop, account, row[0] or account)
         store.bump_data_version(cur)
     audit.record(audit.log_of(con), viewer.username, "account.unlink", account,
                  {"platform": platform, "shop": shop, "rows": moved})  # fmt: skip
@@ -142,6 +135,15 @@ def linked(con) -> pd.DataFrame:
         )
         .df()
     )
+
+
+def _link_of(cur, platform: str, shop: str, account: str) -> tuple | None:
+    """(previous agent,) of a linked account, or None when it is not linked."""
+    rows = cur.execute(
+        "SELECT previous FROM accounts WHERE platform = ? AND shop = ? AND account = ?",
+        [platform, shop, account],
+    ).fetchall()
+    return rows[0] if rows else None
 
 
 def _current_agent(cur, platform: str, shop: str, account: str) -> str | None:
