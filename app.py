@@ -10,10 +10,11 @@ import time
 
 import streamlit as st
 
-from lib import demo, users
-from lib.access import may_open
-from lib.i18n import message
-from lib.store import StoreError
+from lib.app import demo
+from lib.auth import users
+from lib.auth.access import may_open
+from lib.core.i18n import message
+from lib.core.store import StoreError
 from pages._auth import account_box, announce, auth_path, log_path, sign_in, start_accounts
 from pages._ui import con, filters, lang, language_switch, opened_page, report_failure, t
 

@@ -5,7 +5,7 @@
 Uses the store that bench/scoring_bench.py builds (200 agents, 12 months), starts
 `streamlit run app.py` on a local port and drives headless Chromium:
   - first load: from pressing "Sign in" to the overview's leaderboard drawn, once the app's
-    start-up warm-up (lib/warmup.py) is done, and, for reference, signing in the moment the
+    start-up warm-up (lib/app/warmup.py) is done, and, for reference, signing in the moment the
     app opens, while it still warms up. Target < 3 s.
   - weight change: on the weights page, type a new dimension weight and time until the
     re-ranked table shows the new order. Target: median < 1 s.

@@ -37,7 +37,9 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.async_api import async_playwright  # noqa: E402
 
-from lib import demo, store, users  # noqa: E402
+from lib.app import demo  # noqa: E402
+from lib.app.stores import open_store  # noqa: E402
+from lib.auth import users  # noqa: E402
 from tests.browser import IDLE, AppServer, launch  # noqa: E402
 from tests.corpus import HEAD, row  # noqa: E402
 
@@ -199,7 +201,7 @@ async def one_user(browser, url: str, user: int, deadline: float, folder: Path, 
 
 
 def lost_writes(db: Path, done: list) -> list[str]:
-    con = store.connect(db, read_only=True)
+    con = open_store(db, read_only=True)
     cur = con.cursor()
     lost = []
     notes = {r[0] for r in cur.execute("SELECT body FROM notes").fetchall()}
@@ -244,7 +246,7 @@ def main() -> int:
     folder = Path(tempfile.mkdtemp(prefix="scorecard-load-"))
     db, auth = folder / "load.duckdb", folder / "auth.yaml"
     started = time.perf_counter()
-    con = store.connect(db)
+    con = open_store(db)
     demo.load(con, folder / "demo")
     con.close()
     users.first_start(auth)

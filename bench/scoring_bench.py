@@ -26,16 +26,18 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from ingest_bench import OUT, generate  # noqa: E402
 
-from lib import kpis, mapping, schemes, scoring, store  # noqa: E402
-from lib.ingest import ingest_file  # noqa: E402
-from lib.periods import parse  # noqa: E402
+from lib.app.stores import open_store  # noqa: E402
+from lib.core.periods import parse  # noqa: E402
+from lib.ingest import mapping  # noqa: E402
+from lib.ingest.pipeline import ingest_file  # noqa: E402
+from lib.metrics import kpis, schemes, scoring  # noqa: E402
 
 
 def build(rows: int) -> Path:
     db = OUT / f"scoring_{rows}.duckdb"
     if not db.exists():
         print(f"building {db.name} from {rows:,} generated tickets …", flush=True)
-        con = store.connect(db)
+        con = open_store(db)
         ingest_file(con, generate(rows), mapping.load("demo_tickets"), user="bench")
         con.close()
     return db
@@ -55,7 +57,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=50)
     args = parser.parse_args()
-    con = store.connect(build(args.rows))
+    con = open_store(build(args.rows))
     n_tickets, n_agents = con.execute(
         "SELECT count(*), count(DISTINCT agent) FROM tickets"
     ).fetchone()

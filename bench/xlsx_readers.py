@@ -4,7 +4,7 @@
 
 Writes a workbook of `--rows` rows × 15 columns (text, whole and decimal numbers, dates,
 times of day, percentages) to a temporary folder, then reads it end to end through
-`lib.reader.read_table` — the checks before parsing, the cells as text, header detection, the
+`lib.ingest.reader.read_table` — the checks before parsing, the cells as text, header detection, the
 Arrow table — once with `XLSX_ENGINE = "openpyxl"` (the reader before calamine) and once with
 `"calamine"` (the reader in use), alternating, `--repeat` times each. Prints the best wall-clock
 and CPU time of each, rows/s and the ratios, and checks that both readers gave the same table
@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lib import reader  # noqa: E402
+from lib.ingest import reader  # noqa: E402
 
 HEADERS = ["日期", "客服", "店铺名", "咨询人数", "接待人数", "询单人数", "支付人数", "客服销售额",
            "客单价", "询单转化率", "3分钟回复率", "平均响应时长", "首次响应时间", "备注", "更新时间"]  # fmt: skip

@@ -1,7 +1,7 @@
-"""`python -m lib …`: the command line of Service Scorecard (see lib.cli)."""
+"""`python -m lib …`: the command line of Service Scorecard (see lib.app.cli)."""
 
 import sys
 
-from lib.cli import main
+from lib.app.cli import main
 
 sys.exit(main())

@@ -5,8 +5,10 @@ import datetime as dt
 
 import streamlit as st
 
-from lib import accounts, alerts, shops
-from lib.ingest import Scope
+from lib.core import shops
+from lib.ingest import accounts
+from lib.ingest.pipeline import Scope
+from lib.monitoring import alerts
 from pages._ui import con, lang, safe, t
 
 

@@ -1,6 +1,6 @@
 """Sign-in for the app: first start, the login form, the signed-in viewer and logout.
 
-`lib.users` checks passwords, counts failures, pauses an account after too many and signs the
+`lib.auth.users` checks passwords, counts failures, pauses an account after too many and signs the
 login cookie, which carries the account's session generation; this file only draws the form
 and moves the cookie between the browser and lib (the cookie is written with the cookie
 component that streamlit-authenticator uses). Every run checks the session generation again,
@@ -14,8 +14,8 @@ import datetime as dt
 import extra_streamlit_components as stx
 import streamlit as st
 
-from lib import access, audit, users
-from lib.i18n import message
+from lib.auth import access, audit, users
+from lib.core.i18n import message
 from pages._ui import lang, t
 
 SIGNED_IN = ("authentication_status", "username", "session_gen")

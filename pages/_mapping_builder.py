@@ -1,7 +1,7 @@
 """The interactive mapping builder on the Upload page: columns, then every reshaping option.
 
 Kept apart from `upload.py` so that page stays a short script. It reads widgets and returns a
-checked `Mapping` (or None); the reshaping itself happens in `lib.reshape` at ingest.
+checked `Mapping` (or None); the reshaping itself happens in `lib.ingest.reshape` at ingest.
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from lib import mapping as mappings
-from lib import reshape
-from lib.tables import get_table
+from lib.core.tables import get_table
+from lib.ingest import mapping as mappings
+from lib.ingest import reshape
 from pages._ui import lang, safe, t
 
 

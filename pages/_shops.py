@@ -3,7 +3,7 @@ platform's peer benchmarks as reference lines, and period reports the period lea
 
 import streamlit as st
 
-from lib import charts, shopviews
+from lib.present import charts, shopviews
 from pages._ui import con, lang, listing, safe, section, t, viewer
 
 

@@ -12,9 +12,11 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from lib import handoff, store, warmup
-from lib.i18n import DEFAULT, LANGUAGES, language_from_locale
-from lib.i18n import t as translate
+from lib.app import handoff, warmup
+from lib.app.stores import open_store
+from lib.core import store
+from lib.core.i18n import DEFAULT, LANGUAGES, language_from_locale
+from lib.core.i18n import t as translate
 
 LOG = logging.getLogger("scorecard")
 ALL = "*"  # the team choice meaning every team (a None option would show as "no choice")
@@ -33,7 +35,7 @@ def connection(path: str):
     """One DuckDB connection per store file and process; lib functions take a cursor per call.
     Opening it starts the warm-up, so the first page is ready when the first person signs in,
     and the hand-off of command-line jobs (the app holds the store's only write access)."""
-    db = store.connect(path)
+    db = open_store(path)
     warmup.start(db)
     handoff.serve(path)  # commands run while the app is open are carried out here
     return db
@@ -83,8 +85,8 @@ def sticky_select(label: str, options: list, key: str, format_func=str, where=st
 
 
 def safe(value) -> str:
-    """Text a person or a file wrote, ready for any Markdown element (see lib.textsafe)."""
-    from lib import textsafe
+    """Text a person or a file wrote, ready for any Markdown element (see lib.core.textsafe)."""
+    from lib.core import textsafe
 
     return textsafe.md(value)
 
@@ -92,7 +94,7 @@ def safe(value) -> str:
 def viewer():
     """The signed-in user (app.py signs in before any page runs), read again from the
     accounts file on every run so that a disabled account or a new role applies at once."""
-    from lib import users
+    from lib.auth import users
 
     signed = st.session_state.get("viewer")
     current = users.viewer(users.auth_path(), signed.username) if signed else None
@@ -119,7 +121,7 @@ def viewer():
 
 def guard(page: str):
     """The viewer, after checking that their role may open `page` (else the page stops)."""
-    from lib.access import may_open
+    from lib.auth.access import may_open
 
     who = viewer()
     if not may_open(who, page):
@@ -138,7 +140,9 @@ def opened_page(url: str | None) -> str | None:
 
 def filters(db, who) -> None:
     """The sidebar choices every page shares: period, team (not for agents) and scheme."""
-    from lib import schemes, shops, shopviews, views
+    from lib.core import shops
+    from lib.metrics import schemes
+    from lib.present import shopviews, views
 
     months = views.months_with_data(db)
     if not months:
@@ -170,8 +174,8 @@ def context(score: bool = True):
     """(period, team, scheme, scorecard) for the sidebar's choices; the scheme is the version
     in force at the period's end (no scorecard with score=False). Stops the page with a message
     when there is no data."""
-    from lib import schemes, scoring
-    from lib.periods import parse
+    from lib.core.periods import parse
+    from lib.metrics import schemes, scoring
 
     if not st.session_state.get("period"):
         empty_state()
@@ -193,7 +197,8 @@ def chosen_shops() -> list[str] | None:
 def empty_state() -> None:
     """No data yet (or the demo was just cleared): what to do next. Who may upload gets the way
     to the first upload in three steps and a button that loads the demo again."""
-    from lib import demo, users
+    from lib.app import demo
+    from lib.auth import users
     from pages._auth import announce, auth_path, log_path
 
     who = viewer()
@@ -207,7 +212,7 @@ def empty_state() -> None:
         with st.spinner(t("demo.loading_again")):
             demo.load_again(con(), who)
             announce(users.add_demo(auth_path(), log_path(con())))
-        from lib import views
+        from lib.present import views
 
         months = views.months_with_data(con())  # the demo's months: start from their default
         st.session_state["period"] = views.default_month(con(), months)

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from lib import users
-from lib.i18n import message
+from lib.auth import users
+from lib.core.i18n import message
 from pages._auth import auth_path, log_path
 from pages._ui import con, guard, lang, t
 

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from lib import audit, export, views
+from lib.auth import audit
+from lib.present import export, views
 from pages._auth import log_path
 from pages._ui import con, guard, lang, t
 

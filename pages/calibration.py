@@ -5,8 +5,10 @@ import plotly.express as px
 import streamlit as st
 import yaml
 
-from lib import calibration, rubric, store, textsafe, views
-from lib.i18n import message
+from lib.core import store, textsafe
+from lib.core.i18n import message
+from lib.present import views
+from lib.quality import calibration, rubric
 from pages._ui import con, guard, lang, safe, t
 
 who = guard("calibration")

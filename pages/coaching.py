@@ -3,9 +3,10 @@ the training recommended for their weak KPIs, with reasons and a mentor."""
 
 import streamlit as st
 
-from lib import notes, store, training
-from lib.i18n import message
-from lib.kpis import load_catalogue
+from lib.coaching import notes, training
+from lib.core import store
+from lib.core.i18n import message
+from lib.metrics.kpis import load_catalogue
 from pages._ui import con, context, guard, lang, safe, t
 
 who = guard("coaching")

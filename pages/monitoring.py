@@ -8,9 +8,11 @@ import json
 import streamlit as st
 import yaml
 
-from lib import alerts, charts, views, voice, webhooks, workload
-from lib.i18n import message
-from lib.kpis import by_channel, load_catalogue
+from lib.core.i18n import message
+from lib.metrics.kpis import by_channel, load_catalogue
+from lib.monitoring import alerts, webhooks, workload
+from lib.present import charts, views
+from lib.quality import voice
 from pages._auth import log_path
 from pages._ui import con, context, guard, lang, safe, t
 

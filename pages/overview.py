@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from lib import charts, export, report, views
-from lib.kpis import by_channel, load_catalogue
-from lib.overview import store_summary
-from lib.schemes import in_force_words
-from lib.scoring import scorecard
+from lib.metrics.kpis import by_channel, load_catalogue
+from lib.metrics.schemes import in_force_words
+from lib.metrics.scoring import scorecard
+from lib.present import charts, export, report, views
+from lib.present.overview import store_summary
 from pages._shops import render as render_shops
 from pages._ui import (
     chosen_shops,

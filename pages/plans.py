@@ -5,9 +5,12 @@ import datetime as dt
 
 import streamlit as st
 
-from lib import charts, plans, schemes, store, training, views
-from lib.i18n import message
-from lib.kpis import load_catalogue
+from lib.coaching import plans, training
+from lib.core import store
+from lib.core.i18n import message
+from lib.metrics import schemes
+from lib.metrics.kpis import load_catalogue
+from lib.present import charts, views
 from pages._ui import con, context, guard, lang, safe, t
 
 who = guard("plans")

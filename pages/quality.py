@@ -3,9 +3,13 @@ feedback; for an agent their own reviews (with disputes) and anonymous peer feed
 
 import streamlit as st
 
-from lib import peer, reviews, rubric, sampling, store, users, views
-from lib.access import AccessDenied
-from lib.i18n import message
+from lib.auth import users
+from lib.auth.access import AccessDenied
+from lib.coaching import peer
+from lib.core import store
+from lib.core.i18n import message
+from lib.present import views
+from lib.quality import reviews, rubric, sampling
 from pages._ui import con, context, guard, lang, safe, t
 
 who = guard("quality")

@@ -3,8 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from lib import export, rewards
-from lib.scoring import scorecard
+from lib.coaching import rewards
+from lib.metrics.scoring import scorecard
+from lib.present import export
 from pages._ui import con, context, guard, lang, safe, t
 
 who = guard("rewards")

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from lib import charts, views
-from lib.kpis import drilldown, load_catalogue
+from lib.metrics.kpis import drilldown, load_catalogue
+from lib.present import charts, views
 from pages._shops import render as render_shops
 from pages._ui import chosen_shops, con, context, guard, lang, listing, safe, section, t
 

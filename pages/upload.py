@@ -6,12 +6,13 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from lib import alerts, export
-from lib import mapping as mappings
-from lib.i18n import message
-from lib.ingest import ingest_file, preview, quarantine_report
-from lib.reader import UnusableFile, read_table, sheet_names
-from lib.views import column_names, stored_tables, upload_log
+from lib.core.i18n import message
+from lib.ingest import mapping as mappings
+from lib.ingest.pipeline import ingest_file, preview, quarantine_report
+from lib.ingest.reader import UnusableFile, read_table, sheet_names
+from lib.monitoring import alerts
+from lib.present import export
+from lib.present.views import column_names, stored_tables, upload_log
 from pages._accounts import link_section, scope_inputs
 from pages._mapping_builder import build
 from pages._ui import con, guard, lang, safe, t
@@ -154,7 +155,7 @@ if st.toggle(t("builder.import"), key="import_toggle"):  # one file picker until
 
 st.subheader(t("overview.tables"))
 if st.button(t("backup.now"), icon=":material/backup:", key="backup_now"):
-    from lib import backup
+    from lib.app import backup
 
     try:
         st.success(t("backup.done", folder=str(backup.backup(con(), by=who.username))))

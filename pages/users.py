@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from lib import users, views
-from lib.access import ROLES
-from lib.i18n import message
-from lib.kpis import agent_teams
+from lib.auth import users
+from lib.auth.access import ROLES
+from lib.core.i18n import message
+from lib.metrics.kpis import agent_teams
+from lib.present import views
 from pages._auth import auth_path, log_path
 from pages._ui import con, guard, lang, t
 

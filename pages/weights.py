@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from lib import charts, hours, schemes, views
-from lib.i18n import message
+from lib.core.i18n import message
+from lib.metrics import hours, schemes
+from lib.present import charts, views
 from pages._ui import con, context, guard, lang, safe, t
 
 who = guard("weights")

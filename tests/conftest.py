@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from lib import demo, handoff, store, users, warmup
+from lib.app import demo, handoff, warmup
+from lib.app.stores import open_store
+from lib.auth import users
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 PASSWORD = "Test-pass-1-long"  # every account made by the `accounts` fixture
@@ -124,7 +126,7 @@ def sign_in(at, username: str):
 
 @pytest.fixture
 def con(tmp_path):
-    connection = store.connect(tmp_path / "test.duckdb")
+    connection = open_store(tmp_path / "test.duckdb")
     yield connection
     connection.close()
 
@@ -146,7 +148,7 @@ def demo_store(tmp_path_factory) -> Path:
     """A store file with the demo data loaded once per test session (copy before writing)."""
     folder = tmp_path_factory.mktemp("demo")
     path = folder / "demo.duckdb"
-    connection = store.connect(path)
+    connection = open_store(path)
     demo.load(connection, folder / "files")
     connection.close()
     return path

@@ -6,8 +6,9 @@ import datetime as dt
 
 import pandas as pd
 
-from lib import store
-from lib.tables import TABLES
+from lib.app.stores import open_store
+from lib.core import store
+from lib.core.tables import TABLES
 
 D = dt.datetime
 MAY = (dt.date(2026, 5, 1), dt.date(2026, 6, 1))
@@ -89,7 +90,7 @@ DAILY = [
 
 def service_store(path):
     """Tickets, QA, peer reviews and orders for agents A and B, in teams X and Y."""
-    con = store.connect(path)
+    con = open_store(path)
     insert(con, "tickets", TICKETS)
     insert(con, "qa_reviews", [
         {"review_id": r, "agent": "A", "reviewer": "Q", "criterion": c, "score": s,
@@ -108,6 +109,6 @@ def service_store(path):
 
 def daily_store(path):
     """Only 千牛-style daily reports."""
-    con = store.connect(path)
+    con = open_store(path)
     insert(con, "agent_daily", DAILY)
     return con

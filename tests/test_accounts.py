@@ -14,10 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from lib import access, audit, scoring, store, users, views
-from lib.access import SYSTEM, AccessDenied, Viewer
-from lib.kpis import drilldown, load_catalogue
-from lib.periods import parse
+from lib.app.stores import open_store
+from lib.auth import access, audit, users
+from lib.auth.access import SYSTEM, AccessDenied, Viewer
+from lib.core import store
+from lib.core.periods import parse
+from lib.metrics import scoring
+from lib.metrics.kpis import drilldown, load_catalogue
+from lib.present import views
 from tests.conftest import PASSWORD
 
 AGENT = Viewer("ajie", "agent", "阿杰")
@@ -289,13 +293,13 @@ def test_demo_accounts_come_and_go_with_the_demo(accounts):
 
 @pytest.fixture(scope="module")
 def demo_con(demo_store):
-    con = store.connect(demo_store, read_only=True)
+    con = open_store(demo_store, read_only=True)
     yield con
     con.close()
 
 
 def test_an_agent_scorecard_holds_only_their_own_rows(demo_con):
-    from lib import schemes
+    from lib.metrics import schemes
 
     scheme, month = schemes.get(demo_con, "balanced"), parse("2026-10")
     full = scoring.scorecard(demo_con, scheme, month, viewer=MANAGER)
@@ -306,7 +310,7 @@ def test_an_agent_scorecard_holds_only_their_own_rows(demo_con):
     assert own.ranked == full.ranked == 30
     # The team median on the radar is the same, computed before the rows were cut.
     assert views.dimension_scores(own, "阿杰").equals(views.dimension_scores(full, "阿杰"))
-    from lib import export
+    from lib.present import export
 
     assert "小美" not in export.write(own, "csv", None) and "小美" in export.write(
         full, "csv", None
@@ -314,8 +318,8 @@ def test_an_agent_scorecard_holds_only_their_own_rows(demo_con):
 
 
 def test_agents_cannot_read_other_agents_or_team_tables(demo_con):
-    from lib import schemes
-    from lib.ingest import quarantine_report
+    from lib.ingest.pipeline import quarantine_report
+    from lib.metrics import schemes
 
     kpi, month = load_catalogue().get("csat"), parse("2026-10")
     assert len(drilldown(demo_con, AGENT, kpi, "阿杰", month.start, month.end)) > 0
@@ -367,11 +371,12 @@ def test_pages_read_data_only_through_viewer_checked_functions():
 
 
 def test_uploads_scheme_saves_and_deletions_are_audited(demo_copy):
-    from lib import demo, schemes
-    from lib.ingest import ingest_file
-    from lib.mapping import load as load_mapping
+    from lib.app import demo
+    from lib.ingest.mapping import load as load_mapping
+    from lib.ingest.pipeline import ingest_file
+    from lib.metrics import schemes
 
-    con = store.connect(demo_copy)
+    con = open_store(demo_copy)
     log = audit.log_of(con)
     assert log == demo_copy.with_name("demo.audit.jsonl")
     body = schemes.preset_body("balanced")

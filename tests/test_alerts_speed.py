@@ -14,9 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib import alerts, store
-from lib.ingest import ingest_file
-from lib.mapping import from_dict
+from lib.app.stores import open_store
+from lib.core import store
+from lib.ingest.mapping import from_dict
+from lib.ingest.pipeline import ingest_file
+from lib.monitoring import alerts
 
 
 def reference(series: pd.DataFrame, *, window=28, min_days=7, min_volume=5, z=4.0, guard=0):
@@ -110,8 +112,8 @@ def _alerts(con):
 def test_incremental_refresh_leaves_the_same_alerts_as_a_full_one(tmp_path, monkeypatch, seed):
     monkeypatch.setattr(alerts, "load", lambda path=None: RULES)
     rng = random.Random(seed)
-    inc = store.connect(tmp_path / "inc.duckdb")
-    full = store.connect(tmp_path / "full.duckdb")
+    inc = open_store(tmp_path / "inc.duckdb")
+    full = open_store(tmp_path / "full.duckdb")
     agents = ["A", "B", "C", "D", "E", "F"]
     partial = 0
     for step in range(7):

@@ -10,7 +10,9 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import store, textsafe, users
+from lib.app.stores import open_store
+from lib.auth import users
+from lib.core import store, textsafe
 from tests.conftest import PASSWORD, sign_in
 from tests.test_presets import QIANNIU
 
@@ -104,7 +106,7 @@ def test_unusable_upload_is_explained(app):
 
 
 def test_building_a_mapping_in_the_page(app):
-    import lib.mapping as mappings
+    import lib.ingest.mapping as mappings
 
     app.switch_page("pages/upload.py").run()
     csv = "员工,统计日,接待量\n小美,2026-10-01,12\n阿杰,2026-10-01,9\n".encode()
@@ -181,7 +183,7 @@ def test_agent_scorecard_page(app):
 def test_weights_page_reranks_an_edited_scheme_and_saves_a_version(app, demo_copy):
     import yaml
 
-    from lib import schemes
+    from lib.metrics import schemes
 
     app.switch_page("pages/weights.py").run()
     assert not app.exception
@@ -197,7 +199,7 @@ def test_weights_page_reranks_an_edited_scheme_and_saves_a_version(app, demo_cop
     app.text_input(key="weights_reason").set_value("sales push this quarter").run()
     next(b for b in app.button if b.label == "Save version").click().run()
     assert not app.exception and "Saved as version 2." in [s.value for s in app.success]
-    con = store.connect(demo_copy)
+    con = open_store(demo_copy)
     history = schemes.versions(con, "balanced")
     assert (
         list(history["version"]) == [2, 1]
@@ -208,7 +210,7 @@ def test_weights_page_reranks_an_edited_scheme_and_saves_a_version(app, demo_cop
 def test_saved_weights_count_for_the_period_on_screen_and_a_restore_is_followed(app, demo_copy):
     import yaml
 
-    from lib import schemes
+    from lib.metrics import schemes
 
     app.switch_page("pages/overview.py").run()
     assert "version 1, the built-in preset" in app.caption[0].value
@@ -240,7 +242,8 @@ def test_two_managers_saving_the_same_scheme_the_second_is_told_and_starts_again
 ):
     import yaml
 
-    from lib import schemes, users
+    from lib.auth import users
+    from lib.metrics import schemes
 
     users.add(accounts, "boss2", "manager", password=PASSWORD)
     first, second = (new_app(demo_copy, monkeypatch, u) for u in ("boss", "boss2"))
@@ -262,7 +265,7 @@ def test_two_managers_saving_the_same_scheme_the_second_is_told_and_starts_again
     second.button(key="weights_reload").click().run()
     assert not second.exception and not second.error
     assert second.session_state["edit_version"] == 2  # the first manager's save is the base
-    history = schemes.versions(store.connect(demo_copy), "balanced")
+    history = schemes.versions(open_store(demo_copy), "balanced")
     assert list(history["version"]) == [2, 1] and history.iloc[0]["reason"] == "sales 200"
 
 
@@ -288,7 +291,7 @@ def test_an_agent_sees_only_their_own_scorecard(demo_copy, monkeypatch, accounts
 )
 def test_each_page_refuses_a_role_it_is_not_for(demo_copy, monkeypatch, accounts, page):
     """The pages check the role themselves too, whatever the navigation lets through."""
-    from lib.access import Viewer
+    from lib.auth.access import Viewer
 
     monkeypatch.setenv("SCORECARD_DB", str(demo_copy))
     at = AppTest.from_file(str(store.ROOT / "pages" / f"{page}.py"), default_timeout=60)
@@ -391,8 +394,8 @@ def test_an_admin_adds_a_user_on_the_users_page(demo_copy, monkeypatch, accounts
 
 
 def test_a_trainer_writes_a_note_and_the_agent_acknowledges_it(demo_copy, monkeypatch, accounts):
-    from lib import notes
-    from lib.access import SYSTEM
+    from lib.auth.access import SYSTEM
+    from lib.coaching import notes
 
     at = new_app(demo_copy, monkeypatch, "coach").run()
     at.switch_page("pages/coaching.py").run()
@@ -408,11 +411,11 @@ def test_a_trainer_writes_a_note_and_the_agent_acknowledges_it(demo_copy, monkey
     assert agent.selectbox(key="coach_agent").options == ["阿杰"]
     shown = textsafe.md("Please use the quick phrases for refunds.")  # as text, not Markdown
     assert shown in [m.value for m in agent.markdown]
-    note_id = int(notes.timeline(store.connect(demo_copy), SYSTEM, "阿杰").iloc[0]["note_id"])
+    note_id = int(notes.timeline(open_store(demo_copy), SYSTEM, "阿杰").iloc[0]["note_id"])
     agent.text_input(key=f"reply_{note_id}").input("Will do")
     agent.button(key=f"ack_{note_id}").click().run()
     assert not agent.exception
-    row = notes.timeline(store.connect(demo_copy), SYSTEM, "阿杰").iloc[0]
+    row = notes.timeline(open_store(demo_copy), SYSTEM, "阿杰").iloc[0]
     assert row["reply"] == "Will do" and row["acknowledged_at"] is not None
 
 
@@ -450,23 +453,23 @@ def test_rewards_page_splits_the_pool_exactly(demo_copy, monkeypatch, accounts):
 
 
 def test_monitoring_feed_acknowledges_an_alert(demo_copy, monkeypatch, accounts):
-    from lib import alerts
-    from lib.access import SYSTEM
+    from lib.auth.access import SYSTEM
+    from lib.monitoring import alerts
 
     at = new_app(demo_copy, monkeypatch, "coach").run()
     at.switch_page("pages/monitoring.py").run()
     assert not at.exception
     assert any("suddenly worse" in m.value for m in at.markdown)
-    first = alerts.feed(store.connect(demo_copy), SYSTEM, status="open").iloc[0]["alert_key"]
+    first = alerts.feed(open_store(demo_copy), SYSTEM, status="open").iloc[0]["alert_key"]
     at.button(key=f"ack_{first}").click().run()
     assert not at.exception
-    after = alerts.feed(store.connect(demo_copy), SYSTEM).set_index("alert_key")
+    after = alerts.feed(open_store(demo_copy), SYSTEM).set_index("alert_key")
     assert after.loc[first, "status"] == "acknowledged"
 
 
 def test_a_trainer_builds_a_review_queue_and_reviews_a_ticket(demo_copy, monkeypatch, accounts):
-    from lib import reviews
-    from lib.access import SYSTEM
+    from lib.auth.access import SYSTEM
+    from lib.quality import reviews
 
     at = new_app(demo_copy, monkeypatch, "coach").run()
     at.switch_page("pages/quality.py").run()
@@ -478,7 +481,7 @@ def test_a_trainer_builds_a_review_queue_and_reviews_a_ticket(demo_copy, monkeyp
     )
     next(b for b in at.button if b.label == "Save review").click().run()
     assert not at.exception and at.success[0].value.startswith("Review saved")
-    mine = reviews.scored(store.connect(demo_copy), SYSTEM)
+    mine = reviews.scored(open_store(demo_copy), SYSTEM)
     assert (mine["reviewer"] == "coach").sum() == 1
 
 
@@ -497,8 +500,8 @@ def test_an_agent_sees_own_reviews_and_anonymous_peer_feedback(demo_copy, monkey
 def test_a_manager_changes_a_disputed_review_and_calibration_flags_the_lenient_reviewer(
     demo_copy, monkeypatch, accounts
 ):
-    from lib import reviews
-    from lib.access import SYSTEM
+    from lib.auth.access import SYSTEM
+    from lib.quality import reviews
 
     at = new_app(demo_copy, monkeypatch, "boss").run()
     at.switch_page("pages/quality.py").run()
@@ -509,7 +512,7 @@ def test_a_manager_changes_a_disputed_review_and_calibration_flags_the_lenient_r
     at.text_input[-1].input("The refund check was the right first step.")
     next(b for b in at.button if b.label == "Decide").click().run()
     assert not at.exception
-    row = reviews.disputes(store.connect(demo_copy), SYSTEM).iloc[0]
+    row = reviews.disputes(open_store(demo_copy), SYSTEM).iloc[0]
     assert row["status"] == "changed" and row["score_after"] == 100.0  # every criterion at full
     at.switch_page("pages/calibration.py").run()
     assert not at.exception
@@ -528,7 +531,7 @@ def test_a_plan_target_for_a_rate_is_typed_in_percent(demo_copy, monkeypatch, ac
     next(box for box in at.text_input if box.label == "Title").set_value("Happier customers")
     next(b for b in at.button if b.label == "Create plan").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    con = store.connect(demo_copy)
+    con = open_store(demo_copy)
     stored = con.execute("SELECT target FROM plan_kpis WHERE kpi = 'csat' ORDER BY plan_id DESC "
                          "LIMIT 1").fetchone()[0]  # fmt: skip
     con.close()

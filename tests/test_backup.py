@@ -8,14 +8,17 @@ import sys
 
 import pytest
 
-from lib import backup, notes, store
-from lib.access import Viewer
+from lib.app import backup
+from lib.app.stores import open_store
+from lib.auth.access import Viewer
+from lib.coaching import notes
+from lib.core import store
 
 COACH = Viewer("coach", "trainer")
 
 
 def test_backup_then_restore_brings_back_what_was_there(demo_copy, tmp_path, accounts):
-    con = store.connect(demo_copy)
+    con = open_store(demo_copy)
     notes.add(con, COACH, "阿杰", "praise", "written before the backup")  # starts the audit log
     before = store.table_counts(con)
     folder = backup.backup(con, tmp_path / "backups", now=dt.datetime(2026, 11, 23, 9))
@@ -26,11 +29,11 @@ def test_backup_then_restore_brings_back_what_was_there(demo_copy, tmp_path, acc
     con.close()
     aside = backup.restore(folder, demo_copy, now=dt.datetime(2026, 11, 23, 10))
     assert aside.exists() and aside.name == "demo.duckdb.before-restore-2026-11-23_100000"
-    restored = store.connect(demo_copy)
+    restored = open_store(demo_copy)
     assert store.table_counts(restored) == before
     assert "written after the backup" not in set(notes.timeline(restored, COACH)["body"])
     restored.close()
-    kept = store.connect(aside, read_only=True)  # the replaced store is intact, not deleted
+    kept = open_store(aside, read_only=True)  # the replaced store is intact, not deleted
     assert "written after the backup" in set(notes.timeline(kept, COACH)["body"])
     kept.close()
 
@@ -44,7 +47,7 @@ def test_restore_refuses_what_is_not_a_backup(tmp_path):
 
 
 def test_restore_refuses_while_the_store_is_in_use(demo_copy, tmp_path):
-    con = store.connect(demo_copy)
+    con = open_store(demo_copy)
     folder = backup.backup(con, tmp_path / "b")
     con.close()
     holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; "

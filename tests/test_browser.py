@@ -447,7 +447,7 @@ def test_a_forged_cookie_shows_the_login_form(browser_at, accounts):
 
     import jwt
 
-    from lib import users
+    from lib.auth import users
 
     new_tab, app = browser_at
     key = users.cookie(accounts)["key"]

@@ -9,9 +9,13 @@ import pandas as pd
 import pytest
 import yaml
 
-from lib import access, kpis, notes, plans, rewards, schemes, scoring, store, training
-from lib.access import AccessDenied, Viewer
-from lib.periods import parse
+from lib.app.stores import open_store
+from lib.auth import access
+from lib.auth.access import AccessDenied, Viewer
+from lib.coaching import notes, plans, rewards, training
+from lib.core import store
+from lib.core.periods import parse
+from lib.metrics import kpis, schemes, scoring
 from tests.kpi_fixtures import insert, t
 
 D = dt.datetime
@@ -192,7 +196,7 @@ def test_not_enough_data_and_in_progress(con):
 
 
 def con_log(con):
-    from lib import audit
+    from lib.auth import audit
 
     return audit.log_of(con)
 
@@ -300,7 +304,7 @@ def test_an_in_progress_plan_is_not_judged_yet(con):
 
 
 def test_demo_agents_get_recommendations_and_measured_plans(demo_store):
-    con = store.connect(demo_store, read_only=True)
+    con = open_store(demo_store, read_only=True)
     scheme = schemes.get(con, "balanced")
     ajie = training.for_agent(con, COACH, scheme, parse("2026-11"), "阿杰", "en")
     assert "efficiency" in set(ajie["module"])  # his first response slowed down

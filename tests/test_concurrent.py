@@ -1,5 +1,5 @@
 """Commands while the app is open on the same store: DuckDB gives one process write access, so
-the app carries out the commands handed to it (lib/handoff.py). Proved with an app process
+the app carries out the commands handed to it (lib/app/handoff.py). Proved with an app process
 holding the store and with the real app in a browser, uploading while a command ingests."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from lib import handoff, store
+from lib.app import handoff
+from lib.app.stores import open_store
 from tests.browser import ROOT
 
 HEAD = ("Ticket ID,Agent,Created At,First Response At,Resolved At,Channel,Priority,Status,Team,"
@@ -36,8 +37,9 @@ def cli(*args: str, env: dict | None = None) -> subprocess.Popen:
 
 HOLDER = """
 import sys, time
-from lib import handoff, store
-con = store.connect(sys.argv[1])  # holds the store like the app does
+from lib.app import handoff
+from lib.core import store
+con = open_store(sys.argv[1])  # holds the store like the app does
 handoff.serve(sys.argv[1])
 print("ready", flush=True)
 sys.stdin.readline()
@@ -52,7 +54,7 @@ def _wait_serving(db: Path, timeout: float = 60) -> None:
 
 
 def _count(db: Path, prefix: str) -> int:
-    con = store.connect(db, read_only=True)
+    con = open_store(db, read_only=True)
     try:
         return con.execute("SELECT count(*) FROM tickets WHERE ticket_id LIKE ?",
                            [prefix + "%"]).fetchone()[0]  # fmt: skip
@@ -62,7 +64,7 @@ def _count(db: Path, prefix: str) -> int:
 
 def test_commands_run_while_another_process_holds_the_store(tmp_path):
     db = tmp_path / "s.duckdb"
-    store.connect(db).close()
+    open_store(db).close()
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(db)], cwd=ROOT, text=True,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)  # fmt: skip
     try:
@@ -96,7 +98,7 @@ def test_commands_run_while_another_process_holds_the_store(tmp_path):
 
 def test_without_an_app_a_busy_store_is_still_reported(tmp_path):
     db = tmp_path / "s.duckdb"
-    store.connect(db).close()
+    open_store(db).close()
     holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys; "
                                f"c = duckdb.connect({str(db)!r}); print('ready', flush=True); "
                                "sys.stdin.readline()"], cwd=ROOT, text=True,

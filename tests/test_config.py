@@ -2,9 +2,9 @@
 
 import re
 
-from lib.access import SYSTEM
-from lib.i18n import LANGUAGES, catalogue, language_from_locale, t
-from lib.store import ROOT
+from lib.auth.access import SYSTEM
+from lib.core.i18n import LANGUAGES, catalogue, language_from_locale, t
+from lib.core.store import ROOT
 
 
 def test_both_languages_have_the_same_keys_and_no_blanks():
@@ -33,8 +33,10 @@ def test_locale_maps_to_a_language_and_text_formats():
 
 def test_keys_built_from_column_names_exist(tmp_path, accounts):
     """Pages translate table headers as board.<column>, detail.<column>, rerank.<column>…"""
-    from lib import audit, schemes, scoring, users, views
-    from lib.periods import parse
+    from lib.auth import audit, users
+    from lib.core.periods import parse
+    from lib.metrics import schemes, scoring
+    from lib.present import views
     from tests.kpi_fixtures import service_store
 
     con = service_store(tmp_path / "s.duckdb")
@@ -56,9 +58,9 @@ def test_keys_built_from_column_names_exist(tmp_path, accounts):
 
 
 def test_lib_messages_have_chinese_versions():
-    from lib.i18n import MESSAGES, message
-    from lib.validation import WIDE_RULES
-    from lib.values import _REASONS
+    from lib.core.i18n import MESSAGES, message
+    from lib.ingest.validation import WIDE_RULES
+    from lib.ingest.values import _REASONS
 
     for name, _ in MESSAGES:
         assert f"msg.{name}" in catalogue("zh") and f"msg.{name}" in catalogue("en")
@@ -84,7 +86,7 @@ def test_lib_messages_have_chinese_versions():
 
 
 def test_missing_columns_message_in_chinese():
-    from lib.i18n import message
+    from lib.core.i18n import message
 
     text = ("w.csv: required column(s) missing for tickets with mapping 'zendesk': ticket_id "
             "(expected header: ID). Headers found: 客服昵称, 日期. This file looks like it fits "

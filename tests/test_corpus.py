@@ -15,10 +15,13 @@ import time
 import psutil
 import pytest
 
-from lib import cli, reader, store, textsafe
-from lib.ingest import ingest_file
-from lib.mapping import load as load_mapping
-from lib.reader import UnusableFile
+from lib.app import cli
+from lib.app.stores import open_store
+from lib.core import store, textsafe
+from lib.ingest import reader
+from lib.ingest.mapping import load as load_mapping
+from lib.ingest.pipeline import ingest_file
+from lib.ingest.reader import UnusableFile
 from tests.corpus import GOOD, HEAD, _xlsx_with_cell, cases, write_bomb, write_corpus, write_large
 
 CASES = cases()
@@ -31,7 +34,7 @@ def corpus(tmp_path_factory):
 
 def stored_before(tmp_path):
     """A store holding one good upload, and a snapshot of what it holds."""
-    con = store.connect(tmp_path / "s.duckdb")
+    con = open_store(tmp_path / "s.duckdb")
     first = tmp_path / "first.csv"
     first.write_text("\n".join([HEAD, *GOOD]) + "\n", encoding="utf-8")
     ingest_file(con, first, load_mapping("demo_tickets"))
@@ -109,7 +112,7 @@ def test_a_200_mb_export_is_stored_whole_with_its_broken_rows_set_aside(tmp_path
         broken,
     )
     assert {e["column"] for e in summary["errors"]} == {"Handle Time"}
-    con = store.connect(tmp_path / "s.duckdb", read_only=True)
+    con = open_store(tmp_path / "s.duckdb", read_only=True)
     kept = {r[0]: r for r in snapshot(con)}
     assert all(kept[r[0]] == r for r in before) and len(kept) == len(before) + tickets - broken
 
@@ -137,7 +140,7 @@ def test_the_upload_page_answers_each_bad_file(case, corpus, tmp_path, monkeypat
     else:
         assert not errors and f"{name}: " in at.success[0].value
         assert any("= rows read." in c.value for c in at.caption)
-    kept = {r[0]: r for r in snapshot(store.connect(tmp_path / "s.duckdb"))}
+    kept = {r[0]: r for r in snapshot(open_store(tmp_path / "s.duckdb"))}
     assert all(kept[r[0]] == r for r in before), "a row stored before was changed"
 
 

@@ -17,10 +17,13 @@ import yaml
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from lib import access, digest, store, views
-from lib.cli import main
-from lib.mapping import load as load_mapping
-from lib.watch import Watcher
+from lib.app.cli import main
+from lib.app.stores import open_store
+from lib.app.watch import Watcher
+from lib.auth import access
+from lib.core import store
+from lib.ingest.mapping import load as load_mapping
+from lib.present import digest, views
 from tests.browser import free_port
 from tests.kpi_fixtures import D, insert, t
 
@@ -114,7 +117,7 @@ def _parts(envelope) -> tuple[email.message.EmailMessage, str, list]:
 
 
 def _agents(path) -> list[str]:
-    con = store.connect(path, read_only=True)
+    con = open_store(path, read_only=True)
     try:
         return [r[0] for r in con.execute("SELECT DISTINCT agent FROM tickets").fetchall()]
     finally:
@@ -188,7 +191,7 @@ def test_mail_without_a_server_setting_says_which_variable(demo_copy, monkeypatc
 
 
 def test_smtp_settings_hide_the_password():
-    from lib import mail
+    from lib.present import mail
 
     s = mail.smtp_settings({"SCORECARD_SMTP_HOST": "mx", "SCORECARD_SMTP_PASSWORD": "pw-x"})
     assert (s.port, s.tls) == (587, "starttls")
@@ -236,7 +239,7 @@ DAY = dt.date(2026, 5, 8)
 def _digest_store(path):
     """First responses on the day: 60, 120, 180 s (median 120); in the 7 days before:
     240, 300, 360 s (median 300). One alert began that day; one watched file failed."""
-    con = store.connect(path)
+    con = open_store(path)
     insert(con, "tickets", [
         t("D1", "阿杰", D(2026, 5, 8, 10), fr=60), t("D2", "小王", D(2026, 5, 8, 11), fr=120),
         t("D3", "阿杰", D(2026, 5, 8, 12), fr=180),
@@ -305,7 +308,7 @@ def test_digest_without_hooks_says_so(tmp_path, capsys):
 
 
 def test_digest_movers_on_demo_data(demo_copy):
-    con = store.connect(demo_copy)
+    con = open_store(demo_copy)
     found = digest.content(con, dt.date(2026, 11, 14), lang="en")
     assert found["best"] and found["weakest"]
     assert all(d > 0 for _, d in found["best"]) and all(d < 0 for _, d in found["weakest"])
@@ -385,7 +388,7 @@ def test_watch_once_cli_logs_and_exit_code_for_a_bad_file(tmp_path, capsys):
     logged = log.read_text(encoding="utf-8")
     assert "good.csv: " in logged and "3 rows read" in logged
     assert "bad.csv: REJECTED" in logged
-    con = store.connect(db)
+    con = open_store(db)
     rows = dict(
         con.execute("SELECT regexp_extract(path, '[^/]+$'), status FROM watched_files").fetchall()
     )
@@ -399,9 +402,9 @@ def test_watch_once_cli_logs_and_exit_code_for_a_bad_file(tmp_path, capsys):
 
 
 def test_agents_see_only_own_card_in_agent_report(demo_copy):
-    from lib import report
+    from lib.present import report
 
-    con = store.connect(demo_copy)
+    con = open_store(demo_copy)
     card = report.card_for(con, access.SYSTEM, views.default_period(con))
     with pytest.raises(ValueError, match="cut it to the agent"):
         report.agent_html(card, "阿杰", "en")

@@ -5,7 +5,8 @@ import hashlib
 
 import duckdb
 
-from lib import demo, store
+from lib.app import demo
+from lib.app.stores import open_store
 
 
 def test_same_seed_same_files(tmp_path):
@@ -59,10 +60,10 @@ def test_demo_store_has_the_team_and_its_stories(demo_store):
 
 
 def test_clearing_demo_keeps_own_uploads(demo_copy, write):
-    from lib import mapping
-    from lib.ingest import ingest_file
+    from lib.ingest import mapping
+    from lib.ingest.pipeline import ingest_file
 
-    con = store.connect(demo_copy)
+    con = open_store(demo_copy)
     own = write("own.csv", "Agent,Team\n新同事,售前组\n")
     ingest_file(con, own, mapping.load("demo_roster"))
     removed = demo.clear(con)

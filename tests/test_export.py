@@ -10,9 +10,11 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from lib import export, schemes, scoring, store
-from lib.access import SYSTEM
-from lib.periods import parse
+from lib.auth.access import SYSTEM
+from lib.core import store
+from lib.core.periods import parse
+from lib.metrics import schemes, scoring
+from lib.present import export
 from tests.kpi_fixtures import D, insert, service_store, t
 
 
@@ -106,7 +108,7 @@ def test_kpis_and_schemes_commands(tmp_path):
 
 
 def test_html_report_is_self_contained_and_handles_missing_values(tmp_path):
-    from lib import report
+    from lib.present import report
 
     con = service_store(tmp_path / "s.duckdb")
     card = scoring.scorecard(con, schemes.get(con, "balanced"), parse("2026-05"), viewer=SYSTEM)

@@ -11,32 +11,34 @@ import sys
 import tempfile
 from pathlib import Path
 
-from lib import store
-from lib.ingest import ingest_file
-from lib.mapping import load as load_mapping
+from lib.app.stores import open_store
+from lib.core import store
+from lib.ingest.mapping import load as load_mapping
+from lib.ingest.pipeline import ingest_file
 from tests.corpus import GOOD, HEAD, row
 
 # Runs an upload in another process that stops inside the transaction — after the rows and
 # the quarantine are written, before the commit — and says so, so that it can be killed there.
 STALLING_UPLOAD = """
 import sys, time
-from lib import ingest, store
-from lib.mapping import load
+from lib.ingest import pipeline
+from lib.core import store
+from lib.ingest.mapping import load
 
-real = ingest._quarantine
+real = pipeline._quarantine
 
 def stall(*args, **kwargs):
     real(*args, **kwargs)
     print("INSIDE", flush=True)
     time.sleep(120)
 
-ingest._quarantine = stall
-ingest.ingest_file(store.connect(sys.argv[1]), sys.argv[2], load("demo_tickets"))
+pipeline._quarantine = stall
+pipeline.ingest_file(open_store(sys.argv[1]), sys.argv[2], load("demo_tickets"))
 """
 
 
 def _stored(db) -> tuple[dict, int]:
-    con = store.connect(db, read_only=True)
+    con = open_store(db, read_only=True)
     try:
         tables = ("tickets", "uploads", "quarantine")
         rows = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}
@@ -48,7 +50,7 @@ def _stored(db) -> tuple[dict, int]:
 def _store_with_three_tickets(folder):
     db, first = folder / "s.duckdb", folder / "first.csv"
     first.write_text("\n".join([HEAD, *GOOD]) + "\n", encoding="utf-8")
-    con = store.connect(db)
+    con = open_store(db)
     ingest_file(con, first, load_mapping("demo_tickets"))
     con.close()
     return db
@@ -76,7 +78,7 @@ def test_an_upload_killed_half_way_leaves_the_store_exactly_as_before(tmp_path):
         proc.wait(timeout=30)
 
     assert _stored(db) == before  # rows of tickets, uploads and quarantine, and the data version
-    con = store.connect(db)
+    con = open_store(db)
     again = ingest_file(con, big, load_mapping("demo_tickets"))  # and the store still works
     assert (again.accepted, again.quarantined) == (5000, 1)
 
@@ -110,7 +112,10 @@ def test_a_full_disk_during_an_upload_is_reported_and_nothing_is_lost(tmp_path):
 # loaded first, as the interpreter's own files may not be readable by that user.
 UNPRIVILEGED_CLI = """
 import os, sys
-from lib import alerts, cli, ingest, mapping, reader, store
+from lib.monitoring import alerts
+from lib.app import cli
+from lib.ingest import pipeline, mapping, reader
+from lib.core import store
 if os.geteuid() == 0:
     os.setgid(65534)
     os.setuid(65534)

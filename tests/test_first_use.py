@@ -3,8 +3,10 @@ upload; charts carry units and localised axes."""
 
 import pandas as pd
 
-from lib import charts, demo, store, views
-from lib.kpis import load_catalogue
+from lib.app import demo
+from lib.app.stores import open_store
+from lib.metrics.kpis import load_catalogue
+from lib.present import charts, views
 from tests.test_app import new_app
 
 
@@ -19,7 +21,7 @@ def of_type(node, kind: str) -> list:
 def test_after_the_demo_is_cleared_the_empty_state_offers_the_demo_and_a_first_upload(
     demo_copy, monkeypatch, accounts
 ):
-    con = store.connect(demo_copy)
+    con = open_store(demo_copy)
     demo.clear(con, by="boss")
     con.close()
     at = new_app(demo_copy, monkeypatch, "boss", lang="zh").run()
@@ -31,14 +33,14 @@ def test_after_the_demo_is_cleared_the_empty_state_offers_the_demo_and_a_first_u
     again = next(b for b in at.button if b.label == "重新载入演示数据")
     again.click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    con = store.connect(demo_copy)
+    con = open_store(demo_copy)
     assert demo.has_demo(con) and not demo.was_cleared(con)
     con.close()
     assert len(at.dataframe[0].value) == 30  # the leaderboard is back
 
 
 def test_an_agent_is_not_offered_the_demo_or_an_upload(demo_copy, monkeypatch, accounts):
-    con = store.connect(demo_copy)
+    con = open_store(demo_copy)
     demo.clear(con, by="boss")
     con.close()
     at = new_app(demo_copy, monkeypatch, "ajie").run()

@@ -8,8 +8,10 @@ import datetime as dt
 import pytest
 import yaml
 
-from lib import access, hours, kpis, schemes, scoring
-from lib.periods import parse
+from lib.app.stores import open_store
+from lib.auth import access
+from lib.core.periods import parse
+from lib.metrics import hours, kpis, schemes, scoring
 from tests.kpi_fixtures import D, insert, t
 
 SHOP = hours.parse("08:00-23:00", "2026-10-01")  # 15 service hours a day; 1 Oct closed
@@ -126,7 +128,7 @@ def test_scheme_says_whether_it_counts_service_hours(con, monkeypatch):
 
 
 def test_kpis_command_says_how_a_scheme_counts_times(tmp_path, monkeypatch, capsys):
-    from lib.cli import main
+    from lib.app.cli import main
 
     monkeypatch.setenv("SCORECARD_SERVICE_HOURS", "08:00-23:00")
     body = yaml.safe_load(
@@ -143,7 +145,6 @@ def test_kpis_command_says_how_a_scheme_counts_times(tmp_path, monkeypatch, caps
 
 
 def test_weights_page_switches_a_scheme_to_service_hours(demo_copy, monkeypatch, accounts):
-    from lib import store
     from tests.test_app import new_app
 
     monkeypatch.setenv("SCORECARD_SERVICE_HOURS", "08:00-23:00")
@@ -157,6 +158,6 @@ def test_weights_page_switches_a_scheme_to_service_hours(demo_copy, monkeypatch,
     app.text_input(key="weights_reason").set_value("platform rules count service hours").run()
     next(b for b in app.button if b.label == "Save version").click().run()
     assert not app.exception and "Saved as version 2." in [s.value for s in app.success]
-    con = store.connect(demo_copy)
+    con = open_store(demo_copy)
     assert schemes.get(con, "balanced").business_hours is True
     assert "business_hours: added True" in schemes.versions(con, "balanced").iloc[0]["diff"]

@@ -6,11 +6,13 @@ import sys
 
 import pytest
 
-from lib import mapping, store
-from lib.access import SYSTEM
-from lib.ingest import ingest_file, quarantine_report
-from lib.reader import UnusableFile
-from lib.tables import TABLES
+from lib.app.stores import open_store
+from lib.auth.access import SYSTEM
+from lib.core import store
+from lib.core.tables import TABLES
+from lib.ingest import mapping
+from lib.ingest.pipeline import ingest_file, quarantine_report
+from lib.ingest.reader import UnusableFile
 
 TICKETS = mapping.load("demo_tickets")
 HEADER = "Ticket ID,Agent,Created At,First Response At,Resolved At,Channel,CSAT,Handle Time\n"
@@ -99,7 +101,7 @@ def test_a_failure_half_way_leaves_the_store_as_it_was(con, write, monkeypatch):
     before = snapshot(con)
     uploads_before = con.cursor().execute("SELECT count(*) FROM uploads").fetchone()
 
-    import lib.ingest as ingest
+    import lib.ingest.pipeline as ingest
 
     def explode(*args, **kwargs):
         raise RuntimeError("stopped half-way")
@@ -199,7 +201,7 @@ def test_cli_with_a_user_written_mapping_file(tmp_path, write):
     out = run_cli("ingest", str(export), "--mapping", str(mapping_file), "--json", db=db)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["files"][0]["accepted"] == 1
-    con = store.connect(db)
+    con = open_store(db)
     got = con.execute("SELECT created_at, first_response_at, csat FROM tickets").fetchone()
     assert [str(v) for v in got] == ["2023-08-01 18:39:00", "2023-08-01 18:41:00", "4.0"]
 
@@ -231,7 +233,7 @@ def _outcome(result) -> tuple:
 
 
 def test_a_file_read_in_batches_is_stored_exactly_as_when_read_whole(tmp_path, write, monkeypatch):
-    import lib.ingest as ingest
+    import lib.ingest.pipeline as ingest
 
     path = write("long.csv", _long_export())
     real, staged = ingest._stage, []
@@ -244,7 +246,7 @@ def test_a_file_read_in_batches_is_stored_exactly_as_when_read_whole(tmp_path, w
     stores = []
     for batch_rows in (1000, 7):
         staged.clear()
-        con = store.connect(tmp_path / f"{batch_rows}.duckdb")
+        con = open_store(tmp_path / f"{batch_rows}.duckdb")
         result = ingest_file(con, path, TICKETS, batch_rows=batch_rows)
         stores.append((_outcome(result), snapshot(con), list(staged)))
         con.close()
@@ -271,7 +273,7 @@ def test_a_failure_in_the_last_batch_stores_nothing(con, write, monkeypatch):
     ingest_file(con, write("good.csv", GOOD), TICKETS)
     before = snapshot(con)
     uploads_before = con.cursor().execute("SELECT count(*) FROM uploads").fetchone()
-    import lib.ingest as ingest
+    import lib.ingest.pipeline as ingest
 
     real = ingest._stage
     batches = []

@@ -5,8 +5,9 @@ import datetime as dt
 
 import pytest
 
-from lib import kpis
-from lib.kpis import Catalogue, load_catalogue
+from lib.app.stores import open_store
+from lib.metrics import kpis
+from lib.metrics.kpis import Catalogue, load_catalogue
 from tests.kpi_fixtures import MAY, D, daily_store, insert, service_store, t
 
 
@@ -239,7 +240,7 @@ def test_format_value():
 
 
 def test_periods():
-    from lib import periods
+    from lib.core import periods
 
     may = periods.parse("2026-05")
     assert (may.start, may.end, may.days) == (dt.date(2026, 5, 1), dt.date(2026, 6, 1), 31)
@@ -253,9 +254,8 @@ def test_periods():
 
 
 def test_kpis_from_tables_without_a_channel_are_split_by_channel(tmp_path):
-    from lib import store
 
-    con = store.connect(tmp_path / "ch.duckdb")
+    con = open_store(tmp_path / "ch.duckdb")
     insert(con, "tickets", [t("T1", "A", D(2026, 5, 2, 9)), t("T2", "A", D(2026, 5, 2, 10), channel="email"),
                             t("T3", "B", D(2026, 5, 3, 9), channel="email")])  # fmt: skip
     insert(con, "csat_responses", [

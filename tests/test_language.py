@@ -20,8 +20,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import mapping, store, users
-from lib.i18n import LANGUAGES, t
+from lib.app.stores import open_store
+from lib.auth import users
+from lib.core import store
+from lib.core.i18n import LANGUAGES, t
+from lib.ingest import mapping
 from tests.conftest import sign_in
 
 PAGES = ["overview", "scorecard", "weights", "upload", "coaching", "plans", "rewards", "monitoring", "quality",
@@ -42,7 +45,7 @@ EMPTY_WORDS = {"None", "nan", "NaN", "NaT", "null", "<NA>", "empty"}
 
 def free_text(db) -> set[str]:
     """Names and text people wrote, which stay as written in either language."""
-    con = store.connect(db)
+    con = open_store(db)
     found: set[str] = set()
     queries = [
         "select agent from roster", "select display_name from roster", "select team from roster",
@@ -185,11 +188,11 @@ def problems(texts: list[str], lang: str, exempt: list[str]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
-    from lib import demo
+    from lib.app import demo
 
     folder = tmp_path_factory.mktemp("language")
     path = folder / "demo.duckdb"
-    con = store.connect(path)
+    con = open_store(path)
     demo.load(con, folder / "files")
     con.close()
     return path

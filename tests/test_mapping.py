@@ -3,7 +3,7 @@
 import pytest
 import yaml
 
-from lib import mapping
+from lib.ingest import mapping
 
 
 def problems(data):
@@ -71,7 +71,7 @@ def test_guesses_come_from_canonical_names_chinese_labels_and_presets():
 
 
 def test_builder_mapping_is_versioned_in_the_store_never_over_a_preset(con, tmp_path):
-    from lib import access
+    from lib.auth import access
 
     boss = access.Viewer("boss", "manager")
     built = mapping.from_selection(

@@ -2,11 +2,13 @@
 
 import pytest
 
-from lib import plans, schemes, scoring, training, views
-from lib.access import SYSTEM, Viewer
-from lib.kpis import format_value, load_catalogue
-from lib.periods import parse
-from lib.store import connect
+from lib.auth.access import SYSTEM, Viewer
+from lib.coaching import plans, training
+from lib.core.periods import parse
+from lib.core.store import connect
+from lib.metrics import schemes, scoring
+from lib.metrics.kpis import format_value, load_catalogue
+from lib.present import views
 from tests.test_app import new_app
 
 BOSS = Viewer("boss", "manager")

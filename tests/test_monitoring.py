@@ -11,8 +11,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lib import alerts, sentiment, store, voice, webhooks, workload
-from lib.access import SYSTEM, AccessDenied, Viewer
+from lib.app.stores import open_store
+from lib.auth.access import SYSTEM, AccessDenied, Viewer
+from lib.core import store
+from lib.metrics import sentiment
+from lib.monitoring import alerts, webhooks, workload
+from lib.quality import voice
 from tests.kpi_fixtures import insert, t
 
 D = dt.datetime
@@ -138,7 +142,7 @@ def test_the_feed_keeps_what_people_did(con):
 
 
 def test_the_demo_agent_is_alerted_within_two_days(demo_store):
-    con = store.connect(demo_store, read_only=True)
+    con = open_store(demo_store, read_only=True)
     found = alerts.evaluate(con, as_of=D(2026, 10, 22, 23, 59))  # two days after 20 October
     ajie = found[(found["subject"] == "阿杰") & (found["rule"] == "frt_sudden")]
     assert ajie["first_day"].tolist() == [dt.date(2026, 10, 20)]
@@ -271,8 +275,8 @@ def test_voice_summary(con):
 
 
 def test_forbidden_phrases_in_uploaded_transcripts(con, tmp_path):
-    from lib.ingest import ingest_file
-    from lib.mapping import load as load_mapping
+    from lib.ingest.mapping import load as load_mapping
+    from lib.ingest.pipeline import ingest_file
 
     insert(con, "tickets", [t("T1", "小美", D(2026, 5, 1, 10)), t("T2", "阿杰", D(2026, 5, 2, 11))])
     export = tmp_path / "会话记录.csv"
@@ -336,9 +340,9 @@ def test_workload_balance_and_rebalancing(con):
 
 
 def test_the_demo_blunt_agent_leads_the_forbidden_phrases(demo_store):
-    from lib.demo import BLUNT_AGENT
+    from lib.app.demo import BLUNT_AGENT
 
-    con = store.connect(demo_store, read_only=True)
+    con = open_store(demo_store, read_only=True)
     frame = voice.replies(con, SYSTEM, dt.date(2026, 10, 1), dt.date(2026, 11, 1))
     summary = voice.forbidden_summary(frame)
     assert summary.iloc[0]["agent"] == BLUNT_AGENT and summary.iloc[0]["with_forbidden"] >= 3

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from lib import kpis, mapping
-from lib.ingest import Scope, ingest_file
-from lib.reader import read_table
+from lib.ingest import mapping
+from lib.ingest.pipeline import Scope, ingest_file
+from lib.ingest.reader import read_table
+from lib.metrics import kpis
 
 DATA = Path(__file__).resolve().parent / "data" / "platforms"
 D1, D2, D31 = dt.date(2026, 10, 1), dt.date(2026, 10, 2), dt.date(2026, 10, 31)

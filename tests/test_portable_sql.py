@@ -12,8 +12,8 @@ import re
 import pytest
 import sqlglot
 
-from lib import kpis
-from lib.kpis import load_catalogue
+from lib.metrics import kpis
+from lib.metrics.kpis import load_catalogue
 
 DIALECTS = ("trino", "spark", "clickhouse")
 

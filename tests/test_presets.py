@@ -5,8 +5,8 @@ import datetime as dt
 import openpyxl
 import pytest
 
-from lib import mapping
-from lib.ingest import ingest_file
+from lib.ingest import mapping
+from lib.ingest.pipeline import ingest_file
 
 D = dt.datetime
 

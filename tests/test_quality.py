@@ -7,9 +7,13 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from lib import audit, calibration, peer, reviews, rubric, sampling, store
-from lib.access import AccessDenied, Viewer
-from lib.kpis import compute
+from lib.app.stores import open_store
+from lib.auth import audit
+from lib.auth.access import AccessDenied, Viewer
+from lib.coaching import peer
+from lib.core import store
+from lib.metrics.kpis import compute
+from lib.quality import calibration, reviews, rubric, sampling
 from tests.kpi_fixtures import D, insert, t
 
 COACH = Viewer("coach", "trainer")
@@ -296,7 +300,7 @@ def test_an_agent_rates_a_colleague_once_per_period_and_not_themselves(con):
 
 
 def test_demo_calibration_shows_the_lenient_reviewer(demo_store):
-    con = store.connect(demo_store, read_only=True)
+    con = open_store(demo_store, read_only=True)
     bias = calibration.reviewer_bias(con, COACH).set_index("reviewer")
     assert bias["flagged"].to_dict() == {"李娜": False, "王芳": True, "陈静": False}
     assert bias.loc["王芳", "tickets"] >= 10

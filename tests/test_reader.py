@@ -10,8 +10,8 @@ import openpyxl
 import pytest
 import xlwt
 
-from lib import reader
-from lib.reader import UnusableFile, normalise_header, read_table, sheet_names
+from lib.ingest import reader
+from lib.ingest.reader import UnusableFile, normalise_header, read_table, sheet_names
 
 CSV = "客服昵称,日期,接待人数\n小美,2026-05-01,12\n阿杰,2026-05-01,9\n"
 
@@ -602,7 +602,7 @@ def test_error_cells_read_as_their_text_whatever_the_format_or_reader(tmp_path, 
 def test_headers_over_two_rows_are_joined_where_that_helps(tmp_path):
     """A group heading over its columns (首次响应 over 时长(秒) and 次数): the group is put in
     front where the mapping expects the joined name, or where two columns share a name."""
-    from lib import mapping
+    from lib.ingest import mapping
 
     text = (
         "客服绩效报表（2026-10）\n"

@@ -11,9 +11,10 @@ import json
 
 import pytest
 
-from lib import kpis, store
-from lib.ingest import ingest_file
-from lib.mapping import MappingError, from_dict
+from lib.app.stores import open_store
+from lib.ingest.mapping import MappingError, from_dict
+from lib.ingest.pipeline import ingest_file
+from lib.metrics import kpis
 from tests.test_export import cli
 
 D = dt.datetime
@@ -264,7 +265,7 @@ def test_mapping_option_errors_name_the_option_and_field(options, message):
 
 def test_counts_add_up_with_skipped_rows_in_json_and_the_explanation(tmp_path):
     db = tmp_path / "s.duckdb"
-    store.connect(db).close()
+    open_store(db).close()
     path = write(tmp_path, "calls.tsv", CALLS, newline="\r\n")
     import yaml
 

@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib import schemes, scoring
-from lib.access import SYSTEM
-from lib.periods import parse
-from lib.schemes import ConflictError, SchemeError
+from lib.app.stores import open_store
+from lib.auth.access import SYSTEM
+from lib.core.periods import parse
+from lib.metrics import schemes, scoring
+from lib.metrics.schemes import ConflictError, SchemeError
 from tests.kpi_fixtures import service_store
 
 GRADES = [{"min": 90, "code": "A", "zh": "优秀", "en": "Excellent"},
@@ -280,14 +281,14 @@ def test_scheme_as_tables_round_trip():
 
 
 def test_rank_move_arrows():
-    from lib.views import arrow
+    from lib.present.views import arrow
 
     assert [arrow(m) for m in (3, -2, 0, None, pd.NA)] == ["▲3", "▼2", "–", "", ""]
 
 
 def test_changes_are_shown_in_the_kpis_own_units():
-    from lib.kpis import load_catalogue
-    from lib.views import change_text
+    from lib.metrics.kpis import load_catalogue
+    from lib.present.views import change_text
 
     cat = load_catalogue()
     assert change_text(cat.get("csat"), 0.82, 0.80) == "+2.0 pp"
@@ -339,9 +340,10 @@ def test_a_version_counts_from_the_day_it_is_in_force(tmp_path):
 
 
 def test_the_biggest_movers_are_named_with_the_kpi_that_moved_them(demo_copy):
-    from lib import access, store, views
+    from lib.auth import access
+    from lib.present import views
 
-    con = store.connect(demo_copy)
+    con = open_store(demo_copy)
     saved = schemes.get(con, "balanced")
     body = schemes.preset_body("balanced")
     body["dimensions"]["experience"]["weight"] = 1  # the experience dimension hardly counts

@@ -24,8 +24,11 @@ import pandas as pd
 import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 
-from lib import alerts, cli, store, webhooks
-from lib.access import AccessDenied, Viewer
+from lib.app import cli
+from lib.app.stores import open_store
+from lib.auth.access import AccessDenied, Viewer
+from lib.core import store
+from lib.monitoring import alerts, webhooks
 from tests.corpus import HEAD, row
 from tests.test_app import new_app
 
@@ -102,12 +105,12 @@ def test_every_download_neutralises_formula_cells(demo_copy, monkeypatch, accoun
 
 
 def test_the_quarantine_command_neutralises_formula_cells(tmp_path, accounts):
-    from lib.ingest import ingest_file
-    from lib.mapping import load as load_mapping
+    from lib.ingest.mapping import load as load_mapping
+    from lib.ingest.pipeline import ingest_file
 
     db, path = tmp_path / "s.duckdb", tmp_path / FILE
     path.write_bytes(hostile_csv())
-    con = store.connect(db)
+    con = open_store(db)
     ingest_file(con, path, load_mapping("demo_tickets"))
     con.close()
     out = tmp_path / "problems.csv"
@@ -138,10 +141,11 @@ def hostile_store(db, hostile=HOSTILE, name=HOSTILE_NAME):
     a note about every agent, a reply and a dispute, all with hostile text."""
     import csv
 
-    from lib import notes, reviews
-    from lib.access import Viewer
-    from lib.ingest import ingest_file
-    from lib.mapping import load as load_mapping
+    from lib.auth.access import Viewer
+    from lib.coaching import notes
+    from lib.ingest.mapping import load as load_mapping
+    from lib.ingest.pipeline import ingest_file
+    from lib.quality import reviews
 
     path = db.with_name("hostile_agent.csv")
     with open(path, "w", newline="", encoding="utf-8") as out:
@@ -151,7 +155,7 @@ def hostile_store(db, hostile=HOSTILE, name=HOSTILE_NAME):
             day = f"2026-{10 + i % 2}-{1 + i % 14:02d}"
             w.writerow(row(f"H{i}", agent=name, created=f"{day} 09:00", first=f"{day} 09:01",
                            resolved=f"{day} 10:00", comment=hostile).split(","))  # fmt: skip
-    con = store.connect(db)
+    con = open_store(db)
     ingest_file(con, path, load_mapping("demo_tickets"))
     coach, ajie = Viewer("coach", "trainer"), Viewer("ajie", "agent", "阿杰")
     note = notes.add(con, coach, "阿杰", "praise", hostile)
@@ -220,11 +224,12 @@ def test_an_agent_sees_hostile_replies_as_text(hostile_copy, monkeypatch, accoun
 
 
 def test_hostile_text_in_the_html_report_is_escaped(hostile_copy):
-    from lib import report, schemes, scoring
-    from lib.access import SYSTEM
-    from lib.periods import parse
+    from lib.auth.access import SYSTEM
+    from lib.core.periods import parse
+    from lib.metrics import schemes, scoring
+    from lib.present import report
 
-    con = store.connect(hostile_copy, read_only=True)
+    con = open_store(hostile_copy, read_only=True)
     card = scoring.scorecard(con, schemes.get(con, "balanced"), parse("2026-11"), viewer=SYSTEM)
     assert HOSTILE_NAME in set(card.agents["agent"])
     page = report.monthly_html(con, SYSTEM, card, None, "en")
@@ -357,7 +362,7 @@ def test_alert_rules_that_are_not_a_mapping_are_explained(tmp_path):
 
 
 def test_the_readme_lists_every_setting_with_its_default():
-    from lib import settings
+    from lib.core import settings
 
     readme = (store.ROOT / "README.md").read_text(encoding="utf-8")
     for setting in settings.SETTINGS.values():

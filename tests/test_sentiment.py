@@ -10,8 +10,10 @@ import shutil
 
 import pytest
 
-from lib import sentiment, store, voice
-from lib.access import SYSTEM
+from lib.auth.access import SYSTEM
+from lib.core import store
+from lib.metrics import sentiment
+from lib.quality import voice
 from tests.test_app import new_app
 from tests.test_monitoring import D, insert, t
 

@@ -6,9 +6,11 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from lib import accounts, kpis, mapping
-from lib.access import SYSTEM, Viewer
-from lib.ingest import Scope, ingest_file
+from lib.app.stores import open_store
+from lib.auth.access import SYSTEM, Viewer
+from lib.ingest import accounts, mapping
+from lib.ingest.pipeline import Scope, ingest_file
+from lib.metrics import kpis
 
 DAILY = mapping.load("qianniu_agent_daily")
 OCT = (dt.date(2026, 10, 1), dt.date(2026, 11, 1))
@@ -117,15 +119,15 @@ def test_a_period_report_counts_only_in_periods_that_contain_it(con, write):
 
 
 def test_a_period_report_without_a_period_says_how_to_give_one(con, write):
-    from lib.reader import UnusableFile
+    from lib.ingest.reader import UnusableFile
 
     with pytest.raises(UnusableFile, match="date"):
         ingest_file(con, write("period.csv", PERIOD), DAILY)
 
 
 def test_daily_rows_win_over_a_period_report_of_the_same_account(con, write):
-    from lib import shopviews
-    from lib.periods import parse
+    from lib.core.periods import parse
+    from lib.present import shopviews
 
     daily = write("daily.csv", "日期,旺旺昵称,接待人数,3分钟回复率\n2026-10-05,小美,40,50%\n")
     ingest_file(con, daily, DAILY, scope=Scope(platform="taobao", shop="旗舰店"))
@@ -144,9 +146,10 @@ def test_daily_rows_win_over_a_period_report_of_the_same_account(con, write):
 
 
 def test_the_team_is_set_against_the_platforms_peer_figures(con, write):
-    from lib import schemes, shopviews
-    from lib.periods import parse
-    from lib.scoring import scorecard
+    from lib.core.periods import parse
+    from lib.metrics import schemes
+    from lib.metrics.scoring import scorecard
+    from lib.present import shopviews
 
     scope = Scope(
         platform="taobao", shop="旗舰店", period=(dt.date(2026, 10, 1), dt.date(2026, 10, 31))
@@ -167,7 +170,7 @@ def test_the_team_is_set_against_the_platforms_peer_figures(con, write):
 def test_a_store_from_before_shops_migrates_and_a_restated_day_replaces_its_row(tmp_path, write):
     import duckdb
 
-    from lib import store
+    from lib.core import store
 
     path = tmp_path / "old.duckdb"
     old = duckdb.connect(str(path))
@@ -181,7 +184,7 @@ def test_a_store_from_before_shops_migrates_and_a_restated_day_replaces_its_row(
     old.execute("INSERT INTO agent_daily (date, agent, receptions, upload_id) VALUES "
                 "('2026-10-01', '小美', 100, 1)")  # fmt: skip
     old.close()
-    con = store.connect(path)
+    con = open_store(path)
     assert con.execute(
         "SELECT platform, shop, account, agent, report FROM agent_daily"
     ).fetchall() == [("", "", "小美", "小美", "qianniu_agent_daily")]
@@ -195,9 +198,10 @@ def test_a_store_from_before_shops_migrates_and_a_restated_day_replaces_its_row(
 
 
 def test_the_shop_views_follow_the_team_filter(con, write):
-    from lib import schemes, shopviews
-    from lib.periods import parse
-    from lib.scoring import scorecard
+    from lib.core.periods import parse
+    from lib.metrics import schemes
+    from lib.metrics.scoring import scorecard
+    from lib.present import shopviews
 
     roster = write("roster.csv", "Agent,Team\n小美,售前组\n小王,售后组\n")
     ingest_file(con, roster, mapping.load("demo_roster"))

@@ -7,8 +7,8 @@ import sys
 import duckdb
 import pytest
 
-from lib import store
-from lib.tables import SQL_TYPES, TABLES
+from lib.core import store
+from lib.core.tables import SQL_TYPES, TABLES
 
 
 def test_schema_matches_the_canonical_table_specs(con):

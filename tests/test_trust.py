@@ -13,10 +13,16 @@ import json
 import pandas as pd
 import pytest
 
-from lib import access, alerts, demo, kpis, periods, schemes, scoring, store, views
-from lib.ingest import NOTHING_STORED, ingest_file
-from lib.kpis import load_catalogue
-from lib.mapping import from_dict
+from lib.app import demo
+from lib.app.stores import open_store
+from lib.auth import access
+from lib.core import periods
+from lib.ingest.mapping import from_dict
+from lib.ingest.pipeline import NOTHING_STORED, ingest_file
+from lib.metrics import kpis, schemes, scoring
+from lib.metrics.kpis import load_catalogue
+from lib.monitoring import alerts
+from lib.present import views
 from tests.kpi_fixtures import MAY, insert
 from tests.test_export import cli
 
@@ -144,12 +150,12 @@ def test_an_export_without_an_input_gives_no_data_with_the_reason(tmp_path, kpi_
     table = kpis.coverage.base_table(source.table)
     group = need if isinstance(need, tuple) else (need,)
 
-    full = store.connect(tmp_path / "full.duckdb")
+    full = open_store(tmp_path / "full.duckdb")
     _upload(full, tmp_path, table, FULL[table])
     got = kpis.compute(full, *MAY, kpi_ids=[kpi_id], catalogue=cat)
     assert len(got) == 1 and got["n"].iloc[0] > 0  # with every column the source has data
 
-    lacking = store.connect(tmp_path / "lacking.duckdb")
+    lacking = open_store(tmp_path / "lacking.duckdb")
     _upload(lacking, tmp_path, table, FULL[table], drop=group)
     got = kpis.compute(lacking, *MAY, kpi_ids=[kpi_id], catalogue=cat)
     assert got.empty  # no data: never 0 % or 100 %
@@ -161,7 +167,7 @@ def test_an_export_without_an_input_gives_no_data_with_the_reason(tmp_path, kpi_
 
 
 def test_rows_of_an_export_without_the_column_are_left_out_and_counted(tmp_path):
-    con = store.connect(tmp_path / "s.duckdb")
+    con = open_store(tmp_path / "s.duckdb")
     first = [_ticket(i) for i in range(4)]  # resolved after 2 h (even) or 22 h (odd)
     second = [{**_ticket(i), "ticket_id": f"U{i}"} for i in range(4, 10)]
     _upload(con, tmp_path, "tickets", first, name="a.csv")
@@ -182,7 +188,7 @@ def test_rows_of_an_export_without_the_column_are_left_out_and_counted(tmp_path)
 def test_a_ticket_export_without_times_scores_on_what_it_has(tmp_path):
     """A scorecard from an export with no reply, resolution, contact or transfer columns: those
     KPIs are 'no data' with the reason, and the composite rests on the rest."""
-    con = store.connect(tmp_path / "s.duckdb")
+    con = open_store(tmp_path / "s.duckdb")
     lean = ("first_response_at", "resolved_at", "contacts", "reopens", "transferred",
             "escalated", "status")  # fmt: skip
     _upload(con, tmp_path, "tickets", FULL["tickets"], drop=lean)
@@ -197,7 +203,7 @@ def test_a_ticket_export_without_times_scores_on_what_it_has(tmp_path):
 
 
 def test_csat_and_orders_without_an_agent_take_the_tickets_agent_or_are_set_aside(tmp_path):
-    con = store.connect(tmp_path / "s.duckdb")
+    con = open_store(tmp_path / "s.duckdb")
     _upload(con, tmp_path, "tickets", FULL["tickets"][:3])
     rows = [{"ticket_id": "T1", "rating": 5, "agent": None, "responded_at": D(2026, 5, 3)},
             {"ticket_id": "T2", "rating": 2, "agent": "B", "responded_at": D(2026, 5, 3)},
@@ -216,7 +222,7 @@ def test_csat_and_orders_without_an_agent_take_the_tickets_agent_or_are_set_asid
 
 
 def test_a_daily_report_feeds_response_time_in_the_small_shop_scheme(tmp_path):
-    con = store.connect(tmp_path / "s.duckdb")
+    con = open_store(tmp_path / "s.duckdb")
     text = ("客服昵称,日期,接待人数,平均响应时长\n"
             "店铺:小美,2026-05-01,10,20\n店铺:小美,2026-05-02,30,40\n"
             "店铺:小美,2026-05-03,0,99\n")  # fmt: skip
@@ -234,7 +240,7 @@ def test_a_daily_report_feeds_response_time_in_the_small_shop_scheme(tmp_path):
 
 
 def _qianniu() -> dict:
-    from lib.mapping import load
+    from lib.ingest.mapping import load
 
     preset = load("qianniu_agent_daily")
     return {"name": preset.name, "kind": preset.kind, "columns": preset.columns,
@@ -243,7 +249,7 @@ def _qianniu() -> dict:
 
 def test_a_file_whose_rows_are_all_set_aside_is_not_stored_and_exits_3(tmp_path):
     db = tmp_path / "s.duckdb"
-    store.connect(db).close()
+    open_store(db).close()
     bad = tmp_path / "bad.csv"
     bad.write_text("Ticket ID,Agent,Created at\n1,A,not a date\n2,B,\n", encoding="utf-8")
     mapping = tmp_path / "m.yaml"
@@ -267,7 +273,7 @@ def test_a_file_whose_rows_are_all_set_aside_is_not_stored_and_exits_3(tmp_path)
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "json", "table"])
 def test_a_scorecard_for_an_empty_period_has_headers_in_every_format(tmp_path, fmt):
     db = tmp_path / "s.duckdb"
-    con = store.connect(db)
+    con = open_store(db)
     _upload(con, tmp_path, "tickets", FULL["tickets"])
     con.close()
     out_file = tmp_path / f"card.{fmt}"
@@ -289,7 +295,7 @@ def test_a_scorecard_for_an_empty_period_has_headers_in_every_format(tmp_path, f
 
 def test_json_output_is_strict(tmp_path):
     db = tmp_path / "s.duckdb"
-    con = store.connect(db)
+    con = open_store(db)
     rows = [{**t, "csat": None} for t in FULL["tickets"][:3]]  # too few for most KPIs
     _upload(con, tmp_path, "tickets", rows)
     con.close()
@@ -302,7 +308,7 @@ def test_json_output_is_strict(tmp_path):
 
 
 def test_clearing_the_demo_removes_its_alerts(demo_copy):
-    con = store.connect(demo_copy)
+    con = open_store(demo_copy)
     alerts.refresh(con)
     assert con.execute("SELECT count(*) FROM alerts").fetchone()[0] > 0
     demo.clear(con)
@@ -316,7 +322,7 @@ def test_clearing_the_demo_removes_its_alerts(demo_copy):
 
 
 def test_line_items_sum_adds_up_each_order(tmp_path):
-    con = store.connect(tmp_path / "s.duckdb")
+    con = open_store(tmp_path / "s.duckdb")
     text = ("order_id,order_item_id,seller_id,purchased,price,freight\n"
             "o1,1,s1,2026-05-01 10:00,10.00,2.50\n"
             "o1,2,s1,2026-05-01 10:00,10.00,2.50\n"  # the same item twice: not a duplicate
@@ -365,7 +371,7 @@ def test_line_items_sum_adds_up_each_order(tmp_path):
 def test_impossible_tickets_are_set_aside_with_the_reason(
     tmp_path, created, first, resolved, reason
 ):
-    con = store.connect(tmp_path / "s.duckdb")
+    con = open_store(tmp_path / "s.duckdb")
     path = tmp_path / "t.csv"
     path.write_text(f"id,agent,created,first,resolved\nT1,A,{created},{first},{resolved}\n",
                     encoding="utf-8")  # fmt: skip
@@ -380,7 +386,7 @@ def test_impossible_tickets_are_set_aside_with_the_reason(
 
 
 def test_the_plausibility_limit_can_be_set_per_mapping(tmp_path):
-    con = store.connect(tmp_path / "s.duckdb")
+    con = open_store(tmp_path / "s.duckdb")
     path = tmp_path / "t.csv"
     path.write_text("id,agent,created,resolved\nT1,A,2026-01-01 10:00,2026-05-01 10:00\n",
                     encoding="utf-8")  # fmt: skip
@@ -400,7 +406,7 @@ QIANNU = ("客服昵称,日期,接待人数,询单人数,最终付款人数,客�
 
 def owner_store(demo_copy, tmp_path):
     """The demo cleared, then a 千牛 daily report for May 2026: an owner's first upload."""
-    con = store.connect(demo_copy)
+    con = open_store(demo_copy)
     demo.clear(con)
     path = tmp_path / "千牛客服绩效.csv"
     path.write_text(QIANNU, encoding="gb18030")

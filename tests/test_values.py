@@ -5,7 +5,7 @@ import datetime as dt
 import pyarrow as pa
 import pytest
 
-from lib.values import Options, ValueProblem, parse_column, parse_text
+from lib.ingest.values import Options, ValueProblem, parse_column, parse_text
 
 D = dt.datetime
 

@@ -3,10 +3,14 @@ scores and headline remembered, so the first overview computes nothing from raw 
 
 import shutil
 
-from lib import alerts, schemes, scoring, store, views, warmup
-from lib import kpis as engine
-from lib.access import SYSTEM
-from lib.periods import parse
+from lib.app import warmup
+from lib.app.stores import open_store
+from lib.auth.access import SYSTEM
+from lib.core.periods import parse
+from lib.metrics import kpis as engine
+from lib.metrics import schemes, scoring
+from lib.monitoring import alerts
+from lib.present import views
 
 
 def test_after_the_warm_up_the_overview_numbers_need_no_computing(
@@ -14,7 +18,7 @@ def test_after_the_warm_up_the_overview_numbers_need_no_computing(
 ):
     db = tmp_path / "s.duckdb"
     shutil.copy(demo_store, db)
-    con = store.connect(db)
+    con = open_store(db)
     con.execute("DELETE FROM schema_meta WHERE key = 'alerts_version'")  # alerts out of date
     assert warmup.warm(con) > 0
     assert alerts.refresh(con) == 0  # nothing left to do: already current
@@ -33,4 +37,4 @@ def test_after_the_warm_up_the_overview_numbers_need_no_computing(
 
 
 def test_an_empty_store_needs_no_warm_up(tmp_path):
-    assert warmup.warm(store.connect(tmp_path / "empty.duckdb")) == 0.0
+    assert warmup.warm(open_store(tmp_path / "empty.duckdb")) == 0.0

@@ -1,0 +1,1 @@
+"""Who may do what: viewers and their rights, accounts and passwords, the audit log."""

@@ -1,0 +1,1 @@
+"""Notes, improvement plans, training recommendations, peer reviews and rewards."""

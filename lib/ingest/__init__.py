@@ -1,0 +1,1 @@
+"""From an export to stored rows: reading files, values, mappings, validation, reshaping and the ingest pipeline."""

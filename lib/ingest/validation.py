@@ -1,0 +1,158 @@
+"""Pandera schemas for the canonical tables, and row errors in words a manager understands.
+
+Parsing turns text into typed values; validation then checks what the values mean: required
+values present, amounts and durations not negative, rates within 0–100 %, ratings within the
+scale, dates within 1970–2100, a first response not before the ticket was created and a
+resolution not before the first reply, waits and durations within a plausibility limit. The schema is
+built from `lib.core.tables`, so adding a column there gives it its checks here. Validation is
+lazy: every failing row and column is reported, not only the first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pandas as pd
+import pandera.pandas as pa
+
+from lib.core.tables import Table
+
+MAX_TEXT = 32767  # Excel's cell limit: longer text is a broken export, not a comment
+# Longer than this, a wait or a handle time is a broken export (a default date, a typo), not a
+# slow reply; a mapping may set its own limit with `max_duration_days`.
+MAX_DURATION_DAYS = 90
+EARLIEST = pd.Timestamp("1970-01-01")
+LATEST = pd.Timestamp("2101-01-01")  # exclusive: the last day accepted is 2100-12-31
+DATE_RANGE = "date outside the accepted range 1970-01-01 to 2100-12-31"
+
+# Table-wide rules: name → (column blamed, reason, predicate that is True for good rows).
+WIDE_RULES = {
+    "response_after_creation": (
+        "first_response_at",
+        "first response is before the ticket was created",
+        lambda d: ~(d["first_response_at"] < d["created_at"]),
+    ),
+    "resolved_after_creation": (
+        "resolved_at",
+        "resolved before the ticket was created",
+        lambda d: ~(d["resolved_at"] < d["created_at"]),
+    ),
+    "resolved_after_response": (
+        "resolved_at",
+        "resolved before the first reply",
+        lambda d: ~(d["resolved_at"] < d["first_response_at"]),
+    ),
+    "response_within_limit": (
+        "first_response_at",
+        "first response more than {days} days after the ticket was created",
+        lambda d, limit: ~((d["first_response_at"] - d["created_at"]).dt.total_seconds() > limit),
+    ),
+    "resolved_within_limit": (
+        "resolved_at",
+        "resolved more than {days} days after the ticket was created",
+        lambda d, limit: ~((d["resolved_at"] - d["created_at"]).dt.total_seconds() > limit),
+    ),
+    "refund_not_above_amount": (
+        "refund_amount",
+        "refund is larger than the order amount",
+        lambda d: ~(d["refund_amount"] > d["amount"] + 1e-9),
+    ),
+    "score_not_above_max": (
+        "score",
+        "score is above the criterion's maximum",
+        lambda d: ~(d["score"] > d["max_score"] + 1e-9),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    index: int  # position in the validated frame
+    column: str  # canonical column
+    reason: str
+
+
+def _column_checks(kind: str, rating_scale: int, max_days: float) -> list[pa.Check]:
+    if kind in ("int", "number", "money"):
+        return [pa.Check.ge(0, error="negative value")]
+    if kind == "duration":
+        return [
+            pa.Check.ge(0, error="negative duration"),
+            pa.Check.le(max_days * 86400, error=f"duration longer than {max_days:g} days"),
+        ]
+    if kind == "rate":
+        return [
+            pa.Check.ge(0, error="negative percentage"),
+            pa.Check.le(1, error="percentage above 100 %"),
+        ]
+    if kind == "rating":
+        return [pa.Check.in_range(1, rating_scale, error=f"rating outside 1–{rating_scale}")]
+    if kind in ("timestamp", "date"):
+        return [
+            pa.Check(
+                lambda s: (pd.to_datetime(s) >= EARLIEST) & (pd.to_datetime(s) < LATEST),
+                element_wise=False,
+                error=DATE_RANGE,
+            )
+        ]
+    if kind == "text":
+        return [pa.Check.str_length(max_value=MAX_TEXT, error="text longer than 32,767 characters")]
+    return []
+
+
+def _wide_check(name: str, max_days: float) -> pa.Check:
+    column, reason, rule = WIDE_RULES[name]
+    if "{days}" in reason:  # a rule with the plausibility limit
+        limit = max_days * 86400
+        return pa.Check(lambda d, rule=rule: rule(d, limit), name=name,
+                        error=reason.format(days=f"{max_days:g}"))  # fmt: skip
+    return pa.Check(rule, name=name, error=reason)
+
+
+@lru_cache(maxsize=64)
+def schema_for(table: Table, rating_scale: int = 5,
+               max_days: float = MAX_DURATION_DAYS) -> pa.DataFrameSchema:  # fmt: skip
+    columns = {}
+    for col in table.stored:
+        scale = 5 if table.name == "tickets" else rating_scale  # ticket CSAT is stored 1–5
+        columns[col.name] = pa.Column(
+            None, _column_checks(col.kind, scale, max_days), nullable=not col.required,
+            required=False,
+        )  # fmt: skip
+    wide = [_wide_check(name, max_days) for name in table.checks]
+    return pa.DataFrameSchema(columns, checks=wide, strict=False)
+
+
+def validate(frame: pd.DataFrame, table: Table, rating_scale: int = 5,
+             max_days: float = MAX_DURATION_DAYS) -> list[Problem]:  # fmt: skip
+    """Every (row, column) that breaks a rule, as Problems; empty when all rows are good."""
+    if frame.empty:
+        return []
+    try:
+        schema_for(table, rating_scale, max_days).validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        return _problems(exc.failure_cases, table, max_days)
+    return []
+
+
+def _problems(cases: pd.DataFrame, table: Table, max_days: float) -> list[Problem]:
+    wide_by_reason = {
+        WIDE_RULES[n][1].format(days=f"{max_days:g}"): WIDE_RULES[n][0] for n in table.checks
+    }
+    out: dict[tuple[int, str], Problem] = {}
+    for ctx, column, check, index in zip(
+        cases["schema_context"], cases["column"], cases["check"], cases["index"]
+    ):
+        if index is None or pd.isna(index):
+            continue
+        if ctx == "DataFrameSchema":
+            column = wide_by_reason.get(check, column)
+            reason = check
+        elif check == "not_nullable":
+            reason = "required value is missing"
+        else:
+            reason = str(check)
+        key = (int(index), str(column))
+        out.setdefault(key, Problem(int(index), str(column), reason))
+    return list(out.values())

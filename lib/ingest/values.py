@@ -1,0 +1,608 @@
+"""Parse export text into typed values: numbers, money, rates, durations, dates, booleans, ratings.
+
+Exports write the same value many ways (`45.3%` or `0.453`, `1分30秒` or `00:01:30` or
+`2 hours 5 minutes`, `26/08/2023 18:39` or an Excel serial day, `--` for nothing). Each kind
+has one authoritative parser for a single text value (`parse_text`). Columns are parsed by
+`parse_column`: a vectorised fast path over Arrow arrays handles the common forms of large
+files, and the authoritative parser handles the distinct leftover values, so a million rows
+parse in well under a second while odd values still get the full treatment. A value that is
+present but unreadable is reported as bad with a reason; missing markers become null.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from lib.core import settings
+
+# Markers that mean "no value" in exports. Text columns use the narrower set, so a comment
+# that says "none" survives.
+MISSING = {"", "-", "--", "---", "—", "–", "n/a", "na", "null", "none", "nan", "#n/a", "无", "暂无"}
+MISSING_TEXT = {"", "-", "--", "---", "—", "–", "#n/a"}
+
+TRUE_WORDS = {"true", "yes", "y", "1", "是", "有", "t", "x", "✓", "√"}
+FALSE_WORDS = {"false", "no", "n", "0", "否", "无", "f", "×"}
+
+# Text ratings: positive ones count as the top of the scale, negative ones as the bottom.
+RATING_POSITIVE = {
+    "good", "good with comment", "happy", "very happy", "extremely happy", "satisfied",
+    "very satisfied", "满意", "非常满意", "很满意", "好评",
+}  # fmt: skip
+RATING_NEUTRAL = {"neutral", "okay", "ok", "一般", "中评"}
+RATING_NEGATIVE = {
+    "bad", "bad with comment", "unhappy", "very unhappy", "extremely unhappy", "dissatisfied",
+    "very dissatisfied", "不满意", "非常不满意", "很不满意", "差评",
+}  # fmt: skip
+RATING_UNRATED = {"offered", "not offered", "unoffered", "未评价", "未评", "已发送"}
+
+_NUM = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_NUM_RE = re.compile(rf"^{_NUM}$")
+_THOUSANDS_RE = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+_CURRENCY_RE = re.compile(r"[¥￥$€£₩]|元|RMB|CNY|USD|EUR", re.IGNORECASE)
+
+DURATION_UNITS = {
+    "d": 86400, "day": 86400, "days": 86400, "天": 86400,
+    "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600, "小时": 3600, "时": 3600,
+    "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60, "分钟": 60, "分": 60,
+    "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1, "秒": 1, "秒钟": 1,
+    "ms": 0.001,
+}  # fmt: skip
+_UNIT_ALT = "|".join(sorted((re.escape(u) for u in DURATION_UNITS), key=len, reverse=True))
+_DUR_PART_RE = re.compile(rf"(\d+(?:\.\d+)?)\s*({_UNIT_ALT})(?![a-z])", re.IGNORECASE)
+_DUR_FULL_RE = re.compile(
+    rf"^(?:\s*(?:and|,|，)?\s*\d+(?:\.\d+)?\s*(?:{_UNIT_ALT})(?![a-z]))+\s*$", re.IGNORECASE
+)
+_CLOCK_RE = re.compile(
+    r"^(?:(\d+)\s*(?:days?|天)\s*,?\s*)?(\d+):(\d{1,2})(?::(\d{1,2}(?:\.\d+)?))?$"
+)
+
+_TZ = r"(?:\s*(Z|UTC|GMT|CST|[+-]\d{2}:?\d{2}|\(?UTC[+-]\d{1,2}(?::?\d{2})?\)?))?"
+_OFFSET_RE = re.compile(r"([+-])(\d{1,2}):?(\d{2})?")
+_TIME = (
+    r"(?:[ T]+(\d{1,2})[:时](\d{1,2})(?:[:分](\d{1,2})(?:\.(\d+))?秒?)?分?\s*"
+    r"(am|pm|a\.m\.|p\.m\.|上午|下午)?)?"
+)
+_YMD_RE = re.compile(rf"^(\d{{4}})[-/.年](\d{{1,2}})[-/.月](\d{{1,2}})日?{_TIME}{_TZ}$", re.I)
+_DMY_RE = re.compile(rf"^(\d{{1,2}})[-/.](\d{{1,2}})[-/.](\d{{2,4}}),?{_TIME}{_TZ}$", re.I)
+_MONTHS = {
+    m: i + 1
+    for i, names in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+    )
+    for m in (names,)
+}
+_NAMED_DMY_RE = re.compile(
+    rf"^(\d{{1,2}})[ -]([a-z]{{3,9}})\.?,?[ -](\d{{4}}),?{_TIME}{_TZ}$", re.I
+)
+_NAMED_MDY_RE = re.compile(rf"^([a-z]{{3,9}})\.?\s+(\d{{1,2}}),?\s+(\d{{4}}),?{_TIME}{_TZ}$", re.I)
+_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+
+# strptime formats tried as a vectorised fast path; the Python parser is the reference.
+_FAST_FORMATS = [
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M",
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+]
+
+
+@dataclass
+class Options:
+    """Per-column parse options, from a mapping's `options`."""
+
+    dayfirst: bool | None = None  # None: decide from the values, month-first if undecidable
+    duration_unit: str = "seconds"
+    csat_scale: int = 5
+    csat_positive: tuple[str, ...] = ()
+    csat_negative: tuple[str, ...] = ()
+    rescale_to_5: bool = False  # ticket CSAT is stored on a 1–5 scale
+    formats: tuple[str, ...] = ()  # explicit strptime formats for dates, tried in order
+    timezone: str | None = None  # zone of this file's times without an offset
+    store_zone: str = "UTC"  # zone the store keeps wall-clock times in
+    field: str = ""  # the canonical field, for messages ("formats.created_at: …")
+    # What the whole file showed (a Parsed.evidence gathered over all its batches), used
+    # instead of what this part of the column shows, so every batch is read alike.
+    file_evidence: tuple[bool, ...] | None = None
+
+
+@dataclass
+class Parsed:
+    values: pa.Array
+    bad: np.ndarray  # True where a value was present but could not be read
+    reason: str  # what "bad" means for this column, e.g. "not a date"
+    note: str = ""  # a column-level remark, e.g. "read as day-first dates"
+    # What a whole-column decision rested on: (a day over 12 seen, a month over 12 seen) for
+    # dates such as 03/04/2026, (a bare number over 1 seen,) for rates; None: none was made.
+    evidence: tuple[bool, ...] | None = None
+
+
+class ValueProblem(ValueError):
+    """A single value could not be read; the message is the reason."""
+
+
+# ---------------------------------------------------------------- single values
+
+
+def _clean_number_text(text: str) -> str:
+    s = _CURRENCY_RE.sub("", text).replace(" ", "").replace("\u00a0", "")
+    if s.startswith("(") and s.endswith(")"):  # accounting negative
+        s = "-" + s[1:-1]
+    if _THOUSANDS_RE.match(s):
+        s = s.replace(",", "")
+    return s
+
+
+def parse_number(text: str) -> float:
+    s = _clean_number_text(text.strip())
+    factor = 1.0
+    if s.endswith("万"):
+        s, factor = s[:-1], 10000.0
+    elif s.endswith("亿"):
+        s, factor = s[:-1], 1e8
+    if not _NUM_RE.match(s):
+        raise ValueProblem("not a number")
+    value = float(s) * factor
+    if not math.isfinite(value):
+        raise ValueProblem("not a number")
+    return value
+
+
+def parse_int(text: str) -> int:
+    value = parse_number(text)
+    if value != int(value):
+        raise ValueProblem("not a whole number")
+    return int(value)
+
+
+def parse_rate(text: str) -> tuple[float, bool]:
+    """A rate as a fraction, and whether it was written with a percent sign."""
+    s = text.strip()
+    if s.endswith("%") or s.endswith("％"):
+        return parse_number(s[:-1]) / 100.0, True
+    return parse_number(s), False
+
+
+def parse_duration(text: str, unit: str = "seconds") -> float:
+    """Seconds from `90`, `1分30秒`, `7小时41分52秒`, `1天2小时`, `00:01:30`, `2 hours 5 minutes`,
+    `1h 2m`, `1 day 02:00:00`. Units may be separated by spaces; anything else is refused."""
+    s = text.strip()
+    if _NUM_RE.match(s.replace(",", "")):
+        return float(s.replace(",", "")) * DURATION_UNITS[_unit_key(unit)]
+    m = _CLOCK_RE.match(s)
+    if m:
+        days, a, b, c = m.groups()
+        if c is None:  # two parts read as minutes:seconds, the usual duration display
+            secs = int(a) * 60 + int(b)
+        else:
+            secs = int(a) * 3600 + int(b) * 60 + float(c)
+        return secs + int(days or 0) * 86400
+    if _DUR_FULL_RE.match(s):
+        return float(sum(float(n) * DURATION_UNITS[u.lower()] for n, u in _DUR_PART_RE.findall(s)))
+    raise ValueProblem("not a duration")
+
+
+def _unit_key(unit: str) -> str:
+    key = unit.strip().lower()
+    if key not in DURATION_UNITS:
+        raise ValueError(f"unknown duration unit '{unit}'")
+    return key
+
+
+def _hour(h: str | None, ampm: str | None) -> int:
+    hour = int(h or 0)
+    if ampm:
+        marker = ampm.lower().replace(".", "")
+        if marker in ("pm", "下午") and hour < 12:
+            hour += 12
+        elif marker in ("am", "上午") and hour == 12:
+            hour = 0
+    return hour
+
+
+def _zone(tz: str | None) -> dt.tzinfo | None:
+    """The fixed offset a timestamp's suffix names (Z, UTC, +08:00, (UTC+8)); None for none,
+    and for CST, which means China in Chinese exports and Central time in American ones."""
+    if not tz or tz.upper() == "CST":
+        return None
+    if tz.upper() in ("Z", "UTC", "GMT"):
+        return dt.UTC
+    m = _OFFSET_RE.search(tz)
+    if not m:
+        return None
+    minutes = int(m.group(2)) * 60 + int(m.group(3) or 0)
+    return dt.timezone(dt.timedelta(minutes=minutes if m.group(1) == "+" else -minutes))
+
+
+def _build(y, mo, d, h, mi, s, frac, ampm, tz=None) -> dt.datetime:
+    year = int(y)
+    if year < 100:
+        year += 2000
+    micro = int((frac or "0")[:6].ljust(6, "0"))
+    try:
+        return dt.datetime(year, int(mo), int(d), _hour(h, ampm), int(mi or 0), int(s or 0), micro,
+                           tzinfo=_zone(tz))  # fmt: skip
+    except ValueError as exc:
+        raise ValueProblem(f"not a valid date ({exc})") from None
+
+
+def parse_timestamp(text: str, dayfirst: bool | None = None) -> dt.datetime:
+    """A datetime: aware when the text carries an offset (`+08:00`, `Z`, `UTC`), else naive.
+    `parse_column` converts both to the store's zone."""
+    s = text.strip()
+    m = _YMD_RE.match(s)
+    if m:
+        return _build(*m.groups())
+    m = _DMY_RE.match(s)
+    if m:
+        a, b, y, *rest = m.groups()
+        first, second = int(a), int(b)
+        if dayfirst is None:
+            dayfirst = first > 12
+        day, month = (first, second) if dayfirst else (second, first)
+        return _build(y, month, day, *rest)
+    for regex, named_first in ((_NAMED_DMY_RE, False), (_NAMED_MDY_RE, True)):
+        m = regex.match(s)
+        if m:
+            g = m.groups()
+            name, day = (g[0], g[1]) if named_first else (g[1], g[0])
+            month = _MONTHS.get(name[:3].lower())
+            if month is None:
+                raise ValueProblem("not a date")
+            return _build(g[2], month, day, *g[3:])
+    if _NUM_RE.match(s):
+        serial = float(s)
+        if 20000 <= serial <= 80000:  # Excel serial day (1954–2119)
+            return _EXCEL_EPOCH + dt.timedelta(days=serial)
+    raise ValueProblem("not a date")
+
+
+def store_timezone() -> str:
+    """The store's time zone: $SCORECARD_TIMEZONE, else the machine's, else UTC. Timestamps are
+    stored as wall-clock time in this zone."""
+    name = settings.get("timezone") or os.environ.get("TZ") or ""
+    if not name:
+        try:
+            link = str(Path("/etc/localtime").resolve())
+            name = link.split("zoneinfo/", 1)[1] if "zoneinfo/" in link else ""
+        except OSError:
+            name = ""
+    try:
+        ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return "UTC"
+    return name or "UTC"
+
+
+def check_timezone(name: str) -> bool:
+    try:
+        ZoneInfo(str(name))
+        return True
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+
+
+def to_store_zone(naive: np.ndarray, offsets: np.ndarray, file_zone: str | None,
+                  store_zone: str) -> np.ndarray:  # fmt: skip
+    """Wall-clock times in the store's zone. `naive` holds times as written; `offsets` the
+    minutes east of UTC where the text gave an offset (NaN where it did not). Times without one
+    are read in `file_zone` (the store's when None). At a daylight-saving change an ambiguous
+    time is taken as the first (summer) one and a skipped time moves forward."""
+    out = naive.copy()
+    given = ~np.isnan(offsets)
+    if given.any():
+        utc = naive[given] - (offsets[given] * 60e6).astype("timedelta64[us]")
+        out[given] = (pd.DatetimeIndex(utc).tz_localize("UTC").tz_convert(store_zone)
+                      .tz_localize(None).to_numpy().astype("datetime64[us]"))  # fmt: skip
+    zone = file_zone or store_zone
+    rest = ~given & ~np.isnat(naive)
+    if rest.any() and zone != store_zone:
+        local = pd.DatetimeIndex(naive[rest]).tz_localize(
+            zone, ambiguous=np.ones(int(rest.sum()), dtype=bool), nonexistent="shift_forward"
+        )
+        out[rest] = (
+            local.tz_convert(store_zone).tz_localize(None).to_numpy().astype("datetime64[us]")
+        )
+    return out
+
+
+def parse_bool(text: str) -> bool:
+    s = text.strip().lower()
+    if s in TRUE_WORDS:
+        return True
+    if s in FALSE_WORDS:
+        return False
+    raise ValueProblem("not yes/no")
+
+
+def parse_rating(text: str, opts: Options | None = None) -> float | None:
+    """A rating on the column's scale; text ratings map to top, middle or bottom; None if unrated."""
+    opts = opts or Options()
+    s = text.strip().lower()
+    if s in RATING_UNRATED:
+        return None
+    positive = RATING_POSITIVE | {w.lower() for w in opts.csat_positive}
+    negative = RATING_NEGATIVE | {w.lower() for w in opts.csat_negative}
+    if s in positive:
+        value = float(opts.csat_scale)
+    elif s in negative:
+        value = 1.0
+    elif s in RATING_NEUTRAL:
+        value = (opts.csat_scale + 1) / 2
+    else:
+        try:
+            value = parse_number(s)
+        except ValueProblem:
+            raise ValueProblem("not a rating") from None
+    return value
+
+
+def is_missing(text: str | None, kind: str) -> bool:
+    if text is None:
+        return True
+    return text.strip().lower() in (MISSING_TEXT if kind == "text" else MISSING)
+
+
+def parse_text(text: str | None, kind: str, opts: Options | None = None):
+    """Parse one value of a kind; None for missing; ValueProblem when unreadable."""
+    parsed = parse_column(pa.array([text], pa.string()), kind, opts or Options())
+    if parsed.bad[0]:
+        raise ValueProblem(parsed.reason)
+    return parsed.values[0].as_py()
+
+
+# ---------------------------------------------------------------- whole columns
+
+_REASONS = {
+    "int": "not a whole number",
+    "number": "not a number",
+    "money": "not an amount",
+    "rate": "not a percentage",
+    "duration": "not a duration",
+    "timestamp": "not a date/time",
+    "date": "not a date",
+    "bool": "not yes/no",
+    "rating": "not a rating",
+    "text": "",
+}
+
+
+def _normalise(raw: pa.Array, kind: str) -> tuple[pa.Array, np.ndarray]:
+    """Trimmed strings with missing markers as null, and the mask of present values."""
+    if isinstance(raw, pa.ChunkedArray):
+        raw = raw.combine_chunks()
+    s = pc.utf8_trim_whitespace(raw.cast(pa.string()))
+    markers = pa.array(sorted(MISSING_TEXT if kind == "text" else MISSING))
+    missing = pc.or_kleene(pc.is_null(s), pc.is_in(pc.utf8_lower(s), value_set=markers))
+    missing = pc.fill_null(missing, True)
+    s = pc.if_else(missing, pa.scalar(None, pa.string()), s)
+    return s, ~missing.to_numpy(zero_copy_only=False)
+
+
+def _slow(s: pa.Array, todo: np.ndarray, func) -> tuple[np.ndarray, list, np.ndarray]:
+    """Apply a single-value parser to the distinct values still to do.
+
+    Returns the row indices done, their results (None where failed) and the failed mask.
+    """
+    idx = np.flatnonzero(todo)
+    if idx.size == 0:
+        return idx, [], np.zeros(0, dtype=bool)
+    sub = s.take(pa.array(idx))
+    uniq = pc.unique(sub)
+    results, failed = [], np.zeros(len(uniq), dtype=bool)
+    for i, text in enumerate(uniq.to_pylist()):
+        try:
+            results.append(func(text))
+        except ValueProblem:
+            results.append(None)
+            failed[i] = True
+    pos = pc.index_in(sub, value_set=uniq).to_numpy(zero_copy_only=False)
+    return idx, [results[p] for p in pos], failed[pos]
+
+
+def _numeric_fast(s: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Plain numbers (optionally with thousands separators) parsed vectorised."""
+    plain = pc.fill_null(pc.match_substring_regex(s, f"^{_NUM}$"), False)
+    thousands = pc.fill_null(pc.match_substring_regex(s, _THOUSANDS_RE.pattern), False)
+    candidate = pc.if_else(thousands, pc.replace_substring(s, ",", ""), s)
+    ok = pc.or_(plain, thousands)
+    vals = pc.cast(pc.if_else(ok, candidate, pa.scalar(None, pa.string())), pa.float64())
+    done = ok.to_numpy(zero_copy_only=False)
+    out = vals.to_numpy(zero_copy_only=False)
+    return np.where(done, out, np.nan), done
+
+
+def dayfirst_decision(evidence: tuple[bool, ...] | None) -> tuple[bool, str]:
+    """Day-first or not, and the note saying so, from (a day over 12 seen, a month over 12
+    seen) over the column's dates such as 03/04/2026; None: there were no such dates."""
+    if evidence is None:
+        return False, ""
+    first_over, second_over = evidence
+    if first_over and not second_over:
+        return True, "read as day-first dates (DD/MM/YYYY)"
+    if second_over:
+        return False, "read as month-first dates (MM/DD/YYYY)"
+    return False, (
+        "dates such as 03/04/2026 are ambiguous and were read month-first; "
+        "set `dayfirst: true` in the mapping if they are day-first"
+    )
+
+
+def _decide_dayfirst(s: pa.Array, present: np.ndarray, opts: Options):
+    """Day-first or not, its note, and the evidence (see Parsed.evidence)."""
+    if opts.dayfirst is not None:
+        return opts.dayfirst, "", None
+    sample = pc.drop_null(s.filter(pa.array(present)))
+    parts = pc.extract_regex(sample, r"^(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.]\d{2,4}")
+    parts = pc.drop_null(parts)
+    if len(parts) == 0:
+        return False, "", None
+    a = pc.cast(parts.field("a"), pa.int32()).to_numpy()
+    b = pc.cast(parts.field("b"), pa.int32()).to_numpy()
+    evidence = (bool((a > 12).any()), bool((b > 12).any()))
+    return *dayfirst_decision(opts.file_evidence or evidence), evidence
+
+
+def _parse_timestamps(s, present, opts):
+    """Values, valid and bad masks, note and evidence (see Parsed.evidence)."""
+    if opts.formats:
+        return *_parse_with_formats(s, present, opts), None
+    n = len(s)
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    offsets = np.full(n, np.nan)
+    done = np.zeros(n, dtype=bool)
+    dayfirst, note, evidence = _decide_dayfirst(s, present, opts)
+    sample = pc.drop_null(s.slice(0, 2000)).to_pylist()[:200]
+    formats = [f for f in _FAST_FORMATS if any(_fits(v, f) for v in sample)]
+    for fmt in formats:
+        todo = present & ~done
+        if not todo.any():
+            break
+        parsed = pc.strptime(s, format=fmt, unit="us", error_is_null=True)
+        ok = todo & parsed.is_valid().to_numpy(zero_copy_only=False)
+        if ok.any():
+            vals = parsed.to_numpy(zero_copy_only=False)
+            out[ok] = vals[ok]
+            done |= ok
+    bad = np.zeros(n, dtype=bool)
+    idx, res, failed = _slow(s, present & ~done, lambda t: parse_timestamp(t, dayfirst))
+    bad[idx] = failed
+    if idx.size:
+        good = [r for r, f in zip(res, failed) if not f]
+        out[idx[~failed]] = np.array([r.replace(tzinfo=None) for r in good], dtype="datetime64[us]")
+        offsets[idx[~failed]] = [
+            r.utcoffset().total_seconds() / 60 if r.tzinfo else np.nan for r in good
+        ]
+    out = to_store_zone(out, offsets, opts.timezone, opts.store_zone)
+    return out, present & ~bad, bad, note, evidence
+
+
+def _parse_with_formats(s, present, opts):
+    """Dates read with the mapping's explicit formats, tried in order; a value that fits none
+    is bad, and the reason names the option, the field and the value."""
+    n = len(s)
+    texts = pd.Series(s.to_pylist(), dtype=object)
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    offsets = np.full(n, np.nan)
+    done = ~present.copy()
+    for fmt in opts.formats:
+        if done.all():
+            break
+        todo = np.flatnonzero(~done)
+        parsed = pd.to_datetime(texts.iloc[todo], format=fmt, errors="coerce", utc="%z" in fmt)
+        ok = parsed.notna().to_numpy()
+        if "%z" in fmt:  # an offset in the text: keep UTC and the offset 0, converted below
+            values = parsed[ok].dt.tz_localize(None)
+            offsets[todo[ok]] = 0.0
+        else:
+            values = parsed[ok]
+        out[todo[ok]] = values.to_numpy().astype("datetime64[us]")
+        done[todo[ok]] = True
+    bad = present & ~done
+    out = to_store_zone(out, offsets, opts.timezone, opts.store_zone)
+    return out, present & ~bad, bad, ""
+
+
+def _fits(value: str, fmt: str) -> bool:
+    try:
+        dt.datetime.strptime(value, fmt)
+        return True
+    except ValueError:
+        return False
+
+
+def parse_column(raw: pa.Array, kind: str, opts: Options | None = None) -> Parsed:
+    """Parse a column of export text into the Arrow type of `kind`."""
+    opts = opts or Options()
+    s, present = _normalise(raw, kind)
+    n = len(s)
+    reason = _REASONS[kind]
+    if kind == "text":
+        # ="00123" is how some exports protect ids from Excel; keep the inner text.
+        s = pc.replace_substring_regex(s, r'^="(.*)"$', r"\1")
+        return Parsed(s, np.zeros(n, dtype=bool), reason)
+
+    if kind in ("timestamp", "date"):
+        if kind == "date":  # a day has no time of day to move between zones
+            opts = dataclasses.replace(opts, timezone=None, store_zone="UTC")
+        out, valid, bad, note, evidence = _parse_timestamps(s, present, opts)
+        arr = pa.array(out, type=pa.timestamp("us"), mask=~valid)
+        if kind == "date":
+            arr = arr.cast(pa.date32())
+        if opts.formats:
+            shown = " or ".join(f"'{f}'" for f in opts.formats)
+            reason = f"formats.{opts.field}: {shown} did not match"
+        return Parsed(arr, bad, reason, note, evidence)
+
+    if kind == "bool":
+        out = np.zeros(n, dtype=bool)
+        bad = np.zeros(n, dtype=bool)
+        idx, res, failed = _slow(s, present, parse_bool)
+        bad[idx] = failed
+        out[idx[~failed]] = [r for r, f in zip(res, failed) if not f]
+        return Parsed(pa.array(out, mask=~(present & ~bad)), bad, reason)
+
+    out, done = _numeric_fast(s)
+    done &= present
+    bad = np.zeros(n, dtype=bool)
+    todo = present & ~done
+    note = ""
+    evidence = None
+    if kind == "duration":
+        out[done] *= DURATION_UNITS[_unit_key(opts.duration_unit)]
+        func = lambda t: parse_duration(t, opts.duration_unit)  # noqa: E731
+    elif kind == "rate":
+        func = parse_rate
+    elif kind == "rating":
+        func = lambda t: parse_rating(t, opts)  # noqa: E731
+    elif kind in ("int", "number", "money"):
+        func = parse_number
+    else:
+        raise ValueError(f"unknown value kind '{kind}'")
+    idx, res, failed = _slow(s, todo, func)
+    bad[idx] = failed
+    ok_idx = idx[~failed]
+    ok_res = [r for r, f in zip(res, failed) if not f]
+    if kind == "rate":
+        # Bare numbers above 1 mean the column is in percent units (45.3 is 45.3 %).
+        out[ok_idx] = [v for v, _ in ok_res]
+        written_pct = np.zeros(n, dtype=bool)
+        written_pct[ok_idx] = [pct for _, pct in ok_res]
+        bare = present & ~bad & ~written_pct
+        if bare.any():
+            evidence = (bool((out[bare] > 1).any()),)
+        if (opts.file_evidence or evidence or (False,))[0]:
+            out[bare] = out[bare] / 100.0
+            note = "bare numbers read as percentages"
+        out = np.round(out, 10)
+    elif kind == "rating":
+        # "Offered"/"Not offered" mean no rating: missing, not bad.
+        unrated = np.array([r is None for r in ok_res], dtype=bool)
+        present[ok_idx[unrated]] = False
+        out[ok_idx[~unrated]] = [r for r in ok_res if r is not None]
+        if opts.rescale_to_5 and opts.csat_scale != 5:
+            out = 1 + (out - 1) * 4.0 / (opts.csat_scale - 1)
+    else:
+        out[ok_idx] = ok_res
+    valid = present & ~bad
+    if kind == "int":
+        whole = np.isfinite(out) & (out == np.floor(np.where(np.isfinite(out), out, 0)))
+        frac = valid & ~whole
+        bad |= frac
+        valid &= ~frac
+        return Parsed(pa.array(np.where(valid, out, 0).astype(np.int64), mask=~valid), bad, reason)
+    return Parsed(pa.array(np.where(valid, out, np.nan), mask=~valid), bad, reason, note, evidence)

@@ -1,0 +1,1 @@
+"""Alerts, webhooks and workload."""
