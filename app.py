@@ -13,8 +13,8 @@ import streamlit as st
 from lib.app import demo
 from lib.auth import users
 from lib.auth.access import may_open
+from lib.core.errors import StoreError
 from lib.core.i18n import message
-from lib.core.store import StoreError
 from pages._auth import account_box, announce, auth_path, log_path, sign_in, start_accounts
 from pages._ui import con, filters, lang, language_switch, opened_page, report_failure, t
 

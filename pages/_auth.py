@@ -15,6 +15,7 @@ import extra_streamlit_components as stx
 import streamlit as st
 
 from lib.auth import access, audit, users
+from lib.core import errors
 from lib.core.i18n import message
 from pages._ui import lang, t
 
@@ -40,7 +41,7 @@ def start_accounts(db) -> None:
     app with the reason instead of a traceback."""
     try:
         announce(users.first_start(auth_path(), log_path(db)))
-    except users.UserError as exc:
+    except errors.UserError as exc:
         st.error(message(str(exc), lang()))
         st.stop()
 

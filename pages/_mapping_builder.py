@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from lib.core import errors
 from lib.core.tables import get_table
 from lib.ingest import mapping as mappings
 from lib.ingest import reshape
@@ -125,6 +126,6 @@ def build(headers: list[str], raw) -> mappings.Mapping | None:
     name = st.text_input(t("upload.mapping_name"), value=f"my_{kind}", key="mapping_name")
     try:
         return mappings.from_selection(name, kind, chosen, opts)
-    except mappings.MappingError as exc:
+    except errors.MappingError as exc:
         st.warning(t("upload.mapping_invalid", message=safe(str(exc))))
         return None

@@ -14,7 +14,7 @@ import streamlit as st
 
 from lib.app import handoff, warmup
 from lib.app.stores import open_store
-from lib.core import store
+from lib.core import errors, store
 from lib.core.i18n import DEFAULT, LANGUAGES, language_from_locale
 from lib.core.i18n import t as translate
 
@@ -239,7 +239,7 @@ def section():
     failed save (the app names the full disk or read-only folder)."""
     try:
         yield
-    except store.StoreError:
+    except errors.StoreError:
         raise
     except Exception:  # noqa: BLE001 - any failure of one section must not take the page down
         report_failure()

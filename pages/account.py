@@ -3,6 +3,7 @@
 import streamlit as st
 
 from lib.auth import users
+from lib.core import errors
 from lib.core.i18n import message
 from pages._auth import auth_path, log_path
 from pages._ui import con, guard, lang, t
@@ -23,7 +24,7 @@ with st.form("change_password", clear_on_submit=True):
         else:
             try:
                 users.change_password(auth_path(), who.username, current, new, log=log_path(con()))
-            except users.UserError as exc:
+            except errors.UserError as exc:
                 st.error(message(str(exc), lang()))
             else:  # other sessions end; this one goes on with a fresh cookie
                 st.session_state["session_gen"] = users.session(auth_path(), who.username)

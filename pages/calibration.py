@@ -5,7 +5,7 @@ import plotly.express as px
 import streamlit as st
 import yaml
 
-from lib.core import store, textsafe
+from lib.core import errors, textsafe
 from lib.core.i18n import message
 from lib.present import views
 from lib.quality import calibration, rubric
@@ -65,7 +65,7 @@ if who.can("edit_schemes"):
                                     base_version=version)  # fmt: skip
                 st.session_state["calib_flash"] = t("calib.saved", version=saved)
                 st.rerun()
-            except (rubric.RubricError, store.ConflictError, yaml.YAMLError) as exc:
+            except (errors.RubricError, errors.ConflictError, yaml.YAMLError) as exc:
                 st.error(message(str(exc), lang()))
 else:
     st.code(yaml.safe_dump(body, allow_unicode=True, sort_keys=False), language="yaml")

@@ -4,7 +4,7 @@ the training recommended for their weak KPIs, with reasons and a mentor."""
 import streamlit as st
 
 from lib.coaching import notes, training
-from lib.core import store
+from lib.core import errors
 from lib.core.i18n import message
 from lib.metrics.kpis import load_catalogue
 from pages._ui import con, context, guard, lang, safe, t
@@ -37,7 +37,7 @@ with tab_notes:
                     notes.add(con(), who, agent, kind, body, period=period.label, kpi=kpi or None,
                               ticket_id=ticket or None)  # fmt: skip
                     st.success(t("note.added"))
-                except notes.NoteError as exc:
+                except errors.NoteError as exc:
                     st.error(message(str(exc), lang()))
     timeline = notes.timeline(con(), who, agent)
     if timeline.empty:
@@ -65,7 +65,7 @@ with tab_notes:
                         try:
                             notes.edit(con(), who, n.note_id, text, base_version=n.version)
                             st.rerun()
-                        except (store.ConflictError, notes.NoteError) as exc:
+                        except (errors.ConflictError, errors.NoteError) as exc:
                             st.error(message(str(exc), lang()))
                     st.dataframe(
                         notes.history(con(), who, n.note_id),

@@ -8,6 +8,7 @@ import json
 import streamlit as st
 import yaml
 
+from lib.core import errors
 from lib.core.i18n import message
 from lib.metrics.kpis import by_channel, load_catalogue
 from lib.monitoring import alerts, webhooks, workload
@@ -143,7 +144,7 @@ with tab_rules:
             alerts.save(alerts.ALERTS, yaml.safe_load(text), who, log_path(con()))
             alerts.refresh(con(), force=True)
             st.success(t("monitor.rules_saved"))
-        except (alerts.AlertRulesError, yaml.YAMLError) as exc:
+        except (errors.AlertRulesError, yaml.YAMLError) as exc:
             st.error(message(str(exc), lang()))
     may_send = who.can("edit_schemes")  # sending is for those who edit the rules
     for hook in config.get("webhooks") or []:

@@ -6,7 +6,7 @@ import datetime as dt
 import streamlit as st
 
 from lib.coaching import plans, training
-from lib.core import store
+from lib.core import errors
 from lib.core.i18n import message
 from lib.metrics import schemes
 from lib.metrics.kpis import load_catalogue
@@ -67,7 +67,7 @@ with tab_list:
                 try:
                     plans.set_status(con(), who, pid, "closed", base_version=int(plan["version"]))
                     st.rerun()
-                except store.ConflictError as exc:
+                except errors.ConflictError as exc:
                     st.error(str(exc))
 
 if coach_tabs:
@@ -101,7 +101,7 @@ if coach_tabs:
                                        modules=picked)  # fmt: skip
                     st.session_state.pop("plan_draft", None)
                     st.success(t("plans.created", id=pid))
-                except (plans.PlanError, KeyError) as exc:
+                except (errors.PlanError, KeyError) as exc:
                     st.error(message(str(exc), lang()))
     with coach_tabs[1]:
         board = plans.board(con(), who)

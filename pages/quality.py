@@ -4,9 +4,9 @@ feedback; for an agent their own reviews (with disputes) and anonymous peer feed
 import streamlit as st
 
 from lib.auth import users
-from lib.auth.access import AccessDenied
 from lib.coaching import peer
-from lib.core import store
+from lib.core import errors
+from lib.core.errors import AccessDenied
 from lib.core.i18n import message
 from lib.present import views
 from lib.quality import reviews, rubric, sampling
@@ -79,7 +79,7 @@ if who.is_agent:
                     try:
                         reviews.open_dispute(con(), who, pick, reason)
                         st.success(t("qa.disputed"))
-                    except (reviews.ReviewError, AccessDenied) as exc:
+                    except (errors.ReviewError, AccessDenied) as exc:
                         fail(exc)
         decided = reviews.disputes(con(), who)
         if not decided.empty:
@@ -126,7 +126,7 @@ with queue_tab:
                         "qa.saved", score=f"{rub.review_score(given) or 0:.0f}"
                     )
                     st.rerun()
-                except reviews.ReviewError as exc:
+                except errors.ReviewError as exc:
                     fail(exc)
 with build_tab:
     accounts = users.listing(users.auth_path())
@@ -190,7 +190,7 @@ with dispute_tab:
                         scores=given,
                     )
                     st.rerun()
-                except (reviews.ReviewError, store.ConflictError) as exc:
+                except (errors.ReviewError, errors.ConflictError) as exc:
                     fail(exc)
 with peer_t:
     agents = list(card.agents["agent"])

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from lib.coaching import rewards
+from lib.core import errors
 from lib.metrics.scoring import scorecard
 from lib.present import export
 from pages._ui import con, context, guard, lang, safe, t
@@ -45,7 +46,7 @@ if method == "tiers":
 try:
     result = rewards.split(card, pool, min_grade=min_grade, method=method, tiers=tiers,
                            cap=cap or None, viewer=who, lang=lang())  # fmt: skip
-except rewards.BonusError as exc:
+except errors.BonusError as exc:
     st.error(safe(str(exc)))
     st.stop()
 m1, m2, m3 = st.columns(3)

@@ -6,10 +6,12 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from lib.core import errors
+from lib.core.errors import UnusableFile
 from lib.core.i18n import message
 from lib.ingest import mapping as mappings
 from lib.ingest.pipeline import ingest_file, preview, quarantine_report
-from lib.ingest.reader import UnusableFile, read_table, sheet_names
+from lib.ingest.reader import read_table, sheet_names
 from lib.monitoring import alerts
 from lib.present import export
 from lib.present.views import column_names, stored_tables, upload_log
@@ -53,7 +55,7 @@ def save_box(built) -> None:
         try:
             version = mappings.save(con(), who, built, why)
             st.success(t("upload.saved_mapping", name=safe(built.name), version=version))
-        except mappings.MappingSaveError as exc:
+        except errors.MappingSaveError as exc:
             st.error(safe(message(str(exc), lang())))
     b.download_button(t("builder.export"), built.to_yaml().encode("utf-8"),
                       file_name=f"{built.name}.yaml", mime="application/x-yaml")  # fmt: skip
@@ -150,7 +152,7 @@ if st.toggle(t("builder.import"), key="import_toggle"):  # one file picker until
         try:
             done = mappings.import_yaml(con(), who, given.getvalue().decode("utf-8"))
             st.success(t("builder.imported", name=safe(done.name)))
-        except (mappings.MappingError, mappings.MappingSaveError, UnicodeDecodeError) as exc:
+        except (errors.MappingError, errors.MappingSaveError, UnicodeDecodeError) as exc:
             st.error(safe(message(str(exc), lang())))
 
 st.subheader(t("overview.tables"))
@@ -159,7 +161,7 @@ if st.button(t("backup.now"), icon=":material/backup:", key="backup_now"):
 
     try:
         st.success(t("backup.done", folder=str(backup.backup(con(), by=who.username))))
-    except backup.BackupError as exc:
+    except errors.BackupError as exc:
         st.error(str(exc))
 st.dataframe(stored_tables(con(), lang()), hide_index=True, width="stretch")
 

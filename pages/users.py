@@ -4,6 +4,7 @@ import streamlit as st
 
 from lib.auth import users
 from lib.auth.access import ROLES
+from lib.core import errors
 from lib.core.i18n import message
 from lib.metrics.kpis import agent_teams
 from lib.present import views
@@ -40,7 +41,7 @@ with st.form("add_user", clear_on_submit=True):
             password = users.add(
                 path, username, role, agent=agent or None, by=who.username, log=log
             )
-        except users.UserError as exc:
+        except errors.UserError as exc:
             st.error(message(str(exc), lang()))
         else:
             done(t("users.added", user=username.strip().lower(), password=password))
@@ -59,7 +60,7 @@ with a.form("set_role"):
     if st.form_submit_button(t("users.set_role")):
         try:
             users.set_role(path, user, new_role, agent=new_agent or None, by=who.username, log=log)
-        except users.UserError as exc:
+        except errors.UserError as exc:
             st.error(message(str(exc), lang()))
         else:
             done(t("users.role_set", user=user, role=role_names[new_role]))
@@ -71,7 +72,7 @@ with b:
     if st.button(t("users.enable") if disabled else t("users.disable"), key="users_disable"):
         try:
             users.set_disabled(path, user, not disabled, by=who.username, log=log)
-        except users.UserError as exc:
+        except errors.UserError as exc:
             st.error(message(str(exc), lang()))
         else:
             done(t("users.enabled" if disabled else "users.disabled_done", user=user))

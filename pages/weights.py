@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from lib.core import errors
 from lib.core.i18n import message
 from lib.metrics import hours, schemes
 from lib.present import charts, views
@@ -102,7 +103,7 @@ if changes:
             try:
                 v = schemes.save(con(), edited_body, user=who.username, reason=reason,
                                  base_version=st.session_state["edit_version"], in_force_from=start)  # fmt: skip
-            except schemes.ConflictError as exc:
+            except errors.ConflictError as exc:
                 st.session_state["weights_conflict"] = message(str(exc), lang())
                 st.rerun()
             else:  # start again from the saved version: its columns, history and ranking

@@ -16,8 +16,9 @@ import pytest
 
 from lib.app.stores import open_store
 from lib.auth import access, audit, users
-from lib.auth.access import SYSTEM, AccessDenied, Viewer
-from lib.core import store
+from lib.auth.access import SYSTEM, Viewer
+from lib.core import errors, store
+from lib.core.errors import AccessDenied
 from lib.core.periods import parse
 from lib.metrics import scoring
 from lib.metrics.kpis import drilldown, load_catalogue
@@ -68,13 +69,13 @@ def test_user_changes_are_checked_and_audited(accounts, tmp_path):
     assert users.password_problem(pw) is None
     table = users.listing(accounts).set_index("username")
     assert table.loc["lily", "role"] == "agent" and table.loc["lily", "agent"] == "小美"
-    with pytest.raises(users.UserError, match="already exists"):
+    with pytest.raises(errors.UserError, match="already exists"):
         users.add(accounts, "lily", "agent", agent="小美")
-    with pytest.raises(users.UserError, match="needs --agent"):
+    with pytest.raises(errors.UserError, match="needs --agent"):
         users.add(accounts, "nobody", "agent")
-    with pytest.raises(users.UserError, match="not a valid username"):
+    with pytest.raises(errors.UserError, match="not a valid username"):
         users.add(accounts, "名字", "manager")
-    with pytest.raises(users.UserError, match="Unknown role"):
+    with pytest.raises(errors.UserError, match="Unknown role"):
         users.add(accounts, "x1", "owner")
     users.set_role(accounts, "lily", "trainer", by="admin", log=log)
     new = users.reset_password(accounts, "lily", by="admin", log=log)
@@ -83,9 +84,9 @@ def test_user_changes_are_checked_and_audited(accounts, tmp_path):
     users.set_disabled(accounts, "lily", False, by="admin", log=log)
     assert users.viewer(accounts, "lily") == Viewer("lily", "trainer", None)
     assert users.check_password(new, users.credentials(accounts)["usernames"]["lily"]["password"])
-    with pytest.raises(users.UserError, match="last admin"):
+    with pytest.raises(errors.UserError, match="last admin"):
         users.set_disabled(accounts, "admin", True)
-    with pytest.raises(users.UserError, match="last admin"):
+    with pytest.raises(errors.UserError, match="last admin"):
         users.set_role(accounts, "admin", "manager")
     assert actions(log) == [
         ("admin", "user.create", "lily"), ("admin", "user.set_role", "lily"),
@@ -96,9 +97,9 @@ def test_user_changes_are_checked_and_audited(accounts, tmp_path):
 
 def test_changing_your_own_password(accounts, tmp_path):
     log = tmp_path / "audit.jsonl"
-    with pytest.raises(users.UserError, match="not right"):
+    with pytest.raises(errors.UserError, match="not right"):
         users.change_password(accounts, "boss", "wrong", "New-pass-22-long", log)
-    with pytest.raises(users.UserError, match="at least 12 characters"):
+    with pytest.raises(errors.UserError, match="at least 12 characters"):
         users.change_password(accounts, "boss", PASSWORD, "weak", log)
     users.change_password(accounts, "boss", PASSWORD, "New-pass-22-long", log)
     stored = users.credentials(accounts)["usernames"]["boss"]["password"]
@@ -122,12 +123,12 @@ def test_one_password_rule_for_every_way_a_password_is_set(accounts, tmp_path, m
         lambda pw: users.reset_password(accounts, "boss", pw),
         lambda pw: users.change_password(accounts, "boss", PASSWORD, pw),
     ):
-        with pytest.raises(users.UserError, match="at least 12"):
+        with pytest.raises(errors.UserError, match="at least 12"):
             change("Sh0rt-pass!")
-        with pytest.raises(users.UserError, match="too common"):
+        with pytest.raises(errors.UserError, match="too common"):
             change("Password123!")
     monkeypatch.setenv("SCORECARD_ADMIN_PASSWORD", "x")
-    with pytest.raises(users.UserError, match="SCORECARD_ADMIN_PASSWORD is refused"):
+    with pytest.raises(errors.UserError, match="SCORECARD_ADMIN_PASSWORD is refused"):
         users.first_start(tmp_path / "fresh.yaml")
     assert not (tmp_path / "fresh.yaml").exists()
 

@@ -12,7 +12,7 @@ from lib.app import backup
 from lib.app.stores import open_store
 from lib.auth.access import Viewer
 from lib.coaching import notes
-from lib.core import store
+from lib.core import errors, store
 
 COACH = Viewer("coach", "trainer")
 
@@ -39,10 +39,10 @@ def test_backup_then_restore_brings_back_what_was_there(demo_copy, tmp_path, acc
 
 
 def test_restore_refuses_what_is_not_a_backup(tmp_path):
-    with pytest.raises(backup.BackupError, match="is not a backup"):
+    with pytest.raises(errors.BackupError, match="is not a backup"):
         backup.restore(tmp_path, tmp_path / "s.duckdb")
     (tmp_path / "scorecard.duckdb").write_bytes(b"not a database at all" * 100)
-    with pytest.raises(store.StoreError, match="damaged or not a Service Scorecard store"):
+    with pytest.raises(errors.StoreError, match="damaged or not a Service Scorecard store"):
         backup.restore(tmp_path, tmp_path / "s.duckdb")
 
 
@@ -55,7 +55,7 @@ def test_restore_refuses_while_the_store_is_in_use(demo_copy, tmp_path):
                               stdout=subprocess.PIPE, text=True)  # fmt: skip
     try:
         assert holder.stdout.readline().strip() == "ok"
-        with pytest.raises(backup.BackupError, match="in use: stop the app"):
+        with pytest.raises(errors.BackupError, match="in use: stop the app"):
             backup.restore(folder, demo_copy)
     finally:
         holder.kill()

@@ -11,9 +11,10 @@ import yaml
 
 from lib.app.stores import open_store
 from lib.auth import access
-from lib.auth.access import AccessDenied, Viewer
+from lib.auth.access import Viewer
 from lib.coaching import notes, plans, rewards, training
-from lib.core import store
+from lib.core import errors
+from lib.core.errors import AccessDenied
 from lib.core.periods import parse
 from lib.metrics import kpis, schemes, scoring
 from tests.kpi_fixtures import insert, t
@@ -35,7 +36,7 @@ def test_notes_keep_their_history_and_refuse_stale_edits(con, tmp_path):
     v2 = notes.edit(
         con, COACH, nid, "Replies are slow on Mondays", base_version=1, now=D(2026, 6, 1, 10)
     )
-    with pytest.raises(store.ConflictError, match="after you opened version 1"):
+    with pytest.raises(errors.ConflictError, match="after you opened version 1"):
         notes.edit(con, BOSS, nid, "Someone else's change", base_version=1)
     v3 = notes.edit(
         con, BOSS, nid, "Slow on Mondays; better since", base_version=v2, kind="agreement"
@@ -67,7 +68,7 @@ def test_agents_read_acknowledge_and_reply_to_their_own_notes_only(con):
     notes.acknowledge(con, AGENT_A, mine, reply="Read them, thanks")
     row = notes.timeline(con, COACH, agent="A").iloc[0]
     assert row["reply"] == "Read them, thanks" and pd.notna(row["acknowledged_at"])
-    with pytest.raises(notes.NoteError):
+    with pytest.raises(errors.NoteError):
         notes.add(con, COACH, "A", "gossip", "x")
     notes.delete(con, COACH, theirs, base_version=1)
     assert notes.timeline(con, COACH, agent="B").empty
@@ -214,7 +215,7 @@ def test_plans_are_read_by_their_agent_only(con):
         )
     plans.check_in(con, COACH, pid, "Role-play done")
     assert list(plans.checkins(con, AGENT_A, pid)["body"]) == ["Role-play done"]
-    with pytest.raises(store.ConflictError):
+    with pytest.raises(errors.ConflictError):
         plans.set_status(con, COACH, pid, "closed", base_version=7)
     plans.set_status(con, COACH, pid, "closed", base_version=1)
     log = [json.loads(x)["action"] for x in (con_log(con)).read_text().splitlines()]
@@ -276,7 +277,7 @@ def test_bonus_caps_hand_on_the_rest_and_proportional_split():
     assert everyone_capped.notes
     with pytest.raises(AccessDenied):
         rewards.split(card, 100, viewer=COACH)
-    with pytest.raises(rewards.BonusError):
+    with pytest.raises(errors.BonusError):
         rewards.split(card, 100, min_grade="Z", viewer=access.SYSTEM)
 
 
@@ -333,9 +334,9 @@ def test_a_rate_target_outside_0_to_100_percent_is_refused(tmp_path):
     from tests.kpi_fixtures import service_store
 
     con = service_store(tmp_path / "s.duckdb")
-    with pytest.raises(plans.PlanError, match="between 0% and 100%, not 8500%"):
+    with pytest.raises(errors.PlanError, match="between 0% and 100%, not 8500%"):
         plans.create(con, COACH, "A", "Typed as percent", {"csat": 85.0},
                      dt.date(2026, 5, 1), dt.date(2026, 6, 1))  # fmt: skip
-    with pytest.raises(plans.PlanError, match="cannot be negative"):
+    with pytest.raises(errors.PlanError, match="cannot be negative"):
         plans.create(con, COACH, "A", "Faster", {"first_response_time": -5.0},
                      dt.date(2026, 5, 1), dt.date(2026, 6, 1))  # fmt: skip

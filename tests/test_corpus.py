@@ -18,10 +18,10 @@ import pytest
 from lib.app import cli
 from lib.app.stores import open_store
 from lib.core import store, textsafe
+from lib.core.errors import UnusableFile
 from lib.ingest import reader
 from lib.ingest.mapping import load as load_mapping
 from lib.ingest.pipeline import ingest_file
-from lib.ingest.reader import UnusableFile
 from tests.corpus import GOOD, HEAD, _xlsx_with_cell, cases, write_bomb, write_corpus, write_large
 
 CASES = cases()

@@ -21,7 +21,7 @@ from lib.app.cli import main
 from lib.app.stores import open_store
 from lib.app.watch import Watcher
 from lib.auth import access
-from lib.core import store
+from lib.core import errors, store
 from lib.ingest.mapping import load as load_mapping
 from lib.present import digest, views
 from tests.browser import free_port
@@ -196,7 +196,7 @@ def test_smtp_settings_hide_the_password():
     s = mail.smtp_settings({"SCORECARD_SMTP_HOST": "mx", "SCORECARD_SMTP_PASSWORD": "pw-x"})
     assert (s.port, s.tls) == (587, "starttls")
     assert "pw-x" not in repr(s)
-    with pytest.raises(mail.MailError, match="SCORECARD_SMTP_TLS"):
+    with pytest.raises(errors.MailError, match="SCORECARD_SMTP_TLS"):
         mail.smtp_settings({"SCORECARD_SMTP_HOST": "mx", "SCORECARD_SMTP_TLS": "maybe"})
 
 

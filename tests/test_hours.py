@@ -10,6 +10,7 @@ import yaml
 
 from lib.app.stores import open_store
 from lib.auth import access
+from lib.core import errors
 from lib.core.periods import parse
 from lib.metrics import hours, kpis, schemes, scoring
 from tests.kpi_fixtures import D, insert, t
@@ -49,9 +50,9 @@ def test_service_seconds_table(con, calendar, created, answered, expected):
     ("08:00-25:00", "not times of day"),
 ])  # fmt: skip
 def test_bad_service_hours_are_refused_clearly(text, problem):
-    with pytest.raises(hours.HoursError, match=problem):
+    with pytest.raises(errors.HoursError, match=problem):
         hours.parse(text)
-    with pytest.raises(hours.HoursError, match="not a date"):
+    with pytest.raises(errors.HoursError, match="not a date"):
         hours.parse("08:00-23:00", "2026-13-01")
 
 
@@ -123,7 +124,7 @@ def test_scheme_says_whether_it_counts_service_hours(con, monkeypatch):
     assert schemes.from_dict(body).business_hours is False
     assert frt(body) == 8 * 3600 + 35 * 60
     assert frt({**body, "business_hours": True}) == 300
-    with pytest.raises(schemes.SchemeError, match="business_hours is true or false"):
+    with pytest.raises(errors.SchemeError, match="business_hours is true or false"):
         schemes.from_dict({**body, "business_hours": "yes"})
 
 

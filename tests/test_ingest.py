@@ -9,10 +9,10 @@ import pytest
 from lib.app.stores import open_store
 from lib.auth.access import SYSTEM
 from lib.core import store
+from lib.core.errors import UnusableFile
 from lib.core.tables import TABLES
 from lib.ingest import mapping
 from lib.ingest.pipeline import ingest_file, quarantine_report
-from lib.ingest.reader import UnusableFile
 
 TICKETS = mapping.load("demo_tickets")
 HEADER = "Ticket ID,Agent,Created At,First Response At,Resolved At,Channel,CSAT,Handle Time\n"

@@ -3,6 +3,7 @@
 import pytest
 import yaml
 
+from lib.core import errors
 from lib.ingest import mapping
 
 
@@ -36,7 +37,7 @@ def test_rules_catch_mistakes(data, rule):
 
 
 def test_error_message_lists_each_problem_in_words():
-    with pytest.raises(mapping.MappingError) as err:
+    with pytest.raises(errors.MappingError) as err:
         mapping.from_dict({"name": "x", "kind": "tickets", "columns": {"ticket_id": "ID"}})
     assert "required column 'agent' of tickets is not mapped" in str(err.value)
     assert "required column 'created_at' of tickets is not mapped" in str(err.value)
@@ -89,10 +90,10 @@ def test_builder_mapping_is_versioned_in_the_store_never_over_a_preset(con, tmp_
     shadow = mapping.from_dict({**yaml.safe_load(mapping.load("zendesk").to_yaml()),
                                 "columns": {"ticket_id": "Id", "agent": "Who",
                                             "created_at": "When"}})  # fmt: skip
-    with pytest.raises(mapping.MappingSaveError, match="built-in preset"):
+    with pytest.raises(errors.MappingSaveError, match="built-in preset"):
         mapping.save(con, boss, shadow)
     assert mapping.load("zendesk", con).columns["agent"] == ["Assignee"]  # the preset holds
-    with pytest.raises(access.AccessDenied):
+    with pytest.raises(errors.AccessDenied):
         mapping.save(con, access.Viewer("coach", "trainer"), built)
     exported = built.to_yaml().replace("My Shop Daily", "Imported daily")
     assert mapping.import_yaml(con, boss, exported).name == "Imported daily"

@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 
 from lib.app.stores import open_store
-from lib.auth.access import SYSTEM, AccessDenied, Viewer
-from lib.core import store
+from lib.auth.access import SYSTEM, Viewer
+from lib.core import errors
+from lib.core.errors import AccessDenied
 from lib.metrics import sentiment
 from lib.monitoring import alerts, webhooks, workload
 from lib.quality import voice
@@ -129,7 +130,7 @@ def test_the_feed_keeps_what_people_did(con):
     boss = Viewer("boss", "manager")
     key = alerts.feed(con, boss).iloc[0]["alert_key"]
     alerts.act(con, boss, key, "acknowledge", base_version=1)
-    with pytest.raises(store.ConflictError):
+    with pytest.raises(errors.ConflictError):
         alerts.act(con, boss, key, "resolve", base_version=1)
     alerts.act(con, boss, key, "resolve", base_version=2, note="talked to A")
     assert list(alerts.events(con, boss, key)["action"]) == ["acknowledged", "resolved"]

@@ -9,9 +9,10 @@ import pytest
 
 from lib.app.stores import open_store
 from lib.auth import audit
-from lib.auth.access import AccessDenied, Viewer
+from lib.auth.access import Viewer
 from lib.coaching import peer
-from lib.core import store
+from lib.core import errors
+from lib.core.errors import AccessDenied
 from lib.metrics.kpis import compute
 from lib.quality import calibration, reviews, rubric, sampling
 from tests.kpi_fixtures import D, insert, t
@@ -72,13 +73,13 @@ def test_a_form_review_feeds_the_qa_kpi_with_the_rubric_weights(con):
 
 
 def test_the_form_refuses_own_tickets_missing_scores_and_na_where_not_allowed(con):
-    with pytest.raises(reviews.ReviewError, match="own tickets"):
+    with pytest.raises(errors.ReviewError, match="own tickets"):
         reviews.submit(con, Viewer("a2", "trainer", "A"), ticket_id="T1", agent="A", scores=FULL)
-    with pytest.raises(reviews.ReviewError, match="no score"):
+    with pytest.raises(errors.ReviewError, match="no score"):
         reviews.submit(con, COACH, ticket_id="T1", agent="A", scores={"greeting": 5})
-    with pytest.raises(reviews.ReviewError, match="N/A"):
+    with pytest.raises(errors.ReviewError, match="N/A"):
         reviews.submit(con, COACH, ticket_id="T1", agent="A", scores={**FULL, "attitude": None})
-    with pytest.raises(reviews.ReviewError, match="0 to 5"):
+    with pytest.raises(errors.ReviewError, match="0 to 5"):
         reviews.submit(con, COACH, ticket_id="T1", agent="A", scores={**FULL, "attitude": 6})
     with pytest.raises(AccessDenied):
         reviews.submit(con, ANNA, ticket_id="T1", agent="B", scores=FULL)
@@ -99,9 +100,9 @@ def test_a_saved_rubric_version_rescores_reviews_and_refuses_a_stale_save(con):
     body["criteria"][1]["weight"] = 0  # attitude no longer counts
     assert rubric.save(con, BOSS, body, reason="attitude is reviewed apart", base_version=0) == 1
     assert qa_value(con) == pytest.approx(100.0)
-    with pytest.raises(store.ConflictError):
+    with pytest.raises(errors.ConflictError):
         rubric.save(con, BOSS, body, reason="stale", base_version=0)
-    with pytest.raises(rubric.RubricError, match="reason"):
+    with pytest.raises(errors.RubricError, match="reason"):
         rubric.save(con, BOSS, body, reason=" ")
     with pytest.raises(AccessDenied):
         rubric.save(con, COACH, body, reason="trainers do not change the rubric")
@@ -222,7 +223,7 @@ def test_a_dispute_changes_the_score_and_is_audited(con):
     before = qa_value(con)
     did = reviews.open_dispute(con, ANNA, ids[0], "the customer's problem was solved",
                                now=D(2026, 5, 22))  # fmt: skip
-    with pytest.raises(reviews.ReviewError, match="already disputed"):
+    with pytest.raises(errors.ReviewError, match="already disputed"):
         reviews.open_dispute(con, ANNA, ids[0], "again", now=D(2026, 5, 22))
     with pytest.raises(AccessDenied):
         reviews.decide(con, COACH, did, uphold=False, note="n", scores=FULL)
@@ -236,7 +237,7 @@ def test_a_dispute_changes_the_score_and_is_audited(con):
     assert old.loc["solved", "score"] == 1
     actions = set(audit.entries(audit.log_of(con), BOSS)["action"])
     assert {"qa.dispute", "qa.dispute.decide"} <= actions
-    with pytest.raises(store.ConflictError):
+    with pytest.raises(errors.ConflictError):
         reviews.decide(con, BOSS, did, uphold=True, note="twice")
 
 
@@ -251,11 +252,11 @@ def test_an_upheld_dispute_keeps_the_score(con):
 
 def test_disputes_are_refused_late_and_for_other_agents(con):
     ids = disputed(con)
-    with pytest.raises(reviews.ReviewError, match="within 7 days"):
+    with pytest.raises(errors.ReviewError, match="within 7 days"):
         reviews.open_dispute(con, ANNA, ids[0], "late", now=D(2026, 5, 28))
     with pytest.raises(AccessDenied):
         reviews.open_dispute(con, BEN, ids[0], "not mine", now=D(2026, 5, 21))
-    with pytest.raises(reviews.ReviewError, match="why"):
+    with pytest.raises(errors.ReviewError, match="why"):
         reviews.open_dispute(con, ANNA, ids[0], "  ", now=D(2026, 5, 21))
     assert reviews.disputes(con, BOSS).empty
     assert reviews.scored(con, BEN).empty  # B sees none of A's reviews

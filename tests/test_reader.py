@@ -10,8 +10,9 @@ import openpyxl
 import pytest
 import xlwt
 
+from lib.core.errors import UnusableFile
 from lib.ingest import reader
-from lib.ingest.reader import UnusableFile, normalise_header, read_table, sheet_names
+from lib.ingest.reader import normalise_header, read_table, sheet_names
 
 CSV = "客服昵称,日期,接待人数\n小美,2026-05-01,12\n阿杰,2026-05-01,9\n"
 

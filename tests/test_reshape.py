@@ -12,7 +12,8 @@ import json
 import pytest
 
 from lib.app.stores import open_store
-from lib.ingest.mapping import MappingError, from_dict
+from lib.core.errors import MappingError
+from lib.ingest.mapping import from_dict
 from lib.ingest.pipeline import ingest_file
 from lib.metrics import kpis
 from tests.test_export import cli

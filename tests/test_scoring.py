@@ -8,9 +8,9 @@ import pytest
 
 from lib.app.stores import open_store
 from lib.auth.access import SYSTEM
+from lib.core.errors import ConflictError, SchemeError
 from lib.core.periods import parse
 from lib.metrics import schemes, scoring
-from lib.metrics.schemes import ConflictError, SchemeError
 from tests.kpi_fixtures import service_store
 
 GRADES = [{"min": 90, "code": "A", "zh": "优秀", "en": "Excellent"},

@@ -26,8 +26,9 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 
 from lib.app import cli
 from lib.app.stores import open_store
-from lib.auth.access import AccessDenied, Viewer
-from lib.core import store
+from lib.auth.access import Viewer
+from lib.core import errors, store
+from lib.core.errors import AccessDenied
 from lib.monitoring import alerts, webhooks
 from tests.corpus import HEAD, row
 from tests.test_app import new_app
@@ -283,7 +284,7 @@ def test_a_webhook_to_loopback_or_a_private_address_is_refused_by_default(target
 def test_rules_with_a_loopback_hook_are_refused_when_saved(tmp_path):
     config = {"rules": [], "webhooks": [{"name": "x", "url": "http://127.0.0.1:9/x",
                                          "format": "slack"}]}  # fmt: skip
-    with pytest.raises(alerts.AlertRulesError, match="loopback"):
+    with pytest.raises(errors.AlertRulesError, match="loopback"):
         alerts.save(tmp_path / "alerts.yaml", config, MANAGER)
 
 
@@ -354,7 +355,7 @@ def test_only_those_who_edit_the_rules_may_send(demo_copy, monkeypatch, accounts
 def test_alert_rules_that_are_not_a_mapping_are_explained(tmp_path):
     for config in (["a", "b"], "text", {"rules": "x"}, {"rules": [1]}, {"webhooks": [3]}):
         assert alerts.check(config)[0][0] == "rules.mapping", config
-        with pytest.raises(alerts.AlertRulesError):
+        with pytest.raises(errors.AlertRulesError):
             alerts.save(tmp_path / "a.yaml", config, MANAGER)
     rule = {"id": "s", "kind": "sudden_change", "kpi": "csat", "scope": "agent", "z": "abc",
             "severity": "warning"}  # fmt: skip

@@ -119,7 +119,7 @@ def test_a_period_report_counts_only_in_periods_that_contain_it(con, write):
 
 
 def test_a_period_report_without_a_period_says_how_to_give_one(con, write):
-    from lib.ingest.reader import UnusableFile
+    from lib.core.errors import UnusableFile
 
     with pytest.raises(UnusableFile, match="date"):
         ingest_file(con, write("period.csv", PERIOD), DAILY)

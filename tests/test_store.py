@@ -7,7 +7,7 @@ import sys
 import duckdb
 import pytest
 
-from lib.core import store
+from lib.core import errors, store
 from lib.core.tables import SQL_TYPES, TABLES
 
 
@@ -46,7 +46,7 @@ def test_newer_store_is_refused_and_left_untouched(tmp_path):
     con.execute("UPDATE schema_meta SET value = '999' WHERE key = 'schema_version'")
     con.close()
     before = digest(path)
-    with pytest.raises(store.StoreError, match="newer version"):
+    with pytest.raises(errors.StoreError, match="newer version"):
         store.connect(path)
     assert digest(path) == before
 
@@ -56,7 +56,7 @@ def test_foreign_database_is_refused(tmp_path):
     con = duckdb.connect(str(path))
     con.execute("CREATE TABLE invoices (id INT)")
     con.close()
-    with pytest.raises(store.StoreError, match="not a Service Scorecard store"):
+    with pytest.raises(errors.StoreError, match="not a Service Scorecard store"):
         store.connect(path)
 
 
@@ -64,7 +64,7 @@ def test_corrupt_file_is_refused_and_left_untouched(tmp_path):
     path = tmp_path / "corrupt.duckdb"
     path.write_bytes(b"this is not a database" * 1000)
     before = digest(path)
-    with pytest.raises(store.StoreError, match="could not be opened"):
+    with pytest.raises(errors.StoreError, match="could not be opened"):
         store.connect(path)
     assert digest(path) == before
 
@@ -80,7 +80,7 @@ def test_store_locked_by_another_process_gives_a_clear_message(tmp_path):
     )  # fmt: skip
     try:
         assert holder.stdout.readline().strip() == "ok"
-        with pytest.raises(store.StoreError, match="in use by another program"):
+        with pytest.raises(errors.StoreError, match="in use by another program"):
             store.connect(path)
     finally:
         holder.stdin.close()

@@ -5,7 +5,8 @@ import datetime as dt
 import pyarrow as pa
 import pytest
 
-from lib.ingest.values import Options, ValueProblem, parse_column, parse_text
+from lib.core.errors import ValueProblem
+from lib.ingest.values import Options, parse_column, parse_text
 
 D = dt.datetime
 

@@ -17,13 +17,10 @@ from pathlib import Path
 
 from lib.app.stores import open_store
 from lib.auth import audit, users
-from lib.core import paths, store
+from lib.core import errors, paths, store
+from lib.core.errors import BackupError
 
 STORE_NAME = "scorecard.duckdb"
-
-
-class BackupError(Exception):
-    """A backup or restore that cannot be done; the message says why and what to do."""
 
 
 def _db_path(con) -> Path:
@@ -86,7 +83,7 @@ def restore(folder: str | Path, db_path: str | Path | None = None, *, with_accou
     if db.exists():
         try:
             probe = open_store(db)
-        except store.StoreError as exc:
+        except errors.StoreError as exc:
             if "in use" in str(exc):
                 raise BackupError(f"{db} is in use: stop the app, then restore.") from exc
         else:

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from lib.auth import access
+from lib.core import errors
 
 EXIT_UNUSABLE = 2  # a file, mapping or store that cannot be used
 EXIT_NOTHING_STORED = 3  # rows were read, and every one was quarantined or skipped
@@ -246,11 +247,10 @@ def _users_parser(sub) -> None:
 
 
 def _cmd_ingest(args) -> int:
+    from lib.core.errors import MappingError, UnusableFile
     from lib.core.jsontext import strict_json
-    from lib.ingest.mapping import MappingError
     from lib.ingest.mapping import load as load_mapping
     from lib.ingest.pipeline import NOTHING_STORED, ingest_file
-    from lib.ingest.reader import UnusableFile
 
     try:
         scope = _scope_arg(args)
@@ -379,14 +379,15 @@ def _cmd_users(args) -> int:
             disabled = args.users_command == "disable"
             users.set_disabled(auth, args.username, disabled, by=by, log=log)
             print(f"User '{args.username}' {'disabled' if disabled else 'enabled'}.")
-    except users.UserError as exc:
+    except errors.UserError as exc:
         print(str(exc), file=sys.stderr)
         return 2
     return 0
 
 
 def _cmd_presets(args) -> int:
-    from lib.ingest.mapping import MappingError, all_presets, explain, load, saved
+    from lib.core.errors import MappingError
+    from lib.ingest.mapping import all_presets, explain, load, saved
 
     con = open_store(args.db)
     if args.explain:
@@ -441,7 +442,7 @@ def _cmd_scorecard(args) -> int:
         scheme = schemes.resolve(con, args.scheme, period.end, what_if=args.what_if)
         card = scoring.scorecard(con, scheme, period, viewer=access.SYSTEM, team=args.team)
         text = export.write(card, args.format, args.out, lang=args.lang)
-    except (schemes.SchemeError, ValueError) as exc:
+    except (errors.SchemeError, ValueError) as exc:
         print(str(exc), file=sys.stderr)
         return 2
     if card.agents.empty:
@@ -456,7 +457,6 @@ def _cmd_scorecard(args) -> int:
 
 
 def _cmd_report(args) -> int:
-    from lib.metrics import schemes
     from lib.present import report
 
     con = open_store(args.db)
@@ -467,7 +467,7 @@ def _cmd_report(args) -> int:
             return 2
         card = report.card_for(con, access.SYSTEM, period, args.scheme, args.team)
         path = report.write(con, access.SYSTEM, card, args.team, args.lang, args.out)
-    except (schemes.SchemeError, ValueError, OSError) as exc:
+    except (errors.SchemeError, ValueError, OSError) as exc:
         print(str(exc), file=sys.stderr)
         return 2
     print(f"Report for {period.label} ({len(card.agents)} agents) written to {path}")
@@ -476,7 +476,6 @@ def _cmd_report(args) -> int:
 
 def _cmd_mail(args) -> int:
     from lib.auth import users
-    from lib.metrics import schemes
     from lib.present import mail, report
 
     if not args.to and not args.each_agent:
@@ -502,12 +501,12 @@ def _cmd_mail(args) -> int:
                                                        lang=args.lang, attach=args.attach))  # fmt: skip
                 else:
                     skipped.append(agent)
-    except (mail.MailError, schemes.SchemeError, ValueError) as exc:
+    except (errors.MailError, errors.SchemeError, ValueError) as exc:
         print(str(exc), file=sys.stderr)
         return 2
     try:
         sent = mail.send(settings, messages)
-    except mail.MailError as exc:
+    except errors.MailError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_NOT_DELIVERED
     print(f"{sent} mail(s) for {period.label} sent through {settings.host}:{settings.port}.")
@@ -534,7 +533,7 @@ def _cmd_digest(args) -> int:
         alerts.refresh(con, config)
         scheme = schemes.resolve(con, args.scheme, day)
         body = digest.text(digest.content(con, day, scheme, args.lang), args.lang)
-    except (schemes.SchemeError, alerts.AlertRulesError, ValueError, OSError) as exc:
+    except (errors.SchemeError, errors.AlertRulesError, ValueError, OSError) as exc:
         print(str(exc), file=sys.stderr)
         return 2
     if args.dry_run:
@@ -569,8 +568,7 @@ def _watch(args, log) -> int:
     import time
 
     from lib.app.watch import Watcher
-    from lib.core import store
-    from lib.ingest.mapping import MappingError
+    from lib.core.errors import MappingError
     from lib.ingest.mapping import load as load_mapping
 
     folder = Path(args.folder)
@@ -581,7 +579,7 @@ def _watch(args, log) -> int:
         try:
             with open_store(args.db) as con:
                 mapping = load_mapping(args.mapping, con)
-        except store.StoreError:  # the app has the store open: presets and files still load
+        except errors.StoreError:  # the app has the store open: presets and files still load
             mapping = load_mapping(args.mapping)
     except MappingError as exc:
         print(str(exc), file=sys.stderr)
@@ -596,7 +594,7 @@ def _watch(args, log) -> int:
                 if args.once:  # cron: look twice, `settle` apart, so a settled file is taken now
                     time.sleep(args.settle)
                     results += watcher.scan(con)
-        except store.StoreError as exc:
+        except errors.StoreError as exc:
             results = _watch_in_app(args, log)
             if results is None:
                 log.warning("store busy, trying again: %s", exc)
@@ -641,7 +639,7 @@ def _cmd_kpis(args) -> int:
 
         try:
             calendar = scoring.calendar_for(schemes.resolve(open_store(args.db), args.scheme))
-        except schemes.SchemeError as exc:
+        except errors.SchemeError as exc:
             print(str(exc), file=sys.stderr)
             return 2
     for kpi in cat.kpis.values():
@@ -686,7 +684,7 @@ def _cmd_backup(args) -> int:
     con = open_store(args.db)
     try:
         folder = backup.backup(con, args.out, by=_cli_user())
-    except backup.BackupError as exc:
+    except errors.BackupError as exc:
         print(str(exc), file=sys.stderr)
         return 2
     print(f"Backup written to {folder}")
@@ -700,7 +698,7 @@ def _cmd_restore(args) -> int:
         aside = backup.restore(
             args.backup, args.db, with_accounts=args.with_accounts, by=_cli_user()
         )
-    except backup.BackupError as exc:
+    except errors.BackupError as exc:
         print(str(exc), file=sys.stderr)
         return 2
     print(f"Restored {args.backup}. The previous store was kept as {aside}.")
@@ -728,11 +726,10 @@ COMMANDS = {
 def main(argv: list[str] | None = None, handoff: bool = True) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
-    from lib.core import store  # after parsing: --help needs no database
 
     try:
         return COMMANDS[args.command](args)
-    except store.StoreError as exc:
+    except errors.StoreError as exc:
         if handoff:  # the app has the store open: it runs the command for us
             answer = _hand_over(args, argv)
             if answer is not None:

@@ -16,9 +16,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lib.core import store
+from lib.core import errors, store
+from lib.core.errors import UnusableFile
 from lib.ingest.pipeline import ingest_file
-from lib.ingest.reader import UnusableFile
 from lib.monitoring import alerts
 
 log = logging.getLogger("scorecard.watch")
@@ -86,7 +86,7 @@ class Watcher:
             )
         except UnusableFile as exc:
             status, message = "rejected", str(exc)
-        except store.StoreError:
+        except errors.StoreError:
             raise  # the store itself: the caller decides (retry later)
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the watcher
             status, message = "failed", f"{type(exc).__name__}: {exc}"

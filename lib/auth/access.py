@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from lib.core.errors import AccessDenied
+
 if TYPE_CHECKING:  # the command line imports this module; pandas is not needed to start it
     import pandas as pd
 
@@ -46,10 +48,6 @@ PAGES = {
     "audit": "audit",
     "account": "own_data",
 }
-
-
-class AccessDenied(Exception):
-    """The viewer's role does not allow this; the message says what was refused."""
 
 
 @dataclass(frozen=True)

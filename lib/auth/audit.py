@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from lib.auth import access
-from lib.core.store import StoreError
+from lib.core.errors import StoreError
 
 _LOCK = threading.Lock()
 COLUMNS = ["at", "who", "action", "target", "detail"]

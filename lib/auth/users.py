@@ -37,6 +37,7 @@ import yaml
 from lib.auth import audit
 from lib.auth.access import ROLES, Viewer
 from lib.core import settings
+from lib.core.errors import UserError
 from lib.core.paths import ROOT
 
 DEFAULT_AUTH = ROOT / "config" / "auth.yaml"
@@ -55,10 +56,6 @@ DEMO_ACCOUNTS = [  # username, role, agent, display name
     ("demo-xiaowang", "agent", "小王", "小王"),
 ]
 _LOCK = threading.RLock()
-
-
-class UserError(Exception):
-    """A user change that cannot be made; the message says why."""
 
 
 def auth_path(explicit: str | os.PathLike | None = None) -> Path:

@@ -15,16 +15,13 @@ import datetime as dt
 import pandas as pd
 
 from lib.auth import access, audit
-from lib.core import store
+from lib.core import errors, store
+from lib.core.errors import NoteError
 
 KINDS = ("praise", "concern", "agreement", "knowledge")
 COLUMNS = ["note_id", "agent", "period", "kind", "kpi", "ticket_id", "body", "author",
            "created_at", "version", "updated_at", "updated_by", "acknowledged_at", "reply",
            "replied_at"]  # fmt: skip
-
-
-class NoteError(ValueError):
-    """A note that cannot be written as asked; the message says why."""
 
 
 def _check(kind: str, body: str) -> None:
@@ -70,8 +67,8 @@ def _current(cur, note_id: int) -> tuple:
     return row
 
 
-def _conflict(note_id: int, base: int, current: int) -> store.ConflictError:
-    return store.ConflictError(
+def _conflict(note_id: int, base: int, current: int) -> errors.ConflictError:
+    return errors.ConflictError(
         f"Note {note_id} was changed (now version {current}) after you opened version {base}; "
         "reload it and apply your change again."
     )
@@ -122,7 +119,7 @@ def acknowledge(con, viewer: access.Viewer, note_id: int, reply: str | None = No
     def work(cur):
         agent = _current(cur, note_id)[0]
         if not viewer.is_agent or viewer.agent != agent:
-            raise access.AccessDenied("only the agent a note is about can acknowledge it")
+            raise errors.AccessDenied("only the agent a note is about can acknowledge it")
         cur.execute(
             "UPDATE notes SET acknowledged_at = coalesce(acknowledged_at, ?) WHERE note_id = ?",
             [now, note_id],

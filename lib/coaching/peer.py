@@ -15,7 +15,7 @@ import hashlib
 import pandas as pd
 
 from lib.auth import access, audit
-from lib.core import store
+from lib.core import errors, store
 from lib.metrics.kpis import agent_teams
 
 MIN_REVIEWERS = 3
@@ -28,7 +28,7 @@ def submit(con, viewer: access.Viewer, *, agent: str, period: str, score: float,
     access.require(viewer, "own_data")
     reviewer = viewer.agent if viewer.is_agent else viewer.username
     if not reviewer:
-        raise access.AccessDenied("this account is not linked to an agent")
+        raise errors.AccessDenied("this account is not linked to an agent")
     if agent == reviewer:
         raise ValueError("a peer review is about a colleague, not yourself")
     if not 1 <= float(score) <= 5:

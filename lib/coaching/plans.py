@@ -18,15 +18,12 @@ import math
 import pandas as pd
 
 from lib.auth import access, audit
-from lib.core import store
+from lib.core import errors, store
+from lib.core.errors import PlanError
 from lib.metrics import kpis
 
 STATUSES = ("open", "closed", "cancelled")
 VERDICTS = ("met", "partly", "not met", "not enough data", "in progress")
-
-
-class PlanError(ValueError):
-    """A plan that cannot be made as asked; the message says why."""
 
 
 def _write(con, action: str, who: str, target, detail, work) -> object:
@@ -131,7 +128,7 @@ def set_status(con, viewer: access.Viewer, plan_id: int, status: str, *, base_ve
     def work(cur):
         plan = _plan(cur, plan_id)
         if plan["version"] != base_version:
-            raise store.ConflictError(
+            raise errors.ConflictError(
                 f"Plan {plan_id} was changed after you opened it; reload it and try again."
             )
         cur.execute("UPDATE plans SET status = ?, version = version + 1, updated_at = now() "

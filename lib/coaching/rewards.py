@@ -21,16 +21,13 @@ import pandas as pd
 
 from lib.auth import access
 from lib.core import yamlio
+from lib.core.errors import BonusError
 from lib.core.i18n import t
 from lib.core.paths import ROOT
 from lib.metrics.scoring import Scorecard, dimension_scores
 
 RECOGNITION = ROOT / "config" / "recognition.yaml"
 RULES = ("best_composite", "best_dimension", "most_improved")
-
-
-class BonusError(ValueError):
-    """Bonus settings that cannot be used; the message says why."""
 
 
 def settings(path: Path = RECOGNITION) -> dict:

@@ -18,8 +18,8 @@ import pandas as pd
 
 from lib.auth import access
 from lib.core import yamlio
+from lib.core.errors import TrainingError
 from lib.core.paths import ROOT
-from lib.core.problems import RuleProblems
 from lib.metrics import scoring
 from lib.metrics.kpis import Catalogue, format_value, load_catalogue
 from lib.metrics.scoring import Scorecard
@@ -27,11 +27,6 @@ from lib.metrics.scoring import Scorecard
 TRAINING = ROOT / "config" / "training.yaml"
 METHODS = ("education", "demonstration")
 WEAK, STRONG = 60, 80  # the same bands the scorecard uses for weak and strong KPIs
-
-
-class TrainingError(RuleProblems):
-    def __init__(self, problems: list[tuple[str, str]]):
-        super().__init__("The training catalogue cannot be used", problems)
 
 
 @dataclass(frozen=True)

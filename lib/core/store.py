@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from lib.core.errors import StoreError
 from lib.core.paths import MIGRATIONS_DIR, ROOT
 from lib.core.tables import TABLES
 
@@ -25,14 +26,6 @@ DEFAULT_DB = ROOT / "data" / "scorecard.duckdb"
 
 # Serialises writes inside one process; DuckDB's file lock covers other processes.
 WRITE_LOCK = threading.RLock()
-
-
-class StoreError(Exception):
-    """The store cannot be used; the message says why and what to do."""
-
-
-class ConflictError(RuntimeError):
-    """Someone saved the same thing since it was opened; nothing was written."""
 
 
 def resolve_db_path(explicit: str | os.PathLike | None = None) -> Path:

@@ -19,8 +19,8 @@ import yaml
 
 from lib.auth import access, audit
 from lib.core import store, yamlio
+from lib.core.errors import MappingError, MappingSaveError
 from lib.core.paths import ROOT
-from lib.core.problems import RuleProblems
 from lib.core.tables import SCOPE, TABLES, get_table
 from lib.ingest.reader import normalise_header
 from lib.ingest.values import DURATION_UNITS, Options, check_timezone, store_timezone
@@ -63,13 +63,6 @@ DERIVED = {
     ("tickets", "first_response_at"): "first_response_s",
     ("tickets", "resolved_at"): "resolution_s",
 }
-
-
-class MappingError(RuleProblems):
-    """A mapping breaks one or more rules; `problems` lists (rule, message)."""
-
-    def __init__(self, source: str, problems: list[tuple[str, str]]):
-        super().__init__(f"Mapping {source} has problems", problems)
 
 
 @dataclass
@@ -403,10 +396,6 @@ def suggest_presets(headers: list[str]) -> list[str]:
         if not missing and set(found) - set(preset.table.required) - set(SCOPE):
             fits.append((-len(found), len(preset.columns) - len(found), preset.name))
     return [name for *_, name in sorted(fits)]
-
-
-class MappingSaveError(ValueError):
-    """A mapping that cannot be saved under its name (a shipped preset's)."""
 
 
 def save(con, viewer, mapping: Mapping, why: str = "") -> int:

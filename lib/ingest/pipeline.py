@@ -31,10 +31,11 @@ import pyarrow.compute as pc
 
 from lib.auth import access, audit
 from lib.core import shops, store
+from lib.core.errors import UnusableFile
 from lib.core.store import quote_ident
 from lib.ingest import reshape
 from lib.ingest.mapping import DERIVED, Mapping, suggest_presets
-from lib.ingest.reader import RawTable, SetAside, UnusableFile, read_batches, read_table
+from lib.ingest.reader import RawTable, SetAside, read_batches, read_table
 from lib.ingest.validation import validate
 from lib.ingest.values import parse_column
 

@@ -32,6 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from lib.core import settings
+from lib.core.errors import UnusableFile
 
 SAMPLE_BYTES = 1 << 20
 # A CSV is read in blocks of BLOCK_BYTES, and the reader reads a few dozen blocks ahead, so
@@ -51,10 +52,6 @@ SUMMARY_MARKERS = {
     "sum",
     "summary",
 }
-
-
-class UnusableFile(Exception):
-    """The file cannot be read as a table; the message says why, for the person uploading."""
 
 
 @dataclass

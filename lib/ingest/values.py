@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lib.core import settings
+from lib.core.errors import ValueProblem
 
 # Markers that mean "no value" in exports. Text columns use the narrower set, so a comment
 # that says "none" survives.
@@ -129,10 +130,6 @@ class Parsed:
     # What a whole-column decision rested on: (a day over 12 seen, a month over 12 seen) for
     # dates such as 03/04/2026, (a bare number over 1 seen,) for rates; None: none was made.
     evidence: tuple[bool, ...] | None = None
-
-
-class ValueProblem(ValueError):
-    """A single value could not be read; the message is the reason."""
 
 
 # ---------------------------------------------------------------- single values

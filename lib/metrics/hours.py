@@ -20,13 +20,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from lib.core.errors import HoursError
+
 ENV_HOURS = "SCORECARD_SERVICE_HOURS"
 ENV_HOLIDAYS = "SCORECARD_HOLIDAYS"
 ORIGIN = "DATE '2000-01-01'"  # days are counted from here; only differences matter
-
-
-class HoursError(ValueError):
-    """The service-hours setting cannot be used; the message says what is wrong."""
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,8 @@ import pyarrow as pa
 
 from lib.auth import access
 from lib.core import store, yamlio
+from lib.core.errors import CatalogueError
 from lib.core.paths import ROOT, sql_file
-from lib.core.problems import RuleProblems
 from lib.core.store import quote_ident
 from lib.core.tables import TABLES
 from lib.metrics import coverage, hours
@@ -74,11 +74,6 @@ WITH_SHOP = {"tickets", "csat_responses", "orders", "agent_daily", "ticket_comme
 DAILY_COVERS = """SELECT 1 FROM agent_daily d WHERE d.period_end IS NULL
     AND d.platform = r.platform AND d.shop = r.shop AND d.account = r.account
     AND d.date BETWEEN r.date AND r.period_end"""
-
-
-class CatalogueError(RuleProblems):
-    def __init__(self, problems: list[tuple[str, str]]):
-        super().__init__("The KPI catalogue has problems", problems)
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,10 @@ import pandas as pd
 import yaml
 
 from lib.auth import audit
-from lib.core import store, yamlio
+from lib.core import errors, store, yamlio
+from lib.core.errors import SchemeError
 from lib.core.i18n import t
 from lib.core.paths import ROOT
-from lib.core.problems import RuleProblems
 from lib.metrics.kpis import Catalogue, load_catalogue
 
 PRESETS_DIR = ROOT / "config" / "schemes"
@@ -35,12 +35,7 @@ GATE_ACTIONS = ("cap", "zero")
 PRESET_SAVED_AT = dt.datetime(1970, 1, 1)  # a preset applies to every past period
 
 
-class SchemeError(RuleProblems):
-    def __init__(self, name: str, problems: list[tuple[str, str]]):
-        super().__init__(f"Scheme '{name}' cannot be used", problems)
-
-
-ConflictError = store.ConflictError  # someone saved the scheme since it was opened
+ConflictError = errors.ConflictError  # someone saved the scheme since it was opened
 
 
 @dataclass(frozen=True)

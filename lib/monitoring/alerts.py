@@ -23,8 +23,8 @@ import pandas as pd
 import yaml
 
 from lib.auth import access, audit
-from lib.core import paths, store, yamlio
-from lib.core.problems import RuleProblems
+from lib.core import errors, paths, store, yamlio
+from lib.core.errors import AlertRulesError
 from lib.core.tables import TABLES
 from lib.metrics import coverage, kpis
 from lib.monitoring import webhooks
@@ -34,11 +34,6 @@ KINDS = ("breach", "sudden_change", "backlog")
 SEVERITIES = ("info", "warning", "critical")
 COLUMNS = ["alert_key", "rule", "kind", "severity", "scope", "subject", "agent", "kpi",
            "first_day", "last_day", "value", "baseline", "threshold", "detail"]  # fmt: skip
-
-
-class AlertRulesError(RuleProblems):
-    def __init__(self, problems):
-        super().__init__("The alert rules cannot be used", problems)
 
 
 def _number(value) -> float | None:
@@ -426,7 +421,7 @@ def act(
         if row is None:
             raise KeyError(f"No alert {key}.")
         if row[0] != base_version:
-            raise store.ConflictError(
+            raise errors.ConflictError(
                 "Someone changed this alert after you opened it; reload and try again."
             )
         cur.execute(

@@ -30,14 +30,11 @@ import urllib.request
 import pandas as pd
 
 from lib.auth import access
-from lib.core import settings, store
+from lib.core import errors, settings, store
+from lib.core.errors import HookError
 
 SEVERITY_ORDER = {"info": 0, "warning": 1, "critical": 2}
 ZWSP = "\u200b"  # zero-width space: invisible, but no chat client links across it
-
-
-class HookError(Exception):
-    """A send that did not arrive; the message is ours, never the target's answer."""
 
 
 def _present(value) -> bool:
@@ -233,7 +230,7 @@ class Sending:
     def _run(self, work):
         try:
             self.report = work()
-        except (HookError, store.StoreError, OSError, ValueError) as exc:
+        except (HookError, errors.StoreError, OSError, ValueError) as exc:
             self.error = str(exc)
 
     @property

@@ -12,7 +12,7 @@ import datetime as dt
 import urllib.error
 
 from lib.auth import access
-from lib.core import store
+from lib.core import errors, store
 from lib.core.i18n import t
 from lib.core.periods import Period, between
 from lib.metrics import kpis as engine
@@ -142,7 +142,7 @@ def post(con, hooks: list[dict], day: dt.date, body: str, *, force: bool = False
             attempts = webhooks.send_with_retries(hook["url"], payload(body, hook.get("format", "slack")),
                                                   retries, pause)  # fmt: skip
         except (
-            webhooks.HookError,
+            errors.HookError,
             urllib.error.URLError,
             OSError,
             RuntimeError,

@@ -19,6 +19,7 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from lib.auth import access, users
+from lib.core.errors import MailError
 from lib.core.i18n import t
 from lib.metrics.scoring import Scorecard, restrict
 from lib.present import export, report
@@ -32,11 +33,6 @@ ENV = {  # setting: environment variable (moves to the shared settings registry 
     "password": "SCORECARD_SMTP_PASSWORD",
     "sender": "SCORECARD_SMTP_FROM",
 }
-
-
-class MailError(Exception):
-    """Mail cannot be sent: settings missing or wrong, or the server refused; never holds the
-    password."""
 
 
 @dataclass(frozen=True)

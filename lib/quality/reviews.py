@@ -16,13 +16,10 @@ import uuid
 import pandas as pd
 
 from lib.auth import access, audit
-from lib.core import store
+from lib.core import errors, store
+from lib.core.errors import ReviewError
 from lib.core.paths import sql_file
 from lib.quality import rubric as rubrics
-
-
-class ReviewError(ValueError):
-    """A review or dispute that cannot be accepted; the message says why."""
 
 
 def _check_scores(rubric: rubrics.Rubric, scores: dict) -> None:
@@ -139,7 +136,7 @@ def open_dispute(con, viewer: access.Viewer, review_id: str, reason: str,
     head = detail(con, viewer, review_id)  # refuses another agent's review
     agent, reviewed_at = head["agent"].iloc[0], head["reviewed_at"].max()
     if not viewer.is_agent and not viewer.can("decide_disputes"):
-        raise access.AccessDenied("only the agent or a manager may dispute a review")
+        raise errors.AccessDenied("only the agent or a manager may dispute a review")
     window = rubrics.current(con).dispute_window_days
     if pd.notna(reviewed_at) and now - pd.Timestamp(reviewed_at).to_pydatetime() > dt.timedelta(
         days=window
@@ -182,7 +179,7 @@ def decide(con, viewer: access.Viewer, dispute_id: int, *, uphold: bool, note: s
             raise ReviewError(f"there is no dispute {dispute_id}")
         review_id, status = row
         if status != "open":
-            raise store.ConflictError(f"dispute {dispute_id} was already decided ({status})")
+            raise errors.ConflictError(f"dispute {dispute_id} was already decided ({status})")
         if not uphold:
             cur.execute(
                 "INSERT INTO qa_review_history SELECT review_id, criterion, score, critical_failed, "

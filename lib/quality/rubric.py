@@ -18,8 +18,8 @@ from pathlib import Path
 import yaml
 
 from lib.auth import access, audit
-from lib.core import paths, store, yamlio
-from lib.core.problems import RuleProblems
+from lib.core import errors, paths, store, yamlio
+from lib.core.errors import RubricError
 
 RUBRIC = paths.ROOT / "config" / "qa_rubric.yaml"
 # Joins review rows `q` to the rubric's criteria `c` by name, as `key()` compares names (the
@@ -28,11 +28,6 @@ JOIN_CRITERIA = (
     "LEFT JOIN qa_criteria c "
     "ON c.name_key = lower(regexp_replace(trim(q.criterion), '\\s+', ' ', 'g'))"
 )
-
-
-class RubricError(RuleProblems):
-    def __init__(self, problems: list[tuple[str, str]]):
-        super().__init__("The QA rubric cannot be used", problems)
 
 
 @dataclass(frozen=True)
@@ -222,7 +217,7 @@ def save(con, viewer: access.Viewer, body: dict, *, reason: str, base_version: i
             0
         ]
         if base_version is not None and base_version != latest:
-            raise store.ConflictError(
+            raise errors.ConflictError(
                 f"The rubric was saved as version {latest} after you opened version "
                 f"{base_version}; reload it and apply your change again."
             )
