@@ -1,13 +1,12 @@
 """Calibration page: how far QA reviewers agree per criterion, each reviewer's bias against the
 group with drifting reviewers flagged, and the QA rubric editor (versioned, with a reason)."""
 
-import plotly.express as px
 import streamlit as st
 import yaml
 
-from lib.core import errors, textsafe
+from lib.core import errors
 from lib.core.i18n import message
-from lib.present import views
+from lib.present import charts, views
 from lib.quality import calibration, rubric
 from pages._ui import con, guard, lang, safe, t
 
@@ -29,15 +28,10 @@ with left:
     if bias.empty:
         st.info(t("calib.none"))
     else:
-        yes, no = t("common.yes"), t("common.no")  # the hover says 偏离=是, not flagged=True
-        fig = px.bar(bias.assign(flagged=bias["flagged"].map({True: yes, False: no})), x="reviewer",
-                     y="bias", color="flagged", color_discrete_map={yes: "#d62728", no: "#1f77b4"},
-                     labels={"reviewer": t("qa.col.reviewer"), "bias": t("calib.col.bias"),
-                             "flagged": t("calib.col.flagged")})  # fmt: skip
-        fig.add_hline(y=rub.flag_bias, line_dash="dot")
-        fig.add_hline(y=-rub.flag_bias, line_dash="dot")
-        fig.update_layout(height=320, margin=dict(t=20, b=10), showlegend=False)
-        st.plotly_chart(textsafe.figure(fig), width="stretch")
+        labels = {"reviewer": t("qa.col.reviewer"), "bias": t("calib.col.bias"),
+                  "flagged": t("calib.col.flagged")}  # fmt: skip
+        fig = charts.reviewer_bias(bias, rub.flag_bias, labels, t("common.yes"), t("common.no"))
+        st.plotly_chart(fig, width="stretch")
         st.dataframe(bias.rename(columns=lambda c: t(f"calib.col.{c}")), hide_index=True, placeholder="–",
                      width="stretch", column_config={t("calib.col.bias"): st.column_config.NumberColumn(format="%+.1f"),
                                                      t("calib.col.spread"): st.column_config.NumberColumn(format="%.1f")})  # fmt: skip

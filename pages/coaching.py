@@ -7,6 +7,7 @@ from lib.coaching import notes, training
 from lib.core import errors
 from lib.core.i18n import message
 from lib.metrics.kpis import load_catalogue
+from lib.present import views
 from pages._ui import con, context, guard, lang, safe, t
 
 who = guard("coaching")
@@ -18,7 +19,7 @@ if not agents:
     st.stop()
 agent = st.selectbox(t("scorecard.agent"), agents, key="coach_agent", disabled=who.is_agent)
 catalogue = load_catalogue()
-kpi_names = {k: catalogue.get(k).label(lang()) for k in catalogue.kpis}
+kpi_names = views.kpi_names(lang(), catalogue)
 kind_names = {k: t(f"note.{k}") for k in notes.KINDS}
 tab_notes, tab_recs = st.tabs([t("coaching.notes"), t("coaching.recommendations")])
 

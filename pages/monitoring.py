@@ -6,15 +6,12 @@ balance."""
 import json
 
 import streamlit as st
-import yaml
 
-from lib.core import errors
-from lib.core.i18n import message
 from lib.metrics.kpis import by_channel, load_catalogue
 from lib.monitoring import alerts, webhooks, workload
 from lib.present import charts, views
 from lib.quality import voice
-from pages._auth import log_path
+from pages._rules import editor as rules_editor
 from pages._ui import con, context, guard, lang, safe, t
 
 who = guard("monitoring")
@@ -22,7 +19,7 @@ st.header(t("nav.monitoring"))
 period, team, scheme, _ = context(score=False)
 catalogue = load_catalogue()
 # Labels are looked up in plain dicts: widgets may format options outside a script run.
-kpi_names = {k: catalogue.get(k).label(lang()) for k in catalogue.kpis}
+kpi_names = views.kpi_names(lang(), catalogue)
 statuses = {s: t(f"alert.{s}") for s in ("open", "acknowledged", "resolved")}
 groupings = {b: t(f"monitor.by_{b}") for b in ("agent", "team")}
 tab_feed, tab_voice, tab_channels, tab_load, tab_rules = st.tabs(
@@ -136,16 +133,9 @@ with tab_load:
     )
 
 with tab_rules:
-    config = alerts.load()
-    text = st.text_area(t("monitor.rules_yaml"), yaml.safe_dump(config, allow_unicode=True, sort_keys=False),
-                        height=400, disabled=not who.can("edit_schemes"))  # fmt: skip
-    if who.can("edit_schemes") and st.button(t("monitor.save_rules")):
-        try:
-            alerts.save(alerts.ALERTS, yaml.safe_load(text), who, log_path(con()))
-            alerts.refresh(con(), force=True)
-            st.success(t("monitor.rules_saved"))
-        except (errors.AlertRulesError, yaml.YAMLError) as exc:
-            st.error(message(str(exc), lang()))
+    rules_editor("alerts", who, who.can("edit_schemes"), alerts.save,
+                 after=lambda db: alerts.refresh(db, force=True))  # fmt: skip
+    config = alerts.load(con())
     may_send = who.can("edit_schemes")  # sending is for those who edit the rules
     for hook in config.get("webhooks") or []:
         a, b = st.columns([3, 1])

@@ -68,7 +68,7 @@ with section():
 render_shops(card)
 
 catalogue = load_catalogue()
-labels = {k: catalogue.get(k).label(lang()) for k in scheme.kpi_ids}
+labels = views.kpi_names(lang(), catalogue)
 a, b = st.columns(2)
 with a, section():
     with_data = views.kpis_with_data(card)

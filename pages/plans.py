@@ -11,14 +11,15 @@ from lib.core.i18n import message
 from lib.metrics import schemes
 from lib.metrics.kpis import load_catalogue
 from lib.present import charts, views
+from pages._rules import editor as rules_editor
 from pages._ui import con, context, guard, lang, safe, t
 
 who = guard("plans")
 st.header(t("nav.plans"))
 period, team, scheme, card = context()
 catalogue = load_catalogue()
-kpi_names = {k: catalogue.get(k).label(lang()) for k in catalogue.kpis}
-modules = training.load().modules
+kpi_names = views.kpi_names(lang(), catalogue)
+modules = training.load(con()).modules
 module_names = {m: modules[m].label(lang()) for m in modules}
 tabs = [t("plans.list")] + ([t("plans.new"), t("plans.board")] if who.can("coach") else [])
 tab_list, *coach_tabs = st.tabs(tabs)
@@ -33,11 +34,11 @@ with tab_list:
         pid = st.selectbox(t("plans.pick"), list(names), format_func=names.get, key="plan_pick")
         plan = listing.set_index("plan_id").loc[pid]
         result = views.plan_outcome(con(), who, pid, lang())
-        st.subheader(t("plans.verdict", verdict=result.attrs["verdict"]))
+        st.subheader(t("plans.verdict", verdict=result.verdict))
         st.caption(t("plans.about", owner=safe(plan["owner"]), mentor=safe(plan["mentor"]) or "–",
                      modules=", ".join(module_names.get(m, m) for m in (plan["modules"] or "").split(",") if m) or "–",
-                     status=t(f"plans.status_{plans.shown_status(plan, plans.data_end(con()))}"), team=result.attrs.get("team") or "–"))  # fmt: skip
-        st.dataframe(result.rename(columns={c: t(f"outcome.{c}") for c in result.columns}),
+                     status=t(f"plans.status_{plans.shown_status(plan, plans.data_end(con()))}"), team=result.team or "–"))  # fmt: skip
+        st.dataframe(result.table.rename(columns={c: t(f"outcome.{c}") for c in result.table.columns}),
                      hide_index=True, placeholder="–", width="stretch")  # fmt: skip
         st.caption(t("plans.method"))
         kpi = st.selectbox(
@@ -117,3 +118,7 @@ if coach_tabs:
                      hide_index=True, placeholder="–", width="stretch",
                      column_config={t("effects.mean_progress"): st.column_config.NumberColumn(format="percent"),
                                     t("effects.met"): st.column_config.NumberColumn(format="percent")})  # fmt: skip
+
+if who.can("coach"):
+    with st.expander(t("plans.rules")):
+        rules_editor("training", who, who.can("edit_schemes"), training.save)

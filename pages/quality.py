@@ -130,7 +130,6 @@ with queue_tab:
                     fail(exc)
 with build_tab:
     accounts = users.listing(users.auth_path())
-    able = accounts[accounts["role"].isin(["admin", "manager", "trainer"]) & ~accounts["disabled"]]
     with st.form("build_queue"):
         method = st.segmented_control(t("qa.method"), sampling.METHODS, default="per_agent",
                                       format_func=lambda m: t(f"qa.method.{m}"))  # fmt: skip
@@ -139,7 +138,7 @@ with build_tab:
                                  format_func=lambda m: t(f"qa.reason.{m}"))  # fmt: skip
         chosen = st.multiselect(
             t("qa.reviewers"),
-            list(able["username"]),
+            users.reviewers(users.auth_path()),
             default=[who.username],
             placeholder=t("common.choose"),
         )

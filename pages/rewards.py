@@ -7,6 +7,7 @@ from lib.coaching import rewards
 from lib.core import errors
 from lib.metrics.scoring import scorecard
 from lib.present import export
+from pages._rules import editor as rules_editor
 from pages._ui import con, context, guard, lang, safe, t
 
 who = guard("rewards")
@@ -14,7 +15,8 @@ st.header(t("nav.rewards"))
 period, team, scheme, card = context()
 previous = scorecard(con(), scheme, period.previous(), viewer=who, team=team)
 st.subheader(t("rewards.honours"))
-honours = rewards.honours(card, previous, lang())
+recognition = rewards.settings(con())
+honours = rewards.honours(card, previous, lang(), recognition)
 if honours.empty:
     st.info(t("rewards.no_honours"))
 else:
@@ -25,21 +27,20 @@ else:
                                    delta_color="off")  # fmt: skip
 
 st.subheader(t("rewards.bonus"))
-defaults = rewards.settings().get("bonus", {})
 grades = [g.code for g in sorted(scheme.grades, key=lambda g: -g.min)]
+defaults = rewards.bonus_defaults(recognition, grades)
+methods = ["tiers", "proportional"]
 a, b, c, d = st.columns(4)
-pool = a.number_input(
-    t("rewards.pool"), min_value=0.0, value=float(defaults.get("pool", 10000)), step=100.0
-)
-min_grade = b.selectbox(t("rewards.min_grade"), grades,
-                        index=grades.index(defaults["min_grade"]) if defaults.get("min_grade") in grades else len(grades) - 1)  # fmt: skip
-method = c.selectbox(t("rewards.method"), ["tiers", "proportional"], format_func={m: t(f"rewards.{m}") for m in ("tiers", "proportional")}.get,
-                     index=0 if defaults.get("method", "tiers") == "tiers" else 1)  # fmt: skip
-cap = d.number_input(t("rewards.cap"), min_value=0.0, value=float(defaults.get("cap") or 0), step=100.0,
+pool = a.number_input(t("rewards.pool"), min_value=0.0, value=defaults.pool, step=100.0)
+min_grade = b.selectbox(t("rewards.min_grade"), grades, index=grades.index(defaults.min_grade))
+method_names = {m: t(f"rewards.{m}") for m in methods}  # a plain dict: formatted outside a run too
+method = c.selectbox(t("rewards.method"), methods, format_func=method_names.get,
+                     index=methods.index(defaults.method))  # fmt: skip
+cap = d.number_input(t("rewards.cap"), min_value=0.0, value=defaults.cap, step=100.0,
                      help=t("rewards.cap_help"))  # fmt: skip
-tiers = dict(defaults.get("tiers") or {})
+tiers = defaults.tiers
 if method == "tiers":
-    table = pd.DataFrame({"grade": grades, "weight": [float(tiers.get(g, 0)) for g in grades]})
+    table = pd.DataFrame({"grade": grades, "weight": [tiers[g] for g in grades]})
     edited = st.data_editor(table, hide_index=True, placeholder="–", disabled=["grade"], key="tiers_editor",
                             column_config={"grade": t("column.grade"), "weight": t("column.weight")})  # fmt: skip
     tiers = dict(zip(edited["grade"], edited["weight"]))
@@ -60,3 +61,6 @@ st.dataframe(lines, hide_index=True, placeholder="–", width="stretch",
              column_config={t("bonus.share"): st.column_config.NumberColumn(format="percent")})  # fmt: skip
 st.download_button(t("rewards.download"), export.csv_bytes(result.lines),
                    file_name=f"bonus_{period.label}.csv", mime="text/csv")  # fmt: skip
+
+with st.expander(t("rewards.rules")):
+    rules_editor("recognition", who, who.can("bonus"), rewards.save)

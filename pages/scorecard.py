@@ -57,7 +57,7 @@ with section():
                       width="stretch")  # fmt: skip
     right.plotly_chart(charts.kpi_bars(breakdown, t("scorecard.kpis")), width="stretch")
 
-labels = {k: catalogue.get(k).label(lang()) for k in scheme.kpi_ids}
+labels = views.kpi_names(lang(), catalogue)
 with section():
     first = (words["weak_ids"] or views.kpis_with_data(card) or scheme.kpi_ids)[0]
     kpi = st.selectbox(t("scorecard.trend_kpi"), scheme.kpi_ids, format_func=labels.get,

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from lib.app.stores import open_store
-from lib.auth import access
+from lib.auth import access, rulesets
 from lib.auth.access import Viewer
 from lib.coaching import notes, plans, rewards, training
 from lib.core import errors
@@ -127,7 +127,7 @@ def test_rules_fire_with_their_reasons_and_the_best_mentor():
 
 
 def test_training_catalogue_rules():
-    assert training.check(yaml.safe_load(training.TRAINING.read_text())) == []
+    assert training.check(yaml.safe_load(rulesets.shipped("training"))) == []
     bad = {"modules": [{"id": "x", "zh": "x", "en": "x", "method": "lecture"},
                        {"id": "x", "zh": "y", "en": "y", "method": "education"}],
            "rules": [{"id": "r", "when": [{"kpi": "nope", "weak": True}], "modules": ["zz"],

@@ -285,7 +285,7 @@ def test_rules_with_a_loopback_hook_are_refused_when_saved(tmp_path):
     config = {"rules": [], "webhooks": [{"name": "x", "url": "http://127.0.0.1:9/x",
                                          "format": "slack"}]}  # fmt: skip
     with pytest.raises(errors.AlertRulesError, match="loopback"):
-        alerts.save(tmp_path / "alerts.yaml", config, MANAGER)
+        alerts.save(open_store(tmp_path / "s.duckdb"), MANAGER, config, reason="a new hook")
 
 
 def test_webhook_text_is_escaped_for_each_target_and_never_says_nan():
@@ -353,10 +353,11 @@ def test_only_those_who_edit_the_rules_may_send(demo_copy, monkeypatch, accounts
 
 
 def test_alert_rules_that_are_not_a_mapping_are_explained(tmp_path):
+    con = open_store(tmp_path / "s.duckdb")
     for config in (["a", "b"], "text", {"rules": "x"}, {"rules": [1]}, {"webhooks": [3]}):
         assert alerts.check(config)[0][0] == "rules.mapping", config
         with pytest.raises(errors.AlertRulesError):
-            alerts.save(tmp_path / "a.yaml", config, MANAGER)
+            alerts.save(con, MANAGER, config, reason="rules")
     rule = {"id": "s", "kind": "sudden_change", "kpi": "csat", "scope": "agent", "z": "abc",
             "severity": "warning"}  # fmt: skip
     assert ("rule.z", "s: z must be more than 0") in alerts.check({"rules": [rule]})

@@ -523,13 +523,13 @@ def _cmd_digest(args) -> int:
 
     try:
         day = digest.day_of(args.since)
-        config = alerts.load(Path(args.alerts)) if args.alerts else alerts.load()
+        con = open_store(args.db)
+        config = alerts.load(con, Path(args.alerts) if args.alerts else None)
         hooks = config.get("webhooks") or []
         if not hooks and not args.dry_run:
-            print("No webhooks are configured (config/alerts.yaml, Monitoring page): nothing "
+            print("No webhooks are configured (Monitoring page, or config/alerts.yaml): nothing "
                   "to post to. Use --dry-run to see the message.", file=sys.stderr)  # fmt: skip
             return 2
-        con = open_store(args.db)
         alerts.refresh(con, config)
         scheme = schemes.resolve(con, args.scheme, day)
         body = digest.text(digest.content(con, day, scheme, args.lang), args.lang)

@@ -35,7 +35,7 @@ import pandas as pd
 import yaml
 
 from lib.auth import audit
-from lib.auth.access import ROLES, Viewer
+from lib.auth.access import ACTIONS, ROLES, Viewer
 from lib.core import settings
 from lib.core.errors import UserError
 from lib.core.paths import ROOT
@@ -240,11 +240,6 @@ def viewer(path: Path, username: str | None) -> Viewer | None:
     return Viewer(username, (user.get("roles") or ["agent"])[0], user.get("agent"))
 
 
-def is_disabled(path: Path, username: str) -> bool:
-    user = load(path)["credentials"]["usernames"].get(username)
-    return bool(user and user.get("disabled"))
-
-
 def listing(path: Path) -> pd.DataFrame:
     rows = [{"username": u, "name": e.get("name", ""), "role": (e.get("roles") or [""])[0],
              "agent": e.get("agent") or "", "disabled": bool(e.get("disabled")),
@@ -253,6 +248,13 @@ def listing(path: Path) -> pd.DataFrame:
             for u, e in load(path)["credentials"]["usernames"].items()]  # fmt: skip
     return pd.DataFrame(rows, columns=["username", "name", "role", "agent", "disabled", "demo",
                                        "failed_logins", "paused"])  # fmt: skip
+
+
+def reviewers(path: Path) -> list[str]:
+    """The accounts that may review (QA) and are not disabled, by username."""
+    accounts = listing(path)
+    able = accounts["role"].map(lambda role: role in ACTIONS["review"]) & ~accounts["disabled"]
+    return list(accounts.loc[able, "username"])
 
 
 def _check_role(role: str, agent: str | None) -> None:

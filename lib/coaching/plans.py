@@ -251,10 +251,8 @@ def outcome(con, viewer: access.Viewer, plan_id: int, as_of: dt.date | None = No
                      "target": target, "change": change, "change_lo": change - half,
                      "change_hi": change + half, "team_change": team_change, "net_change": net,
                      "net_lo": net - net_half, "net_hi": net + net_half, "progress": progress,
-                     "reached": reached, "verdict": verdict})  # fmt: skip
-    out = pd.DataFrame(rows)
-    out.attrs.update(plan=plan, windows=((before, start), (start, end)), team=team)
-    return out
+                     "reached": reached, "verdict": verdict, "team": team})  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def overall(verdicts: list[str]) -> str:

@@ -14,24 +14,63 @@ calculation in words, for payroll.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from lib.auth import access
+from lib.auth import access, rulesets
 from lib.core import yamlio
 from lib.core.errors import BonusError
 from lib.core.i18n import t
-from lib.core.paths import ROOT
 from lib.metrics.scoring import Scorecard, dimension_scores
 
-RECOGNITION = ROOT / "config" / "recognition.yaml"
 RULES = ("best_composite", "best_dimension", "most_improved")
 
 
-def settings(path: Path = RECOGNITION) -> dict:
-    return yamlio.load(Path(path).read_text(encoding="utf-8")) or {}
+def settings(con=None) -> dict:
+    """The recognition rules in force (honours, bonus defaults): the newest version saved in
+    the store, else the shipped `config/recognition.yaml`."""
+    text = (
+        rulesets.latest(con, "recognition")[1]
+        if con is not None
+        else rulesets.shipped("recognition")
+    )
+    return yamlio.load(text) or {}
+
+
+@dataclass(frozen=True)
+class BonusDefaults:
+    pool: float
+    min_grade: str  # the lowest grade that shares the pool
+    method: str  # tiers or proportional
+    cap: float  # 0: no cap
+    tiers: dict[str, float]  # weight per grade
+
+
+def bonus_defaults(config: dict, grades: list[str]) -> BonusDefaults:
+    """The bonus form's starting values from the recognition rules, for a scheme's grades (best
+    first): the lowest grade shares unless the rules name one, tiers weigh 0 unless named."""
+    bonus = config.get("bonus") or {}
+    tiers = bonus.get("tiers") or {}
+    return BonusDefaults(
+        pool=float(bonus.get("pool", 10000)),
+        min_grade=bonus["min_grade"] if bonus.get("min_grade") in grades else grades[-1],
+        method="proportional" if bonus.get("method") == "proportional" else "tiers",
+        cap=float(bonus.get("cap") or 0),
+        tiers={g: float(tiers.get(g, 0)) for g in grades},
+    )
+
+
+def save(con, viewer: access.Viewer, body: dict, *, reason: str,
+         base_version: int | None = None) -> int:  # fmt: skip
+    """Store edited recognition rules as a new version (managers and admins)."""
+    access.require(viewer, "bonus")
+    if not isinstance(body, dict) or not isinstance(body.get("honours") or [], list):
+        raise BonusError("the recognition rules must be a YAML mapping with a list of honours")
+    for h in body.get("honours") or []:
+        if not isinstance(h, dict) or h.get("rule") not in RULES:
+            raise BonusError(f"honour {h!r}: the rule must be one of {', '.join(RULES)}")
+    return rulesets.save(con, viewer, "recognition", body, reason=reason, base_version=base_version)
 
 
 def _eligible_for_honours(card: Scorecard, minimum: int) -> pd.DataFrame:

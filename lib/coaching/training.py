@@ -12,19 +12,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import pandas as pd
 
-from lib.auth import access
+from lib.auth import access, rulesets
 from lib.core import yamlio
 from lib.core.errors import TrainingError
-from lib.core.paths import ROOT
 from lib.metrics import scoring
 from lib.metrics.kpis import Catalogue, format_value, load_catalogue
 from lib.metrics.scoring import Scorecard
 
-TRAINING = ROOT / "config" / "training.yaml"
 METHODS = ("education", "demonstration")
 WEAK, STRONG = 60, 80  # the same bands the scorecard uses for weak and strong KPIs
 
@@ -65,6 +62,21 @@ UNNAMED_MENTOR = {"en": "a colleague strong in this", "zh": "一位这方面很�
 def check(data: dict, catalogue: Catalogue | None = None) -> list[tuple[str, str]]:
     """Named rules over the catalogue's YAML; an empty list means it can be used."""
     catalogue = catalogue or load_catalogue()
+    if not isinstance(data, dict):
+        return [
+            ("training.mapping", "the training rules must be a YAML mapping (modules:, rules:)")
+        ]
+    shapes = [("modules", data.get("modules") or []), ("rules", data.get("rules") or [])]
+    for part, items in shapes:
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            return [(f"training.{part}", f"{part}: must be a list of entries, each a mapping")]
+    for r in data.get("rules") or []:
+        if not isinstance(r.get("when") or [], list) or not all(
+            isinstance(c, dict) for c in r.get("when") or []
+        ):
+            return [
+                ("rule.conditions", f"rule '{r.get('id')}': when: must be a list of conditions")
+            ]
     problems = []
     modules = data.get("modules") or []
     ids = [m.get("id") for m in modules]
@@ -103,9 +115,17 @@ def check(data: dict, catalogue: Catalogue | None = None) -> list[tuple[str, str
     return problems
 
 
+def load(con=None) -> Training:
+    """The training rules in force: the newest version saved in the store, else the shipped
+    `config/training.yaml`."""
+    return _parse(
+        rulesets.latest(con, "training")[1] if con is not None else rulesets.shipped("training")
+    )
+
+
 @lru_cache(maxsize=4)
-def load(path: Path = TRAINING) -> Training:
-    data = yamlio.load(Path(path).read_text(encoding="utf-8")) or {}
+def _parse(text: str) -> Training:
+    data = yamlio.load(text) or {}
     problems = check(data)
     if problems:
         raise TrainingError(problems)
@@ -114,6 +134,22 @@ def load(path: Path = TRAINING) -> Training:
     rules = tuple(Rule(r["id"], tuple(r["when"]), tuple(r["modules"]), r["reason"])
                   for r in data.get("rules") or [])  # fmt: skip
     return Training(modules, rules, frozenset(str(n) for n in data.get("named_mentors") or []))
+
+
+def save(con, viewer: access.Viewer, body: dict, *, reason: str,
+         base_version: int | None = None) -> int:  # fmt: skip
+    """Store edited training rules as a new version after checking them (managers and admins)."""
+    access.require(viewer, "edit_schemes")
+    problems = (
+        check(body)
+        if isinstance(body, dict)
+        else [
+            ("training.mapping", "the training rules must be a YAML mapping (modules:, rules: …)")
+        ]
+    )
+    if problems:
+        raise TrainingError(problems)
+    return rulesets.save(con, viewer, "training", body, reason=reason, base_version=base_version)
 
 
 def mentor(card: Scorecard, kpi: str, agent: str) -> str | None:
@@ -140,7 +176,7 @@ def for_agent(
     everyone, so this scores the whole team; only names of mentors leave it, no numbers."""
 
     access.require_agent(viewer, agent)
-    training = load()
+    training = load(con)
     recs = recommend(scoring.scorecard(con, scheme, period, viewer=access.SYSTEM), agent, lang,
                      training)  # fmt: skip
     if viewer.is_agent:

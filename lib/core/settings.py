@@ -1,9 +1,12 @@
-"""Installation settings: file limits, the login cookie, webhooks and the store's time zone.
+"""Every setting, declared once as data with its type, default and description; a test checks
+that the README's settings tables list them all.
 
-Each setting is declared once here, as data, with its default, the environment variable that
-overrides it and a line for the README (a test checks that the README lists them all). They
-are set by whoever runs the installation — not in a page — because they decide what an
-outsider may send the app and where the app may send data.
+- `SETTINGS`: installation settings (file limits, the login cookie, webhooks, the store's time
+  zone), set by whoever runs the installation through environment variables — not in a page —
+  because they decide what an outsider may send the app and where the app may send data.
+- `RULE_SETS`: rules people edit in the app. The shipped file in `config/` is the read-only
+  default; each save is a new version in the store, with who, when and why
+  (`lib.auth.rulesets`).
 """
 
 from __future__ import annotations
@@ -36,6 +39,24 @@ SETTINGS = {s.name: s for s in [
             "may still reach, comma-separated (none by default)"),
     Setting("webhook_timeout_s", 4, "seconds a webhook may take to answer"),
     Setting("timezone", "", "the store's time zone, e.g. Asia/Shanghai (none: the machine's)"),
+]}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    name: str
+    default: str  # the shipped file under config/
+    right: str  # the action (lib.auth.access.ACTIONS) that may change it
+    about: str
+
+
+RULE_SETS = {r.name: r for r in [
+    RuleSet("alerts", "alerts.yaml", "edit_schemes",
+            "alert rules (sudden changes, breaches, backlog) and webhooks"),
+    RuleSet("training", "training.yaml", "edit_schemes",
+            "training modules, the rules that recommend them, and mentors who may be named"),
+    RuleSet("recognition", "recognition.yaml", "bonus",
+            "honours and the bonus pool's defaults"),
 ]}  # fmt: skip
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections import OrderedDict
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -266,14 +267,22 @@ def store_id(con) -> str:
     return row[0] if row else ""
 
 
-_MEMO: dict = {}
+_MEMO: OrderedDict = OrderedDict()
+MEMO_SIZE = 256  # results kept, least recently used dropped first
+_MEMO_LOCK = threading.Lock()
 
 
-def memo(con, name: str, compute):
-    """compute(), remembered until the stored data changes (per store and data version)."""
+def memo(con, name, compute):
+    """compute(), remembered until the stored data changes (per store and data version): the
+    one cache of computed results. `name` is any hashable key naming what was computed."""
     key = (store_id(con), data_version(con), name)
-    if key not in _MEMO:
-        if len(_MEMO) > 256:
-            _MEMO.clear()
-        _MEMO[key] = compute()
-    return _MEMO[key]
+    with _MEMO_LOCK:
+        if key in _MEMO:
+            _MEMO.move_to_end(key)
+            return _MEMO[key]
+    value = compute()  # outside the lock: two sessions may compute the same thing once each
+    with _MEMO_LOCK:
+        _MEMO[key] = value
+        while len(_MEMO) > MEMO_SIZE:
+            _MEMO.popitem(last=False)
+    return value

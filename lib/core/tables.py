@@ -44,6 +44,7 @@ class Table:
     label_zh: str = ""
     label_en: str = ""
     checks: tuple[str, ...] = field(default=())
+    dated_by: str = ""  # the column that dates each row (periods, trends, the overview)
 
     @property
     def natural_key(self) -> tuple[str, ...]:
@@ -129,6 +130,7 @@ TABLES: dict[str, Table] = {
                 "response_within_limit",
                 "resolved_within_limit",
             ),
+            dated_by="created_at",
         ),
         Table(
             "csat_responses",
@@ -144,6 +146,7 @@ TABLES: dict[str, Table] = {
             ),
             "满意度评价",
             "CSAT responses",
+            dated_by="responded_at",
         ),
         Table(
             "orders",
@@ -163,6 +166,7 @@ TABLES: dict[str, Table] = {
             "订单",
             "Orders",
             ("refund_not_above_amount",),
+            dated_by="created_at",
         ),
         Table(
             "agent_daily",
@@ -198,6 +202,7 @@ TABLES: dict[str, Table] = {
             ),
             "客服日报",
             "Agent daily stats",
+            dated_by="date",
         ),
         Table(
             "qa_reviews",
@@ -217,6 +222,7 @@ TABLES: dict[str, Table] = {
             "质检评分",
             "QA reviews",
             ("score_not_above_max",),
+            dated_by="reviewed_at",
         ),
         Table(
             "peer_reviews",
@@ -230,6 +236,7 @@ TABLES: dict[str, Table] = {
             ),
             "互评",
             "Peer reviews",
+            dated_by="period",
         ),
         Table(
             "messages",
@@ -244,6 +251,7 @@ TABLES: dict[str, Table] = {
             ),
             "会话记录",
             "Transcripts",
+            dated_by="sent_at",
         ),
         Table(
             "roster",
@@ -259,6 +267,7 @@ TABLES: dict[str, Table] = {
             ),
             "花名册",
             "Roster",
+            dated_by="hire_date",
         ),
     )
 }

@@ -159,13 +159,6 @@ def parse_number(text: str) -> float:
     return value
 
 
-def parse_int(text: str) -> int:
-    value = parse_number(text)
-    if value != int(value):
-        raise ValueProblem("not a whole number")
-    return int(value)
-
-
 def parse_rate(text: str) -> tuple[float, bool]:
     """A rate as a fraction, and whether it was written with a percent sign."""
     s = text.strip()
@@ -346,12 +339,6 @@ def parse_rating(text: str, opts: Options | None = None) -> float | None:
         except ValueProblem:
             raise ValueProblem("not a rating") from None
     return value
-
-
-def is_missing(text: str | None, kind: str) -> bool:
-    if text is None:
-        return True
-    return text.strip().lower() in (MISSING_TEXT if kind == "text" else MISSING)
 
 
 def parse_text(text: str | None, kind: str, opts: Options | None = None):

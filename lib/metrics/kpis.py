@@ -39,12 +39,13 @@ Z = 1.959963984540054  # 95 %
 
 # Relations KPI SQL can read: canonical tables and derived ones (lib/sql/<name>.sql),
 # each with the column that dates its rows.
+# The relations KPIs read and the column that dates their rows: the stored tables as declared in
+# `lib.core.tables`, and the derived ones (lib/sql).
 RELATIONS = {
-    "tickets": "created_at",
-    "csat_responses": "responded_at",
-    "orders": "created_at",
-    "agent_daily": "date",
-    "qa_reviews": "reviewed_at",
+    **{
+        name: TABLES[name].dated_by
+        for name in ("tickets", "csat_responses", "orders", "agent_daily", "qa_reviews")
+    },
     "qa_review_scores": "reviewed_at",
     "peer_review_scores": "period_start",
     "ticket_comments": "created_at",
@@ -561,10 +562,6 @@ def _assemble(catalogue: Catalogue, wanted: list[str], frames: list[pd.DataFrame
     return result[RESULT_COLUMNS]
 
 
-_CACHE: OrderedDict = OrderedDict()
-_CACHE_SIZE = 64
-
-
 def compute(
     con,
     start,
@@ -589,13 +586,16 @@ def compute(
         raise ValueError("grain must be day, week or month")
     catalogue = catalogue or load_catalogue()
     wanted = list(kpi_ids or catalogue.kpis)
-    key = (store.store_id(con), store.data_version(con), str(start), str(end), by, team, grain,
-           tuple(wanted), id(catalogue), service_hours.key() if service_hours else None,
+    # The cached value holds the catalogue, so its id names that very catalogue while cached.
+    key = ("kpis", str(start), str(end), by, team, grain, tuple(wanted), id(catalogue),
+           service_hours.key() if service_hours else None,
            None if shops is None else tuple(sorted(shops)), agent)  # fmt: skip
-    hit = _CACHE.get(key)
-    if hit is not None and hit[0] is catalogue:  # the very catalogue, not one at a reused id
-        _CACHE.move_to_end(key)
-        return hit[1].copy()
+    run = lambda: (catalogue, _compute(con, start, end, by, team, grain, wanted, catalogue,  # noqa: E731
+                                       service_hours, shops, agent))  # fmt: skip
+    return store.memo(con, key, run)[1].copy()
+
+
+def _compute(con, start, end, by, team, grain, wanted, catalogue, service_hours, shops, agent):
     cur = con.cursor()
     hours.install(cur, service_hours)
     as_of = cur.execute(
@@ -625,11 +625,7 @@ def compute(
         cur.register("__sentiment", _sentiment_table(cur, params))
     for (table, cov), items in by_table.items():
         frames.append(_run_relation(cur, items, table, {**params, "cov": cov}, by))
-    result = _assemble(catalogue, wanted, frames)
-    _CACHE[key] = (catalogue, result)
-    if len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
-    return result.copy()
+    return _assemble(catalogue, wanted, frames)
 
 
 def by_channel(catalogue: Catalogue) -> list[str]:

@@ -82,18 +82,6 @@ class Scheme:
     def kpi_ids(self) -> list[str]:
         return [r.kpi for r in self.rules]
 
-    def dimension_shares(self) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for r in self.rules:
-            out[r.dimension] = out.get(r.dimension, 0.0) + r.share
-        return out
-
-    def grade_for(self, score: float) -> Grade | None:
-        for g in self.grades:
-            if score >= g.min:
-                return g
-        return None
-
 
 def _num(value) -> float | None:
     try:

@@ -197,11 +197,7 @@ def score(
         comp_hi = np.where(failed, np.minimum(comp_hi, limit), comp_hi)
         gate_text[failed] = "zero" if gate["action"] == "zero" else f"cap:{limit:g}"
 
-    mins = np.array([g.min for g in scheme.grades])
-    codes = np.array([g.code for g in scheme.grades], dtype=object)
-    # Grades and ranks follow the score as shown, to one decimal: 89.99999 is 90.0, an A.
-    meets = np.round(composite, 1)[:, None] >= mins[None, :]
-    grade = np.where(meets.any(axis=1), codes[meets.argmax(axis=1)], None)
+    grade = grades_of(scheme, composite)
     left = [
         ", ".join(f"{kpi_ids[j]} (n={int(n[i, j])} < {min_sample[j]})"
                   for j in np.flatnonzero(has[i] & ~enough[i]))
@@ -271,6 +267,16 @@ def critical_failures(con, period: Period) -> dict[str, int]:
         .fetchall()
     )
     return {a: int(n) for a, n in rows}
+
+
+def grades_of(scheme: Scheme, composite) -> np.ndarray:
+    """Each score's grade code (None below every band). Grades and ranks follow the score as
+    shown, to one decimal: 89.99999 is 90.0, an A."""
+    composite = np.asarray(composite, dtype=float)
+    mins = np.array([g.min for g in scheme.grades])
+    codes = np.array([g.code for g in scheme.grades], dtype=object)
+    meets = np.round(composite, 1)[:, None] >= mins[None, :]
+    return np.where(meets.any(axis=1), codes[meets.argmax(axis=1)], None)
 
 
 def scorecard(con, scheme: Scheme, period: Period, *, viewer: access.Viewer,

@@ -20,16 +20,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from lib.auth import access, audit
-from lib.core import errors, paths, store, yamlio
+from lib.auth import access, audit, rulesets
+from lib.core import errors, store, yamlio
 from lib.core.errors import AlertRulesError
 from lib.core.tables import TABLES
 from lib.metrics import coverage, kpis
 from lib.monitoring import webhooks
 
-ALERTS = paths.ROOT / "config" / "alerts.yaml"
 KINDS = ("breach", "sudden_change", "backlog")
 SEVERITIES = ("info", "warning", "critical")
 COLUMNS = ["alert_key", "rule", "kind", "severity", "scope", "subject", "agent", "kpi",
@@ -102,12 +100,20 @@ def _load(text: str) -> dict:
     return config
 
 
-def load(path: Path = ALERTS) -> dict:
-    return _load(Path(path).read_text(encoding="utf-8"))
+def load(con=None, path: Path | None = None) -> dict:
+    """The alert rules in force: from `path` when given (the command line's --alerts), else the
+    newest version saved in the store, else the shipped `config/alerts.yaml`."""
+    if path is not None:
+        return _load(Path(path).read_text(encoding="utf-8"))
+    return _load(
+        rulesets.latest(con, "alerts")[1] if con is not None else rulesets.shipped("alerts")
+    )
 
 
-def save(path: Path, config: dict, viewer: access.Viewer, log: Path | None = None) -> None:
-    """Write edited rules after checking them (managers and admins)."""
+def save(con, viewer: access.Viewer, config: dict, *, reason: str,
+         base_version: int | None = None) -> int:  # fmt: skip
+    """Store edited rules as a new version after checking them (managers and admins); returns
+    the version. The shipped file is never written."""
     access.require(viewer, "edit_schemes")
     if not isinstance(config, dict):
         raise AlertRulesError([("rules.mapping", "the rules must be a YAML mapping "
@@ -119,10 +125,7 @@ def save(path: Path, config: dict, viewer: access.Viewer, log: Path | None = Non
             problems.append(("webhook.url", f"webhook '{h.get('name')}': {refused}"))
     if problems:
         raise AlertRulesError(problems)
-    Path(path).write_text(
-        yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8"
-    )
-    audit.record(log, viewer.username, "alerts.rules", str(path))
+    return rulesets.save(con, viewer, "alerts", config, reason=reason, base_version=base_version)
 
 
 # ------------------------------------------------------------------ detection (pure)
@@ -307,7 +310,7 @@ def evaluate(con, config: dict | None = None, as_of: dt.datetime | None = None,
     """Every finding of every rule over the lookback, as alert rows (not stored). With
     `agents`, only the findings about them and their teams (what an upload of their rows can
     change); backlog rules, one query for everyone, always look at every agent."""
-    config = config or load()
+    config = config or load(con)
     window = _window(con, config, as_of)
     if window is None:
         return pd.DataFrame(columns=COLUMNS)
@@ -363,7 +366,7 @@ def refresh(con, config: dict | None = None, force: bool = False,
     done = _meta(con, "alerts_version")
     if done is not None and int(done) == version and not force:
         return 0
-    config = config or load()
+    config = config or load(con)
     window = _window(con, config)
     end = str(window[2]) if window else ""
     agents = None

@@ -53,6 +53,25 @@ def grade_distribution(counts: pd.DataFrame, title: str) -> go.Figure:
 
 
 @_text_safe
+def reviewer_bias(bias: pd.DataFrame, flag: float, labels: dict[str, str], yes: str,
+                  no: str) -> go.Figure:  # fmt: skip
+    """Each reviewer's mean difference from the group, red when flagged, with the ±flag lines.
+    `labels` names the reviewer, bias and flagged columns; yes/no say whether one is flagged."""
+    flagged = bias["flagged"].map({True: yes, False: no})
+    fig = go.Figure(go.Bar(
+        x=bias["reviewer"], y=bias["bias"], customdata=flagged,
+        marker_color=["#d62728" if f else "#1f77b4" for f in bias["flagged"]],
+        hovertemplate=(f"{labels['reviewer']}=%{{x}}<br>{labels['bias']}=%{{y:+.1f}}<br>"
+                       f"{labels['flagged']}=%{{customdata}}<extra></extra>"),
+    ))  # fmt: skip
+    for y in (flag, -flag):
+        fig.add_hline(y=y, line_dash="dot")
+    return fig.update_layout(**{**LAYOUT, "height": 320, "margin": dict(t=20, b=10)},
+                             showlegend=False, xaxis_title=labels["reviewer"],
+                             yaxis_title=labels["bias"])  # fmt: skip
+
+
+@_text_safe
 def leaderboard(board: pd.DataFrame, title: str) -> go.Figure:
     """Scores with their intervals: overlapping bars mean the order is not certain."""
     b = board.dropna(subset=["score"]).iloc[::-1]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -44,6 +45,12 @@ def months_with_data(con) -> list[str]:
 def teams(con) -> list[str]:
     frame = engine.agent_teams(con)
     return sorted(t for t in frame["team"].dropna().unique())
+
+
+def kpi_names(lang: str, catalogue: Catalogue | None = None) -> dict[str, str]:
+    """Every KPI's name in the language, by id: the one lookup pages label KPIs with."""
+    catalogue = catalogue or load_catalogue()
+    return {k: catalogue.get(k).label(lang) for k in catalogue.kpis}
 
 
 def kpi_label(catalogue: Catalogue, kpi_id: str, lang: str) -> str:
@@ -460,7 +467,13 @@ def stored_tables(con, lang: str) -> pd.DataFrame:
     return view
 
 
-def plan_outcome(con, viewer: access.Viewer, plan_id: int, lang: str) -> pd.DataFrame:
+class PlanOutcome(NamedTuple):
+    table: pd.DataFrame  # one row per KPI, in words
+    verdict: str  # the plan's overall verdict, in words
+    team: str | None  # the team the plan's agent is compared with
+
+
+def plan_outcome(con, viewer: access.Viewer, plan_id: int, lang: str) -> PlanOutcome:
     """A plan's KPIs for the page: baseline, now, target, change with interval, the team's
     change, the change net of the team, and the verdict, in the chosen language."""
 
@@ -479,9 +492,8 @@ def plan_outcome(con, viewer: access.Viewer, plan_id: int, lang: str) -> pd.Data
             "net_change": _signed_change(kpi, r.net_change) if r.net_change == r.net_change else "–",
             "n": f"{int(r.baseline_n)} → {int(r.n)}", "verdict": t(f"verdict.{r.verdict}", lang),
         })  # fmt: skip
-    frame = pd.DataFrame(rows)
-    frame.attrs.update(out.attrs, verdict=t(f"verdict.{_overall(out)}", lang))
-    return frame
+    team = out["team"].iloc[0] if len(out) else None
+    return PlanOutcome(pd.DataFrame(rows), t(f"verdict.{_overall(out)}", lang), team)
 
 
 def _overall(out: pd.DataFrame) -> str:
