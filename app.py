@@ -47,8 +47,8 @@ def confirm_clear_demo():
     st.write(t("demo.clear_confirm"))
     yes, no = st.columns(2)
     if yes.button(t("demo.clear"), type="primary", key="demo_clear_confirm"):
-        removed = demo.clear(db, by=viewer.username)
-        users.remove_demo(auth_path(), by=viewer.username, log=log_path(db))
+        removed = demo.clear(db, viewer)
+        users.remove_demo(auth_path(), viewer=viewer, log=log_path(db))
         st.session_state["flash"] = t("demo.cleared", rows=f"{removed:,}")
         st.rerun()
     if no.button(t("common.cancel"), key="demo_clear_cancel"):

@@ -38,7 +38,7 @@ def build(rows: int) -> Path:
     if not db.exists():
         print(f"building {db.name} from {rows:,} generated tickets …", flush=True)
         con = open_store(db)
-        ingest_file(con, generate(rows), mapping.load("demo_tickets"), user="bench")
+        ingest_file(con, generate(rows), mapping.load("demo_tickets"))
         con.close()
     return db
 

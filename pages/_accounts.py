@@ -86,5 +86,5 @@ def link_section(who) -> None:
                 r = names[k]
                 moved += accounts.link(con(), who, r.platform, r.shop, r.account, p)
             if picks:
-                alerts.refresh(con())
+                alerts.refresh(con(), who)
                 st.success(t("accounts.linked", count=len(picks), rows=f"{moved:,}"))

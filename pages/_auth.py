@@ -137,7 +137,7 @@ def account_box(db, viewer: access.Viewer, cookies: Cookies) -> None:
     """Who is signed in, with a logout button, in the sidebar."""
     st.sidebar.caption(t("auth.signed_in", user=viewer.username, role=t(f"role.{viewer.role}")))
     if st.sidebar.button(t("auth.logout"), key="sign_out", icon=":material/logout:"):
-        users.sign_out(auth_path(), viewer.username, log_path(db))  # every cookie dies
+        users.sign_out(auth_path(), viewer, log_path(db))  # every cookie dies
         cookies.delete()
         _forget()
         st.rerun()

@@ -23,7 +23,7 @@ with st.form("change_password", clear_on_submit=True):
             st.error(t("account.mismatch"))
         else:
             try:
-                users.change_password(auth_path(), who.username, current, new, log=log_path(con()))
+                users.change_password(auth_path(), who, current, new, log=log_path(con()))
             except errors.UserError as exc:
                 st.error(message(str(exc), lang()))
             else:  # other sessions end; this one goes on with a fresh cookie

@@ -134,7 +134,7 @@ with tab_load:
 
 with tab_rules:
     rules_editor("alerts", who, who.can("edit_schemes"), alerts.save,
-                 after=lambda db: alerts.refresh(db, force=True))  # fmt: skip
+                 after=lambda db: alerts.refresh(db, who, force=True))  # fmt: skip
     config = alerts.load(con())
     may_send = who.can("edit_schemes")  # sending is for those who edit the rules
     for hook in config.get("webhooks") or []:
@@ -145,7 +145,7 @@ with tab_rules:
     if may_send and config.get("webhooks") and st.button(t("monitor.send_now")):
         db, open_now = con(), alerts.feed(con(), who, status="open")  # read here, not in the thread
         st.session_state["hook_job"] = webhooks.start(
-            who, lambda: webhooks.deliver(db, config["webhooks"], open_now)
+            who, lambda: webhooks.deliver(db, who, config["webhooks"], open_now)
         )
     job = st.session_state.get("hook_job")
 

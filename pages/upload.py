@@ -6,13 +6,13 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from lib.app import backup, intake
 from lib.core import errors
 from lib.core.errors import UnusableFile
 from lib.core.i18n import message
 from lib.ingest import mapping as mappings
-from lib.ingest.pipeline import ingest_file, preview, quarantine_report
+from lib.ingest.pipeline import preview, quarantine_report
 from lib.ingest.reader import read_table, sheet_names
-from lib.monitoring import alerts
 from lib.present import export
 from lib.present.views import column_names, stored_tables, upload_log
 from pages._accounts import link_section, scope_inputs
@@ -107,17 +107,17 @@ if upload is not None:
         st.dataframe(error_table(pv.errors), hide_index=True, width="stretch")
     if st.button(t("upload.store"), type="primary"):
         bar = st.progress(0.0, text=t("upload.storing"))
-        try:
-            result = ingest_file(
-                con(), path, chosen, sheet=sheet, user=who.username,
-                file_name=upload.name, progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
-                scope=scope,
-            )  # fmt: skip
-        except UnusableFile as exc:
-            st.error(t("upload.unusable", message=safe(message(str(exc), lang()))))
+
+        def step(fraction, note):
+            bar.progress(
+                min(fraction, 1.0), text=t("upload.alerts") if note == intake.ALERTS_STEP else note
+            )
+
+        upload_item = intake.Upload(path, chosen, sheet=sheet, file_name=upload.name, scope=scope)
+        [result] = intake.store_uploads(con(), who, [upload_item], progress=step)
+        if isinstance(result, UnusableFile):
+            st.error(t("upload.unusable", message=safe(message(str(result), lang()))))
             st.stop()
-        bar.progress(1.0, text=t("upload.alerts"))
-        alerts.refresh(con(), uploads=[result.upload_id])  # for the agents it touched
         bar.empty()
         m = st.columns(4)
         m[0].metric(t("upload.metric_read"), f"{result.rows_read:,}")
@@ -157,10 +157,8 @@ if st.toggle(t("builder.import"), key="import_toggle"):  # one file picker until
 
 st.subheader(t("overview.tables"))
 if st.button(t("backup.now"), icon=":material/backup:", key="backup_now"):
-    from lib.app import backup
-
     try:
-        st.success(t("backup.done", folder=str(backup.backup(con(), by=who.username))))
+        st.success(t("backup.done", folder=str(backup.backup(con(), viewer=who))))
     except errors.BackupError as exc:
         st.error(str(exc))
 st.dataframe(stored_tables(con(), lang()), hide_index=True, width="stretch")

@@ -38,9 +38,7 @@ with st.form("add_user", clear_on_submit=True):
     agent = c.selectbox(t("users.agent"), ["", *agents], help=t("users.agent_help"))
     if st.form_submit_button(t("users.add_button"), type="primary"):
         try:
-            password = users.add(
-                path, username, role, agent=agent or None, by=who.username, log=log
-            )
+            password = users.add(path, username, role, agent=agent or None, viewer=who, log=log)
         except errors.UserError as exc:
             st.error(message(str(exc), lang()))
         else:
@@ -59,19 +57,19 @@ with a.form("set_role"):
                              index=([""] + agents).index(row["agent"]) if row["agent"] in agents else 0)  # fmt: skip
     if st.form_submit_button(t("users.set_role")):
         try:
-            users.set_role(path, user, new_role, agent=new_agent or None, by=who.username, log=log)
+            users.set_role(path, user, new_role, agent=new_agent or None, viewer=who, log=log)
         except errors.UserError as exc:
             st.error(message(str(exc), lang()))
         else:
             done(t("users.role_set", user=user, role=role_names[new_role]))
 with b:
     if st.button(t("users.reset"), key="users_reset"):
-        password = users.reset_password(path, user, by=who.username, log=log)
+        password = users.reset_password(path, user, viewer=who, log=log)
         done(t("users.reset_done", user=user, password=password))
     disabled = bool(row["disabled"])
     if st.button(t("users.enable") if disabled else t("users.disable"), key="users_disable"):
         try:
-            users.set_disabled(path, user, not disabled, by=who.username, log=log)
+            users.set_disabled(path, user, not disabled, viewer=who, log=log)
         except errors.UserError as exc:
             st.error(message(str(exc), lang()))
         else:

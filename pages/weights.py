@@ -101,7 +101,7 @@ if changes:
                               help=t("weights.in_force_help"), key="weights_from")  # fmt: skip
         if st.button(t("weights.save_button"), type="primary", disabled=not reason.strip()):
             try:
-                v = schemes.save(con(), edited_body, user=who.username, reason=reason,
+                v = schemes.save(con(), who, edited_body, reason=reason,
                                  base_version=st.session_state["edit_version"], in_force_from=start)  # fmt: skip
             except errors.ConflictError as exc:
                 st.session_state["weights_conflict"] = message(str(exc), lang())
@@ -128,7 +128,7 @@ if len(versions) > 1:
     st.dataframe(moves.rename(columns={c: t(f"rerank.{c}") for c in moves.columns}), hide_index=True, placeholder="–",
                  width="stretch")  # fmt: skip
     if c.button(t("weights.revert", version=va), key="revert"):
-        v = schemes.save(con(), old.body, user=who.username, in_force_from=period.start,
+        v = schemes.save(con(), who, old.body, in_force_from=period.start,
                          reason=t("weights.revert_reason", version=va))  # fmt: skip
         st.session_state.pop("edit_name", None)  # the editor follows the restored version
         st.session_state["weights_flash"] = t("weights.saved", version=v)

@@ -28,6 +28,8 @@ from tests.conftest import PASSWORD
 AGENT = Viewer("ajie", "agent", "阿杰")
 TRAINER = Viewer("coach", "trainer")
 MANAGER = Viewer("boss", "manager")
+ADMIN = Viewer("admin", "admin")
+BOSS = Viewer("boss", "manager")
 
 
 def actions(log) -> list[tuple[str, str, str]]:
@@ -65,7 +67,7 @@ def test_admin_password_from_the_environment(tmp_path, monkeypatch):
 
 def test_user_changes_are_checked_and_audited(accounts, tmp_path):
     log = tmp_path / "audit.jsonl"
-    pw = users.add(accounts, "Lily", "agent", agent="小美", by="admin", log=log)
+    pw = users.add(accounts, "Lily", "agent", agent="小美", viewer=ADMIN, log=log)
     assert users.password_problem(pw) is None
     table = users.listing(accounts).set_index("username")
     assert table.loc["lily", "role"] == "agent" and table.loc["lily", "agent"] == "小美"
@@ -77,11 +79,11 @@ def test_user_changes_are_checked_and_audited(accounts, tmp_path):
         users.add(accounts, "名字", "manager")
     with pytest.raises(errors.UserError, match="Unknown role"):
         users.add(accounts, "x1", "owner")
-    users.set_role(accounts, "lily", "trainer", by="admin", log=log)
-    new = users.reset_password(accounts, "lily", by="admin", log=log)
-    users.set_disabled(accounts, "lily", True, by="admin", log=log)
+    users.set_role(accounts, "lily", "trainer", viewer=ADMIN, log=log)
+    new = users.reset_password(accounts, "lily", viewer=ADMIN, log=log)
+    users.set_disabled(accounts, "lily", True, viewer=ADMIN, log=log)
     assert users.viewer(accounts, "lily") is None  # disabled: no viewer, so no session
-    users.set_disabled(accounts, "lily", False, by="admin", log=log)
+    users.set_disabled(accounts, "lily", False, viewer=ADMIN, log=log)
     assert users.viewer(accounts, "lily") == Viewer("lily", "trainer", None)
     assert users.check_password(new, users.credentials(accounts)["usernames"]["lily"]["password"])
     with pytest.raises(errors.UserError, match="last admin"):
@@ -98,10 +100,10 @@ def test_user_changes_are_checked_and_audited(accounts, tmp_path):
 def test_changing_your_own_password(accounts, tmp_path):
     log = tmp_path / "audit.jsonl"
     with pytest.raises(errors.UserError, match="not right"):
-        users.change_password(accounts, "boss", "wrong", "New-pass-22-long", log)
+        users.change_password(accounts, BOSS, "wrong", "New-pass-22-long", log)
     with pytest.raises(errors.UserError, match="at least 12 characters"):
-        users.change_password(accounts, "boss", PASSWORD, "weak", log)
-    users.change_password(accounts, "boss", PASSWORD, "New-pass-22-long", log)
+        users.change_password(accounts, BOSS, PASSWORD, "weak", log)
+    users.change_password(accounts, BOSS, PASSWORD, "New-pass-22-long", log)
     stored = users.credentials(accounts)["usernames"]["boss"]["password"]
     assert users.check_password("New-pass-22-long", stored) and not users.check_password(
         PASSWORD, stored
@@ -121,7 +123,7 @@ def test_one_password_rule_for_every_way_a_password_is_set(accounts, tmp_path, m
     for change in (
         lambda pw: users.add(accounts, "new1", "manager", password=pw),
         lambda pw: users.reset_password(accounts, "boss", pw),
-        lambda pw: users.change_password(accounts, "boss", PASSWORD, pw),
+        lambda pw: users.change_password(accounts, BOSS, PASSWORD, pw),
     ):
         with pytest.raises(errors.UserError, match="at least 12"):
             change("Sh0rt-pass!")
@@ -139,7 +141,7 @@ def test_passwords_over_72_bytes_count_in_full(accounts):
     users.reset_password(accounts, "boss", first)
     stored = users.credentials(accounts)["usernames"]["boss"]["password"]
     assert users.check_password(first, stored) and not users.check_password(second, stored)
-    users.change_password(accounts, "boss", first, second)
+    users.change_password(accounts, BOSS, first, second)
     assert users.login(accounts, "boss", second) is not None
 
 
@@ -171,16 +173,16 @@ def test_a_cookie_dies_on_sign_out_new_password_role_change_and_disabling(accoun
         change()
         assert users.read_token(accounts, token) is None
 
-    ends_the_session(lambda: users.sign_out(accounts, "boss"))
+    ends_the_session(lambda: users.sign_out(accounts, BOSS))
     ends_the_session(lambda: users.reset_password(accounts, "boss", PASSWORD))
-    ends_the_session(lambda: users.change_password(accounts, "boss", PASSWORD, "Other pass 4 boss"))
+    ends_the_session(lambda: users.change_password(accounts, BOSS, PASSWORD, "Other pass 4 boss"))
     ends_the_session(lambda: users.set_role(accounts, "boss", "trainer"))
     token = users.make_token(accounts, "boss")
     users.set_disabled(accounts, "boss", True)
     users.set_disabled(accounts, "boss", False)
     assert users.read_token(accounts, token) is None  # enabling again does not revive it
     other = users.make_token(accounts, "coach")
-    users.sign_out(accounts, "boss")
+    users.sign_out(accounts, BOSS)
     assert users.read_token(accounts, other) is not None  # only boss's sessions end
 
 
@@ -382,11 +384,11 @@ def test_uploads_scheme_saves_and_deletions_are_audited(demo_copy):
     assert log == demo_copy.with_name("demo.audit.jsonl")
     body = schemes.preset_body("balanced")
     body["dimensions"]["sales"]["weight"] = 40
-    schemes.save(con, body, user="boss", reason="sales push")
+    schemes.save(con, Viewer("boss", "manager"), body, reason="sales push")
     csv = demo_copy.with_name("t.csv")
     csv.write_text("Ticket ID,Agent,Created At\nT1,阿杰,2026-11-01 10:00\n", encoding="utf-8")
-    ingest_file(con, csv, load_mapping("demo_tickets"), user="boss")
-    demo.clear(con, by="boss")
+    ingest_file(con, csv, load_mapping("demo_tickets"), viewer=Viewer("boss", "manager"))
+    demo.clear(con, Viewer("boss", "manager"))
     got = actions(log)
     assert ("boss", "scheme.save", "balanced v2") in got
     assert ("boss", "upload", "t.csv") in got

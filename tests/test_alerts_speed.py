@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from lib.app.stores import open_store
+from lib.auth.access import SYSTEM
 from lib.core import store
 from lib.ingest.mapping import from_dict
 from lib.ingest.pipeline import ingest_file
@@ -128,10 +129,10 @@ def test_incremental_refresh_leaves_the_same_alerts_as_a_full_one(tmp_path, monk
             upload = _upload(con, tmp_path, rng, 120, first_day, 10, chosen, slow)
             if con is inc:
                 before = alerts._meta(con, "alerts_end")
-                alerts.refresh(con, uploads=[upload])
+                alerts.refresh(con, SYSTEM, uploads=[upload])
                 partial += before == alerts._meta(con, "alerts_end") and step > 0
             else:
-                alerts.refresh(con)
+                alerts.refresh(con, SYSTEM, SYSTEM)
         assert _alerts(inc) == _alerts(full), f"after upload {step}"
     assert partial, "no upload was refreshed incrementally"
     assert _alerts(full), "the uploads raised no alert to compare"

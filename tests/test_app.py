@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib.app.stores import open_store
 from lib.auth import users
+from lib.auth.access import Viewer
 from lib.core import store, textsafe
 from tests.conftest import PASSWORD, sign_in
 from tests.test_presets import QIANNIU
@@ -341,7 +342,9 @@ def test_failed_logins_are_limited_and_audited(demo_copy, monkeypatch, accounts)
 def test_a_session_ends_when_the_user_signs_out_elsewhere(demo_copy, monkeypatch, accounts):
     at = new_app(demo_copy, monkeypatch, "boss").run()
     assert at.header[0].value == "Overview"
-    users.sign_out(accounts, "boss")  # e.g. the Sign out button in another browser
+    users.sign_out(
+        accounts, Viewer("boss", "manager")
+    )  # e.g. the Sign out button in another browser
     at.run()
     assert any("session has ended" in w.value for w in at.warning) and not at.header
     assert not at.dataframe and not at.session_state["authentication_status"]

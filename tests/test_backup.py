@@ -10,7 +10,7 @@ import pytest
 
 from lib.app import backup
 from lib.app.stores import open_store
-from lib.auth.access import Viewer
+from lib.auth.access import SYSTEM, Viewer
 from lib.coaching import notes
 from lib.core import errors, store
 
@@ -21,13 +21,15 @@ def test_backup_then_restore_brings_back_what_was_there(demo_copy, tmp_path, acc
     con = open_store(demo_copy)
     notes.add(con, COACH, "阿杰", "praise", "written before the backup")  # starts the audit log
     before = store.table_counts(con)
-    folder = backup.backup(con, tmp_path / "backups", now=dt.datetime(2026, 11, 23, 9))
+    folder = backup.backup(
+        con, tmp_path / "backups", viewer=SYSTEM, now=dt.datetime(2026, 11, 23, 9)
+    )
     assert {p.name for p in folder.iterdir()} >= {"scorecard.duckdb", "auth.yaml", "mappings",
                                                   "demo.audit.jsonl"}  # fmt: skip
     notes.add(con, COACH, "阿杰", "praise", "written after the backup")
     con.cursor().execute("DELETE FROM tickets WHERE agent = '阿杰'")
     con.close()
-    aside = backup.restore(folder, demo_copy, now=dt.datetime(2026, 11, 23, 10))
+    aside = backup.restore(folder, demo_copy, viewer=SYSTEM, now=dt.datetime(2026, 11, 23, 10))
     assert aside.exists() and aside.name == "demo.duckdb.before-restore-2026-11-23_100000"
     restored = open_store(demo_copy)
     assert store.table_counts(restored) == before
@@ -40,15 +42,15 @@ def test_backup_then_restore_brings_back_what_was_there(demo_copy, tmp_path, acc
 
 def test_restore_refuses_what_is_not_a_backup(tmp_path):
     with pytest.raises(errors.BackupError, match="is not a backup"):
-        backup.restore(tmp_path, tmp_path / "s.duckdb")
+        backup.restore(tmp_path, tmp_path / "s.duckdb", viewer=SYSTEM)
     (tmp_path / "scorecard.duckdb").write_bytes(b"not a database at all" * 100)
     with pytest.raises(errors.StoreError, match="damaged or not a Service Scorecard store"):
-        backup.restore(tmp_path, tmp_path / "s.duckdb")
+        backup.restore(tmp_path, tmp_path / "s.duckdb", viewer=SYSTEM)
 
 
 def test_restore_refuses_while_the_store_is_in_use(demo_copy, tmp_path):
     con = open_store(demo_copy)
-    folder = backup.backup(con, tmp_path / "b")
+    folder = backup.backup(con, tmp_path / "b", viewer=SYSTEM)
     con.close()
     holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; "
                                f"c = duckdb.connect({str(demo_copy)!r}); print('ok', flush=True); time.sleep(60)"],
@@ -56,7 +58,7 @@ def test_restore_refuses_while_the_store_is_in_use(demo_copy, tmp_path):
     try:
         assert holder.stdout.readline().strip() == "ok"
         with pytest.raises(errors.BackupError, match="in use: stop the app"):
-            backup.restore(folder, demo_copy)
+            backup.restore(folder, demo_copy, viewer=SYSTEM)
     finally:
         holder.kill()
     assert not list(demo_copy.parent.glob("*.before-restore-*"))  # nothing was moved

@@ -7,6 +7,7 @@ import duckdb
 
 from lib.app import demo
 from lib.app.stores import open_store
+from lib.auth.access import SYSTEM
 
 
 def test_same_seed_same_files(tmp_path):
@@ -66,7 +67,7 @@ def test_clearing_demo_keeps_own_uploads(demo_copy, write):
     con = open_store(demo_copy)
     own = write("own.csv", "Agent,Team\n新同事,售前组\n")
     ingest_file(con, own, mapping.load("demo_roster"))
-    removed = demo.clear(con)
+    removed = demo.clear(con, SYSTEM)
     assert removed > 50000
     assert con.execute("SELECT agent FROM roster").fetchall() == [("新同事",)]
     assert con.execute("SELECT count(*) FROM tickets").fetchone() == (0,)

@@ -5,6 +5,7 @@ import pandas as pd
 
 from lib.app import demo
 from lib.app.stores import open_store
+from lib.auth.access import Viewer
 from lib.metrics.kpis import load_catalogue
 from lib.present import charts, views
 from tests.test_app import new_app
@@ -22,7 +23,7 @@ def test_after_the_demo_is_cleared_the_empty_state_offers_the_demo_and_a_first_u
     demo_copy, monkeypatch, accounts
 ):
     con = open_store(demo_copy)
-    demo.clear(con, by="boss")
+    demo.clear(con, Viewer("boss", "manager"))
     con.close()
     at = new_app(demo_copy, monkeypatch, "boss", lang="zh").run()
     assert not at.exception and not at.dataframe
@@ -41,7 +42,7 @@ def test_after_the_demo_is_cleared_the_empty_state_offers_the_demo_and_a_first_u
 
 def test_an_agent_is_not_offered_the_demo_or_an_upload(demo_copy, monkeypatch, accounts):
     con = open_store(demo_copy)
-    demo.clear(con, by="boss")
+    demo.clear(con, Viewer("boss", "manager"))
     con.close()
     at = new_app(demo_copy, monkeypatch, "ajie").run()
     assert not at.exception

@@ -125,8 +125,8 @@ def test_weekly_breach(con):
 
 def test_the_feed_keeps_what_people_did(con):
     frt_store(con)
-    assert alerts.refresh(con, {"rules": [RULE], "lookback_days": 40}) == 1
-    assert alerts.refresh(con, {"rules": [RULE], "lookback_days": 40}) == 0  # nothing new
+    assert alerts.refresh(con, SYSTEM, {"rules": [RULE], "lookback_days": 40}) == 1
+    assert alerts.refresh(con, SYSTEM, {"rules": [RULE], "lookback_days": 40}) == 0  # nothing new
     boss = Viewer("boss", "manager")
     key = alerts.feed(con, boss).iloc[0]["alert_key"]
     alerts.act(con, boss, key, "acknowledge", base_version=1)
@@ -134,7 +134,7 @@ def test_the_feed_keeps_what_people_did(con):
         alerts.act(con, boss, key, "resolve", base_version=1)
     alerts.act(con, boss, key, "resolve", base_version=2, note="talked to A")
     assert list(alerts.events(con, boss, key)["action"]) == ["acknowledged", "resolved"]
-    alerts.refresh(con, {"rules": [RULE], "lookback_days": 40}, force=True)
+    alerts.refresh(con, SYSTEM, {"rules": [RULE], "lookback_days": 40}, force=True)
     assert alerts.feed(con, boss).iloc[0]["status"] == "resolved"  # a re-run keeps the status
     assert len(alerts.feed(con, Viewer("a", "agent", "A"))) == 1
     assert alerts.feed(con, Viewer("b", "agent", "B")).empty
@@ -202,14 +202,14 @@ def hook_url(monkeypatch):
 
 def test_webhook_is_retried_and_not_duplicated(con, hook_url):
     frt_store(con)
-    alerts.refresh(con, {"rules": [RULE], "lookback_days": 40})
+    alerts.refresh(con, SYSTEM, {"rules": [RULE], "lookback_days": 40})
     hook = {"name": "group", "url": hook_url, "format": "dingtalk", "min_severity": "warning"}
     Hook.failures_left = 2  # the first two tries fail
-    report = webhooks.deliver(con, [hook], alerts.feed(con, SYSTEM), retries=3, pause=0.01)
+    report = webhooks.deliver(con, SYSTEM, [hook], alerts.feed(con, SYSTEM), retries=3, pause=0.01)
     assert report["group"] == {"sent": 1, "failed": []}
     assert len(Hook.received) == 1
     assert Hook.received[0]["msgtype"] == "text" and "A" in Hook.received[0]["text"]["content"]
-    again = webhooks.deliver(con, [hook], alerts.feed(con, SYSTEM), retries=3, pause=0.01)
+    again = webhooks.deliver(con, SYSTEM, [hook], alerts.feed(con, SYSTEM), retries=3, pause=0.01)
     assert again["group"]["sent"] == 0 and len(Hook.received) == 1  # never twice
     attempts = con.execute("SELECT attempts FROM alert_deliveries").fetchall()
     assert attempts == [(3,)]
@@ -217,13 +217,16 @@ def test_webhook_is_retried_and_not_duplicated(con, hook_url):
 
 def test_webhook_failure_is_reported_and_can_be_sent_later(con, hook_url):
     frt_store(con)
-    alerts.refresh(con, {"rules": [RULE], "lookback_days": 40})
+    alerts.refresh(con, SYSTEM, {"rules": [RULE], "lookback_days": 40})
     hook = {"name": "slack", "url": hook_url, "format": "slack", "min_severity": "info"}
     Hook.failures_left = 5
-    report = webhooks.deliver(con, [hook], alerts.feed(con, SYSTEM), retries=2, pause=0.01)
+    report = webhooks.deliver(con, SYSTEM, [hook], alerts.feed(con, SYSTEM), retries=2, pause=0.01)
     assert report["slack"]["sent"] == 0 and len(report["slack"]["failed"]) == 1
     Hook.failures_left = 0
-    assert webhooks.deliver(con, [hook], alerts.feed(con, SYSTEM), pause=0.01)["slack"]["sent"] == 1
+    assert (
+        webhooks.deliver(con, SYSTEM, [hook], alerts.feed(con, SYSTEM), pause=0.01)["slack"]["sent"]
+        == 1
+    )
     assert set(Hook.received[0]) == {"text"}
     assert webhooks.test_hook(hook) is None
     assert webhooks.test_hook({"url": "http://127.0.0.1:9/none", "format": "slack"})

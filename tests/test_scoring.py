@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from lib.app.stores import open_store
-from lib.auth.access import SYSTEM
+from lib.auth.access import SYSTEM, Viewer
 from lib.core.errors import ConflictError, SchemeError
 from lib.core.periods import parse
 from lib.metrics import schemes, scoring
@@ -220,7 +220,7 @@ def test_versions_in_force_what_if_diff_and_conflicts(tmp_path):
     assert schemes.get(con, "small_shop").version == 1  # the preset
     changed = schemes.preset_body("small_shop")
     changed["dimensions"]["experience"]["weight"] = 90
-    v2 = schemes.save(con, changed, user="周主管", reason="CSAT matters more",
+    v2 = schemes.save(con, Viewer("周主管", "manager"), changed, reason="CSAT matters more",
                       now=dt.datetime(2026, 6, 10, 9))  # fmt: skip
     assert v2 == 2
     history = schemes.versions(con, "small_shop")
@@ -234,9 +234,9 @@ def test_versions_in_force_what_if_diff_and_conflicts(tmp_path):
     assert schemes.resolve(con, "small_shop", june.end).version == 2
     assert schemes.resolve(con, "small_shop", may.end, what_if=True).version == 2
     with pytest.raises(ConflictError, match="saved as version 2"):
-        schemes.save(con, changed, user="吴主管", reason="x", base_version=1)
+        schemes.save(con, Viewer("吴主管", "manager"), changed, reason="x", base_version=1)
     with pytest.raises(SchemeError, match="say why"):
-        schemes.save(con, changed, user="吴主管", reason=" ")
+        schemes.save(con, Viewer("吴主管", "manager"), changed, reason=" ")
     assert len(schemes.versions(con, "small_shop")) == 2  # refused saves wrote nothing
 
 
@@ -323,7 +323,7 @@ def test_a_version_counts_from_the_day_it_is_in_force(tmp_path):
     changed = schemes.preset_body("small_shop")
     changed["dimensions"]["experience"]["weight"] = 90
     # Saved on 10 June while discussing May: in force from 1 May, on purpose.
-    v2 = schemes.save(con, changed, user="周主管", reason="CSAT matters more",
+    v2 = schemes.save(con, Viewer("周主管", "manager"), changed, reason="CSAT matters more",
                       now=dt.datetime(2026, 6, 10, 9), in_force_from=dt.date(2026, 5, 1))  # fmt: skip
     april, may, june = parse("2026-04"), parse("2026-05"), parse("2026-06")
     assert schemes.resolve(con, "small_shop", april.end).version == 1
@@ -335,7 +335,7 @@ def test_a_version_counts_from_the_day_it_is_in_force(tmp_path):
         "version 1, the built-in preset"
     )
     # Saved on the first day after a period, with no date: not in force for that period.
-    schemes.save(con, schemes.preset_body("small_shop"), user="周主管", reason="back",
+    schemes.save(con, Viewer("周主管", "manager"), schemes.preset_body("small_shop"), reason="back",
                  now=dt.datetime(2026, 7, 1, 8))  # fmt: skip
     assert schemes.resolve(con, "small_shop", june.end).version == 2
     assert schemes.resolve(con, "small_shop", parse("2026-07").end).version == 3

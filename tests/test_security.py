@@ -324,7 +324,7 @@ def test_slow_hooks_time_out_in_seconds_and_send_in_the_background(target, monke
                           "kpi": None, "rule": "r", "first_day": None, "value": 1.0,
                           "status": "open"} for i in range(10)])  # fmt: skip
     started = time.monotonic()
-    job = webhooks.start(MANAGER, lambda: webhooks.deliver(con, hooks, feed, pause=0.01))
+    job = webhooks.start(MANAGER, lambda: webhooks.deliver(con, MANAGER, hooks, feed, pause=0.01))
     assert time.monotonic() - started < 0.5 and not job.done  # the page goes on
     while not job.done and time.monotonic() - started < 30:
         time.sleep(0.1)

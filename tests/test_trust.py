@@ -16,6 +16,7 @@ import pytest
 from lib.app import demo
 from lib.app.stores import open_store
 from lib.auth import access
+from lib.auth.access import SYSTEM
 from lib.core import periods
 from lib.ingest.mapping import from_dict
 from lib.ingest.pipeline import NOTHING_STORED, ingest_file
@@ -309,15 +310,15 @@ def test_json_output_is_strict(tmp_path):
 
 def test_clearing_the_demo_removes_its_alerts(demo_copy):
     con = open_store(demo_copy)
-    alerts.refresh(con)
+    alerts.refresh(con, SYSTEM, SYSTEM)
     assert con.execute("SELECT count(*) FROM alerts").fetchone()[0] > 0
-    demo.clear(con)
+    demo.clear(con, SYSTEM)
     assert con.execute("SELECT count(*) FROM alerts").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM alert_events").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM plans").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM notes").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM qa_queue").fetchone()[0] == 0
-    alerts.refresh(con)
+    alerts.refresh(con, SYSTEM, SYSTEM)
     assert con.execute("SELECT count(*) FROM alerts").fetchone()[0] == 0
 
 
@@ -407,12 +408,12 @@ QIANNU = ("客服昵称,日期,接待人数,询单人数,最终付款人数,客�
 def owner_store(demo_copy, tmp_path):
     """The demo cleared, then a 千牛 daily report for May 2026: an owner's first upload."""
     con = open_store(demo_copy)
-    demo.clear(con)
+    demo.clear(con, SYSTEM)
     path = tmp_path / "千牛客服绩效.csv"
     path.write_text(QIANNU, encoding="gb18030")
     result = ingest_file(con, path, from_dict(_qianniu()))
     assert result.accepted == 84
-    alerts.refresh(con)
+    alerts.refresh(con, SYSTEM, SYSTEM)
     con.close()
     return demo_copy
 

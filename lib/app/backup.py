@@ -16,7 +16,7 @@ import shutil
 from pathlib import Path
 
 from lib.app.stores import open_store
-from lib.auth import audit, users
+from lib.auth import access, audit, users
 from lib.core import errors, paths, store
 from lib.core.errors import BackupError
 
@@ -35,9 +35,11 @@ def _db_path(con) -> Path:
     return Path(row[0])
 
 
-def backup(con, out_dir: str | Path | None = None, *, by: str = "system",
+def backup(con, out_dir: str | Path | None = None, *, viewer: access.Viewer,
            auth: Path | None = None, now: dt.datetime | None = None) -> Path:  # fmt: skip
-    """Copy the store (and audit log, accounts, saved mappings) into a new folder; return it."""
+    """Copy the store (and audit log, accounts, saved mappings) into a new folder; return it
+    (managers and admins, or the command line)."""
+    access.require(viewer, "upload")
     db = _db_path(con)
     stamp = (now or dt.datetime.now()).strftime("%Y-%m-%d_%H%M%S")
     folder = Path(out_dir or db.parent / "backups") / stamp
@@ -66,13 +68,15 @@ def backup(con, out_dir: str | Path | None = None, *, by: str = "system",
     if auth.exists():
         shutil.copy2(auth, folder / "auth.yaml")
     shutil.copytree(paths.ROOT / "config" / "mappings", folder / "mappings")
-    audit.record(log, by, "backup", str(folder), {"rows": sum(counts.values())})
+    audit.record(log, viewer.username, "backup", str(folder), {"rows": sum(counts.values())})
     return folder
 
 
 def restore(folder: str | Path, db_path: str | Path | None = None, *, with_accounts: bool = False,
-            auth: Path | None = None, by: str = "system", now: dt.datetime | None = None) -> Path:  # fmt: skip
-    """Put a backup in place of the store; returns where the previous store was moved."""
+            auth: Path | None = None, viewer: access.Viewer, now: dt.datetime | None = None) -> Path:  # fmt: skip
+    """Put a backup in place of the store; returns where the previous store was moved (admins,
+    or the command line)."""
+    access.require(viewer, "users")
     folder = Path(folder)
     source = folder / STORE_NAME if folder.is_dir() else folder
     if not source.exists():
@@ -105,5 +109,5 @@ def restore(folder: str | Path, db_path: str | Path | None = None, *, with_accou
         if target.exists():
             target.rename(target.with_name(f"{target.name}.before-restore-{stamp}"))
         shutil.copy2(folder / "auth.yaml", target)
-    audit.record(log, by, "restore", str(folder), {"previous_store": str(aside)})
+    audit.record(log, viewer.username, "restore", str(folder), {"previous_store": str(aside)})
     return aside

@@ -247,10 +247,11 @@ def _users_parser(sub) -> None:
 
 
 def _cmd_ingest(args) -> int:
+    from lib.app import intake
     from lib.core.errors import MappingError, UnusableFile
     from lib.core.jsontext import strict_json
     from lib.ingest.mapping import load as load_mapping
-    from lib.ingest.pipeline import NOTHING_STORED, ingest_file
+    from lib.ingest.pipeline import NOTHING_STORED
 
     try:
         scope = _scope_arg(args)
@@ -264,30 +265,27 @@ def _cmd_ingest(args) -> int:
         print(str(exc), file=sys.stderr)
         return 2
     failed = empty = False
-    summaries, uploads = [], []
-    for name in args.files:
-        try:
-            result = ingest_file(con, Path(name), mapping, sheet=args.sheet, user=args.user,
-                                 scope=scope)  # fmt: skip
-        except UnusableFile as exc:
+    summaries = []
+    files = [
+        intake.Upload(Path(name), mapping, sheet=args.sheet, scope=scope) for name in args.files
+    ]
+    results = intake.store_uploads(con, _cli_viewer(args.user), files)
+    for name, result in zip(args.files, results):
+        if isinstance(result, UnusableFile):
             failed = True
-            entry = {"file": name, "status": "rejected", "message": str(exc), "rows_read": 0,
-                     "accepted": 0, "duplicates": 0, "quarantined": 0, "errors": []}  # fmt: skip
-            summaries.append(entry)
+            summaries.append({"file": name, "status": "rejected", "message": str(result),
+                              "rows_read": 0, "accepted": 0, "duplicates": 0, "quarantined": 0,
+                              "errors": []})  # fmt: skip
             if not args.json:
-                print(f"{name}: REJECTED — {exc}", file=sys.stderr)
+                print(f"{name}: REJECTED — {result}", file=sys.stderr)
             continue
         summaries.append(result.to_json())
-        uploads.append(result.upload_id)
         empty |= result.status == NOTHING_STORED
         if not args.json:
             print(result.summary())
             if result.status == NOTHING_STORED:
                 print(f"{name}: NOTHING STORED — every row was quarantined or skipped",
                       file=sys.stderr)  # fmt: skip
-    from lib.monitoring import alerts
-
-    alerts.refresh(con, uploads=uploads)  # after every upload, for the agents it touched
     if args.json:
         print(strict_json({"files": summaries}))
     return EXIT_UNUSABLE if failed else EXIT_NOTHING_STORED if empty else 0
@@ -321,8 +319,8 @@ def _cmd_demo(args) -> int:
     con = open_store(args.db)
     auth, log = users.auth_path(), audit.log_of(con)
     if args.clear:
-        removed = demo.clear(con, by=_cli_user())
-        users.remove_demo(auth, by=_cli_user(), log=log)
+        removed = demo.clear(con, _cli_viewer())
+        users.remove_demo(auth, viewer=_cli_viewer(), log=log)
         print(f"Demo data and demo accounts removed ({removed:,} rows).")
         return 0
     out = Path(args.out) if args.out else None
@@ -344,13 +342,18 @@ def _cli_user() -> str:
         return "cli"
 
 
+def _cli_viewer(name: str | None = None) -> access.Viewer:
+    """The operator at the command line: the system's rights, named in the audit log."""
+    return access.Viewer(name or _cli_user(), access.SYSTEM.role)
+
+
 def _cmd_users(args) -> int:
     from lib.auth import audit, users
     from lib.core import store
 
     auth = users.auth_path(args.auth)
     log = audit.log_path(store.resolve_db_path(args.db))
-    by = _cli_user()
+    by = _cli_viewer()
     try:
         made = users.first_start(auth, log)  # a fresh installation: the admin account first
         if made:
@@ -363,21 +366,21 @@ def _cmd_users(args) -> int:
         )
         if args.users_command == "add":
             pw = users.add(auth, args.username, args.role, agent=args.agent, name=args.name,
-                           password=password, by=by, log=log)  # fmt: skip
+                           password=password, viewer=by, log=log)  # fmt: skip
             print(f"User '{args.username.lower()}' added as {args.role}.")
             if password is None:
                 print(f"Password (shown once): {pw}")
         elif args.users_command == "set-role":
-            users.set_role(auth, args.username, args.role, agent=args.agent, by=by, log=log)
+            users.set_role(auth, args.username, args.role, agent=args.agent, viewer=by, log=log)
             print(f"User '{args.username}' is now {args.role}.")
         elif args.users_command == "reset-password":
-            pw = users.reset_password(auth, args.username, password, by=by, log=log)
+            pw = users.reset_password(auth, args.username, password, viewer=by, log=log)
             print(f"Password of '{args.username}' reset; failed logins cleared.")
             if password is None:
                 print(f"New password (shown once): {pw}")
         else:
             disabled = args.users_command == "disable"
-            users.set_disabled(auth, args.username, disabled, by=by, log=log)
+            users.set_disabled(auth, args.username, disabled, viewer=by, log=log)
             print(f"User '{args.username}' {'disabled' if disabled else 'enabled'}.")
     except errors.UserError as exc:
         print(str(exc), file=sys.stderr)
@@ -530,7 +533,7 @@ def _cmd_digest(args) -> int:
             print("No webhooks are configured (Monitoring page, or config/alerts.yaml): nothing "
                   "to post to. Use --dry-run to see the message.", file=sys.stderr)  # fmt: skip
             return 2
-        alerts.refresh(con, config)
+        alerts.refresh(con, _cli_viewer(), config)
         scheme = schemes.resolve(con, args.scheme, day)
         body = digest.text(digest.content(con, day, scheme, args.lang), args.lang)
     except (errors.SchemeError, errors.AlertRulesError, ValueError, OSError) as exc:
@@ -539,7 +542,7 @@ def _cmd_digest(args) -> int:
     if args.dry_run:
         print(body)
         return 0
-    result = digest.post(con, hooks, day, body, force=args.force)
+    result = digest.post(con, _cli_viewer(), hooks, day, body, force=args.force)
     for hook, status in result.items():
         print(f"{hook}: {status}", file=sys.stderr if status.startswith("failed") else sys.stdout)
     return EXIT_NOT_DELIVERED if digest.has_failures(result) else 0
@@ -683,7 +686,7 @@ def _cmd_backup(args) -> int:
 
     con = open_store(args.db)
     try:
-        folder = backup.backup(con, args.out, by=_cli_user())
+        folder = backup.backup(con, args.out, viewer=_cli_viewer())
     except errors.BackupError as exc:
         print(str(exc), file=sys.stderr)
         return 2
@@ -696,7 +699,7 @@ def _cmd_restore(args) -> int:
 
     try:
         aside = backup.restore(
-            args.backup, args.db, with_accounts=args.with_accounts, by=_cli_user()
+            args.backup, args.db, with_accounts=args.with_accounts, viewer=_cli_viewer()
         )
     except errors.BackupError as exc:
         print(str(exc), file=sys.stderr)

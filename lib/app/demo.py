@@ -24,14 +24,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lib.app import demo_shops
+from lib.app import demo_shops, intake
 from lib.auth import access, audit
 from lib.auth.access import Viewer
 from lib.coaching import notes, plans
 from lib.core import paths, store
 from lib.core.tables import TABLES
 from lib.ingest.mapping import load as load_mapping
-from lib.ingest.pipeline import ingest_file
 from lib.monitoring import alerts
 from lib.quality import reviews, sampling
 
@@ -412,21 +411,20 @@ def _peer_reviews(rng, agents: list[Agent]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def load(con, out_dir: Path | None = None, seed: int = 7, progress=None) -> list:
-    """Generate the demo files and ingest them as demo data; return the ingest results."""
+def load(con, out_dir: Path | None = None, seed: int = 7, progress=None,
+         viewer: access.Viewer = access.SYSTEM) -> list:  # fmt: skip
+    """Generate the demo files and ingest them as demo data (by `viewer`, who must be allowed
+    to upload; the uploads are logged as the demo's); return the ingest results."""
+    access.require(viewer, "upload")
+    as_demo = access.Viewer("demo", viewer.role)
     out_dir = out_dir or paths.ROOT / "data" / "demo"
     files = generate(out_dir, seed)
-    results = []
-    for i, (label, path) in enumerate(files.items()):
-        if progress:
-            progress(i / len(files), f"loading {path.name}")
-        preset = label.partition(":")[0]
-        results.append(ingest_file(con, path, load_mapping(preset), user="demo", is_demo=True,
-                                   scope=demo_shops.scope_for(label)))  # fmt: skip
+    uploads = [intake.Upload(path, load_mapping(label.partition(":")[0]), is_demo=True,
+                             scope=demo_shops.scope_for(label)) for label, path in files.items()]  # fmt: skip
+    results = intake.store_uploads(con, as_demo, uploads, progress=progress)
     demo_shops.link_accounts(con)
     _coaching(con)
-
-    alerts.refresh(con)
+    alerts.refresh(con, viewer)  # the linked accounts and coaching data changed it again
     with store.WRITE_LOCK:
         con.cursor().execute("DELETE FROM schema_meta WHERE key = 'demo_cleared'")
     return results
@@ -494,9 +492,10 @@ def was_cleared(con) -> bool:
     return row is not None
 
 
-def clear(con, by: str = "system") -> int:
+def clear(con, viewer: access.Viewer) -> int:
     """Remove every row that demo uploads wrote, in one transaction; return rows removed.
     (The demo accounts go too: `users.remove_demo`, called beside this.)"""
+    access.require(viewer, "upload")
 
     removed = 0
     with store.transaction(con) as cur:
@@ -537,5 +536,7 @@ def clear(con, by: str = "system") -> int:
         cur.execute("DELETE FROM benchmarks WHERE upload_id NOT IN (SELECT upload_id FROM uploads)")
         cur.execute("INSERT OR REPLACE INTO schema_meta VALUES ('demo_cleared', 'true')")
         store.bump_data_version(cur)
-    audit.record(audit.log_of(con), by, "demo.clear", "demo data", {"rows_removed": removed})
+    audit.record(
+        audit.log_of(con), viewer.username, "demo.clear", "demo data", {"rows_removed": removed}
+    )
     return removed

@@ -26,7 +26,7 @@ def warm(con) -> float:
     months = views.months_with_data(con)
     if not months:
         return 0.0
-    alerts.refresh(con)
+    alerts.refresh(con, SYSTEM)
     period = parse(views.default_month(con, months))
     names = schemes.names(con)
     name = schemes.DEFAULT if schemes.DEFAULT in names else names[0]

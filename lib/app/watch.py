@@ -16,10 +16,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lib.app import intake
+from lib.auth import access
 from lib.core import errors, store
 from lib.core.errors import UnusableFile
-from lib.ingest.pipeline import ingest_file
-from lib.monitoring import alerts
 
 log = logging.getLogger("scorecard.watch")
 
@@ -32,9 +32,14 @@ class Watcher:
     folder: Path
     mapping: object  # lib.ingest.mapping.Mapping
     settle: float = 5.0
-    user: str = "watch"
+    user: str = "watch"  # named in the upload log
     # path → (size, mtime, first time seen with that size and mtime)
     _seen: dict = field(default_factory=dict)
+
+    @property
+    def viewer(self) -> access.Viewer:
+        """The watcher uploads with the system's rights, under its own name."""
+        return access.Viewer(self.user, access.SYSTEM.role)
 
     def candidates(self) -> list[Path]:
         if not self.folder.is_dir():
@@ -78,14 +83,15 @@ class Watcher:
             return None
         upload_id = None
         try:
-            result = ingest_file(con, path, self.mapping, user=self.user)
-            status, message, upload_id = (
-                result.status,
-                result.summary(max_errors=3),
-                result.upload_id,
-            )
-        except UnusableFile as exc:
-            status, message = "rejected", str(exc)
+            [result] = intake.store_uploads(con, self.viewer, [intake.Upload(path, self.mapping)])
+            if isinstance(result, UnusableFile):
+                status, message = "rejected", str(result)
+            else:
+                status, message, upload_id = (
+                    result.status,
+                    result.summary(max_errors=3),
+                    result.upload_id,
+                )
         except errors.StoreError:
             raise  # the store itself: the caller decides (retry later)
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the watcher
@@ -95,7 +101,6 @@ class Watcher:
             [digest, str(path), len(data), dt.datetime.now(), status, message, upload_id]),
             bump=False)  # fmt: skip
         if status == "stored":
-            alerts.refresh(con)
             log.info("%s: %s", path.name, message.splitlines()[0] if message else status)
         else:
             log.warning("%s: %s — %s", path.name, status.upper(), message)

@@ -34,8 +34,8 @@ import jwt
 import pandas as pd
 import yaml
 
-from lib.auth import audit
-from lib.auth.access import ACTIONS, ROLES, Viewer
+from lib.auth import access, audit
+from lib.auth.access import ACTIONS, ROLES, SYSTEM, Viewer
 from lib.core import settings
 from lib.core.errors import UserError
 from lib.core.paths import ROOT
@@ -280,9 +280,10 @@ def _last_admin(data: dict, username: str) -> bool:
 
 
 def add(path: Path, username: str, role: str, *, agent: str | None = None,
-        password: str | None = None, name: str | None = None, by: str = "system",
+        password: str | None = None, name: str | None = None, viewer: Viewer = SYSTEM,
         log: Path | None = None, demo: bool = False) -> str:  # fmt: skip
     """Add a user; returns the password (generated when none was given)."""
+    access.require(viewer, "users")
     username = (username or "").strip().lower()
     if not USERNAME.match(username):
         raise UserError(f"'{username}' is not a valid username: 2–32 lowercase letters, digits, "
@@ -297,12 +298,13 @@ def add(path: Path, username: str, role: str, *, agent: str | None = None,
         data["credentials"]["usernames"][username] = _entry(
             role, agent.strip() if agent else None, name or username, password, demo
         )
-    audit.record(log, by, "user.create", username, {"role": role, "agent": agent})
+    audit.record(log, viewer.username, "user.create", username, {"role": role, "agent": agent})
     return password
 
 
-def set_role(path: Path, username: str, role: str, *, agent: str | None = None, by: str = "system",
+def set_role(path: Path, username: str, role: str, *, agent: str | None = None, viewer: Viewer = SYSTEM,
              log: Path | None = None) -> None:  # fmt: skip
+    access.require(viewer, "users")
     _check_role(role, agent)
     with _editing(path) as data:
         user = _user(data, username)
@@ -311,13 +313,20 @@ def set_role(path: Path, username: str, role: str, *, agent: str | None = None, 
         before = (user.get("roles") or [""])[0]
         user["roles"], user["agent"] = [role], (agent.strip() if agent else None)
         _bump(user)
-    audit.record(log, by, "user.set_role", username, {"from": before, "to": role, "agent": agent})
+    audit.record(
+        log,
+        viewer.username,
+        "user.set_role",
+        username,
+        {"from": before, "to": role, "agent": agent},
+    )
 
 
-def reset_password(path: Path, username: str, password: str | None = None, *, by: str = "system",
+def reset_password(path: Path, username: str, password: str | None = None, *, viewer: Viewer = SYSTEM,
                    log: Path | None = None) -> str:  # fmt: skip
     """Set a new password (generated when none is given), clear failed logins and any pause,
     and end the user's sessions."""
+    access.require(viewer, "users")
     if password is not None:
         _check_new(password, username)
     password = password or generate_password()
@@ -326,14 +335,16 @@ def reset_password(path: Path, username: str, password: str | None = None, *, by
         user["password"], user["failed_login_attempts"] = hash_password(password), 0
         user["locked_until"] = 0
         _bump(user)
-    audit.record(log, by, "user.reset_password", username)
+    audit.record(log, viewer.username, "user.reset_password", username)
     return password
 
 
-def change_password(path: Path, username: str, current: str, new: str,
+def change_password(path: Path, viewer: Viewer, current: str, new: str,
                     log: Path | None = None) -> None:  # fmt: skip
-    """A user changes their own password: the current one must match, the new one follow the
-    password rule. Other sessions of the user end; the caller renews its own."""
+    """The signed-in user changes their own password: the current one must match, the new one
+    follow the password rule. Other sessions of the user end; the caller renews its own."""
+    access.require(viewer, "own_data")
+    username = viewer.username
     _check_new(new, username)
     with _editing(path) as data:
         user = _user(data, username)
@@ -344,15 +355,16 @@ def change_password(path: Path, username: str, current: str, new: str,
     audit.record(log, username, "user.change_password", username)
 
 
-def set_disabled(path: Path, username: str, disabled: bool = True, *, by: str = "system",
+def set_disabled(path: Path, username: str, disabled: bool = True, *, viewer: Viewer = SYSTEM,
                  log: Path | None = None) -> None:  # fmt: skip
+    access.require(viewer, "users")
     with _editing(path) as data:
         user = _user(data, username)
         if disabled and _last_admin(data, username):
             raise UserError(f"'{username}' is the last admin; make another admin first.")
         user["disabled"] = bool(disabled)
         _bump(user)
-    audit.record(log, by, "user.disable" if disabled else "user.enable", username)
+    audit.record(log, viewer.username, "user.disable" if disabled else "user.enable", username)
 
 
 # ---------------------------------------------------------------- sessions and sign-in
@@ -371,8 +383,10 @@ def session(path: Path, username: str) -> int | None:
     return int(user.get("session") or 0)
 
 
-def sign_out(path: Path, username: str, log: Path | None = None) -> None:
-    """Sign the user out everywhere: every cookie issued before stops working."""
+def sign_out(path: Path, viewer: Viewer, log: Path | None = None) -> None:
+    """Sign the signed-in user out everywhere: every cookie issued before stops working."""
+    access.require(viewer, "own_data")
+    username = viewer.username
     with _editing(path) as data:
         user = data["credentials"]["usernames"].get(username)
         if user is not None:
@@ -461,8 +475,9 @@ def add_demo(path: Path, log: Path | None = None) -> list[tuple[str, str]]:
     return made
 
 
-def remove_demo(path: Path, by: str = "system", log: Path | None = None) -> list[str]:
+def remove_demo(path: Path, viewer: Viewer = SYSTEM, log: Path | None = None) -> list[str]:
     """Delete the demo accounts (they go with the demo data)."""
+    access.require(viewer, "upload")
     if not path.exists():
         return []
     with _editing(path) as data:
@@ -470,5 +485,5 @@ def remove_demo(path: Path, by: str = "system", log: Path | None = None) -> list
         for username in gone:
             del data["credentials"]["usernames"][username]
     for username in gone:
-        audit.record(log, by, "user.delete", username, {"demo": True})
+        audit.record(log, viewer.username, "user.delete", username, {"demo": True})
     return gone

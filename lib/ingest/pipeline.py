@@ -647,7 +647,7 @@ def ingest_file(
     mapping: Mapping,
     *,
     sheet: str | None = None,
-    user: str = "cli",
+    viewer: access.Viewer = access.SYSTEM,
     file_name: str | None = None,
     progress=None,
     is_demo: bool = False,
@@ -656,7 +656,11 @@ def ingest_file(
 ) -> IngestResult:
     """Ingest one file with a mapping; raise UnusableFile if it cannot be used at all.
     `scope` gives the shop, platform and (for a report without dates) the period. The file is
-    read, checked and staged `batch_rows` rows at a time, all inside one transaction."""
+    read, checked and staged `batch_rows` rows at a time, all inside one transaction. The viewer
+    must be allowed to upload (managers and admins; `access.SYSTEM` for jobs) and is named in
+    the upload log."""
+    access.require(viewer, "upload")
+    user = viewer.username
     start = time.perf_counter()
     path = Path(path)
     name = file_name or path.name

@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from lib.auth import audit
+from lib.auth import access, audit
 from lib.core import errors, store, yamlio
 from lib.core.errors import SchemeError
 from lib.core.i18n import t
@@ -388,13 +388,15 @@ def diff_words(
     return out
 
 
-def save(con, body: dict, *, user: str, reason: str, base_version: int | None = None,
+def save(con, viewer: access.Viewer, body: dict, *, reason: str, base_version: int | None = None,
          catalogue: Catalogue | None = None, now: dt.datetime | None = None,
          in_force_from: dt.date | None = None) -> int:  # fmt: skip
     """Save a new version; returns its number. Refuses invalid schemes, a missing reason, and
     (with `base_version`) a save on top of a version someone else has replaced meanwhile. The
     version is in force from `in_force_from` (default: the day it is saved); a day in the past
     scores the periods since then again under it, on purpose, and the audit log says so."""
+    access.require(viewer, "edit_schemes")
+    user = viewer.username
     scheme = from_dict(body, catalogue)
     if not str(reason or "").strip():
         raise SchemeError(scheme.name, [("scheme.reason_given", "say why the scheme changes")])

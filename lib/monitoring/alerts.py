@@ -353,7 +353,7 @@ def touched_agents(con, uploads: list[int]) -> set[str]:
     return {r[0] for r in rows if r[0] is not None}
 
 
-def refresh(con, config: dict | None = None, force: bool = False,
+def refresh(con, viewer: access.Viewer, config: dict | None = None, force: bool = False,
             uploads: list[int] | None = None) -> int:  # fmt: skip
     """Store new findings when the data changed since the last run; returns how many are new.
     A finding already stored keeps its status; its last day and numbers are brought up to date.
@@ -361,7 +361,9 @@ def refresh(con, config: dict | None = None, force: bool = False,
     With `uploads` (the ids of the uploads since the last refresh), only the agents those
     uploads touched, and their teams, are evaluated again, as long as nothing else changed the
     data and the lookback did not move (a new last day moves every agent's window, so then
-    everyone is evaluated)."""
+    everyone is evaluated). It follows writes, so the viewer must be one who may upload
+    (`access.SYSTEM` for jobs and the warm-up)."""
+    access.require(viewer, "upload")
     version = store.data_version(con)
     done = _meta(con, "alerts_version")
     if done is not None and int(done) == version and not force:

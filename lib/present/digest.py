@@ -126,10 +126,11 @@ def payload(body: str, fmt: str) -> dict:
     return webhooks.message(webhooks.escape(body, fmt), fmt)
 
 
-def post(con, hooks: list[dict], day: dt.date, body: str, *, force: bool = False,
+def post(con, viewer: access.Viewer, hooks: list[dict], day: dt.date, body: str, *, force: bool = False,
          retries: int = 3, pause: float = 1.0) -> dict:  # fmt: skip
     """Send the digest of `day` to each hook not yet sent it. Returns {hook: status} with
     status "sent", "already sent" or the error."""
+    access.require(viewer, "edit_schemes")
     done = {h for (h,) in con.cursor().execute(
         "SELECT hook FROM digest_posts WHERE day = ?", [day]).fetchall()}  # fmt: skip
     out = {}
