@@ -290,3 +290,63 @@ def test_a_failure_in_the_last_batch_stores_nothing(con, write, monkeypatch):
     assert len(batches) > 3  # several batches were staged before it
     assert snapshot(con) == before
     assert con.cursor().execute("SELECT count(*) FROM uploads").fetchone() == uploads_before
+
+
+def _random_frame(table, rng, n: int):
+    """A typed batch of `table` as ingest validates it, with values on and past every limit."""
+    import numpy as np
+    import pyarrow as pa
+
+    from lib.ingest import ARROW_TYPES
+
+    day = np.datetime64("2026-05-01T00:00:00", "us")
+    cols = {}
+    for col in table.stored:
+        gone = rng.random(n) < 0.2  # missing values, also in required columns
+        if col.kind in ("timestamp", "date"):
+            secs = rng.choice([-3, -1, 0, 1, 5, 3600, 86400 * 91], n) * rng.integers(1, 4, n)
+            vals = day + secs.astype("timedelta64[s]")
+            far = rng.random(n) < 0.05  # before 1970 or after 2100
+            vals[far] = np.datetime64("1960-01-01T00:00:00", "us")
+            arr = pa.array(vals, pa.timestamp("us"), mask=gone)
+            arr = arr.cast(pa.date32()) if col.kind == "date" else arr
+        elif col.kind == "text":
+            arr = pa.array([("x" * 32768 if rng.random() < 0.03 else f"v{i}") for i in range(n)],
+                           pa.string(), mask=gone)  # fmt: skip
+        elif col.kind == "bool":
+            arr = pa.array(rng.random(n) < 0.5, mask=gone)
+        elif col.kind == "int":
+            arr = pa.array(rng.integers(-2, 5, n), pa.int64(), mask=gone)
+        else:
+            choices = [-0.5, 0.0, 0.5, 1.0, 1.5, 4.0, 5.0, 6.0, 7.0, 86400 * 89.0, 86400 * 95.0]
+            arr = pa.array(rng.choice(choices, n), ARROW_TYPES.get(col.kind, pa.float64()),
+                           mask=gone)  # fmt: skip
+        cols[col.name] = arr
+    return pa.table(cols).to_pandas()
+
+
+@pytest.mark.parametrize("name", sorted(TABLES))
+def test_validation_screen_finds_what_the_schema_finds(name):
+    """The column screen sends pandera every row it would fault: validate() with the screen
+    reports exactly what the schema over every row reports, over random batches with values
+    on and past every limit; clean rows are passed without pandera."""
+    import numpy as np
+
+    from lib.validation import suspects, validate, validate_all
+
+    table = TABLES[name]
+    rng = np.random.default_rng(7)
+    flagged = 0
+    for scale, days in ((5, 90.0), (10, 1.0)):
+        for _ in range(3):
+            frame = _random_frame(table, rng, 300)
+            expected = validate_all(frame, table, scale, days)
+            assert expected, "the random batch should break some rule"
+            assert sorted(validate(frame, table, scale, days), key=repr) == sorted(
+                expected, key=repr
+            )
+            flagged += int(suspects(frame, table, scale, days).sum())
+            clean = frame.drop(index=sorted({p.index for p in expected}))
+            assert validate_all(clean, table, scale, days) == []
+            assert not suspects(clean, table, scale, days).any() or len(clean) == 0
+    assert flagged

@@ -449,8 +449,15 @@ def _scope_rows(con, parsed_cols: dict, source: pa.Table, found: dict, combined:
         platform = pc.take(ids, pc.index_in(platform, value_set=pa.array(distinct, pa.string())))
     parsed_cols["platform"] = platform
     shop = _text(parsed_cols["shop"]) if "shop" in parsed_cols else pa.nulls(n, pa.string())
-    prefix = pc.struct_field(pc.extract_regex(account, r"^\s*(?P<shop>[^:：]+?)\s*[:：]\s*\S"), [0])
-    parsed_cols["shop"] = pc.fill_null(pc.coalesce(shop, prefix), "")
+    # Only accounts with a colon can name a shop: the pattern is tried on those alone.
+    colon = pc.fill_null(pc.or_(pc.match_substring(account, ":"), pc.match_substring(account, "：")),
+                         False)  # fmt: skip
+    if pc.any(colon).as_py():
+        prefix = pc.struct_field(
+            pc.extract_regex(account, r"^\s*(?P<shop>[^:：]+?)\s*[:：]\s*\S"), [0]
+        )
+        shop = pc.coalesce(shop, prefix)
+    parsed_cols["shop"] = pc.fill_null(shop, "")
     if "agent" in parsed_cols and con is not None:
         _linked_agents(con, parsed_cols)
 

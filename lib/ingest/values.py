@@ -370,11 +370,24 @@ def _normalise(raw: pa.Array, kind: str) -> tuple[pa.Array, np.ndarray]:
     if isinstance(raw, pa.ChunkedArray):
         raw = raw.combine_chunks()
     s = pc.utf8_trim_whitespace(raw.cast(pa.string()))
-    markers = pa.array(sorted(MISSING_TEXT if kind == "text" else MISSING))
-    missing = pc.or_kleene(pc.is_null(s), pc.is_in(pc.utf8_lower(s), value_set=markers))
-    missing = pc.fill_null(missing, True)
-    s = pc.if_else(missing, pa.scalar(None, pa.string()), s)
-    return s, ~missing.to_numpy(zero_copy_only=False)
+    words = MISSING_TEXT if kind == "text" else MISSING
+    markers = pa.array(sorted(words))
+    # Only values as short as a marker can be one: the rest (dates, ids, comments) are not
+    # lower-cased, which is most of the work on a long column.
+    short = np.flatnonzero(
+        pc.fill_null(pc.less_equal(pc.utf8_length(s), max(map(len, words))), False).to_numpy(
+            zero_copy_only=False
+        )
+    )
+    missing = pc.is_null(s).to_numpy(zero_copy_only=False).copy()
+    if short.size:
+        lowered = pc.utf8_lower(s.take(pa.array(short)))
+        missing[short] |= pc.fill_null(pc.is_in(lowered, value_set=markers), False).to_numpy(
+            zero_copy_only=False
+        )
+    if missing.any():
+        s = pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), s)
+    return s, ~missing
 
 
 def _slow(s: pa.Array, todo: np.ndarray, func) -> tuple[np.ndarray, list, np.ndarray]:

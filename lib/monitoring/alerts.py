@@ -187,17 +187,24 @@ def robust_changes_all(frame: pd.DataFrame, *, window: int = 28, min_days: int =
     return pd.concat(out, ignore_index=True)[columns].sort_values(["grp", "day"], ignore_index=True)
 
 
-def _runs(flags: pd.DataFrame) -> list[pd.DataFrame]:
-    """Consecutive days (a gap of at most 2 days) in the same direction form one run."""
-    runs, current = [], []
-    for row in flags.sort_values("day").itertuples():
-        if current and ((row.day - current[-1].day).days > 2 or (row.z > 0) != (current[-1].z > 0)):
-            runs.append(pd.DataFrame(current))
-            current = []
-        current.append(row)
-    if current:
-        runs.append(pd.DataFrame(current))
-    return runs
+def _runs(flags: pd.DataFrame) -> pd.DataFrame:
+    """Consecutive days (a gap of at most 2 days) of one subject in the same direction form
+    one run. `flags`: grp, day, value, baseline, spread, z, sorted by grp and day. Returns one
+    row per run, in that order: its first day's numbers, its last day and its length, found
+    with column operations over every subject at once."""
+    f = flags.reset_index(drop=True)
+    if f.empty:
+        return f.assign(last_day=f["day"], days=0)
+    day = pd.to_datetime(f["day"])
+    up = f["z"] > 0
+    new = ((f["grp"] != f["grp"].shift()) | ((day - day.shift()).dt.days > 2)
+           | (up != up.shift()))  # fmt: skip
+    run = new.cumsum()
+    grouped = f.groupby(run, sort=False)
+    first = f[new.to_numpy()].reset_index(drop=True)
+    first["last_day"] = grouped["day"].last().to_numpy()
+    first["days"] = grouped.size().to_numpy()
+    return first
 
 
 def _sudden(con, rule: dict, start: dt.date, end: dt.date) -> list[dict]:
@@ -206,29 +213,23 @@ def _sudden(con, rule: dict, start: dt.date, end: dt.date) -> list[dict]:
     # The baseline needs the days before the lookback too.
     frame = kpis.compute(con, start - dt.timedelta(days=int(rule.get("window", 28)) + 7), end, by=by,
                          grain="day", kpi_ids=[kpi.id])  # fmt: skip
-    out = []
     every = robust_changes_all(frame.rename(columns={"bucket": "day"})[["grp", "day", "value", "n"]],
                                window=int(rule.get("window", 28)), min_days=int(rule.get("min_days", 7)),
                                min_volume=float(rule.get("min_volume", 5)), z=float(rule.get("z", 4)),
                                guard=int(rule.get("persist", 2)) - 1)  # fmt: skip
     every = every[every["day"] >= start]
-    for subject, flags in every.groupby("grp", sort=True):
-        worse = (flags["z"] > 0) != kpi.higher_is_better
-        wanted = rule.get("direction", "both")
-        flags = (
-            flags[worse] if wanted == "worse" else flags[~worse] if wanted == "better" else flags
-        )
-        for run in _runs(flags):
-            if len(run) < int(rule.get("persist", 2)):  # a one-day blip is not a change
-                continue
-            first = run.iloc[0]
-            out.append({"subject": subject, "first_day": first["day"], "last_day": run.iloc[-1]["day"],
-                        "value": float(first["value"]), "baseline": float(first["baseline"]),
-                        "threshold": None, "kpi": kpi.id,
-                        "detail": {"z": round(float(first["z"]), 1), "days": len(run),
-                                   "spread": round(float(first["spread"]), 4),
-                                   "direction": "worse" if (first["z"] > 0) != kpi.higher_is_better else "better"}})  # fmt: skip
-    return out
+    worse = (every["z"] > 0) != kpi.higher_is_better
+    wanted = rule.get("direction", "both")
+    flags = every[worse] if wanted == "worse" else every[~worse] if wanted == "better" else every
+    runs = _runs(flags)
+    runs = runs[runs["days"] >= int(rule.get("persist", 2))]  # a one-day blip is not a change
+    return [{"subject": g, "first_day": d, "last_day": last, "value": float(v),
+             "baseline": float(b), "threshold": None, "kpi": kpi.id,
+             "detail": {"z": round(float(z), 1), "days": int(n), "spread": round(float(sp), 4),
+                        "direction": "worse" if (z > 0) != kpi.higher_is_better else "better"}}
+            for g, d, last, v, b, z, n, sp in zip(runs["grp"], runs["day"], runs["last_day"],
+                                                  runs["value"], runs["baseline"], runs["z"],
+                                                  runs["days"], runs["spread"])]  # fmt: skip
 
 
 def _breach(con, rule: dict, start: dt.date, end: dt.date) -> list[dict]:
