@@ -22,6 +22,7 @@ import itertools
 import json
 import re
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -697,17 +698,20 @@ def ingest_file(
         found, missing = scoped_mapping.resolve(first.headers)
         if missing:
             raise UnusableFile(_missing_message(name, scoped_mapping, missing, first.headers))
-        digest = file_hash(path)
         evidence = None
-        while True:
-            try:
-                result = _load(con, path, name, scoped_mapping, found, first, rows, scope,
-                               digest, user, is_demo, report, evidence, batches)  # fmt: skip
-                break
-            except _Redo as redo:
-                evidence = redo.evidence
-                rows = batches()
-                first = next(rows)
+        # The file's hash is computed in a second thread while the rows are read; it is
+        # needed only once they are staged.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-hash") as hashing:
+            digest = hashing.submit(file_hash, path)
+            while True:
+                try:
+                    result = _load(con, path, name, scoped_mapping, found, first, rows, scope,
+                                   digest, user, is_demo, report, evidence, batches)  # fmt: skip
+                    break
+                except _Redo as redo:
+                    evidence = redo.evidence
+                    rows = batches()
+                    first = next(rows)
     except UnusableFile as exc:
         _log_rejected(con, name, path, mapping, user, str(exc), is_demo)
         raise
@@ -724,21 +728,16 @@ def ingest_file(
 
 
 def _load(con, path: Path, name: str, mapping: Mapping, found: dict, first: RawTable, rows,
-          scope: Scope | None, digest: str, user: str, is_demo: bool, report,
+          scope: Scope | None, digest: Future, user: str, is_demo: bool, report,
           evidence: dict | None, batches) -> IngestResult:  # fmt: skip
     """Stage every batch of the file and store it, in one transaction: a failure anywhere,
-    in any batch, stores nothing. Raise _Redo when the batches were read unalike."""
+    in any batch, stores nothing. Raise _Redo when the batches were read unalike. `digest`
+    gives the file's hash once it is computed."""
     table = mapping.table
     result = IngestResult(name, mapping.kind, mapping.name)
     result.notes = list(first.notes)
     size = max(path.stat().st_size, 1)
     with store.transaction(con) as cur:
-        before = cur.execute(
-            "SELECT upload_id, uploaded_at FROM uploads WHERE file_hash = ? AND status = 'stored' "
-            "ORDER BY upload_id DESC LIMIT 1",
-            [digest],
-        ).fetchall()
-        before = before[0] if before else None
         bench = _Benchmarks()
         stage_notes: list[str] = []
         seen: list[dict[str, tuple]] = []
@@ -748,47 +747,52 @@ def _load(con, path: Path, name: str, mapping: Mapping, found: dict, first: RawT
             """CREATE TEMP TABLE __ingest_quarantine (row_number BIGINT, "column" VARCHAR,
                value VARCHAR, reason VARCHAR, raw_row VARCHAR)"""
         )
-        supplied = period = carry = None
+        supplied = period = None
         offset = kept = staged_rows = filled = continuation = read_bytes = 0
-        for raw in itertools.chain([first], rows):
-            done = 0.3 + 0.4 * min(read_bytes / size, 1.0)
-            staged = _stage(raw, mapping, found,
-                            lambda f, m, done=done: report(done + 0.05 * f, m),
-                            con, evidence, bench)  # fmt: skip
-            read_bytes += raw.table.nbytes
-            stage_notes += [n for n in staged.notes if n not in stage_notes]
-            seen.append(staged.evidence)
-            filled += staged.filled
-            if supplied is None:
-                supplied = staged.supplied
-                period = (scope.period if scope and scope.period
-                          and "period_end" in supplied else None)  # fmt: skip
-            if mapping.line_items:  # the whole file is one batch
-                _reject_whole_orders(staged, table, raw)
-            n = raw.num_rows
-            bad_rows = np.zeros(n, dtype=bool)
-            bad_rows[list(staged.errors)] = True
-            skip = np.zeros(n, dtype=bool)
-            skip[list(staged.skipped)] = True
-            keep = ~bad_rows & ~skip
-            result.rows_read += n
-            result.quarantined += int(bad_rows.sum())
-            result.skipped_rows += int(skip.sum())
-            kept += int(keep.sum())
-            continuation += int(staged.continuation.sum())
-            errors += [e for i in sorted(staged.errors) for e in staged.errors[i]]
-            result.skipped += raw.skipped
-            ragged += raw.ragged
-            _quarantine(cur, _quarantine_records(raw, staged))
-            good = staged.typed.append_column("__i", pa.array(np.arange(offset, offset + n)))
-            good = good.append_column("__row", pa.array(raw.row_numbers, pa.int64()))
-            good = _fold(good.filter(pa.array(keep)), table, mapping.line_items)
-            if offset == 0:
-                _create_staging(cur, good)
-            carry = _append(cur, good if carry is None else pa.concat_tables([carry, good]))
-            staged_rows += good.num_rows
-            offset += n
-            del raw, staged, good
+        writer = _StagingWriter(cur)
+        try:
+            for raw in itertools.chain([first], rows):
+                done = 0.3 + 0.4 * min(read_bytes / size, 1.0)
+                staged = _stage(raw, mapping, found,
+                                lambda f, m, done=done: report(done + 0.05 * f, m),
+                                con, evidence, bench)  # fmt: skip
+                read_bytes += raw.table.nbytes
+                stage_notes += [n for n in staged.notes if n not in stage_notes]
+                seen.append(staged.evidence)
+                filled += staged.filled
+                if supplied is None:
+                    supplied = staged.supplied
+                    period = (scope.period if scope and scope.period
+                              and "period_end" in supplied else None)  # fmt: skip
+                if mapping.line_items:  # the whole file is one batch
+                    _reject_whole_orders(staged, table, raw)
+                n = raw.num_rows
+                bad_rows = np.zeros(n, dtype=bool)
+                bad_rows[list(staged.errors)] = True
+                skip = np.zeros(n, dtype=bool)
+                skip[list(staged.skipped)] = True
+                keep = ~bad_rows & ~skip
+                result.rows_read += n
+                result.quarantined += int(bad_rows.sum())
+                result.skipped_rows += int(skip.sum())
+                kept += int(keep.sum())
+                continuation += int(staged.continuation.sum())
+                errors += [e for i in sorted(staged.errors) for e in staged.errors[i]]
+                result.skipped += raw.skipped
+                ragged += raw.ragged
+                records = _quarantine_records(raw, staged)
+                good = staged.typed.append_column("__i", pa.array(np.arange(offset, offset + n)))
+                good = good.append_column("__row", pa.array(raw.row_numbers, pa.int64()))
+                good = _fold(good.filter(pa.array(keep)), table, mapping.line_items)
+                writer.write(records, good, create=offset == 0)
+                staged_rows += good.num_rows
+                offset += n
+                del raw, staged, good, records
+        except BaseException:
+            writer.close(quiet=True)  # the write in flight ends before the rollback
+            raise
+        writer.close()
+        carry = writer.carry
         if carry is not None and carry.num_rows:
             cur.from_arrow(carry).insert_into("__ingest_rows")
         in_table = cur.execute("SELECT count(*) FROM __ingest_rows").fetchall()[0][0]
@@ -798,6 +802,13 @@ def _load(con, path: Path, name: str, mapping: Mapping, found: dict, first: RawT
             whole = _file_evidence(seen)
             if any(e.get(c) != w for e in seen for c, w in whole.items() if c in e):
                 raise _Redo(whole)  # rolls back what was staged
+        file_digest = digest.result()
+        before = cur.execute(
+            "SELECT upload_id, uploaded_at FROM uploads WHERE file_hash = ? AND status = 'stored' "
+            "ORDER BY upload_id DESC LIMIT 1",
+            [file_digest],
+        ).fetchall()
+        before = before[0] if before else None
         result.notes += stage_notes + _filled_note(filled)
         if continuation:
             result.notes.append(f"{continuation:,} line-item row(s) continue an order read above")
@@ -833,7 +844,7 @@ def _load(con, path: Path, name: str, mapping: Mapping, found: dict, first: RawT
                sheet, uploaded_by, status, is_demo, supplied_columns, period_from,
                period_to) VALUES (?, ?, ?, ?, ?, ?, ?, 'stored', ?, ?, ?, ?)
                RETURNING upload_id""",
-            [name, digest, path.stat().st_size, mapping.kind, mapping.name,
+            [name, file_digest, path.stat().st_size, mapping.kind, mapping.name,
              first.sheet, user, is_demo, supplied, *(period or (None, None))],
         ).fetchall()[0][0]  # fmt: skip
         cur.execute(
@@ -867,6 +878,45 @@ def _load(con, path: Path, name: str, mapping: Mapping, found: dict, first: RawT
         )  # fmt: skip
         store.bump_data_version(cur)
     return result
+
+
+class _StagingWriter:
+    """Writes each staged batch (its quarantine records and good rows) into the upload's
+    transaction from a second thread, while the next batch is read and parsed: DuckDB and
+    Arrow do most of their work without holding Python's lock, so on two cores the writing
+    overlaps the parsing. One write at a time, in the order given; `carry` is what is left
+    of the last row group (see `_append`)."""
+
+    def __init__(self, cur) -> None:
+        self.cur = cur
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-staging")
+        self.pending = None
+        self.carry: pa.Table | None = None
+
+    def write(self, records: list[tuple], rows: pa.Table, create: bool) -> None:
+        self.wait()  # at most one batch waits to be written: memory stays bounded
+        self.pending = self.pool.submit(self._write, records, rows, create)
+
+    def _write(self, records: list[tuple], rows: pa.Table, create: bool) -> None:
+        _quarantine(self.cur, records)
+        if create:
+            _create_staging(self.cur, rows)
+        carry = self.carry
+        self.carry = _append(self.cur, rows if carry is None else pa.concat_tables([carry, rows]))
+
+    def wait(self) -> None:
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.result()  # a failed write is raised here, in the reading thread
+
+    def close(self, quiet: bool = False) -> None:
+        try:
+            self.wait()
+        except Exception:
+            if not quiet:
+                raise
+        finally:
+            self.pool.shutdown(wait=True)
 
 
 # DuckDB writes a transaction's new rows to disk a row group at a time, and keeps what is

@@ -1235,19 +1235,39 @@ def _set_aside_non_data(
         if last:
             _footer_ragged(raw, last_data_row)
         return last_data_row
-    filled = np.zeros(n, dtype=np.int64)
-    first_col = None
+    # A row is kept when a cell is filled: columns are looked at only for the rows that have
+    # none so far (most rows are settled by the first column). The count of filled cells,
+    # which tells a footer line, is needed only for the last lines.
+    keep = np.zeros(n, dtype=bool)
     for name in table.column_names:
-        col = pc.utf8_trim_whitespace(table.column(name))
-        filled += pc.not_equal(col, "").to_numpy(zero_copy_only=False).astype(np.int64)
-    keep = filled > 0
+        todo = np.flatnonzero(~keep)
+        if not todo.size:
+            break
+        col = table.column(name)
+        col = col if todo.size == n else col.take(pa.array(todo))
+        keep[todo] |= _filled(col)
+    tail = max(0, n - FOOTER_LINES)
+    filled = np.zeros(n, dtype=np.int64)
+    if last:
+        for name in table.column_names:
+            filled[tail:] += _filled(table.column(name).slice(tail))
     reasons = {i: "blank row" for i in np.flatnonzero(~keep)}
-    # Total rows (合计/Total) in the first two columns are summaries, not records.
+    # Total rows (合计/Total) in the first two columns are summaries, not records: only
+    # values as short as a marker are lower-cased and compared.
+    longest = max(map(len, SUMMARY_MARKERS))
     for name in table.column_names[:2]:
-        first_col = pc.utf8_lower(pc.utf8_trim_whitespace(table.column(name)))
-        is_total = pc.is_in(first_col, pa.array(sorted(SUMMARY_MARKERS))).to_numpy(
-            zero_copy_only=False
+        first_col = pc.utf8_trim_whitespace(table.column(name))
+        short = np.flatnonzero(
+            pc.fill_null(pc.less_equal(pc.utf8_length(first_col), longest), False).to_numpy(
+                zero_copy_only=False
+            )
         )
+        is_total = np.zeros(n, dtype=bool)
+        if short.size:
+            lowered = pc.utf8_lower(first_col.take(pa.array(short)))
+            is_total[short] = pc.fill_null(
+                pc.is_in(lowered, pa.array(sorted(SUMMARY_MARKERS))), False
+            ).to_numpy(zero_copy_only=False)
         for i in np.flatnonzero(is_total & keep):
             reasons[i] = "total row"
         keep &= ~is_total
@@ -1286,6 +1306,14 @@ def _set_aside_non_data(
     if last:
         _footer_ragged(raw, last_data_row)
     return last_data_row
+
+
+def _filled(col) -> np.ndarray:
+    """Cells with something besides spaces, as a mask."""
+    found = pc.not_equal(pc.utf8_trim_whitespace(col), "")
+    if isinstance(found, pa.ChunkedArray):
+        found = found.combine_chunks()
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
 
 
 def _footer_ragged(raw: RawTable, last_data_row: int) -> None:

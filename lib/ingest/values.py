@@ -390,14 +390,14 @@ def _normalise(raw: pa.Array, kind: str) -> tuple[pa.Array, np.ndarray]:
     return s, ~missing
 
 
-def _slow(s: pa.Array, todo: np.ndarray, func) -> tuple[np.ndarray, list, np.ndarray]:
+def _slow(s: pa.Array, todo: np.ndarray, func) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Apply a single-value parser to the distinct values still to do.
 
     Returns the row indices done, their results (None where failed) and the failed mask.
     """
     idx = np.flatnonzero(todo)
     if idx.size == 0:
-        return idx, [], np.zeros(0, dtype=bool)
+        return idx, np.empty(0, dtype=object), np.zeros(0, dtype=bool)
     sub = s.take(pa.array(idx))
     uniq = pc.unique(sub)
     results, failed = [], np.zeros(len(uniq), dtype=bool)
@@ -408,12 +408,20 @@ def _slow(s: pa.Array, todo: np.ndarray, func) -> tuple[np.ndarray, list, np.nda
             results.append(None)
             failed[i] = True
     pos = pc.index_in(sub, value_set=uniq).to_numpy(zero_copy_only=False)
-    return idx, [results[p] for p in pos], failed[pos]
+    found = np.empty(len(results), dtype=object)  # one result per distinct value, then per row
+    for i, result in enumerate(results):  # one by one: a result may be a tuple
+        found[i] = result
+    return idx, found[pos], failed[pos]
 
 
 def _numeric_fast(s: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Plain numbers (optionally with thousands separators) parsed vectorised."""
     plain = pc.fill_null(pc.match_substring_regex(s, f"^{_NUM}$"), False)
+    if s.null_count + pc.sum(plain).as_py() == len(s):  # every value a plain number
+        out = pc.cast(s, pa.float64()).to_numpy(zero_copy_only=False)
+        return np.where(plain.to_numpy(zero_copy_only=False), out, np.nan), plain.to_numpy(
+            zero_copy_only=False
+        )
     thousands = pc.fill_null(pc.match_substring_regex(s, _THOUSANDS_RE.pattern), False)
     candidate = pc.if_else(thousands, pc.replace_substring(s, ",", ""), s)
     ok = pc.or_(plain, thousands)
@@ -464,7 +472,9 @@ def _parse_timestamps(s, present, opts):
     done = np.zeros(n, dtype=bool)
     dayfirst, note, evidence = _decide_dayfirst(s, present, opts)
     sample = pc.drop_null(s.slice(0, 2000)).to_pylist()[:200]
-    formats = [f for f in _FAST_FORMATS if any(_fits(v, f) for v in sample)]
+    shapes = [(_shape(v), v) for v in sample]
+    formats = [f for f, want in _FAST_SHAPES.items()
+               if any(shape == want and _fits(v, f) for shape, v in shapes)]  # fmt: skip
     for fmt in formats:
         todo = present & ~done
         if not todo.any():
@@ -514,6 +524,20 @@ def _parse_with_formats(s, present, opts):
     return out, present & ~bad, bad, ""
 
 
+# What is left of a value once digits and spaces are dropped, lower-cased: a fast format's
+# directives (%Y %m %d %H %M %S) match digits (and %d a space before one) and its spaces
+# match any run of spaces, case aside, so a value strptime reads has its format's shape.
+# Comparing shapes first spares a strptime call for most values that cannot fit.
+_SHAPE_DROP = re.compile(r"[\d\s]")
+
+
+def _shape(text: str) -> str:
+    return _SHAPE_DROP.sub("", text).lower()
+
+
+_FAST_SHAPES = {f: _shape(re.sub(r"%[YmdHMS]", "", f)) for f in _FAST_FORMATS}
+
+
 def _fits(value: str, fmt: str) -> bool:
     try:
         dt.datetime.strptime(value, fmt)
@@ -550,7 +574,7 @@ def parse_column(raw: pa.Array, kind: str, opts: Options | None = None) -> Parse
         bad = np.zeros(n, dtype=bool)
         idx, res, failed = _slow(s, present, parse_bool)
         bad[idx] = failed
-        out[idx[~failed]] = [r for r, f in zip(res, failed) if not f]
+        out[idx[~failed]] = res[~failed].astype(bool)
         return Parsed(pa.array(out, mask=~(present & ~bad)), bad, reason)
 
     out, done = _numeric_fast(s)
