@@ -382,9 +382,9 @@ def _stage(raw: RawTable, mapping: Mapping, found: dict[str, str], report, con=N
 
     report(0.62, "checking rows")
     check_rows = np.flatnonzero(~skip)
-    frame = typed.take(pa.array(check_rows)).to_pandas() if skip.any() else typed.to_pandas()
+    checked = typed.take(pa.array(check_rows)) if skip.any() else typed
     scale = mapping.parse_options("rating").csat_scale
-    for problem in validate(frame, table, scale, mapping.max_duration_days):
+    for problem in validate(checked, table, scale, mapping.max_duration_days):
         idx = int(check_rows[problem.index])
         existing = errors.setdefault(idx, [])
         if any(e.column == label.get(problem.column, problem.column) for e in existing):

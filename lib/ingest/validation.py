@@ -21,11 +21,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from lib.core.tables import Table
 
 if TYPE_CHECKING:
-    import pandera.pandas as pa
+    import pandera.pandas as pandera
 
 MAX_TEXT = 32767  # Excel's cell limit: longer text is a broken export, not a comment
 # Longer than this, a wait or a handle time is a broken export (a default date, a typo), not a
@@ -82,78 +84,82 @@ class Problem:
     reason: str
 
 
-def _column_checks(kind: str, rating_scale: int, max_days: float) -> list[pa.Check]:
-    import pandera.pandas as pa
+def _column_checks(kind: str, rating_scale: int, max_days: float) -> list[pandera.Check]:
+    import pandera.pandas as pandera
 
     if kind in ("int", "number", "money"):
-        return [pa.Check.ge(0, error="negative value")]
+        return [pandera.Check.ge(0, error="negative value")]
     if kind == "duration":
         return [
-            pa.Check.ge(0, error="negative duration"),
-            pa.Check.le(max_days * 86400, error=f"duration longer than {max_days:g} days"),
+            pandera.Check.ge(0, error="negative duration"),
+            pandera.Check.le(max_days * 86400, error=f"duration longer than {max_days:g} days"),
         ]
     if kind == "rate":
         return [
-            pa.Check.ge(0, error="negative percentage"),
-            pa.Check.le(1, error="percentage above 100 %"),
+            pandera.Check.ge(0, error="negative percentage"),
+            pandera.Check.le(1, error="percentage above 100 %"),
         ]
     if kind == "rating":
-        return [pa.Check.in_range(1, rating_scale, error=f"rating outside 1–{rating_scale}")]
+        return [pandera.Check.in_range(1, rating_scale, error=f"rating outside 1–{rating_scale}")]
     if kind in ("timestamp", "date"):
         return [
-            pa.Check(
+            pandera.Check(
                 lambda s: (pd.to_datetime(s) >= EARLIEST) & (pd.to_datetime(s) < LATEST),
                 element_wise=False,
                 error=DATE_RANGE,
             )
         ]
     if kind == "text":
-        return [pa.Check.str_length(max_value=MAX_TEXT, error="text longer than 32,767 characters")]
+        return [
+            pandera.Check.str_length(max_value=MAX_TEXT, error="text longer than 32,767 characters")
+        ]
     return []
 
 
-def _wide_check(name: str, max_days: float) -> pa.Check:
-    import pandera.pandas as pa
+def _wide_check(name: str, max_days: float) -> pandera.Check:
+    import pandera.pandas as pandera
 
     column, reason, rule = WIDE_RULES[name]
     if "{days}" in reason:  # a rule with the plausibility limit
         limit = max_days * 86400
-        return pa.Check(lambda d, rule=rule: rule(d, limit), name=name,
+        return pandera.Check(lambda d, rule=rule: rule(d, limit), name=name,
                         error=reason.format(days=f"{max_days:g}"))  # fmt: skip
-    return pa.Check(rule, name=name, error=reason)
+    return pandera.Check(rule, name=name, error=reason)
 
 
 @lru_cache(maxsize=64)
 def schema_for(table: Table, rating_scale: int = 5,
-               max_days: float = MAX_DURATION_DAYS) -> pa.DataFrameSchema:  # fmt: skip
-    import pandera.pandas as pa
+               max_days: float = MAX_DURATION_DAYS) -> pandera.DataFrameSchema:  # fmt: skip
+    import pandera.pandas as pandera
 
     columns = {}
     for col in table.stored:
         scale = 5 if table.name == "tickets" else rating_scale  # ticket CSAT is stored 1–5
-        columns[col.name] = pa.Column(
+        columns[col.name] = pandera.Column(
             None, _column_checks(col.kind, scale, max_days), nullable=not col.required,
             required=False,
         )  # fmt: skip
     wide = [_wide_check(name, max_days) for name in table.checks]
-    return pa.DataFrameSchema(columns, checks=wide, strict=False)
+    return pandera.DataFrameSchema(columns, checks=wide, strict=False)
 
 
-def validate(frame: pd.DataFrame, table: Table, rating_scale: int = 5,
+def validate(rows: pa.Table, table: Table, rating_scale: int = 5,
              max_days: float = MAX_DURATION_DAYS) -> list[Problem]:  # fmt: skip
-    """Every (row, column) that breaks a rule, as Problems; empty when all rows are good.
-    Only the rows `suspects` flags are checked by the pandera schema (every rule is about one
+    """Every (row, column) of an Arrow table of typed rows that breaks a rule, as Problems
+    (index: the row's position); empty when all rows are good. Only the rows `suspects`
+    flags are made a DataFrame and checked by the pandera schema (every rule is about one
     row, so a row's problems do not depend on the others)."""
-    if frame.empty:
+    if rows.num_rows == 0:
         return []
     try:
-        suspect = suspects(frame, table, rating_scale, max_days)
+        suspect = suspects(rows, table, rating_scale, max_days)
     except Exception:  # noqa: BLE001 - a value the screen cannot compare: let pandera judge
-        suspect = None
-    if suspect is not None:
-        if not suspect.any():
-            return []
-        frame = frame[suspect]
+        return validate_all(rows.to_pandas(), table, rating_scale, max_days)
+    if not suspect.any():
+        return []
+    index = np.flatnonzero(suspect)
+    frame = rows.take(index).to_pandas()
+    frame.index = index
     return validate_all(frame, table, rating_scale, max_days)
 
 
@@ -162,24 +168,36 @@ def validate_all(frame: pd.DataFrame, table: Table, rating_scale: int = 5,
     """`validate` with the pandera schema over every row (no screen first)."""
     if frame.empty:
         return []
-    import pandera.pandas as pa
+    import pandera.pandas as pandera
 
     try:
         schema_for(table, rating_scale, max_days).validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as exc:
+    except pandera.errors.SchemaErrors as exc:
         return _problems(exc.failure_cases, table, max_days)
     return []
 
 
-def suspects(frame: pd.DataFrame, table: Table, rating_scale: int = 5,
+def suspects(rows: pa.Table, table: Table, rating_scale: int = 5,
              max_days: float = MAX_DURATION_DAYS) -> np.ndarray:  # fmt: skip
     """Rows that may break a rule of `schema_for`, as a mask: the same comparisons, made
-    as column operations. It may flag a good row (pandera then finds nothing), never miss a
-    bad one; a test compares it with the schema over random frames."""
-    bad = np.zeros(len(frame), dtype=bool)
+    as column operations (text with Arrow, without making Python strings of it; the rest as
+    a DataFrame of those columns). It may flag a good row (pandera then finds nothing),
+    never miss a bad one; a test compares it with the schema over random batches."""
+    bad = np.zeros(rows.num_rows, dtype=bool)
+    other = []
     for col in table.stored:
-        if col.name not in frame.columns:
+        if col.name not in rows.column_names:
             continue
+        if col.kind not in ("text", "bool"):
+            other.append(col)
+            continue
+        values = rows.column(col.name)
+        if col.required:
+            bad |= _mask(pc.is_null(values))
+        if col.kind == "text":
+            bad |= _mask(pc.greater(pc.utf8_length(values), MAX_TEXT))
+    frame = rows.select([c.name for c in other]).to_pandas()
+    for col in other:
         s = frame[col.name]
         na = s.isna().to_numpy()
         if col.required:
@@ -203,17 +221,17 @@ def suspects(frame: pd.DataFrame, table: Table, rating_scale: int = 5,
         elif kind in ("timestamp", "date"):
             d = pd.to_datetime(s)
             bad |= (~((d >= EARLIEST) & (d < LATEST))).to_numpy() & ~na
-        elif kind == "text":
-            longest = s.str.len().to_numpy(dtype=float, na_value=0)
-            bad |= (longest > MAX_TEXT) & ~na
-    for name in table.checks:
-        _, _, rule = WIDE_RULES[name]
-        if "{days}" in WIDE_RULES[name][1]:
-            good = rule(frame, max_days * 86400)
-        else:
-            good = rule(frame)
+    for name in table.checks:  # a rule over a text column raises KeyError: pandera judges
+        _, reason, rule = WIDE_RULES[name]
+        good = rule(frame, max_days * 86400) if "{days}" in reason else rule(frame)
         bad |= ~np.asarray(good, dtype=bool)
     return bad
+
+
+def _mask(found) -> np.ndarray:
+    if isinstance(found, pa.ChunkedArray):
+        found = found.combine_chunks()
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
 
 
 def _problems(cases: pd.DataFrame, table: Table, max_days: float) -> list[Problem]:
