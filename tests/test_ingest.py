@@ -351,3 +351,22 @@ def test_validation_screen_finds_what_the_schema_finds(name):
             assert validate_all(clean.to_pandas(), table, scale, days) == []
             assert not suspects(clean, table, scale, days).any()
     assert flagged
+
+
+def test_a_clean_file_is_stored_without_loading_pandera(tmp_path, write):
+    """Clean rows pass the column screen, so the command line does not import pandera (the
+    slowest import of an ingest) for them; a file with a bad row does, and names the problem."""
+    probe = ("import sys; from lib.app.cli import main; code = main(sys.argv[1:]); "
+             "print('pandera loaded' if 'pandera' in sys.modules else 'no pandera'); sys.exit(code)")  # fmt: skip
+    for text, loaded, code in ((GOOD, "no pandera", 0), (MIXED, "pandera loaded", 0)):
+        path = write(f"t{code}{len(text)}.csv", text)
+        out = subprocess.run([sys.executable, "-c", probe, "ingest", str(path), "--mapping",
+                              "demo_tickets", "--db", str(tmp_path / "s.duckdb")],
+                             capture_output=True, text=True, cwd=store.ROOT)  # fmt: skip
+        assert out.returncode == code, out.stderr
+        assert out.stdout.strip().splitlines()[-1] == loaded
+    assert (
+        "row 5, column First Response At: first response is before the ticket was created"
+        in out.stdout
+    )
+    assert "row 6, column CSAT: rating outside 1–5 (value: '7')" in out.stdout
