@@ -64,7 +64,7 @@ t = time.perf_counter(); card = scoring.scorecard(con, scheme, month, viewer=SYS
 cold = time.perf_counter() - t
 kpis._CACHE.clear()
 t = time.perf_counter(); scoring.scorecard(con, scheme, month, viewer=SYSTEM); warm = time.perf_counter() - t
-t = time.perf_counter(); alerts.refresh(con, force=True); refresh = time.perf_counter() - t
+t = time.perf_counter(); alerts.refresh(con, SYSTEM, force=True); refresh = time.perf_counter() - t
 print(json.dumps({"cold": cold, "warm": warm, "alerts": refresh, "agents": len(card.agents)}))
 """
 
