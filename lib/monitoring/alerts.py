@@ -207,12 +207,40 @@ def _runs(flags: pd.DataFrame) -> pd.DataFrame:
     return first
 
 
-def _sudden(con, rule: dict, start: dt.date, end: dt.date) -> list[dict]:
-    kpi = kpis.load_catalogue().get(rule["kpi"])
+def _span(rule: dict, start: dt.date, end: dt.date) -> tuple:
+    """(subjects, grain, first day, end) of the KPI values a rule reads."""
     by = "agent" if rule["scope"] == "agent" else "team"
-    # The baseline needs the days before the lookback too.
-    frame = kpis.compute(con, start - dt.timedelta(days=int(rule.get("window", 28)) + 7), end, by=by,
-                         grain="day", kpi_ids=[kpi.id])  # fmt: skip
+    if rule["kind"] == "sudden_change":  # the baseline needs the days before the lookback too
+        return by, "day", start - dt.timedelta(days=int(rule.get("window", 28)) + 7), end
+    return by, rule.get("period", "week"), start, end
+
+
+class _Values:
+    """The KPI values the rules read, computed once per span for all the KPIs read over it:
+    rules over the same subjects, grain and days share one pass over the data."""
+
+    def __init__(self, con, rules: list[dict], start: dt.date, end: dt.date) -> None:
+        self.con, self.start, self.end = con, start, end
+        self.wanted: dict[tuple, list[str]] = {}
+        for rule in rules:
+            if rule["kind"] in ("sudden_change", "breach"):
+                ids = self.wanted.setdefault(_span(rule, start, end), [])
+                ids += [] if rule["kpi"] in ids else [rule["kpi"]]
+        self.found: dict[tuple, pd.DataFrame] = {}
+
+    def of(self, rule: dict) -> pd.DataFrame:
+        span = _span(rule, self.start, self.end)
+        if span not in self.found:
+            by, grain, first, end = span
+            self.found[span] = kpis.compute(self.con, first, end, by=by, grain=grain,
+                                            kpi_ids=self.wanted[span])  # fmt: skip
+        frame = self.found[span]
+        return frame[frame["kpi"] == rule["kpi"]].reset_index(drop=True)
+
+
+def _sudden(values: _Values, rule: dict, start: dt.date) -> list[dict]:
+    kpi = kpis.load_catalogue().get(rule["kpi"])
+    frame = values.of(rule)
     every = robust_changes_all(frame.rename(columns={"bucket": "day"})[["grp", "day", "value", "n"]],
                                window=int(rule.get("window", 28)), min_days=int(rule.get("min_days", 7)),
                                min_volume=float(rule.get("min_volume", 5)), z=float(rule.get("z", 4)),
@@ -232,12 +260,11 @@ def _sudden(con, rule: dict, start: dt.date, end: dt.date) -> list[dict]:
                                                   runs["days"], runs["spread"])]  # fmt: skip
 
 
-def _breach(con, rule: dict, start: dt.date, end: dt.date) -> list[dict]:
+def _breach(values: _Values, rule: dict, end: dt.date) -> list[dict]:
     """Complete weeks or months whose value is past the rule's limit, found with column
     operations over every subject and period at once."""
-    by = "agent" if rule["scope"] == "agent" else "team"
     grain = rule.get("period", "week")
-    frame = kpis.compute(con, start, end, by=by, grain=grain, kpi_ids=[rule["kpi"]])
+    frame = values.of(rule)
     frame = frame[frame["value"].notna() & frame["bucket"].notna()
                   & (frame["n"].fillna(0) >= float(rule.get("min_n", 1)))]  # fmt: skip
     if frame.empty:
@@ -321,11 +348,12 @@ def evaluate(con, config: dict | None = None, as_of: dt.datetime | None = None,
         known = kpis.agent_teams(con)
         teams = set(known.loc[known["agent"].isin(agents), "team"].dropna()) | {"—"}
     rows = []
+    values = _Values(con, config.get("rules") or [], start, end)
     for rule in config.get("rules") or []:
         if rule["kind"] == "sudden_change":
-            found = _sudden(con, rule, start, end)
+            found = _sudden(values, rule, start)
         elif rule["kind"] == "breach":
-            found = _breach(con, rule, start, end)
+            found = _breach(values, rule, end)
         else:
             found = _backlog(con, rule, last)
         if agents is not None and rule["kind"] != "backlog":
