@@ -416,6 +416,15 @@ def _slow(s: pa.Array, todo: np.ndarray, func) -> tuple[np.ndarray, np.ndarray, 
 
 def _numeric_fast(s: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Plain numbers (optionally with thousands separators) parsed vectorised."""
+    try:  # most columns are plain numbers only: one cast, no pattern
+        cast = pc.cast(s, pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        cast = None
+    if cast is not None:
+        done = ~np.isnan(cast)  # nulls come as NaN
+        # Arrow reads inf and nan too, which are not plain numbers: then the pattern decides.
+        if np.isfinite(cast[done]).all() and done.sum() == len(s) - s.null_count:
+            return np.where(done, cast, np.nan), done
     plain = pc.fill_null(pc.match_substring_regex(s, f"^{_NUM}$"), False)
     if s.null_count + pc.sum(plain).as_py() == len(s):  # every value a plain number
         out = pc.cast(s, pa.float64()).to_numpy(zero_copy_only=False)
@@ -451,9 +460,13 @@ def _decide_dayfirst(s: pa.Array, present: np.ndarray, opts: Options):
     """Day-first or not, its note, and the evidence (see Parsed.evidence)."""
     if opts.dayfirst is not None:
         return opts.dayfirst, "", None
-    sample = pc.drop_null(s.filter(pa.array(present)))
-    parts = pc.extract_regex(sample, r"^(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.]\d{2,4}")
-    parts = pc.drop_null(parts)
+    pattern = r"^(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.]\d{2,4}"
+    # Matched first, and the parts taken from the matching values only: most columns hold
+    # none (2026-05-01), and taking parts builds a value for every row.
+    fits = pc.and_(pc.fill_null(pc.match_substring_regex(s, pattern), False), pa.array(present))
+    if not pc.any(fits).as_py():
+        return False, "", None
+    parts = pc.drop_null(pc.extract_regex(s.filter(fits), pattern))
     if len(parts) == 0:
         return False, "", None
     a = pc.cast(parts.field("a"), pa.int32()).to_numpy()
