@@ -414,6 +414,26 @@ def _slow(s: pa.Array, todo: np.ndarray, func) -> tuple[np.ndarray, np.ndarray, 
     return idx, found[pos], failed[pos]
 
 
+def _slow_distinct(s: pa.Array, todo: np.ndarray, func):
+    """`_slow` by distinct value: the row indices to do, the result of each distinct value
+    (None where it failed), each row's position among the distinct values, and which
+    distinct values failed."""
+    idx = np.flatnonzero(todo)
+    if idx.size == 0:
+        return idx, [], np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+    sub = s.take(pa.array(idx))
+    uniq = pc.unique(sub)
+    results, failed = [], np.zeros(len(uniq), dtype=bool)
+    for i, text in enumerate(uniq.to_pylist()):
+        try:
+            results.append(func(text))
+        except ValueProblem:
+            results.append(None)
+            failed[i] = True
+    pos = pc.index_in(sub, value_set=uniq).to_numpy(zero_copy_only=False)
+    return idx, results, pos, failed
+
+
 def _numeric_fast(s: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Plain numbers (optionally with thousands separators) parsed vectorised."""
     try:  # most columns are plain numbers only: one cast, no pattern
@@ -607,15 +627,19 @@ def parse_column(raw: pa.Array, kind: str, opts: Options | None = None) -> Parse
         func = parse_number
     else:
         raise ValueError(f"unknown value kind '{kind}'")
-    idx, res, failed = _slow(s, todo, func)
+    idx, distinct, pos, distinct_failed = _slow_distinct(s, todo, func)
+    failed = distinct_failed[pos]
     bad[idx] = failed
-    ok_idx = idx[~failed]
-    ok_res = [r for r, f in zip(res, failed) if not f]
+    ok_idx, ok_pos = idx[~failed], pos[~failed]
+    # Results per distinct value as arrays, then spread to the rows by position: no Python
+    # loop over the rows (a column of percentages has a million of them).
     if kind == "rate":
         # Bare numbers above 1 mean the column is in percent units (45.3 is 45.3 %).
-        out[ok_idx] = [v for v, _ in ok_res]
+        values = np.array([np.nan if r is None else r[0] for r in distinct], dtype=float)
+        pcts = np.array([r is not None and bool(r[1]) for r in distinct], dtype=bool)
+        out[ok_idx] = values[ok_pos]
         written_pct = np.zeros(n, dtype=bool)
-        written_pct[ok_idx] = [pct for _, pct in ok_res]
+        written_pct[ok_idx] = pcts[ok_pos]
         bare = present & ~bad & ~written_pct
         if bare.any():
             evidence = (bool((out[bare] > 1).any()),)
@@ -625,13 +649,16 @@ def parse_column(raw: pa.Array, kind: str, opts: Options | None = None) -> Parse
         out = np.round(out, 10)
     elif kind == "rating":
         # "Offered"/"Not offered" mean no rating: missing, not bad.
-        unrated = np.array([r is None for r in ok_res], dtype=bool)
+        none = np.array([r is None for r in distinct], dtype=bool)
+        values = np.array([np.nan if r is None else r for r in distinct], dtype=float)
+        unrated = none[ok_pos]
         present[ok_idx[unrated]] = False
-        out[ok_idx[~unrated]] = [r for r in ok_res if r is not None]
+        out[ok_idx[~unrated]] = values[ok_pos[~unrated]]
         if opts.rescale_to_5 and opts.csat_scale != 5:
             out = 1 + (out - 1) * 4.0 / (opts.csat_scale - 1)
     else:
-        out[ok_idx] = ok_res
+        values = np.array([np.nan if r is None else r for r in distinct], dtype=float)
+        out[ok_idx] = values[ok_pos]
     valid = present & ~bad
     if kind == "int":
         whole = np.isfinite(out) & (out == np.floor(np.where(np.isfinite(out), out, 0)))
