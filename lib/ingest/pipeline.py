@@ -157,14 +157,19 @@ def _missing_message(name: str, mapping: Mapping, missing: list[str], headers: l
 
 
 def _extract(arr: pa.Array, pattern: str) -> pa.Array:
-    """Keep the first regex group where the pattern matches, the whole value elsewhere."""
-    texts = arr.to_pylist()
+    """Keep the first regex group where the pattern matches, the whole value elsewhere.
+    Each distinct value is matched once (a column of agents holds few), then spread to the
+    rows by position."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = arr.cast(pa.string())
+    distinct = pc.unique(arr)
     rx = re.compile(pattern)
     out = []
-    for t in texts:
+    for t in distinct.to_pylist():
         m = rx.search(t) if t else None
         out.append(m.group(1).strip() if m and m.group(1) is not None else t)
-    return pa.array(out, pa.string())
+    return pc.take(pa.array(out, pa.string()), pc.index_in(arr, value_set=distinct))
 
 
 @dataclass(frozen=True)

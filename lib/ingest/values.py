@@ -436,10 +436,13 @@ def _slow_distinct(s: pa.Array, todo: np.ndarray, func):
 
 def _numeric_fast(s: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Plain numbers (optionally with thousands separators) parsed vectorised."""
-    try:  # most columns are plain numbers only: one cast, no pattern
-        cast = pc.cast(s, pa.float64()).to_numpy(zero_copy_only=False)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        cast = None
+    cast = None
+    head = pc.drop_null(s.slice(0, 100)).to_pylist()
+    if all(_NUM_RE.match(v) for v in head):  # most columns are plain numbers: one cast, no pattern
+        try:
+            cast = pc.cast(s, pa.float64()).to_numpy(zero_copy_only=False)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            cast = None
     if cast is not None:
         done = ~np.isnan(cast)  # nulls come as NaN
         # Arrow reads inf and nan too, which are not plain numbers: then the pattern decides.
