@@ -22,7 +22,7 @@ from tests.corpus import GOOD, HEAD, row
 STALLING_UPLOAD = """
 import sys, time
 from lib.ingest import pipeline
-from lib.core import store
+from lib.app.stores import open_store
 from lib.ingest.mapping import load
 
 real = pipeline._quarantine
