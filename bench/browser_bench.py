@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from ingest_bench import OUT  # noqa: E402
+from playwright.sync_api import Error as PlaywrightError  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 from scoring_bench import build  # noqa: E402
 
@@ -125,7 +126,10 @@ def main() -> int:
                 demo_load, demo_warmup = first_load(browser, app, password, True)
         # At once: signing in the moment the login form appears, while the app still warms up.
         with AppServer(fresh_copy(source, db), env=auth) as app:
-            at_once, _ = first_load(browser, app, password, wait_for_warmup=False)
+            try:
+                at_once, _ = first_load(browser, app, password, wait_for_warmup=False)
+            except PlaywrightError:  # for reference only: a busy machine may take longer
+                at_once = float("nan")
         with AppServer(fresh_copy(source, db), env=auth) as app:
             page = new_page(browser)
             after_warmup, warmup = first_load(browser, app, password, True, page)
