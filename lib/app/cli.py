@@ -21,7 +21,7 @@ from pathlib import Path
 from lib.auth import access
 from lib.core import errors
 
-INGEST_MEMORY = "500MB"  # DuckDB's share of an `ingest` command's memory
+INGEST_MEMORY = "500MB"  # DuckDB's memory while `ingest` stores files (see intake)
 EXIT_UNUSABLE = 2  # a file, mapping or store that cannot be used
 EXIT_NOTHING_STORED = 3  # rows were read, and every one was quarantined or skipped
 EXIT_NOT_DELIVERED = 4  # a mail server or webhook did not take the message
@@ -261,10 +261,6 @@ def _cmd_ingest(args) -> int:
         return 2
     try:
         con = open_store(args.db)
-        # DuckDB keeps the blocks it writes in memory up to its limit (most of the machine's
-        # memory by default): a one-off command writing a large file keeps it small, so that
-        # its memory stays bounded whatever the file's size; what does not fit goes to disk.
-        con.execute(f"SET memory_limit = '{INGEST_MEMORY}'")
         mapping = load_mapping(args.mapping, con)
     except MappingError as exc:
         print(str(exc), file=sys.stderr)
@@ -274,7 +270,7 @@ def _cmd_ingest(args) -> int:
     files = [
         intake.Upload(Path(name), mapping, sheet=args.sheet, scope=scope) for name in args.files
     ]
-    results = intake.store_uploads(con, _cli_viewer(args.user), files)
+    results = intake.store_uploads(con, _cli_viewer(args.user), files, ingest_memory=INGEST_MEMORY)
     for name, result in zip(args.files, results):
         if isinstance(result, UnusableFile):
             failed = True

@@ -33,14 +33,35 @@ class Upload:
     is_demo: bool = False
 
 
-def store_uploads(con, viewer: access.Viewer, uploads: list[Upload], *,
-                  progress=None) -> list[IngestResult | UnusableFile]:  # fmt: skip
+def store_uploads(con, viewer: access.Viewer, uploads: list[Upload], *, progress=None,
+                  ingest_memory: str | None = None) -> list[IngestResult | UnusableFile]:  # fmt: skip
     """Store each file (by `viewer`, who must be allowed to upload), then refresh the alerts
     for what was stored. Returns, per file in order, its result, or the `UnusableFile` that
     explains why it could not be read at all; other errors propagate and store nothing more.
-    `progress(fraction, message)` follows each file, then `ALERTS_STEP`."""
+    `progress(fraction, message)` follows each file, then `ALERTS_STEP`. `ingest_memory`
+    (e.g. "500MB") caps DuckDB's memory while the files are stored, for a process that does
+    nothing else (the command line): DuckDB keeps the blocks it writes in memory up to its
+    limit, most of the machine by default; past the cap they go to disk. The alert refresh
+    runs with the limit as it was, as its interval lists cannot go to disk."""
     access.require(viewer, "upload")
     results: list[IngestResult | UnusableFile] = []
+    if ingest_memory:
+        con.execute(f"SET memory_limit = '{ingest_memory}'")
+    try:
+        _store_each(con, viewer, uploads, progress, results)
+    finally:
+        if ingest_memory:
+            con.execute("RESET memory_limit")
+    stored = [r.upload_id for r in results
+              if isinstance(r, IngestResult) and r.upload_id is not None]  # fmt: skip
+    if stored:
+        if progress:
+            progress(1.0, ALERTS_STEP)
+        alerts.refresh(con, viewer, uploads=stored)  # for the agents the uploads touched
+    return results
+
+
+def _store_each(con, viewer, uploads: list[Upload], progress, results: list) -> None:
     for i, up in enumerate(uploads):
         step = None
         if progress:
@@ -51,10 +72,3 @@ def store_uploads(con, viewer: access.Viewer, uploads: list[Upload], *,
                                        is_demo=up.is_demo, progress=step))  # fmt: skip
         except UnusableFile as exc:
             results.append(exc)
-    stored = [r.upload_id for r in results
-              if isinstance(r, IngestResult) and r.upload_id is not None]  # fmt: skip
-    if stored:
-        if progress:
-            progress(1.0, ALERTS_STEP)
-        alerts.refresh(con, viewer, uploads=stored)  # for the agents the uploads touched
-    return results
