@@ -9,8 +9,11 @@ has to catch them up.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
+
+import duckdb
 
 from lib.auth import access
 from lib.core.errors import UnusableFile
@@ -51,7 +54,8 @@ def store_uploads(con, viewer: access.Viewer, uploads: list[Upload], *, progress
         _store_each(con, viewer, uploads, progress, results)
     finally:
         if ingest_memory:
-            con.execute("RESET memory_limit")
+            with suppress(duckdb.Error):  # a store a failed write invalidated keeps its error
+                con.execute("RESET memory_limit")
     stored = [r.upload_id for r in results
               if isinstance(r, IngestResult) and r.upload_id is not None]  # fmt: skip
     if stored:
