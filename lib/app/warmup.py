@@ -1,7 +1,7 @@
 """Warm-up when the app starts: the work the first page needs, done before anyone signs in.
 
 The overview of a large store needs its alerts brought up to date with the data and the KPI
-values of the latest full month and the month before; computed once in the background while
+values of the latest full month and the month before, its trend and its split by channel; computed once in the background while
 the login form is shown, they are ready (in `store.memo` and the alerts table) when the first
 person signs in. Everything here is what the pages would otherwise compute on their first run,
 keyed by the data version, so nothing changes in what anyone sees.
@@ -14,7 +14,7 @@ import time
 
 from lib.auth.access import SYSTEM
 from lib.core.periods import parse
-from lib.metrics import schemes, scoring
+from lib.metrics import kpis, schemes, scoring
 from lib.monitoring import alerts
 from lib.present import views
 
@@ -33,6 +33,15 @@ def warm(con) -> float:
     cards = [scoring.scorecard(con, schemes.resolve(con, name, p.end), p, viewer=SYSTEM)
              for p in (period, period.previous())]  # fmt: skip
     views.headline(con, SYSTEM, cards[0], None, "en")  # this month against the one before
+    # The overview's trend (its first KPI with data) and channel split (its first KPI that
+    # splits by channel), as the page asks for them when it first opens.
+    with_data = views.kpis_with_data(cards[0])
+    if with_data:
+        views.trend(con, SYSTEM, with_data[0], period)
+    splittable = set(kpis.by_channel(kpis.load_catalogue()))
+    split = [k for k in cards[0].scheme.kpi_ids if k in splittable]
+    if split:
+        views.channels(con, SYSTEM, period, None, split[:1], "en")
     from lib.present import charts, report  # noqa: F401 - loads Plotly and the report's modules once
 
     return time.perf_counter() - start
