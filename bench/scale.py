@@ -55,14 +55,14 @@ sys.path.insert(0, sys.argv[2])
 from lib.auth.access import SYSTEM
 from lib.core import store
 from lib.core.periods import parse
-from lib.metrics import kpis, schemes, scoring
+from lib.metrics import schemes, scoring
 from lib.monitoring import alerts
 con = store.connect(sys.argv[1])
 scheme = schemes.from_dict(schemes.preset_body(schemes.DEFAULT))
 month = parse("2026-06")
 t = time.perf_counter(); card = scoring.scorecard(con, scheme, month, viewer=SYSTEM)
 cold = time.perf_counter() - t
-kpis._CACHE.clear()
+store._MEMO.clear()
 t = time.perf_counter(); scoring.scorecard(con, scheme, month, viewer=SYSTEM); warm = time.perf_counter() - t
 t = time.perf_counter(); alerts.refresh(con, SYSTEM, force=True); refresh = time.perf_counter() - t
 print(json.dumps({"cold": cold, "warm": warm, "alerts": refresh, "agents": len(card.agents)}))
