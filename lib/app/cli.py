@@ -270,7 +270,10 @@ def _cmd_ingest(args) -> int:
     files = [
         intake.Upload(Path(name), mapping, sheet=args.sheet, scope=scope) for name in args.files
     ]
-    results = intake.store_uploads(con, _cli_viewer(args.user), files, ingest_memory=INGEST_MEMORY)
+    # A command of its own caps DuckDB's memory while storing; in the app (a command handed
+    # over) the store's memory is shared with the people using it, and is left alone.
+    cap = INGEST_MEMORY if getattr(args, "own_process", True) else None
+    results = intake.store_uploads(con, _cli_viewer(args.user), files, ingest_memory=cap)
     for name, result in zip(args.files, results):
         if isinstance(result, UnusableFile):
             failed = True
@@ -730,6 +733,7 @@ COMMANDS = {
 def main(argv: list[str] | None = None, handoff: bool = True) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.own_process = handoff  # False: run by the app for a command handed over to it
 
     try:
         return COMMANDS[args.command](args)
