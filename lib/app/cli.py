@@ -8,7 +8,8 @@ read rows but every one was quarantined or skipped, 4 when `mail` or `digest` co
 1 for anything unexpected. JSON output is strict: no value is ever written as a bare NaN.
 
 Each command imports what it needs when it runs, so `--help` and small commands start quickly;
-these are the only function-level imports in `lib` besides the hand-off's call back into here.
+these are the only function-level imports in `lib` besides the hand-off's call back into here
+and pandera in `lib.ingest.validation`, loaded only for a batch with a row that may be bad.
 """
 
 from __future__ import annotations
