@@ -363,13 +363,24 @@ def test_alert_rules_that_are_not_a_mapping_are_explained(tmp_path):
     assert ("rule.z", "s: z must be more than 0") in alerts.check({"rules": [rule]})
 
 
-def test_the_readme_lists_every_setting_with_its_default():
+def test_the_readme_lists_every_setting_with_its_type_and_default():
     from lib.core import settings
 
     readme = (store.ROOT / "README.md").read_text(encoding="utf-8")
     for setting in settings.SETTINGS.values():
         default = f"{setting.default:,}" if isinstance(setting.default, int) else "(none)"
-        assert f"| `{setting.env}` | {default} |" in readme, setting.env
+        assert f"| `{setting.env}` | {setting.type} | {default} |" in readme, setting.env
+    listed = set(re.findall(r"^\| `(SCORECARD_[A-Z_]+)` \|", readme, re.M))
+    assert listed == {s.env for s in settings.SETTINGS.values()}  # no row without an entry
+
+
+def test_every_environment_variable_the_app_reads_is_a_registered_setting():
+    from lib.core import settings
+
+    code = "".join(p.read_text(encoding="utf-8") for p in (store.ROOT / "lib").rglob("*.py"))
+    code += (store.ROOT / "app.py").read_text(encoding="utf-8")
+    named = set(re.findall(r"SCORECARD_[A-Z][A-Z_]*[A-Z](?![A-Z_])", code))  # not a prefix
+    assert named - {s.env for s in settings.SETTINGS.values()} == set()
 
 
 def test_send_now_runs_in_the_background_and_shows_the_result(demo_copy, monkeypatch, accounts,
