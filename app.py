@@ -13,6 +13,7 @@ import streamlit as st
 from lib.app import demo
 from lib.auth import users
 from lib.auth.access import may_open
+from lib.core import store
 from lib.core.errors import StoreError
 from lib.core.i18n import message
 from pages._auth import account_box, announce, auth_path, log_path, sign_in, start_accounts
@@ -32,7 +33,7 @@ except StoreError as exc:
     st.error(t("store.error", message=str(exc)))
     st.stop()
 
-if demo.is_empty(db) and not demo.was_cleared(db):
+if store.is_empty(db) and not demo.was_cleared(db):
     with st.spinner(t("demo.loading")):
         demo.load(db)
         start_accounts(db)
