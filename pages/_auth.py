@@ -17,7 +17,7 @@ import streamlit as st
 from lib.auth import access, audit, users
 from lib.core import errors
 from lib.core.i18n import message
-from pages._ui import lang, t
+from pages._text import lang, t
 
 SIGNED_IN = ("authentication_status", "username", "session_gen")
 

@@ -15,8 +15,9 @@ import streamlit as st
 from lib.app import handoff, warmup
 from lib.app.stores import open_store
 from lib.core import errors, store
-from lib.core.i18n import DEFAULT, LANGUAGES, language_from_locale
+from lib.core.i18n import LANGUAGES
 from lib.core.i18n import t as translate
+from pages._text import lang, t  # shared with the sign-in page
 
 LOG = logging.getLogger("scorecard")
 ALL = "*"  # the team choice meaning every team (a None option would show as "no choice")
@@ -44,19 +45,6 @@ def connection(path: str):
 def con():
     # Keyed by the resolved path, so SCORECARD_DB and --db each get their own connection.
     return connection(str(store.resolve_db_path(db_path_from_args())))
-
-
-def lang() -> str:
-    if "lang" not in st.session_state:
-        try:
-            st.session_state["lang"] = language_from_locale(st.context.locale)
-        except Exception:  # noqa: BLE001 - no browser context (tests, scripts)
-            st.session_state["lang"] = DEFAULT
-    return st.session_state["lang"]
-
-
-def t(key: str, **values) -> str:
-    return translate(key, lang(), **values)
 
 
 def language_switch() -> None:
