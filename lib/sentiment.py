@@ -244,8 +244,10 @@ def valence_terms(text: str, table: dict[str, float]) -> list[tuple[str, float]]
 @lru_cache(maxsize=1)
 def model() -> dict:
     """The trained weights per language ("zh", "en"): bias, lex (weight of the lexicon count),
-    neutral (band around 0 called neutral), cue (what one n-gram must weigh to be evidence), weights (n-gram: weight), terms (the lexicon it
-    was trained with) and, for English, valence (word: VADER valence) and valence_weight."""
+    neutral (band around 0 called neutral), cue (what one n-gram must weigh to be evidence),
+    inquiry_score (the score a question or request needs to be polar without a strong n-gram),
+    weights (n-gram: weight), terms (the lexicon it was trained with) and, for English, valence
+    (word: VADER valence) and valence_weight."""
     with gzip.open(MODEL, "rt", encoding="utf-8") as f:
         return json.load(f)
 
@@ -302,6 +304,8 @@ def analyse(text: str | None) -> Result:
         if not lex_total and inquiry(text):  # a question or request: needs strong evidence
             need = max(need, lexicon()["inquiry"]["strong"])
         cue = lex_total != 0 or any(c * sign >= need for c in contributions.values())
+        # ... or, for a question, a whole score as strong as the plain questions' never is
+        cue = cue or abs(score) >= params.get("inquiry_score", float("inf"))
         if abs(score) < params["neutral"] or not cue:
             label = "neutral"
     names = shown + override
