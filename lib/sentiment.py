@@ -3,9 +3,10 @@
 Two parts decide a comment's label. The editable lexicon in `config/sentiment.yaml` finds
 terms (不满意, not helpful, 😡) with negation (不满意 flips 满意; 没有不耐烦 cancels 不耐烦), except
 in a rhetorical question (这不是骗人吗 stays a complaint), and masks look-alikes (出差, 快2个小时).
-A small logistic-regression model (`config/sentiment_model.json.gz`, trained by
-`bench/train_sentiment.py` on public labelled reviews) weighs character n-grams (Chinese) or
-words and word pairs (English) together with the lexicon's count. A term that a manager adds to
+A small linear model (`config/sentiment_model.json.gz`: naive-Bayes-weighted logistic
+regression, trained by `bench/train_sentiment.py` on public labelled reviews) weighs character
+n-grams (Chinese) or words and word pairs (English) together with the lexicon's count; a
+question or request needs strong evidence to be called positive or negative. A term that a manager adds to
 the lexicon after the model was trained overrides the model. Every result carries its evidence:
 the lexicon terms that fired and the n-grams that pushed the score most, plus emotion tags
 (anger, confusion, satisfaction) from the `emotions` cues. `stored` keeps each comment's result
