@@ -132,7 +132,7 @@ def test_incremental_refresh_leaves_the_same_alerts_as_a_full_one(tmp_path, monk
                 alerts.refresh(con, SYSTEM, uploads=[upload])
                 partial += before == alerts._meta(con, "alerts_end") and step > 0
             else:
-                alerts.refresh(con, SYSTEM, SYSTEM)
+                alerts.refresh(con, SYSTEM)
         assert _alerts(inc) == _alerts(full), f"after upload {step}"
     assert partial, "no upload was refreshed incrementally"
     assert _alerts(full), "the uploads raised no alert to compare"

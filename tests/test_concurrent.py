@@ -38,7 +38,7 @@ def cli(*args: str, env: dict | None = None) -> subprocess.Popen:
 HOLDER = """
 import sys, time
 from lib.app import handoff
-from lib.core import store
+from lib.app.stores import open_store
 con = open_store(sys.argv[1])  # holds the store like the app does
 handoff.serve(sys.argv[1])
 print("ready", flush=True)
