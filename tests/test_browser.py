@@ -10,6 +10,7 @@ import threading
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from lib import audit
 from tests.browser import AppServer, edit_grid_cell, launch, settle, sign_in
 from tests.conftest import PASSWORD
 from tests.corpus import HEAD, row
@@ -282,6 +283,29 @@ def test_wrong_password_is_refused(browser_at):
         )
     ).to_be_visible()
     expect(tab.get_by_role("heading", name="Leaderboard")).to_have_count(0)
+
+
+def test_the_admin_password_is_printed_when_the_server_starts(demo_copy, tmp_path, monkeypatch):
+    """No accounts yet: the password is in the terminal as soon as the server answers, before
+    any browser has opened the page, and it signs in."""
+    auth = tmp_path / "fresh-auth.yaml"
+    monkeypatch.setenv("SCORECARD_AUTH", str(auth))
+    with AppServer(demo_copy) as app:
+        app.log.flush()
+        printed = demo_copy.with_suffix(".log").read_text(encoding="utf-8")
+        found = re.search(r"^ {3}admin +(\S+)$", printed, re.M)
+        assert found, printed
+        assert "accounts created (shown once)" in printed
+        assert printed.count("accounts created") == 1  # printed once
+        actions = [json.loads(line)["action"] for line in audit.log_path(demo_copy).open()]
+        assert "user.create" in actions and "login" not in actions  # made with nobody signed in
+        with sync_playwright() as p:
+            browser = launch(p)
+            tab = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-US")
+            tab.goto(app.url)
+            sign_in(tab, "admin", found.group(1))
+            expect(tab.get_by_role("heading", name="Leaderboard")).to_be_visible()
+            browser.close()
 
 
 def test_a_trainer_creates_a_plan_and_an_agent_acknowledges_a_note(browser_at, artifacts):
