@@ -416,6 +416,57 @@ def test_a_trainer_writes_a_note_and_the_agent_acknowledges_it(demo_copy, monkey
     assert row["reply"] == "Will do" and row["acknowledged_at"] is not None
 
 
+def test_a_plan_made_from_a_recommendation_is_a_new_plan_for_that_agent_and_kpi(
+    demo_copy, monkeypatch, accounts
+):
+    from lib import plans
+    from lib.access import SYSTEM
+
+    at = new_app(demo_copy, monkeypatch, "coach").run()
+    at.switch_page("pages/coaching.py").run()
+    at.selectbox(key="coach_agent").set_value("阿杰").run()
+    box = at.selectbox(key="plan_from_rec")
+    pick = next(i for i, o in enumerate(box.options) if o.startswith("Teamwork"))
+    assert pick > 0  # not the first recommendation, whose KPI differs
+    box.set_value(pick).run()
+    at.button(key="make_plan").click().run()
+    assert not at.exception and at.header[0].value == "Improvement plans"
+    container = next(b for b in _blocks(at.main) if b.proto.WhichOneof("type") == "tab_container")
+    assert container.proto.tab_container.default_tab_index == 1  # "New plan", not a plan shown
+    assert at.selectbox(key="plan_agent").value == "阿杰"
+    assert at.multiselect(key="plan_kpis").value == ["peer_score"]
+    title = next(x for x in at.text_input if x.label == "Title")
+    assert title.value == "Peer score · Teamwork and knowledge sharing"
+    con = store.connect(demo_copy)
+    before = set(plans.listing(con, SYSTEM)["plan_id"])
+    con.close()
+    next(b for b in at.button if b.label == "Create plan").click()
+    at.switch_page(
+        "pages/plans.py"
+    ).run()  # AppTest's next run is of its own page, not the switched-to one
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.success[0].value.startswith("Plan #")
+    con = store.connect(demo_copy)
+    listing = plans.listing(con, SYSTEM)
+    con.close()
+    [made] = listing[~listing["plan_id"].isin(before)].itertuples()
+    assert (made.agent, made.kpis, made.mentor) == ("阿杰", "peer_score", "子轩")
+    assert made.modules == "teamwork"
+
+
+def _blocks(node) -> list:
+    """Every block under a node."""
+    proto = getattr(node, "proto", None)
+    found = (
+        [node]
+        if proto is not None and hasattr(proto, "WhichOneof") and hasattr(proto, "vertical")
+        else []
+    )
+    for child in (getattr(node, "children", None) or {}).values():
+        found += _blocks(child)
+    return found
+
+
 def test_plans_page_shows_the_demo_plans_with_their_outcome(demo_copy, monkeypatch, accounts):
     at = new_app(demo_copy, monkeypatch, "coach").run()
     at.switch_page("pages/plans.py").run()
