@@ -319,6 +319,33 @@ def test_a_plan_target_typed_in_percent_is_stored_as_a_rate(browser_at, artifact
     trainer.screenshot(path=artifacts / "plan_target_percent.png", full_page=True)
 
 
+def test_a_plan_made_from_a_recommendation_opens_as_a_new_plan(browser_at, artifacts):
+    new_tab, _ = browser_at
+    trainer = new_tab()
+    sign_in(trainer, "coach", PASSWORD)
+    trainer.get_by_role("link", name="Coaching").click()
+    expect(trainer.get_by_role("heading", name="Coaching")).to_be_visible()
+    trainer.get_by_role("combobox", name="Agent").click()
+    trainer.keyboard.type("阿杰")  # thirty agents: the list shows the ones that match
+    trainer.get_by_role("option", name="阿杰", exact=True).click()
+    settle(trainer)
+    trainer.get_by_role("tab", name="Training recommendations").click()
+    trainer.get_by_role("combobox", name="Recommendation").click()
+    trainer.get_by_role("option", name=re.compile(r"^Teamwork and knowledge sharing")).click()
+    settle(trainer)
+    trainer.get_by_role("button", name="Make an improvement plan from this recommendation").click()
+    expect(trainer.get_by_role("heading", name="Improvement plans")).to_be_visible()
+    expect(trainer.get_by_role("tab", name="New plan")).to_have_attribute("aria-selected", "true")
+    expect(trainer.get_by_label("Title")).to_have_value(
+        "Peer score · Teamwork and knowledge sharing"
+    )
+    expect(trainer.get_by_role("combobox", name="Agent")).to_have_value("阿杰")
+    expect(trainer.get_by_label("Target for Peer score")).to_be_visible()  # that KPI alone
+    expect(trainer.get_by_label("Target for CSAT")).to_have_count(0)
+    no_error(trainer)
+    trainer.screenshot(path=artifacts / "plan_from_recommendation.png", full_page=True)
+
+
 def test_download_the_scorecard(page):
     with page.expect_download() as download:
         page.get_by_role("button", name="Scorecard (CSV)").click()
