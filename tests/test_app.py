@@ -498,6 +498,9 @@ def test_rewards_page_splits_the_pool_exactly(demo_copy, monkeypatch, accounts):
     lines = next(d.value for d in at.dataframe if "Amount" in d.value.columns)
     assert round(lines["Amount"].sum(), 2) + float(metrics["Unallocated"].replace(",", "")) == 10000
     assert lines["Amount"].max() <= 3000  # the cap in config/recognition.yaml
+    assert "Scores and grades from Balanced (default) · version 1, the built-in preset." in [
+        c.value for c in at.caption
+    ]
 
 
 def test_monitoring_feed_acknowledges_an_alert(demo_copy, monkeypatch, accounts):
