@@ -50,6 +50,26 @@ def test_first_start_on_an_empty_store_loads_the_demo(tmp_path, monkeypatch, cap
     assert len(board) == 30 and board["Rank"].min() == 1  # every demo agent ranked
 
 
+def test_the_server_start_loads_the_demo_and_prints_every_password_once(tmp_path, monkeypatch,
+                                                                         capsys):  # fmt: skip
+    """What app.py's start-up hook runs, before any page view: on an empty store the demo is
+    loaded and the admin's and the demo accounts' passwords are printed; a second start
+    prints none."""
+    from lib import demo
+    from pages._auth import server_start
+    from pages._ui import con
+
+    monkeypatch.setenv("SCORECARD_DB", str(tmp_path / "fresh.duckdb"))
+    server_start()
+    printed = capsys.readouterr().out
+    passwords = dict(re.findall(r"^ {3}(\S+) +(\S+)", printed, re.M))
+    assert set(passwords) == {"admin", "demo-manager", "demo-trainer", "demo-ajie", "demo-xiaowang"}
+    assert users.login(users.auth_path(), "demo-manager", passwords["demo-manager"]) is not None
+    assert demo.has_demo(con())
+    server_start()  # the next start: nothing new, nothing printed
+    assert "accounts created" not in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_for_an_admin(demo_copy, monkeypatch, accounts, page):
     at = new_app(demo_copy, monkeypatch, "admin").run()
