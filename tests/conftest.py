@@ -62,6 +62,15 @@ def demo_files_in_tmp(tmp_path, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def forgotten_memos():
+    """Copies of the demo store share its id, so a value `store.memo` kept for one test's copy
+    at some data version would answer for another test's copy at the same version."""
+    store._MEMO.clear()
+    yield
+    store._MEMO.clear()
+
+
+@pytest.fixture(autouse=True)
 def closed_app_stores(monkeypatch):
     """What the app opens for a store in this process (AppTest runs) is closed after the test:
     its cached connection, once the warm-up is done, and the hand-off thread serving it."""
