@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-import extra_streamlit_components as stx
 import streamlit as st
 
+from lib.app import demo
 from lib.auth import access, audit, users
-from lib.core import errors
+from lib.core import errors, store
 from lib.core.i18n import message
 from pages._text import lang, t
 
@@ -36,6 +36,26 @@ def announce(made) -> None:
         print(users.announcement(made), flush=True)
 
 
+def server_start() -> None:
+    """When the server starts, before anyone opens the page: open the store (which starts its
+    warm-up), create the accounts and load the demo into an empty store, printing the
+    passwords in the terminal. A problem is printed here; the first page view meets it again
+    and shows it (or, for the demo, loads it then)."""
+    from pages._ui import con  # the shared page helpers import this module
+
+    try:
+        db = con()
+        announce(users.first_start(auth_path(), log_path(db)))
+        if store.is_empty(db) and not demo.was_cleared(db):
+            print("Loading the demo data …", flush=True)
+            demo.load(db)
+            announce(users.add_demo(auth_path(), log_path(db)))
+    except (errors.StoreError, errors.UserError) as exc:
+        print(f"Not ready at start: {message(str(exc), 'en')}", flush=True)
+    except Exception as exc:  # noqa: BLE001 - the server still starts; the pages report it
+        print(f"Not ready at start: {exc}", flush=True)
+
+
 def start_accounts(db) -> None:
     """Create the accounts file on a first start; a refused SCORECARD_ADMIN_PASSWORD stops the
     app with the reason instead of a traceback."""
@@ -51,6 +71,10 @@ class Cookies:
     the request that opened the tab."""
 
     def __init__(self, path):
+        # Imported in a session's run, not when the server imports app.py at start: the
+        # component is registered only when it is declared inside a run.
+        import extra_streamlit_components as stx
+
         self.settings = users.cookie(path)
         self.manager = stx.CookieManager()
 

@@ -86,8 +86,12 @@ with tab_recs:
         columns = ["title", "method", "hours", "kpi_label", "impact", "reason", "mentor"]
         st.dataframe(shown[columns].rename(columns={c: t(f"recs.{c}") for c in columns}),
                      hide_index=True, placeholder="–", width="stretch")  # fmt: skip
-        if who.can("coach") and st.button(t("coaching.make_plan"), key="make_plan"):
-            st.session_state["plan_draft"] = {"agent": agent, "kpis": list(dict.fromkeys(recs["kpi"]))[:2],
-                                              "modules": list(recs["module"])[:3],
-                                              "mentor": next((m for m in recs["mentor"] if m), "")}  # fmt: skip
-            st.switch_page("pages/plans.py")
+        if who.can("coach"):
+            pick = st.selectbox(t("coaching.plan_from"), range(len(recs)), key="plan_from_rec",
+                                format_func=lambda i: f"{recs['title'].iloc[i]} · {recs['kpi_label'].iloc[i]}")  # fmt: skip
+            if st.button(t("coaching.make_plan"), key="make_plan"):
+                rec = recs.iloc[pick]  # a new plan for this agent and this recommendation's KPI
+                st.session_state["plan_draft"] = {"agent": agent, "kpis": [rec["kpi"]], "modules": [rec["module"]],
+                                                  "mentor": rec["mentor"] if isinstance(rec["mentor"], str) else "", "fresh": True,
+                                                  "title": f"{rec['kpi_label']} · {rec['title']}"}  # fmt: skip
+                st.switch_page("pages/plans.py")

@@ -22,7 +22,9 @@ kpi_names = views.kpi_names(lang(), catalogue)
 modules = training.load(con()).modules
 module_names = {m: modules[m].label(lang()) for m in modules}
 tabs = [t("plans.list")] + ([t("plans.new"), t("plans.board")] if who.can("coach") else [])
-tab_list, *coach_tabs = st.tabs(tabs)
+draft = st.session_state.get("plan_draft", {}) if who.can("coach") else {}
+# A plan drafted from a recommendation opens on the new plan, not on an existing one.
+tab_list, *coach_tabs = st.tabs(tabs, default=t("plans.new") if draft else None)
 
 with tab_list:
     listing = plans.listing(con(), who)
@@ -72,13 +74,16 @@ with tab_list:
                     st.error(str(exc))
 
 if coach_tabs:
-    draft = st.session_state.get("plan_draft", {})
     with coach_tabs[0]:
         agents = list(card.agents["agent"])
-        agent = st.selectbox(t("scorecard.agent"), agents, key="plan_agent",
-                             index=agents.index(draft["agent"]) if draft.get("agent") in agents else 0)  # fmt: skip
-        chosen = st.multiselect(t("plans.kpis"), scheme.kpi_ids, format_func=kpi_names.get, key="plan_kpis", placeholder=t("common.choose"),
-                                default=[k for k in draft.get("kpis", []) if k in scheme.kpi_ids])  # fmt: skip
+        if draft.pop("fresh", False):  # just made from a recommendation: its agent and KPI
+            st.session_state["plan_agent"] = (
+                draft["agent"] if draft["agent"] in agents else agents[0]
+            )
+            st.session_state["plan_kpis"] = [k for k in draft["kpis"] if k in scheme.kpi_ids]
+        agent = st.selectbox(t("scorecard.agent"), agents, key="plan_agent")
+        chosen = st.multiselect(t("plans.kpis"), scheme.kpi_ids, format_func=kpi_names.get, key="plan_kpis",
+                                placeholder=t("common.choose"))  # fmt: skip
         rule_target = {r.kpi: r.target for r in scheme.rules}
         units = {k: schemes.unit_of(catalogue.get(k)) for k in chosen}  # rates typed in %
         typed = {k: st.number_input(t("plans.target_for", kpi=f"{kpi_names[k]} ({units[k][0]})"
@@ -87,7 +92,7 @@ if coach_tabs:
                                     key=f"plan_target_{k}", format="%.4g") for k in chosen}  # fmt: skip
         targets = {k: v / units[k][1] for k, v in typed.items()}
         with st.form("new_plan"):
-            title = st.text_input(t("plans.title"))
+            title = st.text_input(t("plans.title"), value=draft.get("title", ""))
             start = st.date_input(
                 t("plans.start"), value=plans.data_end(con()) - dt.timedelta(days=30)
             )

@@ -53,6 +53,26 @@ def test_first_start_on_an_empty_store_loads_the_demo(tmp_path, monkeypatch, cap
     assert len(board) == 30 and board["Rank"].min() == 1  # every demo agent ranked
 
 
+def test_the_server_start_loads_the_demo_and_prints_every_password_once(tmp_path, monkeypatch,
+                                                                         capsys):  # fmt: skip
+    """What app.py's start-up hook runs, before any page view: on an empty store the demo is
+    loaded and the admin's and the demo accounts' passwords are printed; a second start
+    prints none."""
+    from lib.app import demo
+    from pages._auth import server_start
+    from pages._ui import con
+
+    monkeypatch.setenv("SCORECARD_DB", str(tmp_path / "fresh.duckdb"))
+    server_start()
+    printed = capsys.readouterr().out
+    passwords = dict(re.findall(r"^ {3}(\S+) +(\S+)", printed, re.M))
+    assert set(passwords) == {"admin", "demo-manager", "demo-trainer", "demo-ajie", "demo-xiaowang"}
+    assert users.login(users.auth_path(), "demo-manager", passwords["demo-manager"]) is not None
+    assert demo.has_demo(con())
+    server_start()  # the next start: nothing new, nothing printed
+    assert "accounts created" not in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_for_an_admin(demo_copy, monkeypatch, accounts, page):
     at = new_app(demo_copy, monkeypatch, "admin").run()
@@ -422,6 +442,57 @@ def test_a_trainer_writes_a_note_and_the_agent_acknowledges_it(demo_copy, monkey
     assert row["reply"] == "Will do" and row["acknowledged_at"] is not None
 
 
+def test_a_plan_made_from_a_recommendation_is_a_new_plan_for_that_agent_and_kpi(
+    demo_copy, monkeypatch, accounts
+):
+    from lib.auth.access import SYSTEM
+    from lib.coaching import plans
+
+    at = new_app(demo_copy, monkeypatch, "coach").run()
+    at.switch_page("pages/coaching.py").run()
+    at.selectbox(key="coach_agent").set_value("阿杰").run()
+    box = at.selectbox(key="plan_from_rec")
+    pick = next(i for i, o in enumerate(box.options) if o.startswith("Teamwork"))
+    assert pick > 0  # not the first recommendation, whose KPI differs
+    box.set_value(pick).run()
+    at.button(key="make_plan").click().run()
+    assert not at.exception and at.header[0].value == "Improvement plans"
+    container = next(b for b in _blocks(at.main) if b.proto.WhichOneof("type") == "tab_container")
+    assert container.proto.tab_container.default_tab_index == 1  # "New plan", not a plan shown
+    assert at.selectbox(key="plan_agent").value == "阿杰"
+    assert at.multiselect(key="plan_kpis").value == ["peer_score"]
+    title = next(x for x in at.text_input if x.label == "Title")
+    assert title.value == "Peer score · Teamwork and knowledge sharing"
+    con = store.connect(demo_copy)
+    before = set(plans.listing(con, SYSTEM)["plan_id"])
+    con.close()
+    next(b for b in at.button if b.label == "Create plan").click()
+    at.switch_page(
+        "pages/plans.py"
+    ).run()  # AppTest's next run is of its own page, not the switched-to one
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.success[0].value.startswith("Plan #")
+    con = store.connect(demo_copy)
+    listing = plans.listing(con, SYSTEM)
+    con.close()
+    [made] = listing[~listing["plan_id"].isin(before)].itertuples()
+    assert (made.agent, made.kpis, made.mentor) == ("阿杰", "peer_score", "子轩")
+    assert made.modules == "teamwork"
+
+
+def _blocks(node) -> list:
+    """Every block under a node."""
+    proto = getattr(node, "proto", None)
+    found = (
+        [node]
+        if proto is not None and hasattr(proto, "WhichOneof") and hasattr(proto, "vertical")
+        else []
+    )
+    for child in (getattr(node, "children", None) or {}).values():
+        found += _blocks(child)
+    return found
+
+
 def test_plans_page_shows_the_demo_plans_with_their_outcome(demo_copy, monkeypatch, accounts):
     at = new_app(demo_copy, monkeypatch, "coach").run()
     at.switch_page("pages/plans.py").run()
@@ -453,6 +524,9 @@ def test_rewards_page_splits_the_pool_exactly(demo_copy, monkeypatch, accounts):
     lines = next(d.value for d in at.dataframe if "Amount" in d.value.columns)
     assert round(lines["Amount"].sum(), 2) + float(metrics["Unallocated"].replace(",", "")) == 10000
     assert lines["Amount"].max() <= 3000  # the cap in config/recognition.yaml
+    assert "Scores and grades from Balanced (default) · version 1, the built-in preset." in [
+        c.value for c in at.caption
+    ]
 
 
 def test_monitoring_feed_acknowledges_an_alert(demo_copy, monkeypatch, accounts):

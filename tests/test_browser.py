@@ -10,6 +10,7 @@ import threading
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from lib.auth import audit
 from tests.browser import AppServer, edit_grid_cell, launch, settle, sign_in
 from tests.conftest import PASSWORD
 from tests.corpus import HEAD, row
@@ -209,6 +210,142 @@ def test_changing_a_weight_reranks_at_once(page, artifacts):
     page.screenshot(path=artifacts / "weights_changed.png", full_page=True)
 
 
+def grid_cell(page, grid_index: int, row: str, column: str):
+    """The accessible cell of an st.dataframe / st.data_editor grid under the header `column`
+    in the row that has a cell reading `row` (the grid draws on a canvas; this copy holds
+    the text)."""
+    grid = page.get_by_test_id("stDataFrame").nth(grid_index)
+    headers = grid.locator("thead th")
+    headers.first.wait_for(state="attached")
+    index = headers.all_inner_texts().index(column)
+    line = grid.locator("tbody tr").filter(
+        has=page.locator("td", has_text=re.compile(f"^{re.escape(row)}$"))
+    )
+    return line.locator("td").nth(index)
+
+
+def scorecard_csv(page) -> list[dict]:
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Scorecard (CSV)").click()
+    return list(csv.DictReader(open(download.value.path(), encoding="utf-8-sig")))
+
+
+def test_saved_weights_in_force_from_the_period_change_the_overview_and_a_restore_is_followed(
+    page, artifacts
+):
+    """Saving new weights while October is on screen scores October with them (the default
+    "in force from" is the period's first day); restoring version 1 puts its weights back in
+    the editor at once."""
+    expect(page.get_by_text("version 1, the built-in preset")).to_be_visible()
+    before = {r["Agent"]: r["Score"] for r in scorecard_csv(page)}
+    page.get_by_role("link", name="Weights & thresholds").click()
+    expect(page.get_by_text("Ranking with these weights")).to_be_visible()
+    edit_grid_cell(page, grid_index=0, row="Sales", column="Weight", value="200")
+    expect(page.get_by_text("Sales weight 20 → 200")).to_be_visible()
+    page.get_by_label("Why are you changing it?").fill("sales push this quarter")
+    for part, value in (("year", "2026"), ("month", "10"), ("day", "1")):  # the period viewed
+        field = page.get_by_role("spinbutton", name=f"{part}, In force from")
+        expect(field).to_have_attribute("aria-valuenow", value)
+    page.get_by_label("Why are you changing it?").press("Enter")
+    settle(page)
+    page.get_by_role("button", name="Save version").click()
+    expect(page.get_by_text("Saved as version 2.")).to_be_visible()
+    expect(
+        page.get_by_text("Editing version 2 (version 2, in force from 2026-10-01).")
+    ).to_be_visible()
+    settle(page)
+
+    page.get_by_role("link", name="Overview").click()
+    expect(page.get_by_text("version 2, in force from 2026-10-01")).to_be_visible()
+    settle(page)
+    rows = scorecard_csv(page)
+    after = {r["Agent"]: r["Score"] for r in rows}
+    assert set(after) == set(before) and after != before  # October scored with the new weights
+    assert {r["Scoring scheme"] for r in rows} == {
+        "Balanced (default) · version 2, in force from 2026-10-01"
+    }
+    page.screenshot(path=artifacts / "overview_after_save.png", full_page=True)
+
+    page.get_by_role("link", name="Weights & thresholds").click()
+    expect(grid_cell(page, 0, "Sales", "Weight")).to_have_text("200")
+    page.get_by_role("button", name="Restore version 1").click()
+    expect(page.get_by_text("Saved as version 3.")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Editing version 3 "))).to_be_visible()
+    expect(grid_cell(page, 0, "Sales", "Weight")).to_have_text("20")  # the editor follows
+    no_error(page)
+    page.screenshot(path=artifacts / "weights_restored.png", full_page=True)
+
+
+def test_a_plan_target_typed_in_percent_is_stored_as_a_rate(browser_at, artifacts):
+    new_tab, _ = browser_at
+    trainer = new_tab()
+    sign_in(trainer, "coach", PASSWORD)
+    trainer.get_by_role("link", name="Improvement plans").click()
+    expect(trainer.get_by_role("heading", name="Improvement plans")).to_be_visible()
+    trainer.get_by_role("tab", name="New plan").click()
+    settle(trainer)
+    target = trainer.get_by_label("Target for CSAT (%)")
+    for _ in range(4):  # a pick made while the page still reruns can be dropped: pick again
+        trainer.get_by_label("KPIs to improve").click()
+        option = trainer.get_by_role("option", name="CSAT", exact=True)
+        if option.count():
+            option.click()
+        trainer.keyboard.press("Escape")
+        settle(trainer)
+        if target.count():
+            break
+    target.fill("8500")  # a rate's target of 8500% is refused
+    target.press("Enter")
+    settle(trainer)
+    trainer.get_by_label("Title").fill("Warmer replies")
+    trainer.get_by_role("button", name="Create plan").click()
+    expect(
+        trainer.get_by_text("The target for CSAT must be between 0% and 100%, not 8500%.")
+    ).to_be_visible()
+    target.fill("85")
+    target.press("Enter")
+    settle(trainer)
+    trainer.get_by_role("button", name="Create plan").click()
+    expect(trainer.get_by_text("Plan #3 created")).to_be_visible()
+    settle(trainer)
+    trainer.get_by_role("link", name="Improvement plans").click()  # the list, with the new plan
+    settle(trainer)
+    trainer.get_by_role("tab", name="Plans").click()
+    trainer.get_by_label("Plan", exact=True).click()
+    trainer.get_by_role("option", name=re.compile(r"^#3 ")).click()
+    settle(trainer)
+    expect(grid_cell(trainer, 0, "CSAT", "Target")).to_have_text("85.0%")  # stored as 0.85
+    no_error(trainer)
+    trainer.screenshot(path=artifacts / "plan_target_percent.png", full_page=True)
+
+
+def test_a_plan_made_from_a_recommendation_opens_as_a_new_plan(browser_at, artifacts):
+    new_tab, _ = browser_at
+    trainer = new_tab()
+    sign_in(trainer, "coach", PASSWORD)
+    trainer.get_by_role("link", name="Coaching").click()
+    expect(trainer.get_by_role("heading", name="Coaching")).to_be_visible()
+    trainer.get_by_role("combobox", name="Agent").click()
+    trainer.keyboard.type("阿杰")  # thirty agents: the list shows the ones that match
+    trainer.get_by_role("option", name="阿杰", exact=True).click()
+    settle(trainer)
+    trainer.get_by_role("tab", name="Training recommendations").click()
+    trainer.get_by_role("combobox", name="Recommendation").click()
+    trainer.get_by_role("option", name=re.compile(r"^Teamwork and knowledge sharing")).click()
+    settle(trainer)
+    trainer.get_by_role("button", name="Make an improvement plan from this recommendation").click()
+    expect(trainer.get_by_role("heading", name="Improvement plans")).to_be_visible()
+    expect(trainer.get_by_role("tab", name="New plan")).to_have_attribute("aria-selected", "true")
+    expect(trainer.get_by_label("Title")).to_have_value(
+        "Peer score · Teamwork and knowledge sharing"
+    )
+    expect(trainer.get_by_role("combobox", name="Agent")).to_have_value("阿杰")
+    expect(trainer.get_by_label("Target for Peer score")).to_be_visible()  # that KPI alone
+    expect(trainer.get_by_label("Target for CSAT")).to_have_count(0)
+    no_error(trainer)
+    trainer.screenshot(path=artifacts / "plan_from_recommendation.png", full_page=True)
+
+
 def test_download_the_scorecard(page):
     with page.expect_download() as download:
         page.get_by_role("button", name="Scorecard (CSV)").click()
@@ -282,6 +419,29 @@ def test_wrong_password_is_refused(browser_at):
         )
     ).to_be_visible()
     expect(tab.get_by_role("heading", name="Leaderboard")).to_have_count(0)
+
+
+def test_the_admin_password_is_printed_when_the_server_starts(demo_copy, tmp_path, monkeypatch):
+    """No accounts yet: the password is in the terminal as soon as the server answers, before
+    any browser has opened the page, and it signs in."""
+    auth = tmp_path / "fresh-auth.yaml"
+    monkeypatch.setenv("SCORECARD_AUTH", str(auth))
+    with AppServer(demo_copy) as app:
+        app.log.flush()
+        printed = demo_copy.with_suffix(".log").read_text(encoding="utf-8")
+        found = re.search(r"^ {3}admin +(\S+)$", printed, re.M)
+        assert found, printed
+        assert "accounts created (shown once)" in printed
+        assert printed.count("accounts created") == 1  # printed once
+        actions = [json.loads(line)["action"] for line in audit.log_path(demo_copy).open()]
+        assert "user.create" in actions and "login" not in actions  # made with nobody signed in
+        with sync_playwright() as p:
+            browser = launch(p)
+            tab = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-US")
+            tab.goto(app.url)
+            sign_in(tab, "admin", found.group(1))
+            expect(tab.get_by_role("heading", name="Leaderboard")).to_be_visible()
+            browser.close()
 
 
 def test_a_trainer_creates_a_plan_and_an_agent_acknowledges_a_note(browser_at, artifacts):
