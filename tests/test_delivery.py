@@ -21,6 +21,7 @@ from lib.app.cli import main
 from lib.app.stores import open_store
 from lib.app.watch import Watcher
 from lib.auth import access
+from lib.auth.access import Viewer
 from lib.core import errors, store
 from lib.ingest.mapping import load as load_mapping
 from lib.present import digest, views
@@ -434,7 +435,7 @@ def test_the_reports_spreadsheet_and_the_mailed_one_name_the_scheme_version(smtp
     con = store.connect(demo_copy)
     body = schemes.preset_body(schemes.DEFAULT)
     body["grades"][-1]["min"] = 0
-    version = schemes.save(con, body, user="周主管", reason="October review",
+    version = schemes.save(con, Viewer("周主管", "manager"), body, reason="October review",
                            now=dt.datetime(2026, 11, 3, 9), in_force_from=dt.date(2026, 10, 1))  # fmt: skip
     con.close()
 

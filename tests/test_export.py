@@ -10,7 +10,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from lib.auth.access import SYSTEM
+from lib.auth.access import SYSTEM, Viewer
 from lib.core import store
 from lib.core.periods import parse
 from lib.metrics import schemes, scoring
@@ -176,7 +176,7 @@ def test_every_export_says_which_scheme_version_scored_it(tmp_path):
     con = service_store(tmp_path / "s.duckdb")
     body = schemes.preset_body("small_shop")
     body["grades"][-1]["min"] = 0  # any change makes a new version
-    schemes.save(con, body, user="周主管", reason="May review", now=dt.datetime(2026, 6, 10, 9),
+    schemes.save(con, Viewer("周主管", "manager"), body, reason="May review", now=dt.datetime(2026, 6, 10, 9),
                  in_force_from=dt.date(2026, 5, 1))  # fmt: skip
     may = parse("2026-05")
     card = scoring.scorecard(con, schemes.resolve(con, "small_shop", may.end), may, viewer=SYSTEM)

@@ -23,7 +23,7 @@ from lib.core.i18n import t
 from lib.core.jsontext import plain as _plain
 from lib.core.jsontext import strict_json
 from lib.metrics.kpis import Catalogue, format_value, load_catalogue
-from lib.metrics.schemes import unit_of
+from lib.metrics.schemes import in_force_words, unit_of
 from lib.metrics.scoring import Scorecard
 from lib.present.views import gate_label, kpi_list
 
@@ -90,8 +90,6 @@ def wide(card: Scorecard) -> pd.DataFrame:
 def scored_by(scheme, lang: str) -> str:
     """The scheme and the version that scored a table, in words: "均衡方案 · 第 4 版，自
     2026-10-01 起生效"."""
-    from lib.metrics.schemes import in_force_words
-
     return f"{scheme.label(lang)} · {in_force_words(scheme, lang)}"
 
 
@@ -136,8 +134,6 @@ def for_people(card: Scorecard, lang: str, catalogue: Catalogue | None = None) -
 def bonus_lines(lines: pd.DataFrame, scheme, lang: str) -> pd.DataFrame:
     """A bonus split for payroll, in a language: headers in words, yes/no in words, and the
     scheme version that scored the grades and scores it was split by."""
-    from lib.core.i18n import t
-
     out = lines.copy()
     for column in ("eligible", "capped"):
         out[column] = [t("common.yes" if v else "common.no", lang) for v in out[column]]
