@@ -3,7 +3,7 @@ the training recommended for their weak KPIs, with reasons and a mentor."""
 
 import streamlit as st
 
-from lib.coaching import notes, training
+from lib.coaching import notes, plans, training
 from lib.core import errors
 from lib.core.i18n import message
 from lib.metrics.kpis import load_catalogue
@@ -90,8 +90,9 @@ with tab_recs:
             pick = st.selectbox(t("coaching.plan_from"), range(len(recs)), key="plan_from_rec",
                                 format_func=lambda i: f"{recs['title'].iloc[i]} · {recs['kpi_label'].iloc[i]}")  # fmt: skip
             if st.button(t("coaching.make_plan"), key="make_plan"):
-                rec = recs.iloc[pick]  # a new plan for this agent and this recommendation's KPI
-                st.session_state["plan_draft"] = {"agent": agent, "kpis": [rec["kpi"]], "modules": [rec["module"]],
-                                                  "mentor": rec["mentor"] if isinstance(rec["mentor"], str) else "", "fresh": True,
-                                                  "title": f"{rec['kpi_label']} · {rec['title']}"}  # fmt: skip
+                # a new plan for this agent and this recommendation's KPI
+                st.session_state["plan_draft"] = {
+                    **plans.draft_from(recs.iloc[pick], agent),
+                    "fresh": True,
+                }
                 st.switch_page("pages/plans.py")
