@@ -1,10 +1,11 @@
 """Sign-in for the app: first start, the login form, the signed-in viewer and logout.
 
-`lib.users` checks passwords, counts failures, pauses an account after too many and signs the
-login cookie, which carries the account's session generation; this file only draws the form
-and moves the cookie between the browser and lib (the cookie is written with the cookie
-component that streamlit-authenticator uses). Every run checks the session generation again,
-so signing out, a new password or role, or disabling ends every session at once.
+`lib.users` checks passwords, counts failures, pauses an account for a client address after
+too many and signs the login cookie, which carries the account's session generation; this file
+only draws the form, passes on the browser's address and moves the cookie between the browser
+and lib (the cookie is written with the cookie component that streamlit-authenticator uses).
+Every run checks the session generation again, so signing out, a new password or role, or
+disabling ends every session at once.
 """
 
 from __future__ import annotations
@@ -112,6 +113,16 @@ def sign_in(db) -> tuple[access.Viewer, Cookies]:
     return viewer, cookies
 
 
+def client_address() -> str | None:
+    """The address the browser connects from (the TCP peer; behind a reverse proxy on this
+    machine, the address it forwards), or None on this machine: the sign-in pause is per
+    account and address."""
+    try:
+        return st.context.ip_address
+    except Exception:  # noqa: BLE001 - no browser connection (tests, scripts)
+        return None
+
+
 def _login_form(db, path) -> str:
     """Draw the form; the username once the password is right, else the page stops."""
     with st.form("Login"):
@@ -120,7 +131,7 @@ def _login_form(db, path) -> str:
         password = st.text_input(t("auth.password"), type="password", autocomplete="off")
         submitted = st.form_submit_button(t("auth.login"))
     if submitted:
-        generation = users.login(path, username, password, log_path(db))
+        generation = users.login(path, username, password, log_path(db), client_address())
         if generation is not None:
             name = username.strip().lower()
             st.session_state.update(authentication_status=True, username=name,
