@@ -2,7 +2,8 @@
 
 Sets up the page, opens the store (loading the demo data and creating the accounts on a first
 start), signs the user in, shows the demo banner, the language switch, and the navigation
-over the pages in `pages/` that the user's role may open; the others are refused by URL too.
+over the pages in `pages/` that the user's role may open, with the menu of those pages drawn by
+the app itself (none before sign-in); the others are refused by URL too.
 Start it with `streamlit run app.py` (add `-- --db PATH` to use another store file).
 """
 
@@ -20,6 +21,7 @@ from pages._ui import con, filters, lang, language_switch, opened_page, report_f
 st.set_page_config(
     page_title="Service Scorecard · 客服绩效看板", page_icon=":material/leaderboard:", layout="wide"
 )
+menu = st.sidebar.container(key="app_menu")  # the pages this viewer may open, drawn below
 language_switch()
 if "session_started" not in st.session_state and not st.session_state.get("opened_page"):
     # The page in the address bar when the tab opened (the browser may not have said yet).
@@ -101,7 +103,12 @@ pages = {
     if may_open(viewer, name) else refused(name)
     for name, icon in PAGES
 }  # fmt: skip
-page = st.navigation(list(pages.values()), expanded=True)  # all pages, no "View more"
+# Streamlit's own menu is off (.streamlit/config.toml): the app draws the pages this role may
+# open, and nothing at all before sign-in.
+page = st.navigation(list(pages.values()), position="hidden")
+for name, _ in PAGES:
+    if may_open(viewer, name):
+        menu.page_link(pages[name])
 wanted = pages.get(st.session_state.get("opened_page"))
 returns = st.session_state.get("page_returns", 0)
 shown_since = st.session_state.setdefault("pages_shown_at", time.monotonic())  # signed in

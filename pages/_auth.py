@@ -151,3 +151,7 @@ def account_box(db, viewer: access.Viewer, cookies: Cookies) -> None:
         cookies.delete()
         _forget()
         st.rerun()
+
+
+if __name__ == "__main__":  # opened by address as a page (a fresh server lists pages/ once)
+    st.switch_page("app.py")

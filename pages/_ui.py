@@ -121,6 +121,12 @@ def guard(page: str):
     """The viewer, after checking that their role may open `page` (else the page stops)."""
     from lib.access import may_open
 
+    if st.session_state.get("viewer") is None:
+        # Run without app.py, which signs in before any page: on a fresh server's first run,
+        # Streamlit runs a page named in the address by itself (it lists pages/ until the app
+        # declares its navigation). Sign in through the app, which then comes back here.
+        st.session_state["opened_page"] = page
+        st.switch_page("app.py")
     who = viewer()
     if not may_open(who, page):
         st.error(t("auth.not_allowed", role=t(f"role.{who.role}")))
@@ -238,3 +244,7 @@ def section():
         raise
     except Exception:  # noqa: BLE001 - any failure of one section must not take the page down
         report_failure()
+
+
+if __name__ == "__main__":  # opened by address as a page (a fresh server lists pages/ once)
+    st.switch_page("app.py")
