@@ -35,6 +35,8 @@ SETTINGS = {s.name: s for s in [
     Setting("webhook_allow_hosts", "", "hosts on a private or loopback address that webhooks "
             "may still reach, comma-separated (none by default)"),
     Setting("webhook_timeout_s", 4, "seconds a webhook may take to answer"),
+    Setting("upload_wait_s", 2, "seconds the upload page waits for a read or a store before it "
+            "shows its progress and stays usable meanwhile"),
     Setting("timezone", "", "the store's time zone, e.g. Asia/Shanghai (none: the machine's)"),
 ]}  # fmt: skip
 

@@ -233,6 +233,48 @@ def report_failure(key: str = "error.section") -> None:
     st.error(t(key, error_id=error_id), icon=":material/error:")
 
 
+def background(key: tuple, work=None, label: str = ""):
+    """Run `work(progress)` off the script thread, kept in the session under `key`.
+
+    Returns the finished `lib.background.Job` (its `result`, or its `error`), or None while it
+    runs: the page then shows a progress bar that updates itself, and reruns when the work is
+    done, so the person can go on using the app meanwhile. Short work (up to the setting
+    `upload_wait_s`) ends within the run that started it and shows no bar. With `work` None,
+    only a job already started under `key` is looked at."""
+    from lib import background as jobs
+    from lib import settings
+
+    running = st.session_state.setdefault("jobs", {})
+    job = running.get(key)
+    if job is None:
+        if work is None:
+            return None
+        job = running[key] = jobs.Job(work, label)
+        job.wait(settings.get("upload_wait_s"))
+    if job.done:
+        return job
+    _watch(key)
+    return None
+
+
+def forget_jobs(keep) -> None:
+    """Drop finished jobs whose key `keep(key)` refuses (another file, an older choice)."""
+    running = st.session_state.get("jobs", {})
+    for key in [k for k, job in running.items() if job.done and not keep(k)]:
+        del running[key]
+
+
+@st.fragment(run_every=0.5)
+def _watch(key: tuple) -> None:
+    job = st.session_state.get("jobs", {}).get(key)
+    if job is None:
+        return
+    if job.done:
+        st.rerun()  # the whole page, which now shows the result
+    st.progress(job.fraction, text=job.message or t("upload.working"))
+    st.caption(t("upload.working_since", seconds=f"{job.seconds:.0f}"))
+
+
 @contextmanager
 def section():
     """A part of a page: if it fails, it says so in a line and the rest of the page renders.
