@@ -398,6 +398,37 @@ def make_token(path: Path, username: str) -> str:
     return jwt.encode(claims, found["key"], algorithm="HS256")
 
 
+HANDOVER_S = 120  # how long a browser has to trade a hand-over code for the login cookie
+_HANDOVERS: dict[str, tuple[float, str | None, int, str]] = {}
+_HANDOVER_LOCK = threading.Lock()
+
+
+def cookie_handover(path: Path, username: str | None) -> str:
+    """A one-time code that the browser trades, within HANDOVER_S seconds, for the login
+    cookie of `username` (None: for removing it), set by the web server as an HttpOnly cookie
+    that page scripts cannot read. The code is random, used once and kept only in memory."""
+    found = cookie(path)
+    token = make_token(path, username) if username else None
+    max_age = int(float(found["expiry_days"]) * 86400)
+    code = secrets.token_urlsafe(32)
+    now = time.monotonic()
+    with _HANDOVER_LOCK:
+        for old in [c for c, entry in _HANDOVERS.items() if entry[0] < now]:
+            del _HANDOVERS[old]
+        _HANDOVERS[code] = (now + HANDOVER_S, token, max_age, found["name"])
+    return code
+
+
+def redeem_handover(code: str | None) -> tuple[str, str | None, int] | None:
+    """(cookie name, value or None to remove it, lifetime in seconds) for a code handed out
+    and not yet used or expired; else None."""
+    with _HANDOVER_LOCK:
+        entry = _HANDOVERS.pop(str(code or ""), None)
+    if entry is None or entry[0] < time.monotonic():
+        return None
+    return entry[3], entry[1], entry[2]
+
+
 def read_token(path: Path, token) -> tuple[str, int] | None:
     """(username, session) from a login cookie that is valid now, else None — whatever is
     wrong with it (forged, another algorithm, expired, garbage, an old generation)."""

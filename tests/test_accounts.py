@@ -315,6 +315,40 @@ def test_guesses_spread_over_many_addresses_meet_the_account_ceiling(accounts, t
     assert users.ceiling_seconds(1000) == users.LOCK_MAX_S
 
 
+def test_the_login_cookie_is_set_by_the_server_as_httponly_for_a_one_time_code(accounts,
+                                                                              monkeypatch):  # fmt: skip
+    import asyncio
+
+    from starlette.requests import Request
+
+    from pages._auth import SESSION_ROUTE, session_routes
+
+    (route,) = session_routes()
+    assert route.path == f"/{SESSION_ROUTE}" and route.methods == {"POST"}
+
+    def post(code):
+        scope = {"type": "http", "method": "POST", "path": route.path, "scheme": "http",
+                 "query_string": f"code={code}".encode(), "headers": [],
+                 "server": ("127.0.0.1", 8501)}  # fmt: skip
+        return asyncio.run(route.endpoint(Request(scope)))
+
+    code = users.cookie_handover(accounts, "boss")
+    answer = post(code)
+    cookie = answer.headers["set-cookie"]
+    assert answer.status_code == 204 and cookie.startswith("scorecard_auth=")
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
+    token = cookie.split(";")[0].split("=", 1)[1]
+    assert users.read_token(accounts, token) == ("boss", users.session(accounts, "boss"))
+    assert post(code).status_code == 404 and "set-cookie" not in post(code).headers  # once
+    assert post("guessed").status_code == 404
+    removal = post(users.cookie_handover(accounts, None)).headers["set-cookie"]
+    assert removal.startswith('scorecard_auth="";') and "HttpOnly" in removal
+    late = users.cookie_handover(accounts, "boss")
+    real = users.time.monotonic
+    monkeypatch.setattr(users.time, "monotonic", lambda: real() + users.HANDOVER_S + 1)
+    assert post(late).status_code == 404  # too late
+
+
 def test_failures_for_unknown_usernames_are_logged(accounts, tmp_path):
     log = tmp_path / "audit.jsonl"
     assert users.login(accounts, "nobody", "whatever it is", log) is None

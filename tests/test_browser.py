@@ -419,13 +419,18 @@ def test_a_file_over_the_upload_limit_is_refused_with_the_limit_named(
         browser.close()
 
 
-def test_a_cookie_copied_before_sign_out_no_longer_signs_in(browser_at):
+def test_the_login_cookie_is_httponly_and_a_copy_made_before_sign_out_no_longer_signs_in(
+        browser_at):  # fmt: skip
     new_tab, app = browser_at
     tab = new_tab()
     sign_in(tab, "boss", PASSWORD)
-    tab.wait_for_function("document.cookie.includes('scorecard_auth=')")
-    copied = [c for c in tab.context.cookies() if c["name"] == "scorecard_auth"]
-    assert copied
+    for _ in range(100):  # the browser trades the hand-over code for the cookie
+        copied = [c for c in tab.context.cookies() if c["name"] == "scorecard_auth"]
+        if copied:
+            break
+        tab.wait_for_timeout(200)
+    assert copied and copied[0]["httpOnly"] and copied[0]["sameSite"] == "Strict"
+    assert "scorecard_auth" not in tab.evaluate("document.cookie")  # page scripts cannot read it
 
     def replay():
         other = new_tab()
@@ -438,6 +443,12 @@ def test_a_cookie_copied_before_sign_out_no_longer_signs_in(browser_at):
     expect(before.get_by_role("button", name="Sign out")).to_be_visible()
     tab.get_by_role("button", name="Sign out").click()
     expect(tab.get_by_role("textbox", name="Username")).to_be_visible()
+    for _ in range(100):  # signing out also removes the cookie from this browser
+        if not [c for c in tab.context.cookies() if c["name"] == "scorecard_auth"]:
+            break
+        tab.wait_for_timeout(200)
+    else:
+        raise AssertionError("the login cookie was not removed on sign-out")
     after = replay()
     expect(after.get_by_role("textbox", name="Username")).to_be_visible()
     expect(after.get_by_role("button", name="Sign out")).to_have_count(0)
