@@ -121,10 +121,13 @@ def upload_section(upload) -> None:
         return result
 
     key = ("store", *choice)
-    running = st.session_state.get("jobs", {}).get(key)
-    if st.button(t("upload.store"), type="primary", disabled=bool(running and not running.done)):
+    earlier = st.session_state.get("jobs", {}).get(key)
+    busy = bool(earlier and not earlier.done)  # never the same upload twice at once
+    if st.button(t("upload.store"), type="primary", disabled=busy) and not busy:
         st.session_state["jobs"].pop(key, None)  # storing again: a new job
         job = background(key, store, t("upload.storing"))
+        if job is None:
+            st.rerun()  # still running: draw the page again, its Store button off meanwhile
     else:
         job = background(key)  # one already started: its progress, or its result
     if job is not None and not unusable(job):
