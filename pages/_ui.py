@@ -1,4 +1,5 @@
-"""Shared page helpers: the cached store connection, the current language, translated text.
+"""Shared page helpers: the cached store connection, the current language, translated text,
+and work run off the page's script thread with its progress shown (`background`).
 
 Pages import these so that each page stays a thin script: read widgets, call `lib`, render.
 """
