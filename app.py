@@ -2,13 +2,15 @@
 
 Sets up the page, opens the store (loading the demo data and creating the accounts on a first
 start), signs the user in, shows the demo banner, the language switch, and the navigation
-over the pages in `pages/` that the user's role may open; the others are refused by URL too.
+over the pages in `pages/` that the user's role may open, with the menu of those pages drawn by
+the app itself (none before sign-in); the others are refused by URL too.
 Start it with `streamlit run app.py` (add `-- --db PATH` to use another store file).
 
 `streamlit run` reads this file twice over. When the server starts it imports it once, finds
-`app` (an `st.App`) and serves it; the app's start-up hook opens the store, loads the demo into
-an empty one and creates the accounts, so their passwords are printed in the terminal before
-anyone opens the page. Every run of a session then executes the file as `__main__`: the page.
+`app` (an `st.App`) and serves it, with the route that sets the login cookie as HttpOnly
+(pages/_auth.py); the app's start-up hook opens the store, loads the demo into an empty one and
+creates the accounts, so their passwords are printed in the terminal before anyone opens the
+page. Every run of a session then executes the file as `__main__`: the page.
 """
 
 import asyncio
@@ -23,7 +25,15 @@ from lib.auth.access import may_open
 from lib.core import store
 from lib.core.errors import StoreError
 from lib.core.i18n import message
-from pages._auth import account_box, announce, auth_path, log_path, sign_in, start_accounts
+from pages._auth import (
+    account_box,
+    announce,
+    auth_path,
+    log_path,
+    session_routes,
+    sign_in,
+    start_accounts,
+)
 from pages._ui import con, filters, lang, language_switch, opened_page, report_failure, t
 
 
@@ -37,13 +47,14 @@ async def started(_app):
 
 
 if __name__ != "__main__":  # imported by the server when it starts
-    app = st.App(__file__, lifespan=started)
+    app = st.App(__file__, lifespan=started, routes=session_routes())
 else:  # a session's run: the page
     st.set_page_config(
         page_title="Service Scorecard · 客服绩效看板",
         page_icon=":material/leaderboard:",
         layout="wide",
     )
+    menu = st.sidebar.container(key="app_menu")  # the pages this viewer may open, drawn below
     language_switch()
     if "session_started" not in st.session_state and not st.session_state.get("opened_page"):
         # The page in the address bar when the tab opened (the browser may not have said yet).
@@ -120,15 +131,20 @@ else:  # a session's run: the page
         if may_open(viewer, name) else refused(name)
         for name, icon in PAGES
     }  # fmt: skip
-    page = st.navigation(list(pages.values()), expanded=True)  # all pages, no "View more"
+    # Streamlit's own menu is off (.streamlit/config.toml): the app draws the pages this role may
+    # open, and nothing at all before sign-in.
+    page = st.navigation(list(pages.values()), position="hidden")
+    for name, _ in PAGES:
+        if may_open(viewer, name):
+            menu.page_link(pages[name])
     wanted = pages.get(st.session_state.get("opened_page"))
     returns = st.session_state.get("page_returns", 0)
     shown_since = st.session_state.setdefault("pages_shown_at", time.monotonic())  # signed in
     early = time.monotonic() - shown_since < OPENING_SECONDS
     if wanted is not None and wanted.title != page.title and early and returns < 3:
         # Signing in first loses the page the tab was opened on, and a rerun the browser sends in
-        # the tab's first moments (the login cookie component reporting back) asks for the main
-        # page: in those first seconds, go back to the page in the address bar.
+        # the tab's first moments can ask for the main page: in those first seconds, go back to
+        # the page in the address bar.
         st.session_state["session_started"] = True
         st.session_state["page_returns"] = returns + 1
         st.switch_page(wanted)

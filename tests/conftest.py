@@ -50,6 +50,9 @@ def isolated_accounts(tmp_path, monkeypatch):
     monkeypatch.delenv("SCORECARD_COOKIE_KEY", raising=False)
     # One store zone for every test, whatever the machine's: the shops' own.
     monkeypatch.setenv("SCORECARD_TIMEZONE", "Asia/Shanghai")
+    # The upload page waits this long for a read or a store before it shows progress instead:
+    # tests see the result in the run that asked for it (one test shortens it on purpose).
+    monkeypatch.setenv("SCORECARD_UPLOAD_WAIT_S", "600")
 
 
 @pytest.fixture(autouse=True)

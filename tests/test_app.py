@@ -119,6 +119,62 @@ def test_upload_through_the_page(app):
     assert any(b.label == "Download quarantine report (CSV)" for b in app.get("download_button"))
 
 
+def test_a_slow_read_and_store_run_off_the_page_with_progress(app, monkeypatch):
+    """A big workbook (slowed down here) is read and stored off the page's thread: the run
+    that starts it ends at once with a progress bar and the rest of the page, a later run
+    shows the result, and the store is still one upload with the same counts."""
+    import threading
+    import time
+
+    from lib.app import intake
+    from lib.ingest import reader
+
+    monkeypatch.setenv("SCORECARD_UPLOAD_WAIT_S", "1")
+    go_on = {"read": threading.Event(), "store": threading.Event()}
+    real_read, real_ingest = reader.read_table, intake.ingest_file
+    monkeypatch.setattr(reader, "read_table",
+                        lambda *a, **kw: (go_on["read"].wait(30), real_read(*a, **kw))[1])  # fmt: skip
+    monkeypatch.setattr(intake, "ingest_file",
+                        lambda *a, **kw: (go_on["store"].wait(30), real_ingest(*a, **kw))[1])  # fmt: skip
+
+    def timed(action):
+        started = time.monotonic()
+        action.run()
+        assert not app.exception
+        return time.monotonic() - started
+
+    def working() -> bool:
+        return any("s so far" in c.value for c in app.caption)
+
+    def until(done):
+        for _ in range(100):  # the work ends in the background; the next run shows it
+            app.run()
+            if done():
+                return
+            time.sleep(0.2)
+        raise AssertionError("the result never showed")
+
+    app.switch_page("pages/upload.py").run()
+    content = QIANNIU.encode("gb18030").replace(b"2026/05/01", b"2026/10/01")
+    content += "小林,2026/10/02,1,1,1,1,,50,50,x秒,,,,,,\n".encode("gb18030")
+    assert timed(app.file_uploader[0].set_value(("千牛.csv", content, "text/csv"))) < 15
+    assert working() and len(app.get("progress")) == 1  # reading, with its progress
+    assert "Upload history" in [s.value for s in app.subheader]  # the rest of the page too
+    assert not app.dataframe or "agent" not in app.dataframe[0].value  # no preview yet
+    go_on["read"].set()
+    until(lambda: any("qianniu_agent_daily" in c.value for c in app.caption))
+    assert app.dataframe[0].value["agent"].tolist()[:2] == ["小美", "阿杰"]  # preview
+    store = next(b for b in app.button if b.label == "Store")
+    assert timed(store.click()) < 15
+    assert working() and not app.metric  # storing, not done
+    assert next(b for b in app.button if b.label == "Store").disabled  # not twice at once
+    go_on["store"].set()
+    until(lambda: bool(app.metric))
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics == {"Rows read": "3", "Accepted": "2", "Duplicates": "0", "Quarantined": "1"}
+    assert not working()
+
+
 def test_unusable_upload_is_explained(app):
     app.switch_page("pages/upload.py").run()
     app.file_uploader[0].set_value(("x.csv", b"\x00\x01garbage\x00" * 40, "text/csv")).run()

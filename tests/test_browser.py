@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from lib.auth import audit
-from tests.browser import AppServer, edit_grid_cell, launch, settle, sign_in
+from tests.browser import ROOT, AppServer, edit_grid_cell, launch, settle, sign_in
 from tests.conftest import PASSWORD
 from tests.corpus import HEAD, row
 from tests.test_presets import QIANNIU
@@ -380,7 +380,7 @@ def test_an_agent_and_a_manager_see_what_their_roles_allow(browser_at, artifacts
     sign_in(agent, "ajie", PASSWORD)
     expect(agent.get_by_role("heading", name="Agent scorecard", exact=True)).to_be_visible()
     expect(agent.get_by_text("Signed in as ajie (agent)")).to_be_visible()
-    links = agent.get_by_test_id("stSidebarNav").get_by_role("link")
+    links = agent.locator(".st-key-app_menu").get_by_role("link")
     expect(links).to_have_text(
         ending(["Agent scorecard", "Coaching", "Improvement plans", "Quality reviews", "Account"])
     )
@@ -402,11 +402,66 @@ def test_an_agent_and_a_manager_see_what_their_roles_allow(browser_at, artifacts
     manager = new_tab()
     sign_in(manager, "boss", PASSWORD)
     expect(manager.get_by_role("heading", name="Leaderboard")).to_be_visible()
-    links = manager.get_by_test_id("stSidebarNav").get_by_role("link")
+    links = manager.locator(".st-key-app_menu").get_by_role("link")
     expect(links).to_have_text(ending([n for n in NAV if n != "Users"]))
     manager.get_by_role("link", name="Audit log").click()
     expect(manager.get_by_text("signed in").first).to_be_attached()
     no_error(manager)
+
+
+PAGE_FILES = sorted({f.stem for f in (ROOT / "pages").glob("*.py")} | {"app"})
+
+
+def no_page_files(tab):
+    """Nothing names a file of pages/: no Streamlit menu, no link at all before sign-in."""
+    expect(tab.get_by_test_id("stSidebarNav")).to_have_count(0)
+    expect(tab.get_by_test_id("stSidebar").get_by_role("link")).to_have_count(0)
+    sidebar = tab.get_by_test_id("stSidebar")
+    words = set(re.findall(r"[\w-]+", sidebar.inner_text() if sidebar.count() else ""))
+    assert not words & (set(PAGE_FILES) | {s.lstrip("_") for s in PAGE_FILES} | {"View"}), words
+
+
+def test_before_sign_in_no_page_file_is_listed_and_a_deep_link_shows_after_sign_in(
+        demo_copy, accounts):  # fmt: skip
+    with sync_playwright() as p:
+        browser = launch(p)
+
+        def open_tab(url):
+            context = browser.new_context(viewport={"width": 1400, "height": 1000},
+                                          locale="en-US")  # fmt: skip
+            tab = context.new_page()
+            tab.set_default_timeout(30000)
+            tab.goto(url)
+            return tab
+
+        with AppServer(demo_copy) as app:  # a fresh server: its very first run
+            tab = open_tab(app.url)
+            expect(tab.get_by_role("heading", name="Sign in to Service Scorecard")).to_be_visible()
+            settle(tab)
+            no_page_files(tab)
+            sign_in(tab, "boss", PASSWORD)
+            menu = tab.locator(".st-key-app_menu").get_by_role("link")
+            expect(menu).to_have_text(ending([n for n in NAV if n != "Users"]))
+            expect(tab.get_by_test_id("stSidebarNav")).to_have_count(0)
+        with AppServer(demo_copy) as app:  # fresh again, opened on a page's address
+            tab = open_tab(app.url + "/weights")
+            expect(tab.get_by_role("heading", name="Sign in to Service Scorecard")).to_be_visible()
+            settle(tab)
+            no_page_files(tab)
+            sign_in(tab, "boss", PASSWORD)
+            expect(tab.get_by_role("heading", name="Weights & thresholds")).to_be_visible()
+            expect(tab).to_have_url(re.compile(r"/weights$"))
+            no_error(tab)
+            for address, heading in (("/upload", "Upload data"), ("/_ui", "Leaderboard")):
+                other = open_tab(app.url + address)  # the server has run: a later session
+                form = other.get_by_role("heading", name="Sign in to Service Scorecard")
+                expect(form).to_be_visible()
+                settle(other)
+                no_page_files(other)
+                sign_in(other, "coach" if address == "/_ui" else "boss", PASSWORD)
+                expect(other.get_by_role("heading", name=heading)).to_be_visible()
+                no_error(other)
+        browser.close()
 
 
 def test_wrong_password_is_refused(browser_at):
@@ -524,13 +579,18 @@ def test_a_file_over_the_upload_limit_is_refused_with_the_limit_named(
         browser.close()
 
 
-def test_a_cookie_copied_before_sign_out_no_longer_signs_in(browser_at):
+def test_the_login_cookie_is_httponly_and_a_copy_made_before_sign_out_no_longer_signs_in(
+        browser_at):  # fmt: skip
     new_tab, app = browser_at
     tab = new_tab()
     sign_in(tab, "boss", PASSWORD)
-    tab.wait_for_function("document.cookie.includes('scorecard_auth=')")
-    copied = [c for c in tab.context.cookies() if c["name"] == "scorecard_auth"]
-    assert copied
+    for _ in range(100):  # the browser trades the hand-over code for the cookie
+        copied = [c for c in tab.context.cookies() if c["name"] == "scorecard_auth"]
+        if copied:
+            break
+        tab.wait_for_timeout(200)
+    assert copied and copied[0]["httpOnly"] and copied[0]["sameSite"] == "Strict"
+    assert "scorecard_auth" not in tab.evaluate("document.cookie")  # page scripts cannot read it
 
     def replay():
         other = new_tab()
@@ -543,6 +603,12 @@ def test_a_cookie_copied_before_sign_out_no_longer_signs_in(browser_at):
     expect(before.get_by_role("button", name="Sign out")).to_be_visible()
     tab.get_by_role("button", name="Sign out").click()
     expect(tab.get_by_role("textbox", name="Username")).to_be_visible()
+    for _ in range(100):  # signing out also removes the cookie from this browser
+        if not [c for c in tab.context.cookies() if c["name"] == "scorecard_auth"]:
+            break
+        tab.wait_for_timeout(200)
+    else:
+        raise AssertionError("the login cookie was not removed on sign-out")
     after = replay()
     expect(after.get_by_role("textbox", name="Username")).to_be_visible()
     expect(after.get_by_role("button", name="Sign out")).to_have_count(0)

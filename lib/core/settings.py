@@ -45,6 +45,8 @@ SETTINGS = {s.name: s for s in [
             "may still reach, comma-separated (none by default)"),
     Setting("webhook_timeout_s", 4, "seconds a webhook may take to answer"),
     Setting("timezone", "", "the store's time zone, e.g. Asia/Shanghai (none: the machine's)"),
+    Setting("upload_wait_s", 2, "seconds the upload page waits for a read or a store before it "
+            "shows its progress and stays usable meanwhile"),
     # Read where they are used (lib.core.store, lib.auth.users, lib.present.mail,
     # lib.metrics.hours); declared here so that every setting has one entry.
     Setting("db", "", "the store file (default data/scorecard.duckdb)", "install"),
