@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from lib.auth import audit
-from tests.browser import ROOT, AppServer, edit_grid_cell, launch, settle, sign_in
+from tests.browser import ROOT, AppServer, edit_grid_cell, grid_cell, launch, settle, sign_in
 from tests.conftest import PASSWORD
 from tests.corpus import HEAD, row
 from tests.test_presets import QIANNIU
@@ -210,18 +210,23 @@ def test_changing_a_weight_reranks_at_once(page, artifacts):
     page.screenshot(path=artifacts / "weights_changed.png", full_page=True)
 
 
-def grid_cell(page, grid_index: int, row: str, column: str):
-    """The accessible cell of an st.dataframe / st.data_editor grid under the header `column`
-    in the row that has a cell reading `row` (the grid draws on a canvas; this copy holds
-    the text)."""
-    grid = page.get_by_test_id("stDataFrame").nth(grid_index)
-    headers = grid.locator("thead th")
-    headers.first.wait_for(state="attached")
-    index = headers.all_inner_texts().index(column)
-    line = grid.locator("tbody tr").filter(
-        has=page.locator("td", has_text=re.compile(f"^{re.escape(row)}$"))
-    )
-    return line.locator("td").nth(index)
+def new_plan_for_csat(trainer, target_label: str):
+    """Open Plans → New plan and pick CSAT; returns the CSAT target input."""
+    trainer.get_by_role("link", name="Improvement plans").click()
+    expect(trainer.get_by_role("heading", name="Improvement plans")).to_be_visible()
+    trainer.get_by_role("tab", name="New plan").click()
+    settle(trainer)
+    target = trainer.get_by_label(target_label)
+    for _ in range(4):  # a pick made while the page still reruns can be dropped: pick again
+        trainer.get_by_label("KPIs to improve").click()
+        option = trainer.get_by_role("option", name="CSAT", exact=True)
+        if option.count():
+            option.click()
+        trainer.keyboard.press("Escape")
+        settle(trainer)
+        if target.count():
+            break
+    return target
 
 
 def scorecard_csv(page) -> list[dict]:
@@ -280,20 +285,7 @@ def test_a_plan_target_typed_in_percent_is_stored_as_a_rate(browser_at, artifact
     new_tab, _ = browser_at
     trainer = new_tab()
     sign_in(trainer, "coach", PASSWORD)
-    trainer.get_by_role("link", name="Improvement plans").click()
-    expect(trainer.get_by_role("heading", name="Improvement plans")).to_be_visible()
-    trainer.get_by_role("tab", name="New plan").click()
-    settle(trainer)
-    target = trainer.get_by_label("Target for CSAT (%)")
-    for _ in range(4):  # a pick made while the page still reruns can be dropped: pick again
-        trainer.get_by_label("KPIs to improve").click()
-        option = trainer.get_by_role("option", name="CSAT", exact=True)
-        if option.count():
-            option.click()
-        trainer.keyboard.press("Escape")
-        settle(trainer)
-        if target.count():
-            break
+    target = new_plan_for_csat(trainer, "Target for CSAT (%)")
     target.fill("8500")  # a rate's target of 8500% is refused
     target.press("Enter")
     settle(trainer)
@@ -504,20 +496,7 @@ def test_a_trainer_creates_a_plan_and_an_agent_acknowledges_a_note(browser_at, a
     trainer = new_tab()
     sign_in(trainer, "coach", PASSWORD)
     expect(trainer.get_by_role("heading", name="Leaderboard")).to_be_visible()
-    trainer.get_by_role("link", name="Improvement plans").click()
-    expect(trainer.get_by_role("heading", name="Improvement plans")).to_be_visible()
-    trainer.get_by_role("tab", name="New plan").click()
-    settle(trainer)
-    target = trainer.get_by_label("Target for CSAT")
-    for _ in range(4):  # a pick made while the page still reruns can be dropped: pick again
-        trainer.get_by_label("KPIs to improve").click()
-        option = trainer.get_by_role("option", name="CSAT", exact=True)
-        if option.count():
-            option.click()
-        trainer.keyboard.press("Escape")
-        settle(trainer)
-        if target.count():
-            break
+    target = new_plan_for_csat(trainer, "Target for CSAT")
     expect(target).to_be_visible()
     trainer.get_by_label("Title").fill("Warmer replies")
     trainer.get_by_role("button", name="Create plan").click()
