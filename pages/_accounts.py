@@ -88,3 +88,7 @@ def link_section(who) -> None:
             if picks:
                 alerts.refresh(con(), who)
                 st.success(t("accounts.linked", count=len(picks), rows=f"{moved:,}"))
+
+
+if __name__ == "__main__":  # opened by address as a page (a fresh server lists pages/ once)
+    st.switch_page("app.py")

@@ -1,23 +1,23 @@
 """Sign-in for the app: first start, the login form, the signed-in viewer and logout.
 
-`lib.auth.users` checks passwords, counts failures, pauses an account after too many and signs the
-login cookie, which carries the account's session generation; this file only draws the form
-and moves the cookie between the browser and lib (the cookie is written with the cookie
-component that streamlit-authenticator uses). Every run checks the session generation again,
-so signing out, a new password or role, or disabling ends every session at once.
+`lib.auth.users` checks passwords, counts failures, pauses an account for a client address after
+too many and signs the login cookie, which carries the account's session generation; this file
+only draws the form, passes on the browser's address and moves the cookie between the browser
+and lib (the web server sets the cookie as HttpOnly, so page scripts cannot read it: see
+`session_routes`).
+Every run checks the session generation again, so signing out, a new password or role, or
+disabling ends every session at once.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-
-import extra_streamlit_components as stx
 import streamlit as st
 
+from lib.app import demo
 from lib.auth import access, audit, users
-from lib.core import errors
+from lib.core import errors, store
 from lib.core.i18n import message
-from pages._ui import lang, t
+from pages._text import lang, t
 
 SIGNED_IN = ("authentication_status", "username", "session_gen")
 
@@ -36,6 +36,26 @@ def announce(made) -> None:
         print(users.announcement(made), flush=True)
 
 
+def server_start() -> None:
+    """When the server starts, before anyone opens the page: open the store (which starts its
+    warm-up), create the accounts and load the demo into an empty store, printing the
+    passwords in the terminal. A problem is printed here; the first page view meets it again
+    and shows it (or, for the demo, loads it then)."""
+    from pages._ui import con  # the shared page helpers import this module
+
+    try:
+        db = con()
+        announce(users.first_start(auth_path(), log_path(db)))
+        if store.is_empty(db) and not demo.was_cleared(db):
+            print("Loading the demo data …", flush=True)
+            demo.load(db)
+            announce(users.add_demo(auth_path(), log_path(db)))
+    except (errors.StoreError, errors.UserError) as exc:
+        print(f"Not ready at start: {message(str(exc), 'en')}", flush=True)
+    except Exception as exc:  # noqa: BLE001 - the server still starts; the pages report it
+        print(f"Not ready at start: {exc}", flush=True)
+
+
 def start_accounts(db) -> None:
     """Create the accounts file on a first start; a refused SCORECARD_ADMIN_PASSWORD stops the
     app with the reason instead of a traceback."""
@@ -46,25 +66,70 @@ def start_accounts(db) -> None:
         st.stop()
 
 
+SESSION_ROUTE = "scorecard-session"  # where the browser trades a hand-over code for the cookie
+
+
+def session_routes() -> list:
+    """The web route that sets the login cookie as an HttpOnly cookie (page scripts cannot read
+    it). A Streamlit script only talks to the browser over the WebSocket and cannot set a
+    cookie itself; the script hands the browser a one-time code (`users.cookie_handover`),
+    and the browser posts it here. app.py serves this route with `st.App`."""
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    async def hand_over(request):
+        grant = users.redeem_handover(request.query_params.get("code"))
+        response = Response(
+            status_code=204 if grant else 404, headers={"Cache-Control": "no-store"}
+        )
+        if grant is None:
+            return response
+        name, token, max_age = grant
+        secure = (
+            request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+        )
+        if token:
+            response.set_cookie(name, token, max_age=max_age, path="/", secure=secure,
+                                httponly=True, samesite="strict")  # fmt: skip
+        else:
+            response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="strict")
+        return response
+
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    return [Route(f"/{base}/{SESSION_ROUTE}" if base else f"/{SESSION_ROUTE}", hand_over,
+                  methods=["POST"])]  # fmt: skip
+
+
 class Cookies:
-    """The login cookie: written and deleted in the browser by the cookie component, read from
-    the request that opened the tab."""
+    """The login cookie: set and removed by the web server as an HttpOnly cookie (see
+    `session_routes`), read from the request that opened the tab."""
 
     def __init__(self, path):
+        self.path = path
         self.settings = users.cookie(path)
-        self.manager = stx.CookieManager()
 
     def token(self):
         return st.context.cookies.get(self.settings["name"])
 
     def write(self, path, username: str) -> None:
-        until = dt.datetime.now() + dt.timedelta(days=float(self.settings["expiry_days"]))
-        self.manager.set(self.settings["name"], users.make_token(path, username),
-                         expires_at=until)  # fmt: skip
+        _hand_over(users.cookie_handover(path, username))
 
     def delete(self) -> None:
-        if self.settings["name"] in (self.manager.cookies or {}):
-            self.manager.delete(self.settings["name"])
+        _hand_over(users.cookie_handover(self.path, None))
+
+
+def _hand_over(code: str) -> None:
+    """Have the browser trade `code` for the cookie: a hidden frame posts it to the route."""
+    import json
+
+    import streamlit.components.v1 as components
+
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    url = json.dumps(f"/{base}/{SESSION_ROUTE}?code={code}" if base
+                     else f"/{SESSION_ROUTE}?code={code}")  # fmt: skip
+    with st.sidebar:
+        components.html(f"<script>fetch({url}, {{method: 'POST', credentials: 'same-origin'}})"
+                        "</script>", height=0)  # fmt: skip
 
 
 def _forget() -> None:
@@ -79,6 +144,8 @@ def sign_in(db) -> tuple[access.Viewer, Cookies]:
     start_accounts(db)
     cookies = Cookies(path)
     state = st.session_state
+    if state.pop("cookie_end", False):
+        cookies.delete()
     username = state.get("username") if state.get("authentication_status") else None
     if username and users.session(path, username) != state.get("session_gen"):
         _forget()  # signed out elsewhere, new password or role, or disabled
@@ -113,6 +180,16 @@ def sign_in(db) -> tuple[access.Viewer, Cookies]:
     return viewer, cookies
 
 
+def client_address() -> str | None:
+    """The address the browser connects from (the TCP peer; behind a reverse proxy on this
+    machine, the address it forwards), or None on this machine: the sign-in pause is per
+    account and address."""
+    try:
+        return st.context.ip_address
+    except Exception:  # noqa: BLE001 - no browser connection (tests, scripts)
+        return None
+
+
 def _login_form(db, path) -> str:
     """Draw the form; the username once the password is right, else the page stops."""
     with st.form("Login"):
@@ -121,7 +198,7 @@ def _login_form(db, path) -> str:
         password = st.text_input(t("auth.password"), type="password", autocomplete="off")
         submitted = st.form_submit_button(t("auth.login"))
     if submitted:
-        generation = users.login(path, username, password, log_path(db))
+        generation = users.login(path, username, password, log_path(db), client_address())
         if generation is not None:
             name = username.strip().lower()
             st.session_state.update(authentication_status=True, username=name,
@@ -138,6 +215,10 @@ def account_box(db, viewer: access.Viewer, cookies: Cookies) -> None:
     st.sidebar.caption(t("auth.signed_in", user=viewer.username, role=t(f"role.{viewer.role}")))
     if st.sidebar.button(t("auth.logout"), key="sign_out", icon=":material/logout:"):
         users.sign_out(auth_path(), viewer, log_path(db))  # every cookie dies
-        cookies.delete()
         _forget()
+        st.session_state["cookie_end"] = True  # removed on the next run: a rerun drops frames
         st.rerun()
+
+
+if __name__ == "__main__":  # opened by address as a page (a fresh server lists pages/ once)
+    st.switch_page("app.py")

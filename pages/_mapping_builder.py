@@ -129,3 +129,7 @@ def build(headers: list[str], raw) -> mappings.Mapping | None:
     except errors.MappingError as exc:
         st.warning(t("upload.mapping_invalid", message=safe(str(exc))))
         return None
+
+
+if __name__ == "__main__":  # opened by address as a page (a fresh server lists pages/ once)
+    st.switch_page("app.py")

@@ -34,3 +34,7 @@ def render(card, agent: str | None = None) -> None:
                      for r in left[left["reason"] == reason].itertuples()]  # fmt: skip
             if items:
                 st.caption(t(f"shops.left_out_{reason}", items=listing(items)))
+
+
+if __name__ == "__main__":  # opened by address as a page (a fresh server lists pages/ once)
+    st.switch_page("app.py")

@@ -1,4 +1,5 @@
-"""Shared page helpers: the cached store connection, the current language, translated text.
+"""Shared page helpers: the cached store connection, the current language, translated text,
+and work run off the page's script thread with its progress shown (`background`).
 
 Pages import these so that each page stays a thin script: read widgets, call `lib`, render.
 """
@@ -15,8 +16,9 @@ import streamlit as st
 from lib.app import handoff, warmup
 from lib.app.stores import open_store
 from lib.core import errors, store
-from lib.core.i18n import DEFAULT, LANGUAGES, language_from_locale
+from lib.core.i18n import LANGUAGES
 from lib.core.i18n import t as translate
+from pages._text import lang, t  # shared with the sign-in page
 
 LOG = logging.getLogger("scorecard")
 ALL = "*"  # the team choice meaning every team (a None option would show as "no choice")
@@ -44,19 +46,6 @@ def connection(path: str):
 def con():
     # Keyed by the resolved path, so SCORECARD_DB and --db each get their own connection.
     return connection(str(store.resolve_db_path(db_path_from_args())))
-
-
-def lang() -> str:
-    if "lang" not in st.session_state:
-        try:
-            st.session_state["lang"] = language_from_locale(st.context.locale)
-        except Exception:  # noqa: BLE001 - no browser context (tests, scripts)
-            st.session_state["lang"] = DEFAULT
-    return st.session_state["lang"]
-
-
-def t(key: str, **values) -> str:
-    return translate(key, lang(), **values)
 
 
 def language_switch() -> None:
@@ -123,6 +112,12 @@ def guard(page: str):
     """The viewer, after checking that their role may open `page` (else the page stops)."""
     from lib.auth.access import may_open
 
+    if st.session_state.get("viewer") is None:
+        # Run without app.py, which signs in before any page: on a fresh server's first run,
+        # Streamlit runs a page named in the address by itself (it lists pages/ until the app
+        # declares its navigation). Sign in through the app, which then comes back here.
+        st.session_state["opened_page"] = page
+        st.switch_page("app.py")
     who = viewer()
     if not may_open(who, page):
         st.error(t("auth.not_allowed", role=t(f"role.{who.role}")))
@@ -232,6 +227,48 @@ def report_failure(key: str = "error.section") -> None:
     st.error(t(key, error_id=error_id), icon=":material/error:")
 
 
+def background(key: tuple, work=None, label: str = ""):
+    """Run `work(progress)` off the script thread, kept in the session under `key`.
+
+    Returns the finished `lib.core.background.Job` (its `result`, or its `error`), or None while it
+    runs: the page then shows a progress bar that updates itself, and reruns when the work is
+    done, so the person can go on using the app meanwhile. Short work (up to the setting
+    `upload_wait_s`) ends within the run that started it and shows no bar. With `work` None,
+    only a job already started under `key` is looked at."""
+    from lib.core import background as jobs
+    from lib.core import settings
+
+    running = st.session_state.setdefault("jobs", {})
+    job = running.get(key)
+    if job is None:
+        if work is None:
+            return None
+        job = running[key] = jobs.Job(work, label)
+        job.wait(settings.get("upload_wait_s"))
+    if job.done:
+        return job
+    _watch(key)
+    return None
+
+
+def forget_jobs(keep) -> None:
+    """Drop finished jobs whose key `keep(key)` refuses (another file, an older choice)."""
+    running = st.session_state.get("jobs", {})
+    for key in [k for k, job in running.items() if job.done and not keep(k)]:
+        del running[key]
+
+
+@st.fragment(run_every=0.5)
+def _watch(key: tuple) -> None:
+    job = st.session_state.get("jobs", {}).get(key)
+    if job is None:
+        return
+    if job.done:
+        st.rerun()  # the whole page, which now shows the result
+    st.progress(job.fraction, text=job.message or t("upload.working"))
+    st.caption(t("upload.working_since", seconds=f"{job.seconds:.0f}"))
+
+
 @contextmanager
 def section():
     """A part of a page: if it fails, it says so in a line and the rest of the page renders.
@@ -243,3 +280,7 @@ def section():
         raise
     except Exception:  # noqa: BLE001 - any failure of one section must not take the page down
         report_failure()
+
+
+if __name__ == "__main__":  # opened by address as a page (a fresh server lists pages/ once)
+    st.switch_page("app.py")

@@ -3,7 +3,7 @@ the training recommended for their weak KPIs, with reasons and a mentor."""
 
 import streamlit as st
 
-from lib.coaching import notes, training
+from lib.coaching import notes, plans, training
 from lib.core import errors
 from lib.core.i18n import message
 from lib.metrics.kpis import load_catalogue
@@ -86,8 +86,13 @@ with tab_recs:
         columns = ["title", "method", "hours", "kpi_label", "impact", "reason", "mentor"]
         st.dataframe(shown[columns].rename(columns={c: t(f"recs.{c}") for c in columns}),
                      hide_index=True, placeholder="–", width="stretch")  # fmt: skip
-        if who.can("coach") and st.button(t("coaching.make_plan"), key="make_plan"):
-            st.session_state["plan_draft"] = {"agent": agent, "kpis": list(dict.fromkeys(recs["kpi"]))[:2],
-                                              "modules": list(recs["module"])[:3],
-                                              "mentor": next((m for m in recs["mentor"] if m), "")}  # fmt: skip
-            st.switch_page("pages/plans.py")
+        if who.can("coach"):
+            pick = st.selectbox(t("coaching.plan_from"), range(len(recs)), key="plan_from_rec",
+                                format_func=lambda i: f"{recs['title'].iloc[i]} · {recs['kpi_label'].iloc[i]}")  # fmt: skip
+            if st.button(t("coaching.make_plan"), key="make_plan"):
+                # a new plan for this agent and this recommendation's KPI
+                st.session_state["plan_draft"] = {
+                    **plans.draft_from(recs.iloc[pick], agent),
+                    "fresh": True,
+                }
+                st.switch_page("pages/plans.py")

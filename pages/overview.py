@@ -2,11 +2,11 @@
 
 import streamlit as st
 
+from lib.core import store
 from lib.metrics.kpis import by_channel, load_catalogue
 from lib.metrics.schemes import in_force_words
 from lib.metrics.scoring import scorecard
 from lib.present import charts, export, report, views
-from lib.present.overview import store_summary
 from pages._shops import render as render_shops
 from pages._ui import (
     chosen_shops,
@@ -23,7 +23,7 @@ from pages._ui import (
 
 who = guard("overview")
 st.header(t("overview.header"))
-if store_summary(con())["rows"].sum() == 0:
+if store.is_empty(con()):
     empty_state()
     st.stop()
 period, team, scheme, card = context()

@@ -1,14 +1,11 @@
 """Improvement plans: each plan's KPIs against baseline and target, judged net of the team
 trend; check-ins; a new plan (pre-filled from recommendations); the trainer's overview."""
 
-import datetime as dt
-
 import streamlit as st
 
 from lib.coaching import plans, training
 from lib.core import errors
 from lib.core.i18n import message
-from lib.metrics import schemes
 from lib.metrics.kpis import load_catalogue
 from lib.present import charts, views
 from pages._rules import editor as rules_editor
@@ -22,7 +19,9 @@ kpi_names = views.kpi_names(lang(), catalogue)
 modules = training.load(con()).modules
 module_names = {m: modules[m].label(lang()) for m in modules}
 tabs = [t("plans.list")] + ([t("plans.new"), t("plans.board")] if who.can("coach") else [])
-tab_list, *coach_tabs = st.tabs(tabs)
+draft = st.session_state.get("plan_draft", {}) if who.can("coach") else {}
+# A plan drafted from a recommendation opens on the new plan, not on an existing one.
+tab_list, *coach_tabs = st.tabs(tabs, default=t("plans.new") if draft else None)
 
 with tab_list:
     listing = plans.listing(con(), who)
@@ -36,13 +35,16 @@ with tab_list:
         result = views.plan_outcome(con(), who, pid, lang())
         st.subheader(t("plans.verdict", verdict=result.verdict))
         st.caption(t("plans.about", owner=safe(plan["owner"]), mentor=safe(plan["mentor"]) or "–",
-                     modules=", ".join(module_names.get(m, m) for m in (plan["modules"] or "").split(",") if m) or "–",
+                     modules=", ".join(module_names.get(m, m) for m in plans.listed(plan["modules"])) or "–",
                      status=t(f"plans.status_{plans.shown_status(plan, plans.data_end(con()))}"), team=result.team or "–"))  # fmt: skip
         st.dataframe(result.table.rename(columns={c: t(f"outcome.{c}") for c in result.table.columns}),
                      hide_index=True, placeholder="–", width="stretch")  # fmt: skip
         st.caption(t("plans.method"))
         kpi = st.selectbox(
-            t("plans.chart_kpi"), plan["kpis"].split(","), format_func=kpi_names.get, key="plan_kpi"
+            t("plans.chart_kpi"),
+            plans.listed(plan["kpis"]),
+            format_func=kpi_names.get,
+            key="plan_kpi",
         )
         base, target = plans.baseline_and_target(con(), who, pid, kpi)
         rows = views.trend(con(), who, kpi, period, team=None, agent=plan["agent"])
@@ -72,26 +74,29 @@ with tab_list:
                     st.error(str(exc))
 
 if coach_tabs:
-    draft = st.session_state.get("plan_draft", {})
     with coach_tabs[0]:
         agents = list(card.agents["agent"])
-        agent = st.selectbox(t("scorecard.agent"), agents, key="plan_agent",
-                             index=agents.index(draft["agent"]) if draft.get("agent") in agents else 0)  # fmt: skip
-        chosen = st.multiselect(t("plans.kpis"), scheme.kpi_ids, format_func=kpi_names.get, key="plan_kpis", placeholder=t("common.choose"),
-                                default=[k for k in draft.get("kpis", []) if k in scheme.kpi_ids])  # fmt: skip
-        rule_target = {r.kpi: r.target for r in scheme.rules}
-        units = {k: schemes.unit_of(catalogue.get(k)) for k in chosen}  # rates typed in %
+        if draft.pop("fresh", False):  # just made from a recommendation: its agent and KPI
+            st.session_state["plan_agent"] = (
+                draft["agent"] if draft["agent"] in agents else agents[0]
+            )
+            st.session_state["plan_kpis"] = [k for k in draft["kpis"] if k in scheme.kpi_ids]
+        agent = st.selectbox(t("scorecard.agent"), agents, key="plan_agent")
+        chosen = st.multiselect(t("plans.kpis"), scheme.kpi_ids, format_func=kpi_names.get, key="plan_kpis",
+                                placeholder=t("common.choose"))  # fmt: skip
+        units = plans.target_inputs(
+            scheme, catalogue, chosen
+        )  # (unit, factor, default): rates in %
         typed = {k: st.number_input(t("plans.target_for", kpi=f"{kpi_names[k]} ({units[k][0]})"
                                       if units[k][0] else kpi_names[k]),
-                                    value=float(rule_target[k]) * units[k][1],
-                                    key=f"plan_target_{k}", format="%.4g") for k in chosen}  # fmt: skip
+                                    value=units[k][2], key=f"plan_target_{k}", format="%.4g")
+                 for k in chosen}  # fmt: skip
         targets = {k: v / units[k][1] for k, v in typed.items()}
         with st.form("new_plan"):
-            title = st.text_input(t("plans.title"))
-            start = st.date_input(
-                t("plans.start"), value=plans.data_end(con()) - dt.timedelta(days=30)
-            )
-            due = st.date_input(t("plans.due"), value=plans.data_end(con()) + dt.timedelta(days=30))
+            title = st.text_input(t("plans.title"), value=draft.get("title", ""))
+            first, last = plans.window(con())
+            start = st.date_input(t("plans.start"), value=first)
+            due = st.date_input(t("plans.due"), value=last)
             mentor = st.selectbox(t("plans.mentor"), ["", *agents],
                                   index=([""] + agents).index(draft["mentor"]) if draft.get("mentor") in agents else 0)  # fmt: skip
             picked = st.multiselect(t("plans.modules"), list(modules), format_func=module_names.get, placeholder=t("common.choose"),

@@ -59,7 +59,8 @@ for note in result.notes:
 lines = result.lines.rename(columns={c: t(f"bonus.{c}") for c in result.lines.columns})
 st.dataframe(lines, hide_index=True, placeholder="–", width="stretch",
              column_config={t("bonus.share"): st.column_config.NumberColumn(format="percent")})  # fmt: skip
-st.download_button(t("rewards.download"), export.csv_bytes(result.lines),
+st.caption(t("rewards.scored_by", scheme=export.scored_by(card.scheme, lang())))
+st.download_button(t("rewards.download"), export.csv_bytes(export.bonus_lines(result.lines, card.scheme, lang())),
                    file_name=f"bonus_{period.label}.csv", mime="text/csv")  # fmt: skip
 
 with st.expander(t("rewards.rules")):

@@ -1,9 +1,11 @@
-"""Upload page: pick a file and a mapping (preset or built here), preview, store, review."""
+"""Upload page: pick a file and a mapping (preset or built here), preview, store, review.
+
+Reading and storing run off the page's thread, with their progress shown, so a big workbook
+never holds up the page."""
 
 import tempfile
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
 from lib.app import backup, intake
@@ -17,7 +19,8 @@ from lib.present import export
 from lib.present.views import column_names, stored_tables, upload_log
 from pages._accounts import link_section, scope_inputs
 from pages._mapping_builder import build
-from pages._ui import con, guard, lang, safe, t
+from pages._ui import background, con, forget_jobs, guard, lang, safe, t
+from pages._upload_result import error_table, show_result
 
 who = guard("upload")
 st.header(t("upload.header"))
@@ -39,14 +42,6 @@ def saved_copy(file) -> Path:
     return cache[file.file_id]
 
 
-def error_table(errors) -> pd.DataFrame:
-    return pd.DataFrame(
-        [(e.row, e.column, message(e.reason, lang()), e.value) for e in errors],
-        columns=[t("upload.col_row"), t("upload.col_column"), t("upload.col_reason"),
-                 t("upload.col_value")],
-    )  # fmt: skip
-
-
 def save_box(built) -> None:
     """Save the built mapping in the store (a new version of its name), or download it."""
     why = st.text_input(t("builder.why"), key="mapping_why")
@@ -61,88 +56,92 @@ def save_box(built) -> None:
                       file_name=f"{built.name}.yaml", mime="application/x-yaml")  # fmt: skip
 
 
-if upload is not None:
-    path = saved_copy(upload)
-    sheets = sheet_names(path)
+def unusable(job) -> bool:
+    """Say why a file cannot be used when the job met an unusable file; other failures are
+    raised again for the app to report."""
+    if isinstance(job.error, UnusableFile):
+        st.error(t("upload.unusable", message=safe(message(str(job.error), lang()))))
+        return True
+    job.outcome()
+    return False
+
+
+def upload_section(upload) -> None:
+    """Read, map, preview and store one file. Reading and storing run off the page's thread
+    (see `background`): a big workbook shows its progress while the rest of the app stays
+    usable, and the result when it is done."""
+    path, db, name, file_id = saved_copy(upload), con(), upload.name, upload.file_id
+    forget_jobs(lambda key: key[1] == file_id)
+    job = background(("sheets", file_id), lambda _: sheet_names(path), t("upload.reading"))
+    if job is None:
+        return
+    sheets = job.outcome()
     sheet = st.selectbox(t("upload.sheet"), sheets) if len(sheets) > 1 else None
-    try:
-        head = read_table(path, file_name=upload.name, sheet=sheet, max_rows=1000)
-        headers = head.headers
-    except UnusableFile as exc:
-        st.error(t("upload.unusable", message=safe(message(str(exc), lang()))))
-        st.stop()
+    job = background(("head", file_id, sheet), lambda progress: read_table(
+        path, file_name=name, sheet=sheet, max_rows=1000, progress=progress),
+        t("upload.reading"))  # fmt: skip
+    if job is None or unusable(job):
+        return
+    head = job.result
+    headers = head.headers
     suggested = mappings.suggest_presets(headers)
     st.caption(t("upload.suggested", names=", ".join(suggested)) if suggested
                else t("upload.no_suggestion"))  # fmt: skip
-    names = mappings.preset_names() + list(mappings.saved(con()))
+    names = mappings.preset_names() + list(mappings.saved(db))
     if st.toggle(t("upload.mode_build"), key="build_mapping") or not names:
         chosen = build(headers, head.table)
         if chosen is not None:
             save_box(chosen)
     else:
         default = names.index(suggested[0]) if suggested else 0
-        chosen = mappings.load(st.selectbox(t("upload.preset"), names, index=default), con())
+        chosen = mappings.load(st.selectbox(t("upload.preset"), names, index=default), db)
         st.caption(chosen.describe(lang()))
     if chosen is None:
-        st.stop()
-    scope = scope_inputs(chosen, headers, upload.name)
-    try:
-        pv = preview(path, chosen, sheet=sheet, limit=10, file_name=upload.name, con=con(),
-                     scope=scope)  # fmt: skip
-    except UnusableFile as exc:
-        st.error(t("upload.unusable", message=safe(message(str(exc), lang()))))
-        st.stop()
+        return
+    scope = scope_inputs(chosen, headers, name)
+    choice = (file_id, sheet, chosen.to_yaml(), repr(scope))  # what a preview and a store use
+    job = background(("preview", *choice), lambda _: preview(
+        path, chosen, sheet=sheet, limit=10, file_name=name, con=db, scope=scope),
+        t("upload.reading"))  # fmt: skip
+    if job is None or unusable(job):
+        return
+    pv = job.result
     if pv.problem:
         st.error(t("upload.unusable", message=safe(message(pv.problem, lang()))))
-        st.stop()
+        return
     st.subheader(t("upload.preview"))
-    st.dataframe(
-        column_names(pv.rows, chosen.kind, lang()),
-        hide_index=True,
-        placeholder="–",
-        width="stretch",
-    )
+    st.dataframe(column_names(pv.rows, chosen.kind, lang()), hide_index=True, placeholder="–",
+                 width="stretch")  # fmt: skip
     if pv.errors:
         st.warning(t("upload.preview_errors"))
         st.dataframe(error_table(pv.errors), hide_index=True, width="stretch")
-    if st.button(t("upload.store"), type="primary"):
-        bar = st.progress(0.0, text=t("upload.storing"))
 
+    def store(progress):
         def step(fraction, note):
-            bar.progress(
-                min(fraction, 1.0), text=t("upload.alerts") if note == intake.ALERTS_STEP else note
-            )
+            progress(fraction, t("upload.alerts") if note == intake.ALERTS_STEP else note)
 
-        upload_item = intake.Upload(path, chosen, sheet=sheet, file_name=upload.name, scope=scope)
-        [result] = intake.store_uploads(con(), who, [upload_item], progress=step)
+        item = intake.Upload(path, chosen, sheet=sheet, file_name=name, scope=scope)
+        [result] = intake.store_uploads(db, who, [item], progress=step)
         if isinstance(result, UnusableFile):
-            st.error(t("upload.unusable", message=safe(message(str(result), lang()))))
-            st.stop()
-        bar.empty()
-        m = st.columns(4)
-        m[0].metric(t("upload.metric_read"), f"{result.rows_read:,}")
-        m[1].metric(t("upload.metric_accepted"), f"{result.accepted:,}")
-        m[2].metric(t("upload.metric_duplicates"), f"{result.duplicates:,}")
-        m[3].metric(t("upload.metric_quarantined"), f"{result.quarantined:,}")
-        st.success(t("upload.result", **{k: f"{v:,}" if isinstance(v, int) else safe(v)
-                                         for k, v in result.to_json().items()}))  # fmt: skip
-        if result.skipped_rows:
-            st.caption(t("upload.adds_up_skipped", total=f"{result.rows_read:,}",
-                         skipped=f"{result.skipped_rows:,}"))  # fmt: skip
-        else:
-            st.caption(t("upload.adds_up", total=f"{result.rows_read:,}"))
-        if result.skipped:
-            kinds = ", ".join(sorted({message(s.reason, lang()) for s in result.skipped}))
-            st.caption(t("upload.skipped", count=len(result.skipped), kinds=kinds))
-        for note in result.notes:
-            st.caption(f"{t('upload.notes')}: {safe(message(note, lang()))}")
-        if result.errors:
-            st.write(t("upload.errors"))
-            st.dataframe(error_table(result.errors[:50]), hide_index=True, width="stretch")
-            report = quarantine_report(con(), who, result.upload_id)
-            st.download_button(t("upload.quarantine_download"),
-                               export.csv_bytes(report),
-                               file_name=f"quarantine_{result.upload_id}.csv", mime="text/csv")  # fmt: skip
+            raise result  # shown as the file's problem, as when reading
+        return result
+
+    key = ("store", *choice)
+    earlier = st.session_state.get("jobs", {}).get(key)
+    busy = bool(earlier and not earlier.done)  # never the same upload twice at once
+    if st.button(t("upload.store"), type="primary", disabled=busy) and not busy:
+        st.session_state["jobs"].pop(key, None)  # storing again: a new job
+        job = background(key, store, t("upload.storing"))
+        if job is None:
+            st.rerun()  # still running: draw the page again, its Store button off meanwhile
+    else:
+        job = background(key)  # one already started: its progress, or its result
+    if job is not None and not unusable(job):
+        show_result(job.result, who)
+
+
+if upload is not None:
+    upload_section(upload)
 
 link_section(who)
 

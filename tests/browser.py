@@ -168,6 +168,20 @@ def sign_in(tab, username: str, password: str, succeeds: bool = True) -> None:
         settle(tab)
 
 
+def grid_cell(page, grid_index: int, row: str, column: str):
+    """The accessible cell of an st.dataframe / st.data_editor grid under the header `column`
+    in the row that has a cell reading `row` (the grid draws on a canvas; this copy holds
+    the text)."""
+    grid = page.get_by_test_id("stDataFrame").nth(grid_index)
+    headers = grid.locator("thead th")
+    headers.first.wait_for(state="attached")
+    index = headers.all_inner_texts().index(column)
+    line = grid.locator("tbody tr").filter(
+        has=page.locator("td", has_text=re.compile(f"^{re.escape(row)}$"))
+    )
+    return line.locator("td").nth(index)
+
+
 def edit_grid_cell(page, grid_index: int, row: str, column: str, value: str) -> None:
     """Type a value into a cell of an st.data_editor grid: the cell under the header `column`
     in the row that has a cell reading `row`.
@@ -176,14 +190,7 @@ def edit_grid_cell(page, grid_index: int, row: str, column: str, value: str) -> 
     Focusing that element selects the cell (repeated until the grid shows it selected, as a
     rerun may redraw the grid), Enter opens its editor.
     """
-    grid = page.get_by_test_id("stDataFrame").nth(grid_index)
-    headers = grid.locator("thead th")
-    headers.first.wait_for(state="attached")
-    index = headers.all_inner_texts().index(column)
-    line = grid.locator("tbody tr").filter(
-        has=page.locator("td", has_text=re.compile(f"^{re.escape(row)}$"))
-    )
-    cell = line.locator("td").nth(index)
+    cell = grid_cell(page, grid_index, row, column)
     editor = page.locator("#portal input, #portal textarea")
     for _ in range(10):
         cell.focus()

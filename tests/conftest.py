@@ -12,6 +12,7 @@ import pytest
 from lib.app import demo, handoff, warmup
 from lib.app.stores import open_store
 from lib.auth import users
+from lib.core import store
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 PASSWORD = "Test-pass-1-long"  # every account made by the `accounts` fixture
@@ -49,6 +50,9 @@ def isolated_accounts(tmp_path, monkeypatch):
     monkeypatch.delenv("SCORECARD_COOKIE_KEY", raising=False)
     # One store zone for every test, whatever the machine's: the shops' own.
     monkeypatch.setenv("SCORECARD_TIMEZONE", "Asia/Shanghai")
+    # The upload page waits this long for a read or a store before it shows progress instead:
+    # tests see the result in the run that asked for it (one test shortens it on purpose).
+    monkeypatch.setenv("SCORECARD_UPLOAD_WAIT_S", "600")
 
 
 @pytest.fixture(autouse=True)
@@ -61,6 +65,15 @@ def demo_files_in_tmp(tmp_path, monkeypatch):
         return load(con, out_dir or tmp_path / "demo-files", *args, **kwargs)
 
     monkeypatch.setattr(demo, "load", load_here)
+
+
+@pytest.fixture(autouse=True)
+def forgotten_memos():
+    """Copies of the demo store share its id, so a value `store.memo` kept for one test's copy
+    at some data version would answer for another test's copy at the same version."""
+    store._MEMO.clear()
+    yield
+    store._MEMO.clear()
 
 
 @pytest.fixture(autouse=True)

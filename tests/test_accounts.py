@@ -274,6 +274,88 @@ def test_the_pause_grows_then_ends_so_nobody_locks_out_the_only_admin(accounts, 
     assert users.lock_seconds(100) == users.LOCK_MAX_S == 15 * 60
 
 
+def test_guesses_from_one_address_do_not_pause_the_account_elsewhere(accounts, tmp_path,
+                                                                   monkeypatch):  # fmt: skip
+    log = tmp_path / "audit.jsonl"
+    clock = [1_000_000.0]
+    monkeypatch.setattr(users.time, "time", lambda: clock[0])
+    attacker, owner = "203.0.113.5", "198.51.100.7"
+    for i in range(12):
+        assert users.login(accounts, "admin", f"guess {i} of twelve", log, attacker) is None
+    assert users.login(accounts, "admin", PASSWORD, log, attacker) is None  # paused there
+    assert users.login(accounts, "admin", PASSWORD, log, owner) is not None  # not here
+    assert users.listing(accounts).set_index("username").loc["admin", "paused"]
+    entries = [e for e in map(json.loads, log.read_text().splitlines()) if e["target"] == "admin"]
+    locked = [e for e in entries if e["action"] == "login.locked"]
+    assert locked and {e["detail"]["address"] for e in locked} == {attacker}
+    assert {e["detail"]["reason"] for e in entries if e["action"] == "login.failed"} == {
+        "wrong password", "paused"}  # fmt: skip
+    assert {e["detail"]["address"] for e in entries if e["action"] == "login.failed"} == {attacker}
+
+
+def test_guesses_spread_over_many_addresses_meet_the_account_ceiling(accounts, tmp_path,
+                                                                    monkeypatch):  # fmt: skip
+    from concurrent.futures import ThreadPoolExecutor
+
+    log = tmp_path / "audit.jsonl"
+    clock = [1_000_000.0]
+    monkeypatch.setattr(users.time, "time", lambda: clock[0])
+    home = "198.51.100.7"
+    assert users.login(accounts, "admin", PASSWORD, log, home) is not None  # a known address
+    total = users.ACCOUNT_CEILING + 5
+    with ThreadPoolExecutor(total) as pool:  # one guess from each of many addresses at once
+        results = list(pool.map(lambda i: users.login(accounts, "admin", f"guess {i:04d} xyz", log,
+                                                      f"10.9.{i // 250}.{i % 250}"),
+                                range(total)))  # fmt: skip
+    assert results == [None] * total
+    assert users.listing(accounts).set_index("username").loc["admin", "failed_logins"] == total
+    seen = failures(log, "admin")
+    assert len(seen) == total  # every one counted and audited
+    reasons = [e["detail"]["reason"] for e in seen]
+    assert reasons.count("wrong password") == users.ACCOUNT_CEILING  # checked: no more
+    assert reasons.count("paused for new addresses") == 5
+    assert users.login(accounts, "admin", PASSWORD, log, "10.8.0.1") is None  # new: waits
+    assert users.login(accounts, "admin", PASSWORD, log, home) is not None  # known: signs in
+    clock[0] += users.CEILING_FIRST_S * 2 + 1
+    assert users.login(accounts, "admin", PASSWORD, log, "10.8.0.1") is not None  # it ends
+    assert users.ceiling_seconds(users.ACCOUNT_CEILING - 1) == 0
+    assert users.ceiling_seconds(1000) == users.LOCK_MAX_S
+
+
+def test_the_login_cookie_is_set_by_the_server_as_httponly_for_a_one_time_code(accounts,
+                                                                              monkeypatch):  # fmt: skip
+    import asyncio
+
+    from starlette.requests import Request
+
+    from pages._auth import SESSION_ROUTE, session_routes
+
+    (route,) = session_routes()
+    assert route.path == f"/{SESSION_ROUTE}" and route.methods == {"POST"}
+
+    def post(code):
+        scope = {"type": "http", "method": "POST", "path": route.path, "scheme": "http",
+                 "query_string": f"code={code}".encode(), "headers": [],
+                 "server": ("127.0.0.1", 8501)}  # fmt: skip
+        return asyncio.run(route.endpoint(Request(scope)))
+
+    code = users.cookie_handover(accounts, "boss")
+    answer = post(code)
+    cookie = answer.headers["set-cookie"]
+    assert answer.status_code == 204 and cookie.startswith("scorecard_auth=")
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
+    token = cookie.split(";")[0].split("=", 1)[1]
+    assert users.read_token(accounts, token) == ("boss", users.session(accounts, "boss"))
+    assert post(code).status_code == 404 and "set-cookie" not in post(code).headers  # once
+    assert post("guessed").status_code == 404
+    removal = post(users.cookie_handover(accounts, None)).headers["set-cookie"]
+    assert removal.startswith('scorecard_auth="";') and "HttpOnly" in removal
+    late = users.cookie_handover(accounts, "boss")
+    real = users.time.monotonic
+    monkeypatch.setattr(users.time, "monotonic", lambda: real() + users.HANDOVER_S + 1)
+    assert post(late).status_code == 404  # too late
+
+
 def test_failures_for_unknown_usernames_are_logged(accounts, tmp_path):
     log = tmp_path / "audit.jsonl"
     assert users.login(accounts, "nobody", "whatever it is", log) is None

@@ -53,6 +53,26 @@ def test_first_start_on_an_empty_store_loads_the_demo(tmp_path, monkeypatch, cap
     assert len(board) == 30 and board["Rank"].min() == 1  # every demo agent ranked
 
 
+def test_the_server_start_loads_the_demo_and_prints_every_password_once(tmp_path, monkeypatch,
+                                                                         capsys):  # fmt: skip
+    """What app.py's start-up hook runs, before any page view: on an empty store the demo is
+    loaded and the admin's and the demo accounts' passwords are printed; a second start
+    prints none."""
+    from lib.app import demo
+    from pages._auth import server_start
+    from pages._ui import con
+
+    monkeypatch.setenv("SCORECARD_DB", str(tmp_path / "fresh.duckdb"))
+    server_start()
+    printed = capsys.readouterr().out
+    passwords = dict(re.findall(r"^ {3}(\S+) +(\S+)", printed, re.M))
+    assert set(passwords) == {"admin", "demo-manager", "demo-trainer", "demo-ajie", "demo-xiaowang"}
+    assert users.login(users.auth_path(), "demo-manager", passwords["demo-manager"]) is not None
+    assert demo.has_demo(con())
+    server_start()  # the next start: nothing new, nothing printed
+    assert "accounts created" not in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_for_an_admin(demo_copy, monkeypatch, accounts, page):
     at = new_app(demo_copy, monkeypatch, "admin").run()
@@ -97,6 +117,62 @@ def test_upload_through_the_page(app):
     assert metrics == {"Rows read": "3", "Accepted": "2", "Duplicates": "0", "Quarantined": "1"}
     assert "= 3 = rows read" in " ".join(c.value for c in app.caption)
     assert any(b.label == "Download quarantine report (CSV)" for b in app.get("download_button"))
+
+
+def test_a_slow_read_and_store_run_off_the_page_with_progress(app, monkeypatch):
+    """A big workbook (slowed down here) is read and stored off the page's thread: the run
+    that starts it ends at once with a progress bar and the rest of the page, a later run
+    shows the result, and the store is still one upload with the same counts."""
+    import threading
+    import time
+
+    from lib.app import intake
+    from lib.ingest import reader
+
+    monkeypatch.setenv("SCORECARD_UPLOAD_WAIT_S", "1")
+    go_on = {"read": threading.Event(), "store": threading.Event()}
+    real_read, real_ingest = reader.read_table, intake.ingest_file
+    monkeypatch.setattr(reader, "read_table",
+                        lambda *a, **kw: (go_on["read"].wait(30), real_read(*a, **kw))[1])  # fmt: skip
+    monkeypatch.setattr(intake, "ingest_file",
+                        lambda *a, **kw: (go_on["store"].wait(30), real_ingest(*a, **kw))[1])  # fmt: skip
+
+    def timed(action):
+        started = time.monotonic()
+        action.run()
+        assert not app.exception
+        return time.monotonic() - started
+
+    def working() -> bool:
+        return any("s so far" in c.value for c in app.caption)
+
+    def until(done):
+        for _ in range(100):  # the work ends in the background; the next run shows it
+            app.run()
+            if done():
+                return
+            time.sleep(0.2)
+        raise AssertionError("the result never showed")
+
+    app.switch_page("pages/upload.py").run()
+    content = QIANNIU.encode("gb18030").replace(b"2026/05/01", b"2026/10/01")
+    content += "小林,2026/10/02,1,1,1,1,,50,50,x秒,,,,,,\n".encode("gb18030")
+    assert timed(app.file_uploader[0].set_value(("千牛.csv", content, "text/csv"))) < 15
+    assert working() and len(app.get("progress")) == 1  # reading, with its progress
+    assert "Upload history" in [s.value for s in app.subheader]  # the rest of the page too
+    assert not app.dataframe or "agent" not in app.dataframe[0].value  # no preview yet
+    go_on["read"].set()
+    until(lambda: any("qianniu_agent_daily" in c.value for c in app.caption))
+    assert app.dataframe[0].value["agent"].tolist()[:2] == ["小美", "阿杰"]  # preview
+    store = next(b for b in app.button if b.label == "Store")
+    assert timed(store.click()) < 15
+    assert working() and not app.metric  # storing, not done
+    assert next(b for b in app.button if b.label == "Store").disabled  # not twice at once
+    go_on["store"].set()
+    until(lambda: bool(app.metric))
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics == {"Rows read": "3", "Accepted": "2", "Duplicates": "0", "Quarantined": "1"}
+    assert not working()
 
 
 def test_unusable_upload_is_explained(app):
@@ -422,6 +498,57 @@ def test_a_trainer_writes_a_note_and_the_agent_acknowledges_it(demo_copy, monkey
     assert row["reply"] == "Will do" and row["acknowledged_at"] is not None
 
 
+def test_a_plan_made_from_a_recommendation_is_a_new_plan_for_that_agent_and_kpi(
+    demo_copy, monkeypatch, accounts
+):
+    from lib.auth.access import SYSTEM
+    from lib.coaching import plans
+
+    at = new_app(demo_copy, monkeypatch, "coach").run()
+    at.switch_page("pages/coaching.py").run()
+    at.selectbox(key="coach_agent").set_value("阿杰").run()
+    box = at.selectbox(key="plan_from_rec")
+    pick = next(i for i, o in enumerate(box.options) if o.startswith("Teamwork"))
+    assert pick > 0  # not the first recommendation, whose KPI differs
+    box.set_value(pick).run()
+    at.button(key="make_plan").click().run()
+    assert not at.exception and at.header[0].value == "Improvement plans"
+    container = next(b for b in _blocks(at.main) if b.proto.WhichOneof("type") == "tab_container")
+    assert container.proto.tab_container.default_tab_index == 1  # "New plan", not a plan shown
+    assert at.selectbox(key="plan_agent").value == "阿杰"
+    assert at.multiselect(key="plan_kpis").value == ["peer_score"]
+    title = next(x for x in at.text_input if x.label == "Title")
+    assert title.value == "Peer score · Teamwork and knowledge sharing"
+    con = store.connect(demo_copy)
+    before = set(plans.listing(con, SYSTEM)["plan_id"])
+    con.close()
+    next(b for b in at.button if b.label == "Create plan").click()
+    at.switch_page(
+        "pages/plans.py"
+    ).run()  # AppTest's next run is of its own page, not the switched-to one
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.success[0].value.startswith("Plan #")
+    con = store.connect(demo_copy)
+    listing = plans.listing(con, SYSTEM)
+    con.close()
+    [made] = listing[~listing["plan_id"].isin(before)].itertuples()
+    assert (made.agent, made.kpis, made.mentor) == ("阿杰", "peer_score", "子轩")
+    assert made.modules == "teamwork"
+
+
+def _blocks(node) -> list:
+    """Every block under a node."""
+    proto = getattr(node, "proto", None)
+    found = (
+        [node]
+        if proto is not None and hasattr(proto, "WhichOneof") and hasattr(proto, "vertical")
+        else []
+    )
+    for child in (getattr(node, "children", None) or {}).values():
+        found += _blocks(child)
+    return found
+
+
 def test_plans_page_shows_the_demo_plans_with_their_outcome(demo_copy, monkeypatch, accounts):
     at = new_app(demo_copy, monkeypatch, "coach").run()
     at.switch_page("pages/plans.py").run()
@@ -453,6 +580,9 @@ def test_rewards_page_splits_the_pool_exactly(demo_copy, monkeypatch, accounts):
     lines = next(d.value for d in at.dataframe if "Amount" in d.value.columns)
     assert round(lines["Amount"].sum(), 2) + float(metrics["Unallocated"].replace(",", "")) == 10000
     assert lines["Amount"].max() <= 3000  # the cap in config/recognition.yaml
+    assert "Scores and grades from Balanced (default) · version 1, the built-in preset." in [
+        c.value for c in at.caption
+    ]
 
 
 def test_monitoring_feed_acknowledges_an_alert(demo_copy, monkeypatch, accounts):

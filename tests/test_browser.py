@@ -10,7 +10,8 @@ import threading
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.browser import AppServer, edit_grid_cell, launch, settle, sign_in
+from lib.auth import audit
+from tests.browser import ROOT, AppServer, edit_grid_cell, grid_cell, launch, settle, sign_in
 from tests.conftest import PASSWORD
 from tests.corpus import HEAD, row
 from tests.test_presets import QIANNIU
@@ -209,6 +210,134 @@ def test_changing_a_weight_reranks_at_once(page, artifacts):
     page.screenshot(path=artifacts / "weights_changed.png", full_page=True)
 
 
+def new_plan_for_csat(trainer, target_label: str):
+    """Open Plans → New plan and pick CSAT; returns the CSAT target input."""
+    trainer.get_by_role("link", name="Improvement plans").click()
+    expect(trainer.get_by_role("heading", name="Improvement plans")).to_be_visible()
+    trainer.get_by_role("tab", name="New plan").click()
+    settle(trainer)
+    target = trainer.get_by_label(target_label)
+    for _ in range(4):  # a pick made while the page still reruns can be dropped: pick again
+        trainer.get_by_label("KPIs to improve").click()
+        option = trainer.get_by_role("option", name="CSAT", exact=True)
+        if option.count():
+            option.click()
+        trainer.keyboard.press("Escape")
+        settle(trainer)
+        if target.count():
+            break
+    return target
+
+
+def scorecard_csv(page) -> list[dict]:
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Scorecard (CSV)").click()
+    return list(csv.DictReader(open(download.value.path(), encoding="utf-8-sig")))
+
+
+def test_saved_weights_in_force_from_the_period_change_the_overview_and_a_restore_is_followed(
+    page, artifacts
+):
+    """Saving new weights while October is on screen scores October with them (the default
+    "in force from" is the period's first day); restoring version 1 puts its weights back in
+    the editor at once."""
+    expect(page.get_by_text("version 1, the built-in preset")).to_be_visible()
+    before = {r["Agent"]: r["Score"] for r in scorecard_csv(page)}
+    page.get_by_role("link", name="Weights & thresholds").click()
+    expect(page.get_by_text("Ranking with these weights")).to_be_visible()
+    edit_grid_cell(page, grid_index=0, row="Sales", column="Weight", value="200")
+    expect(page.get_by_text("Sales weight 20 → 200")).to_be_visible()
+    page.get_by_label("Why are you changing it?").fill("sales push this quarter")
+    for part, value in (("year", "2026"), ("month", "10"), ("day", "1")):  # the period viewed
+        field = page.get_by_role("spinbutton", name=f"{part}, In force from")
+        expect(field).to_have_attribute("aria-valuenow", value)
+    page.get_by_label("Why are you changing it?").press("Enter")
+    settle(page)
+    page.get_by_role("button", name="Save version").click()
+    expect(page.get_by_text("Saved as version 2.")).to_be_visible()
+    expect(
+        page.get_by_text("Editing version 2 (version 2, in force from 2026-10-01).")
+    ).to_be_visible()
+    settle(page)
+
+    page.get_by_role("link", name="Overview").click()
+    expect(page.get_by_text("version 2, in force from 2026-10-01")).to_be_visible()
+    settle(page)
+    rows = scorecard_csv(page)
+    after = {r["Agent"]: r["Score"] for r in rows}
+    assert set(after) == set(before) and after != before  # October scored with the new weights
+    assert {r["Scoring scheme"] for r in rows} == {
+        "Balanced (default) · version 2, in force from 2026-10-01"
+    }
+    page.screenshot(path=artifacts / "overview_after_save.png", full_page=True)
+
+    page.get_by_role("link", name="Weights & thresholds").click()
+    expect(grid_cell(page, 0, "Sales", "Weight")).to_have_text("200")
+    page.get_by_role("button", name="Restore version 1").click()
+    expect(page.get_by_text("Saved as version 3.")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Editing version 3 "))).to_be_visible()
+    expect(grid_cell(page, 0, "Sales", "Weight")).to_have_text("20")  # the editor follows
+    no_error(page)
+    page.screenshot(path=artifacts / "weights_restored.png", full_page=True)
+
+
+def test_a_plan_target_typed_in_percent_is_stored_as_a_rate(browser_at, artifacts):
+    new_tab, _ = browser_at
+    trainer = new_tab()
+    sign_in(trainer, "coach", PASSWORD)
+    target = new_plan_for_csat(trainer, "Target for CSAT (%)")
+    target.fill("8500")  # a rate's target of 8500% is refused
+    target.press("Enter")
+    settle(trainer)
+    trainer.get_by_label("Title").fill("Warmer replies")
+    trainer.get_by_role("button", name="Create plan").click()
+    expect(
+        trainer.get_by_text("The target for CSAT must be between 0% and 100%, not 8500%.")
+    ).to_be_visible()
+    target.fill("85")
+    target.press("Enter")
+    settle(trainer)
+    trainer.get_by_role("button", name="Create plan").click()
+    expect(trainer.get_by_text("Plan #3 created")).to_be_visible()
+    settle(trainer)
+    trainer.get_by_role("link", name="Improvement plans").click()  # the list, with the new plan
+    settle(trainer)
+    trainer.get_by_role("tab", name="Plans").click()
+    trainer.get_by_label("Plan", exact=True).click()
+    trainer.get_by_role("option", name=re.compile(r"^#3 ")).click()
+    settle(trainer)
+    expect(grid_cell(trainer, 0, "CSAT", "Target")).to_have_text("85.0%")  # stored as 0.85
+    no_error(trainer)
+    trainer.screenshot(path=artifacts / "plan_target_percent.png", full_page=True)
+
+
+def test_a_plan_made_from_a_recommendation_opens_as_a_new_plan(browser_at, artifacts):
+    new_tab, _ = browser_at
+    trainer = new_tab()
+    sign_in(trainer, "coach", PASSWORD)
+    trainer.get_by_role("link", name="Coaching").click()
+    expect(trainer.get_by_role("heading", name="Coaching")).to_be_visible()
+    trainer.get_by_role("combobox", name="Agent").click()
+    trainer.keyboard.type("阿杰")  # thirty agents: the list shows the ones that match
+    trainer.get_by_role("option", name="阿杰", exact=True).click()
+    settle(trainer)
+    trainer.get_by_role("tab", name="Training recommendations").click()
+    trainer.get_by_role("combobox", name="Recommendation").click()
+    trainer.get_by_role("option", name=re.compile(r"^Teamwork and knowledge sharing")).click()
+    settle(trainer)
+    trainer.get_by_role("button", name="Make an improvement plan from this recommendation").click()
+    expect(trainer.get_by_role("heading", name="Improvement plans")).to_be_visible()
+    expect(trainer.get_by_role("tab", name="New plan")).to_have_attribute("aria-selected", "true")
+    expect(trainer.get_by_label("Title")).to_have_value(
+        "Peer score · Teamwork and knowledge sharing"
+    )
+    expect(trainer.get_by_role("combobox", name="Agent")).to_have_value("阿杰")
+    expect(trainer.get_by_label("Target for Peer score")).to_be_visible()  # that KPI alone
+    expect(trainer.get_by_label("Target for CSAT")).to_have_count(0)
+    no_error(trainer)
+    trainer.screenshot(path=artifacts / "plan_from_recommendation.png", full_page=True)
+
+
 def test_download_the_scorecard(page):
     with page.expect_download() as download:
         page.get_by_role("button", name="Scorecard (CSV)").click()
@@ -243,7 +372,7 @@ def test_an_agent_and_a_manager_see_what_their_roles_allow(browser_at, artifacts
     sign_in(agent, "ajie", PASSWORD)
     expect(agent.get_by_role("heading", name="Agent scorecard", exact=True)).to_be_visible()
     expect(agent.get_by_text("Signed in as ajie (agent)")).to_be_visible()
-    links = agent.get_by_test_id("stSidebarNav").get_by_role("link")
+    links = agent.locator(".st-key-app_menu").get_by_role("link")
     expect(links).to_have_text(
         ending(["Agent scorecard", "Coaching", "Improvement plans", "Quality reviews", "Account"])
     )
@@ -265,11 +394,66 @@ def test_an_agent_and_a_manager_see_what_their_roles_allow(browser_at, artifacts
     manager = new_tab()
     sign_in(manager, "boss", PASSWORD)
     expect(manager.get_by_role("heading", name="Leaderboard")).to_be_visible()
-    links = manager.get_by_test_id("stSidebarNav").get_by_role("link")
+    links = manager.locator(".st-key-app_menu").get_by_role("link")
     expect(links).to_have_text(ending([n for n in NAV if n != "Users"]))
     manager.get_by_role("link", name="Audit log").click()
     expect(manager.get_by_text("signed in").first).to_be_attached()
     no_error(manager)
+
+
+PAGE_FILES = sorted({f.stem for f in (ROOT / "pages").glob("*.py")} | {"app"})
+
+
+def no_page_files(tab):
+    """Nothing names a file of pages/: no Streamlit menu, no link at all before sign-in."""
+    expect(tab.get_by_test_id("stSidebarNav")).to_have_count(0)
+    expect(tab.get_by_test_id("stSidebar").get_by_role("link")).to_have_count(0)
+    sidebar = tab.get_by_test_id("stSidebar")
+    words = set(re.findall(r"[\w-]+", sidebar.inner_text() if sidebar.count() else ""))
+    assert not words & (set(PAGE_FILES) | {s.lstrip("_") for s in PAGE_FILES} | {"View"}), words
+
+
+def test_before_sign_in_no_page_file_is_listed_and_a_deep_link_shows_after_sign_in(
+        demo_copy, accounts):  # fmt: skip
+    with sync_playwright() as p:
+        browser = launch(p)
+
+        def open_tab(url):
+            context = browser.new_context(viewport={"width": 1400, "height": 1000},
+                                          locale="en-US")  # fmt: skip
+            tab = context.new_page()
+            tab.set_default_timeout(30000)
+            tab.goto(url)
+            return tab
+
+        with AppServer(demo_copy) as app:  # a fresh server: its very first run
+            tab = open_tab(app.url)
+            expect(tab.get_by_role("heading", name="Sign in to Service Scorecard")).to_be_visible()
+            settle(tab)
+            no_page_files(tab)
+            sign_in(tab, "boss", PASSWORD)
+            menu = tab.locator(".st-key-app_menu").get_by_role("link")
+            expect(menu).to_have_text(ending([n for n in NAV if n != "Users"]))
+            expect(tab.get_by_test_id("stSidebarNav")).to_have_count(0)
+        with AppServer(demo_copy) as app:  # fresh again, opened on a page's address
+            tab = open_tab(app.url + "/weights")
+            expect(tab.get_by_role("heading", name="Sign in to Service Scorecard")).to_be_visible()
+            settle(tab)
+            no_page_files(tab)
+            sign_in(tab, "boss", PASSWORD)
+            expect(tab.get_by_role("heading", name="Weights & thresholds")).to_be_visible()
+            expect(tab).to_have_url(re.compile(r"/weights$"))
+            no_error(tab)
+            for address, heading in (("/upload", "Upload data"), ("/_ui", "Leaderboard")):
+                other = open_tab(app.url + address)  # the server has run: a later session
+                form = other.get_by_role("heading", name="Sign in to Service Scorecard")
+                expect(form).to_be_visible()
+                settle(other)
+                no_page_files(other)
+                sign_in(other, "coach" if address == "/_ui" else "boss", PASSWORD)
+                expect(other.get_by_role("heading", name=heading)).to_be_visible()
+                no_error(other)
+        browser.close()
 
 
 def test_wrong_password_is_refused(browser_at):
@@ -284,25 +468,35 @@ def test_wrong_password_is_refused(browser_at):
     expect(tab.get_by_role("heading", name="Leaderboard")).to_have_count(0)
 
 
+def test_the_admin_password_is_printed_when_the_server_starts(demo_copy, tmp_path, monkeypatch):
+    """No accounts yet: the password is in the terminal as soon as the server answers, before
+    any browser has opened the page, and it signs in."""
+    auth = tmp_path / "fresh-auth.yaml"
+    monkeypatch.setenv("SCORECARD_AUTH", str(auth))
+    with AppServer(demo_copy) as app:
+        app.log.flush()
+        printed = demo_copy.with_suffix(".log").read_text(encoding="utf-8")
+        found = re.search(r"^ {3}admin +(\S+)$", printed, re.M)
+        assert found, printed
+        assert "accounts created (shown once)" in printed
+        assert printed.count("accounts created") == 1  # printed once
+        actions = [json.loads(line)["action"] for line in audit.log_path(demo_copy).open()]
+        assert "user.create" in actions and "login" not in actions  # made with nobody signed in
+        with sync_playwright() as p:
+            browser = launch(p)
+            tab = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-US")
+            tab.goto(app.url)
+            sign_in(tab, "admin", found.group(1))
+            expect(tab.get_by_role("heading", name="Leaderboard")).to_be_visible()
+            browser.close()
+
+
 def test_a_trainer_creates_a_plan_and_an_agent_acknowledges_a_note(browser_at, artifacts):
     new_tab, _ = browser_at
     trainer = new_tab()
     sign_in(trainer, "coach", PASSWORD)
     expect(trainer.get_by_role("heading", name="Leaderboard")).to_be_visible()
-    trainer.get_by_role("link", name="Improvement plans").click()
-    expect(trainer.get_by_role("heading", name="Improvement plans")).to_be_visible()
-    trainer.get_by_role("tab", name="New plan").click()
-    settle(trainer)
-    target = trainer.get_by_label("Target for CSAT")
-    for _ in range(4):  # a pick made while the page still reruns can be dropped: pick again
-        trainer.get_by_label("KPIs to improve").click()
-        option = trainer.get_by_role("option", name="CSAT", exact=True)
-        if option.count():
-            option.click()
-        trainer.keyboard.press("Escape")
-        settle(trainer)
-        if target.count():
-            break
+    target = new_plan_for_csat(trainer, "Target for CSAT")
     expect(target).to_be_visible()
     trainer.get_by_label("Title").fill("Warmer replies")
     trainer.get_by_role("button", name="Create plan").click()
@@ -364,13 +558,18 @@ def test_a_file_over_the_upload_limit_is_refused_with_the_limit_named(
         browser.close()
 
 
-def test_a_cookie_copied_before_sign_out_no_longer_signs_in(browser_at):
+def test_the_login_cookie_is_httponly_and_a_copy_made_before_sign_out_no_longer_signs_in(
+        browser_at):  # fmt: skip
     new_tab, app = browser_at
     tab = new_tab()
     sign_in(tab, "boss", PASSWORD)
-    tab.wait_for_function("document.cookie.includes('scorecard_auth=')")
-    copied = [c for c in tab.context.cookies() if c["name"] == "scorecard_auth"]
-    assert copied
+    for _ in range(100):  # the browser trades the hand-over code for the cookie
+        copied = [c for c in tab.context.cookies() if c["name"] == "scorecard_auth"]
+        if copied:
+            break
+        tab.wait_for_timeout(200)
+    assert copied and copied[0]["httpOnly"] and copied[0]["sameSite"] == "Strict"
+    assert "scorecard_auth" not in tab.evaluate("document.cookie")  # page scripts cannot read it
 
     def replay():
         other = new_tab()
@@ -383,6 +582,12 @@ def test_a_cookie_copied_before_sign_out_no_longer_signs_in(browser_at):
     expect(before.get_by_role("button", name="Sign out")).to_be_visible()
     tab.get_by_role("button", name="Sign out").click()
     expect(tab.get_by_role("textbox", name="Username")).to_be_visible()
+    for _ in range(100):  # signing out also removes the cookie from this browser
+        if not [c for c in tab.context.cookies() if c["name"] == "scorecard_auth"]:
+            break
+        tab.wait_for_timeout(200)
+    else:
+        raise AssertionError("the login cookie was not removed on sign-out")
     after = replay()
     expect(after.get_by_role("textbox", name="Username")).to_be_visible()
     expect(after.get_by_role("button", name="Sign out")).to_have_count(0)

@@ -340,3 +340,22 @@ def test_a_rate_target_outside_0_to_100_percent_is_refused(tmp_path):
     with pytest.raises(errors.PlanError, match="cannot be negative"):
         plans.create(con, COACH, "A", "Faster", {"first_response_time": -5.0},
                      dt.date(2026, 5, 1), dt.date(2026, 6, 1))  # fmt: skip
+
+
+def test_a_plan_draft_and_its_form_defaults_come_from_lib():
+    rec = pd.Series({"kpi": "csat", "module": "m1", "mentor": float("nan"), "kpi_label": "CSAT",
+                     "title": "Empathy"})  # fmt: skip
+    assert plans.draft_from(rec, "阿杰") == {"agent": "阿杰", "kpis": ["csat"], "modules": ["m1"],
+                                             "mentor": "", "title": "CSAT · Empathy"}  # fmt: skip
+    assert plans.draft_from(rec.replace(float("nan"), "小美"), "阿杰")["mentor"] == "小美"
+    assert plans.listed("csat,,fcr_rate") == ["csat", "fcr_rate"] and plans.listed(None) == []
+    scheme = schemes.from_dict(schemes.preset_body("small_shop"))
+    rule = next(r for r in scheme.rules if kpis.load_catalogue().get(r.kpi).kind == "rate")
+    unit, factor, typed = plans.target_inputs(scheme, kpis.load_catalogue(), [rule.kpi])[rule.kpi]
+    assert (unit, factor) == ("%", 100) and typed == pytest.approx(rule.target * 100)
+
+
+def test_a_new_plan_runs_thirty_days_either_side_of_where_the_data_ends(tmp_path):
+    con = open_store(tmp_path / "s.duckdb")
+    insert(con, "tickets", [t("T1", "A", "2026-05-20 10:00")])
+    assert plans.window(con) == (dt.date(2026, 4, 21), dt.date(2026, 6, 20))

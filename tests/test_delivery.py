@@ -21,6 +21,7 @@ from lib.app.cli import main
 from lib.app.stores import open_store
 from lib.app.watch import Watcher
 from lib.auth import access
+from lib.auth.access import Viewer
 from lib.core import errors, store
 from lib.ingest.mapping import load as load_mapping
 from lib.present import digest, views
@@ -421,3 +422,38 @@ def test_new_commands_have_help_and_the_exit_codes_are_listed(command):
     top = subprocess.run([sys.executable, "-m", "lib", "--help"], capture_output=True, text=True,
                          cwd=store.ROOT)  # fmt: skip
     assert "4 mail or digest could not deliver" in " ".join(top.stdout.split())
+
+
+def test_the_reports_spreadsheet_and_the_mailed_one_name_the_scheme_version(smtp, demo_copy,
+                                                                           tmp_path, capsys):  # fmt: skip
+    import io
+
+    import openpyxl
+
+    from lib.metrics import schemes
+
+    con = store.connect(demo_copy)
+    body = schemes.preset_body(schemes.DEFAULT)
+    body["grades"][-1]["min"] = 0
+    version = schemes.save(con, Viewer("周主管", "manager"), body, reason="October review",
+                           now=dt.datetime(2026, 11, 3, 9), in_force_from=dt.date(2026, 10, 1))  # fmt: skip
+    con.close()
+
+    def column(book: bytes, header: str) -> set:
+        rows = list(openpyxl.load_workbook(io.BytesIO(book)).active.iter_rows(values_only=True))
+        return {r[rows[0].index(header)] for r in rows[1:]}
+
+    out = tmp_path / "r.xlsx"
+    assert main(["report", "--db", str(demo_copy), "--period", "2026-10", "--out", str(out)]) == 0
+    assert column(out.read_bytes(), "计分方案") == {
+        f"综合均衡（默认） · 第 {version} 版，自 2026-10-01 起生效"
+    }
+    code = main(["mail", "--db", str(demo_copy), "--period", "2026-10", "--lang", "en",
+                 "--attach", "xlsx", "--to", "boss@shop.test"])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    _, html, files = _parts(smtp.envelopes[0])
+    [(name, book)] = files
+    assert name == "scorecard-2026-10.xlsx"
+    words = f"Balanced (default) · version {version}, in force from 2026-10-01"
+    assert column(book, "Scoring scheme") == {words}
+    assert f"version {version}, in force from 2026-10-01" in html  # the mail's own text

@@ -10,7 +10,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from lib.auth.access import SYSTEM
+from lib.auth.access import SYSTEM, Viewer
 from lib.core import store
 from lib.core.periods import parse
 from lib.metrics import schemes, scoring
@@ -164,3 +164,46 @@ def test_the_scorecard_command_stays_machine_readable_unless_a_language_is_asked
     frame = pd.read_csv(io.StringIO(zh.stdout))
     assert list(frame.columns[:3]) == ["客服", "小组", "得分"]
     assert frame["满意度（%）"].dropna().iloc[0] == round(value * 100, 1)
+
+
+def test_every_export_says_which_scheme_version_scored_it(tmp_path):
+    """The overview's CSV and Excel (for people), the command line's CSV (for programs) and the
+    bonus split name the version: here version 2 of 小店简版, in force from 1 May."""
+    import datetime as dt
+
+    from lib.coaching import rewards
+
+    con = service_store(tmp_path / "s.duckdb")
+    body = schemes.preset_body("small_shop")
+    body["grades"][-1]["min"] = 0  # any change makes a new version
+    schemes.save(con, Viewer("周主管", "manager"), body, reason="May review", now=dt.datetime(2026, 6, 10, 9),
+                 in_force_from=dt.date(2026, 5, 1))  # fmt: skip
+    may = parse("2026-05")
+    card = scoring.scorecard(con, schemes.resolve(con, "small_shop", may.end), may, viewer=SYSTEM)
+    zh_words = "小店简版 · 第 2 版，自 2026-05-01 起生效"
+    en_words = "Small shop · version 2, in force from 2026-05-01"
+
+    zh = pd.read_csv(io.StringIO(export.write(card, "csv", None, lang="zh")))
+    assert len(zh) == len(card.agents) and set(zh["计分方案"]) == {zh_words}
+    book = openpyxl.load_workbook(io.BytesIO(export.xlsx_bytes(card, "en"))).active
+    rows = list(book.iter_rows(values_only=True))
+    column = rows[0].index("Scoring scheme")
+    assert {r[column] for r in rows[1:]} == {en_words}
+
+    plain = pd.read_csv(io.StringIO(export.write(card, "csv", None)))  # for programs
+    assert set(plain["scheme_version"]) == {2} and set(plain["in_force_from"]) == {"2026-05-01"}
+    assert json.loads(export.as_json(card))["in_force_from"] == "2026-05-01"
+
+    split = rewards.split(card, 1000, viewer=SYSTEM, method="proportional", min_grade="D")
+    lines = pd.read_csv(io.BytesIO(export.csv_bytes(export.bonus_lines(split.lines, card.scheme, "zh"))),
+                        encoding="utf-8-sig")  # fmt: skip
+    assert set(lines["计分方案"]) == {zh_words} and len(lines) == len(card.agents)
+    assert set(lines["有资格"]) <= {"是", "否"}
+
+    april = parse("2026-04")  # before May the built-in preset scored
+    old = scoring.scorecard(
+        con, schemes.resolve(con, "small_shop", april.end), april, viewer=SYSTEM
+    )
+    assert set(export.for_people(old, "en")["Scoring scheme"]) == {
+        "Small shop · version 1, the built-in preset"
+    }

@@ -21,8 +21,8 @@ from tests.corpus import GOOD, HEAD, row
 # the quarantine are written, before the commit — and says so, so that it can be killed there.
 STALLING_UPLOAD = """
 import sys, time
-from lib.ingest import pipeline
 from lib.app.stores import open_store
+from lib.ingest import pipeline
 from lib.ingest.mapping import load
 
 real = pipeline._quarantine

@@ -12,7 +12,7 @@ from lib.core import store
 from lib.core.errors import UnusableFile
 from lib.core.tables import TABLES
 from lib.ingest import mapping
-from lib.ingest.pipeline import ingest_file, quarantine_report
+from lib.ingest.pipeline import ingest_file, preview, quarantine_report
 
 TICKETS = mapping.load("demo_tickets")
 HEADER = "Ticket ID,Agent,Created At,First Response At,Resolved At,Channel,CSAT,Handle Time\n"
@@ -370,3 +370,25 @@ def test_a_clean_file_is_stored_without_loading_pandera(tmp_path, write):
         in out.stdout
     )
     assert "row 6, column CSAT: rating outside 1–5 (value: '7')" in out.stdout
+
+
+def test_the_preview_reads_a_file_as_the_ingest_does(write, tmp_path):
+    """A mapping's footer rows are left out of the preview too, even when they look like rows."""
+    body = (
+        mapping.load("demo_tickets")
+        .to_yaml()
+        .replace("options:", "options:\n  skip_footer_rows: 2", 1)
+    )
+    if "options:" not in body:
+        body += "options:\n  skip_footer_rows: 2\n"
+    footed = mapping.from_dict(mapping.yamlio.load(body), "footed")
+    assert footed.options["skip_footer_rows"] == 2
+    path = write(
+        "t.csv", GOOD + "T8,Zed,2026-05-01 11:00,,,chat,,\nT9,Zed,2026-05-01 12:00,,,chat,,\n"
+    )
+    shown = preview(path, footed)
+    assert list(shown.rows["ticket_id"]) == ["T1", "T2"]
+    assert shown.errors == []
+    with open_store(tmp_path / "s.duckdb") as con:
+        stored = ingest_file(con, path, footed)
+        assert (stored.rows_read, stored.accepted, stored.quarantined) == (2, 2, 0)

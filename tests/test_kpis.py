@@ -239,6 +239,19 @@ def test_format_value():
     assert kpis.format_value(cat.get("qa_score"), None) == "—"
 
 
+def test_durations_read_in_chinese_on_chinese_pages():
+    from lib.present.views import change_text
+
+    frt, res = load_catalogue().get("first_response_time"), load_catalogue().get("resolution_time")
+    assert kpis.format_value(frt, 129, "zh") == "2 分 09 秒"  # 129 s = 2 × 60 + 9
+    assert kpis.format_value(frt, 129, "en") == "2 min 09 s"
+    assert kpis.format_value(frt, 45, "zh") == "45 秒"
+    assert kpis.format_value(res, 5400, "zh") == "1.5 小时"  # 5400 / 3600
+    assert change_text(frt, 50, 38, "zh") == "+12 秒" and change_text(frt, 50, 38) == "+12 s"
+    assert change_text(res, 3600, 9000, "zh") == "-1.5 小时"  # −5400 s
+    assert change_text(frt, 38, 38, "zh") is None  # no change, no text
+
+
 def test_periods():
     from lib.core import periods
 

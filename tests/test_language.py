@@ -34,9 +34,11 @@ SNAKE = re.compile(r"\b[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+\b")
 LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 # Words a Chinese screen uses as they are: acronyms, file formats, units, a statistician's name.
-ZH_ALLOWED = {"KPI", "SLA", "CSV", "Excel", "HTML", "YAML", "QA", "ID", "MB", "pp", "min", "CSAT",
+ZH_ALLOWED = {"KPI", "SLA", "CSV", "Excel", "HTML", "YAML", "QA", "ID", "MB", "pp", "CSAT",
               "Krippendorff", "Wilson", "IQS", "AOV", "URL", "Streamlit", "DingTalk", "WeCom", "Slack", "P90",
               "GB", "TSV", "XLSX", "GB18030", "UTF", "BOM", "GBK", "N/A", "NA", "z"}  # fmt: skip
+# A duration in English units after a number ("2 min 09 s", "45 s", "1.5 h"): 2 分 09 秒 in Chinese.
+ENGLISH_DURATION = re.compile(r"\d\s?(?:s|sec|min|h)\b")
 # Columns that quote what customers and agents wrote (comments, the words that decided a label).
 QUOTE_COLUMNS = ["voice.comment", "voice.evidence", "voice.phrases", "voice.examples"]
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
@@ -181,6 +183,8 @@ def problems(texts: list[str], lang: str, exempt: list[str]) -> list[str]:
             words = [w for w in LATIN_WORD.findall(rest) if w not in ZH_ALLOWED]
             if words:
                 found.append(f"English {words[:3]} in {text!r}")
+            elif ENGLISH_DURATION.search(rest):
+                found.append(f"English unit {ENGLISH_DURATION.search(rest).group()!r} in {text!r}")
         elif CJK.search(rest):
             found.append(f"Chinese {CJK.search(rest).group()!r} in {text!r}")
     return sorted(set(found))
@@ -229,6 +233,9 @@ def test_the_checks_catch_what_they_look_for():
     assert problems(["首次响应 first_response_time"], "zh", exempt)
     assert problems(["状态 solved"], "zh", exempt)
     assert not problems(["阿杰 · 售前组 · KPI 95%"], "zh", exempt)
+    assert problems(["首次响应 2 min 09 s"], "zh", exempt)
+    assert problems(["首次响应 45 s"], "zh", exempt) and problems(["处理时长 +1.5 h"], "zh", exempt)
+    assert not problems(["首次响应 2 分 09 秒 · 1.5 小时"], "zh", exempt)
     assert problems(["Team 售前组 of 阿杰, 已解决"], "en", exempt)
     assert not problems(["Team 售前组 of 阿杰"], "en", exempt)
     assert pd.isna(pd.NA)

@@ -625,3 +625,33 @@ def test_headers_over_two_rows_are_joined_where_that_helps(tmp_path):
         "平均响应时长(秒)",
         [],
     )
+
+
+def test_a_workbook_is_checked_once_while_it_is_unchanged(tmp_path, monkeypatch):
+    """The upload page reads one file several times; the whole-file check runs once for it,
+    again when the file changes, and a refusal is never remembered."""
+    import openpyxl
+
+    from lib.ingest import reader as r
+
+    path = tmp_path / "w.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["Ticket ID", "Agent"])
+    wb.active.append(["T1", "Ann"])
+    wb.save(path)
+    calls = []
+    real = r.check_workbook
+    monkeypatch.setattr(r, "check_workbook", lambda p, n: calls.append(p) or real(p, n))
+    for _ in range(3):
+        r.read_table(path, max_rows=5)
+    r.sheet_names(path)
+    assert len(calls) == 1
+    wb.active.append(["T2", "Bob"])
+    wb.save(path)
+    r.read_table(path)
+    assert len(calls) == 2
+    monkeypatch.setenv("SCORECARD_MAX_CELLS", "2")  # now too big: refused every time
+    for _ in range(2):
+        with pytest.raises(UnusableFile):
+            r.read_table(path)
+    assert len(calls) == 4

@@ -14,6 +14,8 @@ import io
 import json
 import os
 import re
+import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -245,9 +247,13 @@ class Target(http.server.BaseHTTPRequestHandler):
     """A chat webhook that records what it gets and answers as told."""
 
     received: list = []
+    headers: list = []
+    paths: list = []
     status, body, delay = 200, b'{"errcode": 0}', 0.0
 
     def do_POST(self):  # noqa: N802 - the handler API
+        Target.headers.append(dict(self.headers))
+        Target.paths.append(self.path)
         Target.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
         time.sleep(Target.delay)
         self.send_response(Target.status)
@@ -264,6 +270,7 @@ def target():
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     Target.received, Target.status, Target.body, Target.delay = [], 200, b'{"errcode": 0}', 0.0
+    Target.headers, Target.paths = [], []
     yield f"http://127.0.0.1:{server.server_address[1]}/robot"
     server.shutdown()
 
@@ -279,6 +286,71 @@ def test_a_webhook_to_loopback_or_a_private_address_is_refused_by_default(target
     assert webhooks.test_hook({"url": target, "format": "slack"}) is None
     assert len(Target.received) == 1
     assert webhooks.check_url("http://localhost:9/x")  # only the named host
+
+
+class Rebinding:
+    """A resolver for `hook.example` that answers a public address when the app checks the
+    name and 127.0.0.1 (the trap) on every later lookup; every connection is recorded, and
+    one to the public address is refused (there is no network in the test)."""
+
+    PUBLIC = "93.184.216.34"
+
+    def __init__(self, monkeypatch, always_loopback: bool = False):
+        self.lookups, self.connections = 0, []
+        self.always_loopback = always_loopback
+        real_lookup, real_connect = socket.getaddrinfo, socket.create_connection
+
+        def lookup(host, port, *args, **kwargs):
+            if host != "hook.example":
+                return real_lookup(host, port, *args, **kwargs)
+            self.lookups += 1
+            address = (self.PUBLIC if self.lookups == 1 and not self.always_loopback
+                       else "127.0.0.1")  # fmt: skip
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+        def connect(address, *args, **kwargs):
+            self.connections.append(address[0])
+            if address[0] == self.PUBLIC:
+                raise ConnectionRefusedError("no network in the test")
+            return real_connect(address, *args, **kwargs)
+
+        monkeypatch.setattr(socket, "getaddrinfo", lookup)
+        monkeypatch.setattr(socket, "create_connection", connect)
+
+
+def test_a_name_that_resolves_again_to_loopback_never_reaches_it(target, monkeypatch):
+    port = target.split(":")[2].split("/")[0]
+    rebinding = Rebinding(monkeypatch)
+    reason = webhooks.test_hook({"url": f"http://hook.example:{port}/robot", "format": "slack"})
+    assert Target.received == []  # the trap on 127.0.0.1 heard nothing
+    assert reason == "the hook could not be reached"
+    assert rebinding.lookups == 1  # looked up once, connected to what was checked
+    assert rebinding.connections == [Rebinding.PUBLIC]
+
+
+def test_a_pinned_send_still_names_the_host(target, monkeypatch):
+    """An allowed host is reached at its checked address with the name in the Host header,
+    and HTTPS checks the certificate against the name."""
+    port = target.split(":")[2].split("/")[0]
+    rebinding = Rebinding(monkeypatch, always_loopback=True)
+    monkeypatch.setenv("SCORECARD_WEBHOOK_ALLOW_HOSTS", "hook.example")
+    assert webhooks.test_hook({"url": f"http://hook.example:{port}/robot?x=1",
+                               "format": "slack"}) is None  # fmt: skip
+    assert len(Target.received) == 1 and rebinding.connections == ["127.0.0.1"]
+    assert Target.headers[-1]["Host"] == f"hook.example:{port}"
+    assert Target.paths[-1] == "/robot?x=1"
+    wrapped = []
+
+    class Context:
+        def wrap_socket(self, sock, server_hostname=None):
+            wrapped.append(server_hostname)
+            sock.close()
+            raise ssl.SSLCertVerificationError("certificate is not for this name")
+
+    connection = webhooks._PinnedHTTPS("hook.example", int(port), ["127.0.0.1"], 2, Context())
+    with pytest.raises(ssl.SSLError):
+        connection.connect()
+    assert wrapped == ["hook.example"] and rebinding.connections[-1] == "127.0.0.1"
 
 
 def test_rules_with_a_loopback_hook_are_refused_when_saved(tmp_path):
@@ -363,13 +435,24 @@ def test_alert_rules_that_are_not_a_mapping_are_explained(tmp_path):
     assert ("rule.z", "s: z must be more than 0") in alerts.check({"rules": [rule]})
 
 
-def test_the_readme_lists_every_setting_with_its_default():
+def test_the_readme_lists_every_setting_with_its_type_and_default():
     from lib.core import settings
 
     readme = (store.ROOT / "README.md").read_text(encoding="utf-8")
     for setting in settings.SETTINGS.values():
         default = f"{setting.default:,}" if isinstance(setting.default, int) else "(none)"
-        assert f"| `{setting.env}` | {default} |" in readme, setting.env
+        assert f"| `{setting.env}` | {setting.type} | {default} |" in readme, setting.env
+    listed = set(re.findall(r"^\| `(SCORECARD_[A-Z_]+)` \|", readme, re.M))
+    assert listed == {s.env for s in settings.SETTINGS.values()}  # no row without an entry
+
+
+def test_every_environment_variable_the_app_reads_is_a_registered_setting():
+    from lib.core import settings
+
+    code = "".join(p.read_text(encoding="utf-8") for p in (store.ROOT / "lib").rglob("*.py"))
+    code += (store.ROOT / "app.py").read_text(encoding="utf-8")
+    named = set(re.findall(r"SCORECARD_[A-Z][A-Z_]*[A-Z](?![A-Z_])", code))  # not a prefix
+    assert named - {s.env for s in settings.SETTINGS.values()} == set()
 
 
 def test_send_now_runs_in_the_background_and_shows_the_result(demo_copy, monkeypatch, accounts,

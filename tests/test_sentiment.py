@@ -1,12 +1,14 @@
 """Sentiment: the misses the lexicon alone made, negation and rhetorical questions, a manager's
 added term overriding the model, the evidence and emotion tags, the shipped model's quality on
-held-out public data, stored labels, and the Monitoring page's comment view."""
+public validation data and its speed, the trainer's weighting, stored labels, and the Monitoring
+page's comment view."""
 
 from __future__ import annotations
 
 import datetime as dt
 import gzip
 import shutil
+import time
 
 import pytest
 
@@ -176,20 +178,21 @@ def test_satisfaction_is_not_tagged_on_a_complaint():
     assert result.label == "negative" and "satisfaction" not in result.emotions
 
 
-# --- quality on held-out public data and speed ---------------------------------------
+# --- quality on public validation data, speed, training ------------------------------
 
 
-def _test_split(name: str) -> list[tuple[str, str]]:
+def _split(name: str, split: str) -> list[tuple[str, str]]:
     with gzip.open(BENCH / f"{name}.tsv.gz", "rt", encoding="utf-8") as f:
         rows = [line.rstrip("\n").split("\t", 2) for line in f]
-    return [(g, text) for g, split, text in rows if split == "test" and g != "neutral"]
+    return [(g, text) for g, s, text in rows if s == split and g != "neutral"]
 
 
-@pytest.mark.parametrize(("name", "floor"), [("zh_shopping", 0.78), ("en_tweets", 0.82)])
-def test_model_beats_the_lexicon_alone_on_held_out_public_reviews(name, floor):
-    """Guards the shipped model against regressions (floors a few points under the figures in
-    the README; the issue's targets are reported by bench/sentiment_bench.py)."""
-    rows = _test_split(name)[:600]
+@pytest.mark.parametrize(("name", "floor"), [("zh_shopping", 0.81), ("en_tweets", 0.87)])
+def test_model_beats_the_lexicon_alone_on_public_reviews(name, floor):
+    """Guards the shipped model against regressions on the validation split (floors a few points
+    under the figures bench/sentiment_bench.py --split val prints); the test split is left to
+    the bench, which is run rarely, so that tests do not tune the model to it."""
+    rows = _split(name, "val")[:800]
     model = sum(sentiment.classify(text) == g for g, text in rows) / len(rows)
     lexicon = sum(
         ("negative" if sentiment.explain(text)[0] < 0 else "positive") == g
@@ -197,6 +200,49 @@ def test_model_beats_the_lexicon_alone_on_held_out_public_reviews(name, floor):
         if sentiment.explain(text)[0]
     ) / len(rows)
     assert model >= floor and model > lexicon + 0.2
+
+
+def test_a_question_with_a_strong_score_keeps_its_label(monkeypatch):
+    """A question is neutral unless its evidence is strong: one strong n-gram, or a whole score
+    of at least the model's inquiry_score (a complaint asked as a question)."""
+    text = "等了一个星期还没发货，你们到底怎么回事？"
+    assert sentiment.inquiry(text) and sentiment.explain(text)[0] == 0
+    result = sentiment.analyse(text)
+    assert result.label == "negative" and result.features
+    assert result.score >= sentiment.model()["zh"]["inquiry_score"]
+    strict = {lang: dict(p, inquiry_score=float("inf")) for lang, p in sentiment.model().items()}
+    monkeypatch.setattr(sentiment, "model", lambda: strict)
+    assert sentiment.analyse(text).label == "neutral"
+    assert sentiment.analyse("请问什么时候发货").label == "neutral"
+
+
+def test_speed_is_at_least_2000_comments_per_cpu_second():
+    texts = [t for name in ("zh_shopping", "en_tweets") for _, t in _split(name, "val")[:300]]
+    sentiment.analyse("预热 warm up")
+    started = time.process_time()
+    for text in texts:
+        sentiment.analyse(text)
+    assert len(texts) / (time.process_time() - started) >= 2000
+
+
+def test_training_weighs_texts_and_ratios_point_the_right_way():
+    """The trainer's naive-Bayes ratios: an n-gram seen only in negative texts points to
+    negative; a text of weight 0 changes nothing."""
+    import numpy as np
+
+    from bench import train_sentiment as train
+
+    docs = [["差", "慢"], ["差"], ["好"], ["好", "快"], ["差", "好"]]
+    vocab = {"差": 0, "慢": 1, "好": 2, "快": 3}
+    rows, cols = train.matrix(docs, vocab)
+    y = np.array([1, 1, 0, 0, 1], dtype=float)
+    ratio = train.nb_ratios(rows, cols, y, 4, np.ones(5))
+    assert ratio[0] > 0 > ratio[2] and ratio[1] > 0 > ratio[3]
+    ignored = train.nb_ratios(rows, cols, y, 4, np.array([1, 1, 1, 1, 0.0]))
+    assert ignored[2] < ratio[2]  # without the mixed text, 好 points more to positive
+    agg = np.zeros((5, 1))
+    w, _, _ = train.fit(rows, cols, agg, y, 4, 1e-3, scale=ratio, steps=200)
+    assert w[0] * ratio[0] > 0 and w[2] * ratio[2] < 0
 
 
 def test_public_samples_keep_their_splits_apart():

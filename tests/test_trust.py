@@ -310,7 +310,7 @@ def test_json_output_is_strict(tmp_path):
 
 def test_clearing_the_demo_removes_its_alerts(demo_copy):
     con = open_store(demo_copy)
-    alerts.refresh(con, SYSTEM, SYSTEM)
+    alerts.refresh(con, SYSTEM)
     assert con.execute("SELECT count(*) FROM alerts").fetchone()[0] > 0
     demo.clear(con, SYSTEM)
     assert con.execute("SELECT count(*) FROM alerts").fetchone()[0] == 0
@@ -318,7 +318,7 @@ def test_clearing_the_demo_removes_its_alerts(demo_copy):
     assert con.execute("SELECT count(*) FROM plans").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM notes").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM qa_queue").fetchone()[0] == 0
-    alerts.refresh(con, SYSTEM, SYSTEM)
+    alerts.refresh(con, SYSTEM)
     assert con.execute("SELECT count(*) FROM alerts").fetchone()[0] == 0
 
 
@@ -413,7 +413,7 @@ def owner_store(demo_copy, tmp_path):
     path.write_text(QIANNU, encoding="gb18030")
     result = ingest_file(con, path, from_dict(_qianniu()))
     assert result.accepted == 84
-    alerts.refresh(con, SYSTEM, SYSTEM)
+    alerts.refresh(con, SYSTEM)
     con.close()
     return demo_copy
 

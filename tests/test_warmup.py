@@ -21,7 +21,7 @@ def test_after_the_warm_up_the_overview_numbers_need_no_computing(
     con = open_store(db)
     con.execute("DELETE FROM schema_meta WHERE key = 'alerts_version'")  # alerts out of date
     assert warmup.warm(con) > 0
-    assert alerts.refresh(con, SYSTEM, SYSTEM) == 0  # nothing left to do: already current
+    assert alerts.refresh(con, SYSTEM) == 0  # nothing left to do: already current
 
     def no_computing(*args, **kwargs):
         raise AssertionError("computed from raw tickets after the warm-up")

@@ -468,14 +468,6 @@ def has_demo(con) -> bool:
     return bool(con.cursor().execute("SELECT count(*) FROM uploads WHERE is_demo").fetchone()[0])
 
 
-def is_empty(con) -> bool:
-    return (
-        not con.cursor()
-        .execute("SELECT count(*) FROM uploads WHERE status = 'stored'")
-        .fetchone()[0]
-    )
-
-
 def load_again(con, viewer) -> list:
     """Load the demo data again after it was cleared (managers and admins, who may upload);
     the user's own data stays as it is. Audited."""

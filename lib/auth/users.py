@@ -11,8 +11,10 @@ lock and recorded in the audit log.
 Sessions and sign-in live here too: each account has a session generation, carried in the
 signed login cookie and compared on every run, so that signing out, a new password, a new role
 or disabling ends every session at once. Failed sign-ins are counted in the file under the
-same lock (a count is never written back from a stale copy), and too many of them pause the
-account for a delay that doubles with each failure, up to a cap, rather than for ever.
+same lock (a count is never written back from a stale copy), and too many of them from one
+client address pause that account for that address, for a delay that doubles with each
+failure, up to a cap, rather than for ever; a slower ceiling per account holds up guesses
+spread over many addresses without holding up the addresses the account signed in from.
 """
 
 from __future__ import annotations
@@ -45,6 +47,12 @@ COOKIE_NAME = "scorecard_auth"
 MAX_LOGIN_ATTEMPTS = 5  # failures before sign-in pauses
 LOCK_FIRST_S = 30  # the first pause; each further failure doubles it …
 LOCK_MAX_S = 15 * 60  # … up to this, so nobody can lock an account (the only admin) for good
+ACCOUNT_CEILING = 20  # wrong passwords from addresses new to an account before those wait too
+CEILING_FIRST_S = 60  # that pause, doubling up to LOCK_MAX_S; known addresses are not held
+QUIET_S = 24 * 3600  # failures older than this (and nothing since) are forgotten
+MAX_ADDRESSES = 1000  # addresses with failures kept per account (the quietest go first)
+MAX_KNOWN = 10  # addresses an account signed in from, remembered
+LOCAL = "local"  # the address of a client on this machine (or behind a proxy that hides it)
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024  # long passphrases are welcome; this only bounds the work of hashing
 COMMON_PASSWORDS = ROOT / "config" / "common_passwords.txt"
@@ -177,7 +185,7 @@ def _editing(path: Path):
 def _entry(role: str, agent: str | None, name: str, password: str, demo: bool = False) -> dict:
     return {"name": name, "email": "", "password": hash_password(password), "roles": [role],
             "agent": agent, "disabled": False, "demo": demo, "failed_login_attempts": 0,
-            "locked_until": 0, "session": 0}  # fmt: skip
+            "session": 0}  # fmt: skip
 
 
 def first_start(path: Path, log: Path | None = None) -> list[tuple[str, str | None]]:
@@ -244,7 +252,7 @@ def listing(path: Path) -> pd.DataFrame:
     rows = [{"username": u, "name": e.get("name", ""), "role": (e.get("roles") or [""])[0],
              "agent": e.get("agent") or "", "disabled": bool(e.get("disabled")),
              "demo": bool(e.get("demo")), "failed_logins": int(e.get("failed_login_attempts") or 0),
-             "paused": float(e.get("locked_until") or 0) > time.time()}
+             "paused": paused_now(e)}
             for u, e in load(path)["credentials"]["usernames"].items()]  # fmt: skip
     return pd.DataFrame(rows, columns=["username", "name", "role", "agent", "disabled", "demo",
                                        "failed_logins", "paused"])  # fmt: skip
@@ -333,7 +341,9 @@ def reset_password(path: Path, username: str, password: str | None = None, *, vi
     with _editing(path) as data:
         user = _user(data, username)
         user["password"], user["failed_login_attempts"] = hash_password(password), 0
-        user["locked_until"] = 0
+        user.pop("locked_until", None)  # the pause of earlier versions
+        user.pop("address_failures", None)
+        user.pop("ceiling", None)
         _bump(user)
     audit.record(log, viewer.username, "user.reset_password", username)
     return password
@@ -402,6 +412,37 @@ def make_token(path: Path, username: str) -> str:
     return jwt.encode(claims, found["key"], algorithm="HS256")
 
 
+HANDOVER_S = 120  # how long a browser has to trade a hand-over code for the login cookie
+_HANDOVERS: dict[str, tuple[float, str | None, int, str]] = {}
+_HANDOVER_LOCK = threading.Lock()
+
+
+def cookie_handover(path: Path, username: str | None) -> str:
+    """A one-time code that the browser trades, within HANDOVER_S seconds, for the login
+    cookie of `username` (None: for removing it), set by the web server as an HttpOnly cookie
+    that page scripts cannot read. The code is random, used once and kept only in memory."""
+    found = cookie(path)
+    token = make_token(path, username) if username else None
+    max_age = int(float(found["expiry_days"]) * 86400)
+    code = secrets.token_urlsafe(32)
+    now = time.monotonic()
+    with _HANDOVER_LOCK:
+        for old in [c for c, entry in _HANDOVERS.items() if entry[0] < now]:
+            del _HANDOVERS[old]
+        _HANDOVERS[code] = (now + HANDOVER_S, token, max_age, found["name"])
+    return code
+
+
+def redeem_handover(code: str | None) -> tuple[str, str | None, int] | None:
+    """(cookie name, value or None to remove it, lifetime in seconds) for a code handed out
+    and not yet used or expired; else None."""
+    with _HANDOVER_LOCK:
+        entry = _HANDOVERS.pop(str(code or ""), None)
+    if entry is None or entry[0] < time.monotonic():
+        return None
+    return entry[3], entry[1], entry[2]
+
+
 def read_token(path: Path, token) -> tuple[str, int] | None:
     """(username, session) from a login cookie that is valid now, else None — whatever is
     wrong with it (forged, another algorithm, expired, garbage, an old generation)."""
@@ -419,48 +460,132 @@ def read_token(path: Path, token) -> tuple[str, int] | None:
 
 
 def lock_seconds(failures: int) -> float:
-    """The pause after `failures` failed sign-ins in a row (0 below the limit)."""
+    """The pause after `failures` failed sign-ins in a row from one address (0 below the
+    limit)."""
     if failures < MAX_LOGIN_ATTEMPTS:
         return 0.0
     return float(min(LOCK_FIRST_S * 2 ** (failures - MAX_LOGIN_ATTEMPTS), LOCK_MAX_S))
 
 
+def ceiling_seconds(guesses: int) -> float:
+    """The account-wide pause, for addresses that never signed in to it, after `guesses`
+    wrong passwords checked from such addresses (0 below the ceiling)."""
+    if guesses < ACCOUNT_CEILING:
+        return 0.0
+    return float(min(CEILING_FIRST_S * 2 ** (guesses - ACCOUNT_CEILING), LOCK_MAX_S))
+
+
+def _address_state(user: dict, address: str, now: float) -> dict:
+    """The failures and pause of one client address for an account; entries long quiet are
+    dropped so that many addresses cannot grow the file without bound."""
+    table = user.get("address_failures")
+    if not isinstance(table, dict):
+        table = user["address_failures"] = {}
+    for key in [k for k, v in table.items() if not isinstance(v, dict)
+                or float(v.get("last") or 0) < now - QUIET_S]:  # fmt: skip
+        del table[key]
+    if len(table) >= MAX_ADDRESSES and address not in table:
+        del table[min(table, key=lambda k: float(table[k].get("last") or 0))]
+    return table.setdefault(address, {"failures": 0, "until": 0, "last": now})
+
+
+def _ceiling_state(user: dict, now: float) -> dict:
+    state = user.get("ceiling")
+    if not isinstance(state, dict) or float(state.get("last") or 0) < now - QUIET_S:
+        state = user["ceiling"] = {"guesses": 0, "until": 0, "last": now}
+    return state
+
+
+def _known(user: dict) -> dict:
+    known = user.get("known_addresses")
+    return known if isinstance(known, dict) else {}
+
+
+def paused_now(user: dict, now: float | None = None) -> bool:
+    """Whether sign-in to this account is paused from some address or for new addresses."""
+    now = time.time() if now is None else now
+    table = user.get("address_failures") if isinstance(user.get("address_failures"), dict) else {}
+    ceiling = user.get("ceiling") if isinstance(user.get("ceiling"), dict) else {}
+    return float(ceiling.get("until") or 0) > now or any(
+        isinstance(v, dict) and float(v.get("until") or 0) > now for v in table.values()
+    )
+
+
 _DUMMY_HASH = bcrypt.hashpw(b"no such user", bcrypt.gensalt()).decode("ascii")
 
 
-def login(path: Path, username: str, password: str, log: Path | None = None) -> int | None:
-    """Check a sign-in; the session generation when it succeeds, else None. The caller says
-    "wrong username or password" in every case, so nobody learns which accounts exist or
-    which are paused. A failure is counted before the password is checked, in the file under
-    its lock, so parallel guesses each count and a paused account is not checked at all."""
+def login(path: Path, username: str, password: str, log: Path | None = None,
+          address: str | None = None) -> int | None:  # fmt: skip
+    """Check a sign-in from a client `address`; the session generation when it succeeds, else
+    None. The caller says "wrong username or password" in every case, so nobody learns which
+    accounts exist or which are paused.
+
+    The pause is per account and address: failures from one address pause that address only,
+    so nobody elsewhere can keep an account (the only admin) paused. Guesses spread over many
+    addresses meet a slower ceiling: wrong passwords checked from addresses that never signed
+    in to the account are counted for the account, and past ACCOUNT_CEILING such addresses wait
+    too, while the addresses it signed in from before are not held up by it. Every failure is
+    counted before the password is checked, in the file under its lock, so parallel guesses
+    each count and a paused attempt is not checked at all."""
     username = (username or "").strip().lower()
+    address = str(address or LOCAL)[:64]
     now = time.time()
     with _editing(path) as data:
         user = data["credentials"]["usernames"].get(username)
         if user is not None:
-            paused = float(user.get("locked_until") or 0) > now
+            here = _address_state(user, address, now)
+            ceiling = _ceiling_state(user, now)
+            before = dict(ceiling)
+            known = address in _known(user)
+            held_here = float(here.get("until") or 0) > now
+            held_by_ceiling = not known and float(ceiling.get("until") or 0) > now
+            paused = held_here or held_by_ceiling
             user["failed_login_attempts"] = failures = (
                 int(user.get("failed_login_attempts") or 0) + 1
             )
-            if not paused and lock_seconds(failures):
-                user["locked_until"] = now + lock_seconds(failures)
+            here["failures"] = address_failures = int(here.get("failures") or 0) + 1
+            here["last"] = now
+            if not held_here and lock_seconds(address_failures):
+                here["until"] = now + lock_seconds(address_failures)
+            # Counted as if wrong now; a right password clears it again below.
+            guesses = int(ceiling.get("guesses") or 0)
+            if not paused and not known and not user.get("disabled"):
+                ceiling["guesses"] = guesses = guesses + 1
+                ceiling["last"] = now
+                if ceiling_seconds(guesses):
+                    ceiling["until"] = now + ceiling_seconds(guesses)
     if user is None:
         check_password(password, _DUMMY_HASH)  # the same time as for a real account
-        audit.record(log, "", "login.failed", username, {"reason": "unknown user"})
+        audit.record(log, "", "login.failed", username, {"reason": "unknown user",
+                                                        "address": address})  # fmt: skip
         return None
     if paused or user.get("disabled") or not check_password(password, user.get("password", "")):
-        reason = "paused" if paused else "disabled" if user.get("disabled") else "wrong password"
+        reason = ("paused" if held_here else "paused for new addresses" if held_by_ceiling
+                  else "disabled" if user.get("disabled") else "wrong password")  # fmt: skip
         audit.record(log, username, "login.failed", username,
-                     {"failed_logins": failures, "reason": reason})  # fmt: skip
-        if not paused and lock_seconds(failures):
+                     {"failed_logins": failures, "reason": reason, "address": address})  # fmt: skip
+        if not held_here and lock_seconds(address_failures):
             audit.record(log, "system", "login.locked", username,
-                         {"failed_logins": failures, "seconds": lock_seconds(failures)})  # fmt: skip
+                         {"failed_logins": address_failures, "address": address,
+                          "seconds": lock_seconds(address_failures)})  # fmt: skip
+        if not paused and not known and ceiling_seconds(guesses):
+            audit.record(log, "system", "login.locked", username,
+                         {"failed_logins": guesses, "address": "new addresses",
+                          "seconds": ceiling_seconds(guesses)})  # fmt: skip
         return None
     with _editing(path) as data:
         user = data["credentials"]["usernames"].get(username)
         if user is None:
             return None
-        user["failed_login_attempts"], user["locked_until"] = 0, 0
+        user["failed_login_attempts"] = 0
+        table = user.get("address_failures")
+        if isinstance(table, dict):
+            table.pop(address, None)
+        if not known and isinstance(user.get("ceiling"), dict):
+            user["ceiling"] = before  # this guess was right: it does not count
+        known = _known(user)
+        known[address] = now
+        user["known_addresses"] = dict(sorted(known.items(), key=lambda kv: kv[1])[-MAX_KNOWN:])
         return int(user.get("session") or 0)
 
 

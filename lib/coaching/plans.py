@@ -20,7 +20,7 @@ import pandas as pd
 from lib.auth import access, audit
 from lib.core import errors, store
 from lib.core.errors import PlanError
-from lib.metrics import kpis
+from lib.metrics import kpis, schemes
 
 STATUSES = ("open", "closed", "cancelled")
 VERDICTS = ("met", "partly", "not met", "not enough data", "in progress")
@@ -173,6 +173,37 @@ def baseline_and_target(
     if row is None:
         raise PlanError(f"Plan {plan_id} has no KPI '{kpi}'.")
     return row[0], row[1]
+
+
+def listed(text: str | None) -> list[str]:
+    """A stored comma-separated list (a plan's KPIs or modules) as its items."""
+    return [item for item in (text or "").split(",") if item]
+
+
+def draft_from(recommendation, agent: str) -> dict:
+    """A new plan's starting values from a training recommendation for `agent`: that agent,
+    the recommendation's KPI and module, its mentor when one is named, and a title."""
+    mentor = recommendation["mentor"]
+    return {"agent": agent, "kpis": [recommendation["kpi"]], "modules": [recommendation["module"]],
+            "mentor": mentor if isinstance(mentor, str) else "",
+            "title": f"{recommendation['kpi_label']} · {recommendation['title']}"}  # fmt: skip
+
+
+def target_inputs(scheme, catalogue, kpis: list[str]) -> dict[str, tuple[str, float, float]]:
+    """Per KPI, how its plan target is typed: (unit shown, factor from the stored value to the
+    typed one, the scheme's target as typed) — a rate is typed in % (0.95 → 95)."""
+    rule_target = {r.kpi: r.target for r in scheme.rules}
+    out = {}
+    for k in kpis:
+        unit, factor = schemes.unit_of(catalogue.get(k))
+        out[k] = (unit, factor, float(rule_target[k]) * factor)
+    return out
+
+
+def window(con, days: int = 30) -> tuple[dt.date, dt.date]:
+    """A new plan's default start and due dates: `days` either side of where the data ends."""
+    end = data_end(con)
+    return end - dt.timedelta(days=days), end + dt.timedelta(days=days)
 
 
 def data_end(con) -> dt.date:

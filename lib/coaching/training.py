@@ -207,8 +207,8 @@ def recommend(card: Scorecard, agent: str, lang: str = "en", training: Training 
             kpi = catalogue.get(rule.when[0]["kpi"])
             impact = sum(by_kpi.loc[c["kpi"], "weight_share"] * (100 - by_kpi.loc[c["kpi"], "score"])
                          for c in hits if c.get("weak"))  # fmt: skip
-            reason = rule.reason[lang].format(kpi=kpi.label(lang), value=format_value(kpi, first["value"]),
-                                              target=format_value(kpi, first["target"]),
+            reason = rule.reason[lang].format(kpi=kpi.label(lang), value=format_value(kpi, first["value"], lang),
+                                              target=format_value(kpi, first["target"], lang),
                                               score=f"{first['score']:.0f}")  # fmt: skip
             who = mentor(card, kpi.id, agent)
             for mid in rule.modules:

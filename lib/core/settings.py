@@ -20,10 +20,16 @@ class Setting:
     name: str
     default: int | str
     about: str
+    group: str = "limits"  # the README table that lists it: limits, jobs or install
 
     @property
     def env(self) -> str:
         return "SCORECARD_" + self.name.upper()
+
+    @property
+    def type(self) -> str:
+        """What the variable holds: a whole number (above 0), or text."""
+        return "number" if isinstance(self.default, int) else "text"
 
 
 SETTINGS = {s.name: s for s in [
@@ -39,6 +45,26 @@ SETTINGS = {s.name: s for s in [
             "may still reach, comma-separated (none by default)"),
     Setting("webhook_timeout_s", 4, "seconds a webhook may take to answer"),
     Setting("timezone", "", "the store's time zone, e.g. Asia/Shanghai (none: the machine's)"),
+    Setting("upload_wait_s", 2, "seconds the upload page waits for a read or a store before it "
+            "shows its progress and stays usable meanwhile"),
+    # Read where they are used (lib.core.store, lib.auth.users, lib.present.mail,
+    # lib.metrics.hours); declared here so that every setting has one entry.
+    Setting("db", "", "the store file (default data/scorecard.duckdb)", "install"),
+    Setting("auth", "", "the accounts file (default config/auth.yaml)", "install"),
+    Setting("admin_password", "", "the admin's password on first start (default: generated "
+            "and printed once)", "install"),
+    Setting("cookie_key", "", "the key that signs login cookies (default: made once per "
+            "installation)", "install"),
+    Setting("smtp_host", "", "mail server (required for `mail`)", "jobs"),
+    Setting("smtp_port", "", "port; 587 for `starttls`, 465 for `ssl`, 25 for `none`", "jobs"),
+    Setting("smtp_tls", "", "`starttls` (the default), `ssl` or `none`", "jobs"),
+    Setting("smtp_user", "", "mail login", "jobs"),
+    Setting("smtp_password", "", "mail password; never printed or logged", "jobs"),
+    Setting("smtp_from", "", "sender address (default: the login)", "jobs"),
+    Setting("service_hours", "", "the shop's service hours, e.g. `08:00-23:00` (see KPIs and "
+            "scoring)", "jobs"),
+    Setting("holidays", "", "closed days: `2026-10-01,2026-10-02`, or `@/path/holidays.txt` "
+            "(one date a line)", "jobs"),
 ]}  # fmt: skip
 
 

@@ -261,6 +261,12 @@ def table_counts(con) -> dict[str, int]:
     }
 
 
+def is_empty(con) -> bool:
+    """True while no canonical table holds a row: the one test of an empty store (first start,
+    after the demo is cleared)."""
+    return not any(table_counts(con).values())
+
+
 def store_id(con) -> str:
     """An id of the store file, set when it was created; tells stores apart in caches."""
     row = con.cursor().execute("SELECT value FROM schema_meta WHERE key = 'store_id'").fetchone()

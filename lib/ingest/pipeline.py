@@ -561,21 +561,25 @@ class Preview:
     sheets: list[str] = field(default_factory=list)
 
 
+def _read_options(mapping: Mapping, name: str, sheet: str | None) -> dict:
+    """How the reader reads a file for a mapping: the same for the preview and the ingest."""
+    return {
+        "file_name": name,
+        "sheet": sheet or mapping.options.get("sheet"),
+        "encoding": mapping.options.get("encoding", "auto"),
+        "expected_headers": mapping.expected_headers(),
+        "header_row": mapping.options.get("header_row"),
+        "skip_footer_rows": int(mapping.options.get("skip_footer_rows", 0)),
+    }
+
+
 def preview(path: str | Path, mapping: Mapping, *, sheet=None, limit: int = 20,
             file_name: str | None = None, con=None, scope: Scope | None = None) -> Preview:  # fmt: skip
     """The first rows of a file as they would be stored, and their problems; stores nothing.
     `file_name` is the name to use in messages (an upload's own name, not its temporary copy);
     with `con`, rows without an agent take their stored ticket's agent as they will when stored."""
     name = file_name or Path(path).name
-    raw = read_table(
-        Path(path),
-        file_name=name,
-        sheet=sheet or mapping.options.get("sheet"),
-        encoding=mapping.options.get("encoding", "auto"),
-        expected_headers=mapping.expected_headers(),
-        header_row=mapping.options.get("header_row"),
-        max_rows=limit,
-    )
+    raw = read_table(Path(path), **_read_options(mapping, name, sheet), max_rows=limit)
     try:
         mapping, scope_notes = scoped(mapping, scope, raw.headers)
     except UnusableFile as exc:
@@ -682,12 +686,7 @@ def ingest_file(
     def batches():
         return read_batches(
             path,
-            file_name=name,
-            sheet=sheet or mapping.options.get("sheet"),
-            encoding=mapping.options.get("encoding", "auto"),
-            expected_headers=mapping.expected_headers(),
-            header_row=mapping.options.get("header_row"),
-            skip_footer_rows=int(mapping.options.get("skip_footer_rows", 0)),
+            **_read_options(mapping, name, sheet),
             progress=lambda f, m: report(0.01 + 0.29 * f, m),
             batch_rows=None if mapping.line_items else batch_rows,
         )

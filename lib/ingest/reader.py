@@ -664,6 +664,26 @@ def _sheet_parts(book: zipfile.ZipFile, name: str) -> set[str]:
     return found & names
 
 
+_CHECKED: dict = {}  # a workbook file as it is now, and the limits → check_workbook's answer
+_LIMITS = ("max_cell_chars", "max_columns", "max_rows", "max_cells", "max_xlsx_unpacked_mb",
+           "max_xlsx_ratio")  # fmt: skip
+
+
+def checked_workbook(path: Path, name: str) -> bool:
+    """`check_workbook`, once per file as it is: the upload page reads one file for its sheet
+    list, its preview and its store, and the check scans the whole file each time. A changed
+    file (size or time) or changed limits are checked again; a refusal is never remembered."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns,
+           tuple(settings.get(n) for n in _LIMITS))  # fmt: skip
+    if key not in _CHECKED:
+        answer = check_workbook(path, name)
+        if len(_CHECKED) > 32:
+            _CHECKED.clear()
+        _CHECKED[key] = answer
+    return _CHECKED[key]
+
+
 def check_workbook(path: Path, name: str) -> bool:
     """Refuse a workbook that would take too much memory or time, before parsing it: its
     unpacked size, each part's compression ratio (a zip bomb packs gigabytes of one letter
@@ -1093,7 +1113,7 @@ def _read_workbook(
                 "the data as .xlsx or CSV."
             )
     xls_errors = check_xls(path, name) if kind == "xls" else {}
-    error_cells = kind != "xls" and check_workbook(path, name)
+    error_cells = kind != "xls" and checked_workbook(path, name)
     limit = None if max_rows is None else HEADER_SCAN_ROWS + max_rows
     # calamine reads an error cell as empty; openpyxl as its text (#DIV/0!), which a number
     # column then sets aside as unreadable. The same workbook must store the same either way.
@@ -1335,7 +1355,7 @@ def sheet_names(path: str | Path) -> list[str]:
     if head != OLE2_MAGIC and (not head.startswith(b"PK\x03\x04") or not _workbook_kind(path)):
         return []
     try:
-        check_workbook(path, path.name)
+        checked_workbook(path, path.name)
         with open(path, "rb") as fh, cal.CalamineWorkbook.from_filelike(fh) as book:
             return list(book.sheet_names)
     except (UnusableFile, cal.CalamineError, ValueError, OSError):

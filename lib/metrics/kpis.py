@@ -641,19 +641,27 @@ def agent_teams(con) -> pd.DataFrame:
     )
 
 
-def format_value(kpi: KPI, value: float | None) -> str:
-    """A KPI value as people read it: 93.5 %, 1 min 05 s, ¥1,234, 4.2."""
+DURATION_UNITS = {"en": ("s", "min", "h"), "zh": ("秒", "分", "小时")}  # second, minute, hour
+
+
+def duration_text(seconds: float, lang: str = "en") -> str:
+    """A duration as people read it: 45 s, 2 min 09 s, 1.5 h — or 45 秒, 2 分 09 秒, 1.5 小时."""
+    s, m, h = DURATION_UNITS.get(lang, DURATION_UNITS["en"])
+    if seconds < 60:
+        return f"{seconds:.0f} {s}"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} {m} {int(seconds % 60):02d} {s}"
+    return f"{seconds / 3600:.1f} {h}"
+
+
+def format_value(kpi: KPI, value: float | None, lang: str = "en") -> str:
+    """A KPI value as people read it: 93.5 %, 1 min 05 s (1 分 05 秒), ¥1,234, 4.2."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     if kpi.kind == "rate" or kpi.unit == "share":
         return f"{value:.1%}"
     if kpi.kind == "duration":
-        secs = float(value)
-        if secs < 60:
-            return f"{secs:.0f} s"
-        if secs < 3600:
-            return f"{int(secs // 60)} min {int(secs % 60):02d} s"
-        return f"{secs / 3600:.1f} h"
+        return duration_text(float(value), lang)
     if kpi.unit == "currency":
         return f"¥{value:,.0f}"
     if kpi.unit == "count":

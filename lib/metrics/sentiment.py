@@ -3,9 +3,10 @@
 Two parts decide a comment's label. The editable lexicon in `config/sentiment.yaml` finds
 terms (不满意, not helpful, 😡) with negation (不满意 flips 满意; 没有不耐烦 cancels 不耐烦), except
 in a rhetorical question (这不是骗人吗 stays a complaint), and masks look-alikes (出差, 快2个小时).
-A small logistic-regression model (`config/sentiment_model.json.gz`, trained by
-`bench/train_sentiment.py` on public labelled reviews) weighs character n-grams (Chinese) or
-words and word pairs (English) together with the lexicon's count. A term that a manager adds to
+A small linear model (`config/sentiment_model.json.gz`: naive-Bayes-weighted logistic
+regression, trained by `bench/train_sentiment.py` on public labelled reviews) weighs character
+n-grams (Chinese) or words and word pairs (English) together with the lexicon's count; a
+question or request needs strong evidence to be called positive or negative. A term that a manager adds to
 the lexicon after the model was trained overrides the model. Every result carries its evidence:
 the lexicon terms that fired and the n-grams that pushed the score most, plus emotion tags
 (anger, confusion, satisfaction) from the `emotions` cues. `stored` keeps each comment's result
@@ -245,8 +246,10 @@ def valence_terms(text: str, table: dict[str, float]) -> list[tuple[str, float]]
 @lru_cache(maxsize=1)
 def model() -> dict:
     """The trained weights per language ("zh", "en"): bias, lex (weight of the lexicon count),
-    neutral (band around 0 called neutral), cue (what one n-gram must weigh to be evidence), weights (n-gram: weight), terms (the lexicon it
-    was trained with) and, for English, valence (word: VADER valence) and valence_weight."""
+    neutral (band around 0 called neutral), cue (what one n-gram must weigh to be evidence),
+    inquiry_score (the score a question or request needs to be polar without a strong n-gram),
+    weights (n-gram: weight), terms (the lexicon it was trained with) and, for English, valence
+    (word: VADER valence) and valence_weight."""
     with gzip.open(MODEL, "rt", encoding="utf-8") as f:
         return json.load(f)
 
@@ -303,6 +306,8 @@ def analyse(text: str | None) -> Result:
         if not lex_total and inquiry(text):  # a question or request: needs strong evidence
             need = max(need, lexicon()["inquiry"]["strong"])
         cue = lex_total != 0 or any(c * sign >= need for c in contributions.values())
+        # ... or, for a question, a whole score as strong as the plain questions' never is
+        cue = cue or abs(score) >= params.get("inquiry_score", float("inf"))
         if abs(score) < params["neutral"] or not cue:
             label = "neutral"
     names = shown + override

@@ -9,23 +9,25 @@ The app sends to addresses a manager typed, carrying names from uploads, so: tex
 data is escaped for the target (Slack reads `<…>` and `&`; DingTalk and WeCom text messages
 turn URLs and @-mentions into links, which a zero-width space breaks); a URL is refused
 unless every address it resolves to is public — loopback, link-local and private addresses
-only for hosts an admin names in the setting `webhook_allow_hosts` — and redirects are not
-followed; each send times out after `webhook_timeout_s` seconds; and a failure is told in our
+only for hosts an admin names in the setting `webhook_allow_hosts` — the connection goes to
+the very addresses that were checked (the name is looked up once, so a second answer cannot
+point it elsewhere; the Host header and the TLS certificate check still use the name), and
+redirects are not followed; each send times out after `webhook_timeout_s` seconds; and a failure is told in our
 words, never by echoing what the target answered. `start` sends in the background.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import ipaddress
 import json
 import math
 import socket
+import ssl
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 import pandas as pd
 
@@ -91,63 +93,121 @@ def allowed_hosts() -> set[str]:
     }
 
 
-def check_url(url: str) -> str | None:
-    """Why the app will not send to this URL, or None. Every address the host resolves to
-    must be public, unless an admin allowed the host by name."""
+class _Refused(Exception):
+    """Why a URL is not sent to (our words)."""
+
+
+def _resolve(url: str):
+    """(parts, checked addresses) for a URL the app may send to, else _Refused with the reason.
+
+    The host is resolved once, here: every address it resolves to must be public unless an
+    admin allowed the host by name, and the send then connects to these very addresses, so a
+    name that answers differently the second time (DNS rebinding) cannot lead elsewhere."""
     try:
         parts = urllib.parse.urlsplit(str(url or ""))
         host, port = parts.hostname, parts.port
     except ValueError:
-        return "the URL cannot be read"
+        raise _Refused("the URL cannot be read") from None
     if parts.scheme not in ("http", "https") or not host:
-        return "the URL must start with http:// or https:// and name a host"
-    if host.lower() in allowed_hosts():
-        return None
+        raise _Refused("the URL must start with http:// or https:// and name a host")
+    port = port or (443 if parts.scheme == "https" else 80)
     try:
-        infos = socket.getaddrinfo(host, port or (443 if parts.scheme == "https" else 80),
-                                   proto=socket.IPPROTO_TCP)  # fmt: skip
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError, OSError):
-        return f"the host {host} cannot be found"
+        raise _Refused(f"the host {host} cannot be found") from None
+    addresses = []
     for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
-        if not address.is_global or address.is_multicast:
-            return (f"{host} is a loopback, link-local or private address ({address}); an admin "
-                    "may allow it by name in the setting SCORECARD_WEBHOOK_ALLOW_HOSTS")  # fmt: skip
+        text = str(info[4][0])
+        try:
+            address = ipaddress.ip_address(text.split("%")[0])
+        except ValueError:
+            raise _Refused(f"the host {host} cannot be found") from None
+        if host.lower() not in allowed_hosts() and (not address.is_global or address.is_multicast):
+            raise _Refused(f"{host} is a loopback, link-local or private address ({address}); an "
+                           "admin may allow it by name in the setting "
+                           "SCORECARD_WEBHOOK_ALLOW_HOSTS")  # fmt: skip
+        if text not in addresses:
+            addresses.append(text)
+    if not addresses:
+        raise _Refused(f"the host {host} cannot be found")
+    return parts, port, addresses
+
+
+def check_url(url: str) -> str | None:
+    """Why the app will not send to this URL, or None. Every address the host resolves to
+    must be public, unless an admin allowed the host by name."""
+    try:
+        _resolve(url)
+    except _Refused as exc:
+        return str(exc)
     return None
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect could lead past the address check: treat it as a failure."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        raise HookError(f"the hook answered with a redirect (HTTP {code}), which is not followed")
+def _connect(address: str, port: int, timeout: float) -> socket.socket:
+    """A TCP connection to an address already checked (never a name: no second lookup)."""
+    return socket.create_connection((address, port), timeout=timeout)
 
 
-_OPENER = urllib.request.build_opener(_NoRedirects)
+class _PinnedHTTP(http.client.HTTPConnection):
+    """HTTP to a host name over a connection to one of its checked addresses; the Host
+    header still names the host."""
+
+    def __init__(self, host: str, port: int, addresses: list[str], timeout: float):
+        super().__init__(host, port, timeout=timeout)
+        self.addresses = addresses
+
+    def connect(self):
+        failure = None
+        for address in self.addresses:
+            try:
+                self.sock = _connect(address, self.port, self.timeout)
+                return
+            except OSError as exc:
+                failure = exc
+        raise failure or OSError("no address")
+
+
+class _PinnedHTTPS(_PinnedHTTP):
+    """HTTPS the same way; the certificate is checked against the host name (SNI too)."""
+
+    def __init__(self, host: str, port: int, addresses: list[str], timeout: float,
+                 context: ssl.SSLContext | None = None):  # fmt: skip
+        super().__init__(host, port, addresses, timeout)
+        self.context = context or ssl.create_default_context()
+
+    def connect(self):
+        super().connect()
+        self.sock = self.context.wrap_socket(self.sock, server_hostname=self.host)
 
 
 def post(url: str, data: dict, timeout: float | None = None) -> None:
-    """POST JSON; raises HookError on a refused URL, a network error, a non-2xx answer or a
-    DingTalk/WeCom errcode. The message never holds the target's own words."""
-    problem = check_url(url)
-    if problem:
-        raise HookError(f"not sent: {problem}")
-    timeout = timeout or settings.get("webhook_timeout_s")
-    request = urllib.request.Request(url, data=json.dumps(data, ensure_ascii=False).encode("utf-8"),
-                                     headers={"Content-Type": "application/json"}, method="POST")  # fmt: skip
+    """POST JSON; raises HookError on a refused URL, a network error, a non-2xx answer (a
+    redirect is not followed: it could lead past the address check) or a DingTalk/WeCom
+    errcode. The message never holds the target's own words."""
     try:
-        with _OPENER.open(request, timeout=timeout) as response:
-            answer = response.read(65536)
-    except urllib.error.HTTPError as exc:
-        raise HookError(f"the hook answered HTTP {exc.code}") from None
+        parts, port, addresses = _resolve(url)
+    except _Refused as exc:
+        raise HookError(f"not sent: {exc}") from None
+    timeout = timeout or settings.get("webhook_timeout_s")
+    kind = _PinnedHTTPS if parts.scheme == "https" else _PinnedHTTP
+    connection = kind(parts.hostname, port, addresses, timeout)
+    target = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
+    body = json.dumps(data, ensure_ascii=False).encode("utf-8")
+    try:
+        connection.request("POST", target, body=body, headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        status = response.status
+        answer = response.read(65536)
     except TimeoutError:
         raise HookError(f"no answer within {timeout:g} s") from None
-    except urllib.error.URLError as exc:
-        if isinstance(exc.reason, TimeoutError):
-            raise HookError(f"no answer within {timeout:g} s") from None
+    except (OSError, http.client.HTTPException):
         raise HookError("the hook could not be reached") from None
-    except OSError:
-        raise HookError("the hook could not be reached") from None
+    finally:
+        connection.close()
+    if 300 <= status < 400:
+        raise HookError(f"the hook answered with a redirect (HTTP {status}), which is not followed")
+    if not 200 <= status < 300:
+        raise HookError(f"the hook answered HTTP {status}")
     try:
         parsed = json.loads(answer or b"{}")
     except (json.JSONDecodeError, UnicodeDecodeError):

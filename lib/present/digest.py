@@ -65,8 +65,8 @@ def content(con, day: dt.date, scheme=None, lang: str = "zh", movers: int = 3) -
         if v is None or v != v:  # no data that day: nothing to say
             continue
         kpis.append({"kpi": kid, "label": kpi.label(lang), "value": v,
-                     "shown": format_value(kpi, v), "week": format_value(kpi, b),
-                     "change": views.change_text(kpi, v, b) or ""})  # fmt: skip
+                     "shown": format_value(kpi, v, lang), "week": format_value(kpi, b, lang),
+                     "change": views.change_text(kpi, v, b, lang) or ""})  # fmt: skip
     a = scorecard(con, scheme, today, viewer=access.SYSTEM).agents[["agent", "composite"]]
     b = scorecard(con, scheme, week, viewer=access.SYSTEM).agents[["agent", "composite"]]
     both = a.merge(b, on="agent", suffixes=("", "_week")).dropna()

@@ -3,7 +3,10 @@
 A wide table puts each agent on a row: composite, grade, rank (with the range the intervals
 allow), then each KPI's value and score, then flags. For programs the headers are snake_case and
 the values raw (rates 0–1, times in seconds); for people (`lang`) the headers are words in the
-chosen language, rates are percentages, times are in the KPI's unit and grades have names. Text cells that a spreadsheet would run
+chosen language, rates are percentages, times are in the KPI's unit and grades have names.
+Every export says which version of the scheme scored it: for people, a column with the scheme
+and the version in words ("第 4 版，自 2026-10-01 起生效"); for programs, the columns
+`scheme_version` and `in_force_from` (empty for the built-in preset). Text cells that a spreadsheet would run
 as a formula (starting with =, +, -, @, tab or carriage return) are neutralised with a
 leading apostrophe, since agent names and comments come from uploaded files.
 """
@@ -20,7 +23,7 @@ from lib.core.i18n import t
 from lib.core.jsontext import plain as _plain
 from lib.core.jsontext import strict_json
 from lib.metrics.kpis import Catalogue, format_value, load_catalogue
-from lib.metrics.schemes import unit_of
+from lib.metrics.schemes import in_force_words, unit_of
 from lib.metrics.scoring import Scorecard
 from lib.present.views import gate_label, kpi_list
 
@@ -79,7 +82,15 @@ def wide(card: Scorecard) -> pd.DataFrame:
         parts = [p for p in (gate_label(gate), f"too little data: {left}" if left else "") if p]
         flags.append("; ".join(parts))
     out["flags"] = flags
+    out["scheme_version"] = card.scheme.version
+    out["in_force_from"] = str(card.scheme.in_force_from or "")
     return out
+
+
+def scored_by(scheme, lang: str) -> str:
+    """The scheme and the version that scored a table, in words: "均衡方案 · 第 4 版，自
+    2026-10-01 起生效"."""
+    return f"{scheme.label(lang)} · {in_force_words(scheme, lang)}"
 
 
 def for_people(card: Scorecard, lang: str, catalogue: Catalogue | None = None) -> pd.DataFrame:
@@ -96,6 +107,7 @@ def for_people(card: Scorecard, lang: str, catalogue: Catalogue | None = None) -
         t("board.grade", lang): [grades.get(g, g) if isinstance(g, str) else "" for g in raw["grade"]],
         t("board.rank", lang): raw["rank"], t("board.could_be", lang): raw["rank_range"],
         t("export.percentile", lang): raw["percentile"],
+        t("export.scored_by", lang): scored_by(card.scheme, lang),
     })  # fmt: skip
     for rule in card.scheme.rules:
         kpi = catalogue.get(rule.kpi)
@@ -119,6 +131,17 @@ def for_people(card: Scorecard, lang: str, catalogue: Catalogue | None = None) -
     return out
 
 
+def bonus_lines(lines: pd.DataFrame, scheme, lang: str) -> pd.DataFrame:
+    """A bonus split for payroll, in a language: headers in words, yes/no in words, and the
+    scheme version that scored the grades and scores it was split by."""
+    out = lines.copy()
+    for column in ("eligible", "capped"):
+        out[column] = [t("common.yes" if v else "common.no", lang) for v in out[column]]
+    out = out.rename(columns={c: t(f"bonus.{c}", lang) for c in out.columns})
+    out[t("export.scored_by", lang)] = scored_by(scheme, lang)
+    return out
+
+
 def _pad(text: str, width: int) -> str:
     """Left-align in a terminal, where Chinese characters take two columns."""
     shown = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
@@ -129,7 +152,7 @@ def as_text(card: Scorecard, catalogue: Catalogue | None = None) -> str:
     catalogue = catalogue or load_catalogue()
     a = card.agents
     lines = [
-        f"{card.scheme.en} (v{card.scheme.version or '-'}) · {card.period.label} · {len(a)} agents",
+        f"{scored_by(card.scheme, 'en')} · {card.period.label} · {len(a)} agents",
         f"{'rank':>4} {'range':>7}  {'agent':<12} {'team':<8} {'score':>5} {'grade':<5} flags",
     ]
     for row in a.itertuples():
@@ -168,6 +191,7 @@ def as_json(card: Scorecard, catalogue: Catalogue | None = None) -> str:
             },
         })  # fmt: skip
     return strict_json({"scheme": card.scheme.name, "version": card.scheme.version,
+                        "in_force_from": str(card.scheme.in_force_from or "") or None,
                         "period": card.period.label, "agents": agents})  # fmt: skip
 
 

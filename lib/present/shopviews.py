@@ -48,7 +48,7 @@ def per_shop(con, viewer: access.Viewer, card: Scorecard, lang: str,
             "kpi": frame["kpi"],
             "label": [catalogue.get(k).label(lang) for k in frame["kpi"]],
             "value": frame["value"],
-            "shown": [format_value(catalogue.get(k), v) for k, v in zip(frame["kpi"], frame["value"])],
+            "shown": [format_value(catalogue.get(k), v, lang) for k, v in zip(frame["kpi"], frame["value"])],
             "n": frame["n"],
             "_order": frame["kpi"].map(order),
         }
@@ -111,8 +111,8 @@ def benchmarks(con, viewer: access.Viewer, card: Scorecard, lang: str,
         mine = None if mine is None or pd.isna(mine) else mine
         out.append({
             "kpi": kid, "label": kpi.label(lang), "kind": kpi.kind, "ours": mine,
-            "peer_average": avg, "peer_best": best, "ours_shown": format_value(kpi, mine),
-            "peer_average_shown": format_value(kpi, avg), "peer_best_shown": format_value(kpi, best),
+            "peer_average": avg, "peer_best": best, "ours_shown": format_value(kpi, mine, lang),
+            "peer_average_shown": format_value(kpi, avg, lang), "peer_best_shown": format_value(kpi, best, lang),
         })  # fmt: skip
     return pd.DataFrame(out, columns=cols)
 

@@ -23,7 +23,7 @@ from lib.core.tables import TABLES
 from lib.ingest.pipeline import upload_history
 from lib.metrics import kpis as engine
 from lib.metrics import scoring
-from lib.metrics.kpis import Catalogue, format_value, load_catalogue
+from lib.metrics.kpis import DURATION_UNITS, Catalogue, format_value, load_catalogue
 from lib.metrics.schemes import PRESET_SAVED_AT, unit_of
 from lib.metrics.scoring import Scorecard, rank_changes
 from lib.metrics.scoring import calendar_for as scoring_calendar
@@ -99,31 +99,32 @@ def headline(con, viewer: access.Viewer, card: Scorecard, team: str | None, lang
         kpi = catalogue.get(kid)
         v, b = now.get(kid), before.get(kid)
         rows.append({
-            "kpi": kid, "label": kpi.label(lang), "value": v, "shown": format_value(kpi, v),
-            "previous": b, "previous_shown": format_value(kpi, b), "better": _better(kpi, v, b),
-            "change_shown": change_text(kpi, v, b) or "", "higher_is_better": kpi.higher_is_better,
+            "kpi": kid, "label": kpi.label(lang), "value": v, "shown": format_value(kpi, v, lang),
+            "previous": b, "previous_shown": format_value(kpi, b, lang), "better": _better(kpi, v, b),
+            "change_shown": change_text(kpi, v, b, lang) or "", "higher_is_better": kpi.higher_is_better,
         })  # fmt: skip
     return pd.DataFrame(rows)
 
 
-def change_text(kpi, now, before) -> str | None:
-    """The change from the previous period in the KPI's own units: +1.2 pp, −3 s, +¥1,200.
+def change_text(kpi, now, before, lang: str = "en") -> str | None:
+    """The change from the previous period in the KPI's own units: +1.2 pp, −3 s (−3 秒), +¥1,200.
 
     None when either period has no value, or when the change shows as zero (no arrow for it).
     """
     if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (now, before)):
         return None
-    text = _signed_change(kpi, now - before)
-    return None if re.fullmatch(r"[+-]?¥?0(\.0)?( pp| s| h)?", text) else text
+    text = _signed_change(kpi, now - before, lang)
+    return None if re.fullmatch(r"[+-]?¥?0(\.0)?( pp| \S+)?", text) else text
 
 
-def _signed_change(kpi, diff: float) -> str:
+def _signed_change(kpi, diff: float, lang: str = "en") -> str:
     if kpi.kind == "rate" or kpi.unit == "share":
         return f"{diff * 100:+.1f} pp"
     if kpi.kind == "duration":
+        s, _, h = DURATION_UNITS.get(lang, DURATION_UNITS["en"])
         if abs(diff) < 10:
-            return f"{diff:+.1f} s"
-        return f"{diff:+.0f} s" if abs(diff) < 600 else f"{diff / 3600:+.1f} h"
+            return f"{diff:+.1f} {s}"
+        return f"{diff:+.0f} {s}" if abs(diff) < 600 else f"{diff / 3600:+.1f} {h}"
     if kpi.unit == "currency":
         return f"{'+' if diff >= 0 else '-'}¥{abs(diff):,.0f}"
     return f"{diff:+,.1f}" if kpi.unit != "count" else f"{diff:+,.0f}"
@@ -235,7 +236,7 @@ def channels(con, viewer: access.Viewer, period: Period, team: str | None, kpi_i
     frame["label"] = frame["kpi"].map(lambda k: kpi_label(catalogue, k, lang))
     frame["grp"] = [value_label("channel", c, lang) for c in frame["grp"]]
     frame["shown"] = [
-        format_value(catalogue.get(k), v) for k, v in zip(frame["kpi"], frame["value"])
+        format_value(catalogue.get(k), v, lang) for k, v in zip(frame["kpi"], frame["value"])
     ]
     return frame[["grp", "kpi", "label", "value", "shown", "n"]].rename(columns={"grp": "channel"})
 
@@ -296,17 +297,17 @@ def agent_breakdown(card: Scorecard, agent: str, lang: str, catalogue=None) -> p
         "label": [kpi_label(catalogue, k, lang) for k in d["kpi"]],
         "dimension": [dimension_label(catalogue, x, lang) for x in d["dimension"]],
         "value": d["value"],
-        "shown": [format_value(catalogue.get(k), v) for k, v in zip(d["kpi"], d["value"])],
-        "adjusted": [format_value(catalogue.get(k), v) if pd.notna(v) else ""
+        "shown": [format_value(catalogue.get(k), v, lang) for k, v in zip(d["kpi"], d["value"])],
+        "adjusted": [format_value(catalogue.get(k), v, lang) if pd.notna(v) else ""
                      for k, v in zip(d["kpi"], d["adjusted"])],
-        "mean": [format_value(catalogue.get(k), v)  # durations: the mean beside the median
+        "mean": [format_value(catalogue.get(k), v, lang)  # durations: the mean beside the median
                  if catalogue.get(k).kind == "duration" and pd.notna(v) else ""
                  for k, v in zip(d["kpi"], d["mean"])],
-        "interval": [f"{format_value(catalogue.get(k), lo)} – {format_value(catalogue.get(k), hi)}"
+        "interval": [f"{format_value(catalogue.get(k), lo, lang)} – {format_value(catalogue.get(k), hi, lang)}"
                      if pd.notna(lo) else "" for k, lo, hi in zip(d["kpi"], d["lo"], d["hi"])],
         "n": d["n"].astype(int), "floor": d["floor"], "target": d["target"],
-        "floor_shown": [format_value(catalogue.get(k), v) for k, v in zip(d["kpi"], d["floor"])],
-        "target_shown": [format_value(catalogue.get(k), v) for k, v in zip(d["kpi"], d["target"])],
+        "floor_shown": [format_value(catalogue.get(k), v, lang) for k, v in zip(d["kpi"], d["floor"])],
+        "target_shown": [format_value(catalogue.get(k), v, lang) for k, v in zip(d["kpi"], d["target"])],
         "score": d["score"].where(d["status"] == "scored").round(1),
         "weight_share": d["weight_share"], "contribution": d["contribution"].round(1),
         "status": d["status"].map(status),
@@ -482,14 +483,14 @@ def plan_outcome(con, viewer: access.Viewer, plan_id: int, lang: str) -> PlanOut
     rows = []
     for r in out.itertuples():
         kpi = catalogue.get(r.kpi)
-        fmt = lambda v, kpi=kpi: format_value(kpi, v)  # noqa: E731
+        fmt = lambda v, kpi=kpi: format_value(kpi, v, lang)  # noqa: E731
         rows.append({
             "kpi": kpi.label(lang), "baseline": fmt(r.baseline), "value": fmt(r.value),
-            "target": fmt(r.target), "change": _signed_change(kpi, r.change) if r.change == r.change else "–",
-            "interval": (f"{_signed_change(kpi, r.change_lo)} … {_signed_change(kpi, r.change_hi)}"
+            "target": fmt(r.target), "change": _signed_change(kpi, r.change, lang) if r.change == r.change else "–",
+            "interval": (f"{_signed_change(kpi, r.change_lo, lang)} … {_signed_change(kpi, r.change_hi, lang)}"
                          if r.change == r.change else ""),
-            "team_change": _signed_change(kpi, r.team_change),
-            "net_change": _signed_change(kpi, r.net_change) if r.net_change == r.net_change else "–",
+            "team_change": _signed_change(kpi, r.team_change, lang),
+            "net_change": _signed_change(kpi, r.net_change, lang) if r.net_change == r.net_change else "–",
             "n": f"{int(r.baseline_n)} → {int(r.n)}", "verdict": t(f"verdict.{r.verdict}", lang),
         })  # fmt: skip
     team = out["team"].iloc[0] if len(out) else None
@@ -512,7 +513,7 @@ def alert_feed(con, viewer: access.Viewer, lang: str, *, status: str | None = No
     for a in feed.itertuples():
         detail = json.loads(a.detail or "{}")
         kpi = catalogue.get(a.kpi) if isinstance(a.kpi, str) and a.kpi else None
-        fmt = (lambda v, k=kpi: format_value(k, v)) if kpi else (lambda v: f"{v:,.0f}")
+        fmt = (lambda v, k=kpi: format_value(k, v, lang)) if kpi else (lambda v: f"{v:,.0f}")
         if a.kind == "sudden_change":
             titles.append(
                 t(f"alert.sudden_{detail.get('direction', 'worse')}", lang, kpi=kpi.label(lang))
@@ -550,7 +551,7 @@ def channel_table(con, viewer: access.Viewer, period: Period, team: str | None, 
     pooled = pool(headline_all, load_catalogue())
     catalogue = load_catalogue()
     table[t("monitor.all_channels", lang)] = [
-        format_value(catalogue.get(k), pooled.get(k))
+        format_value(catalogue.get(k), pooled.get(k), lang)
         for k in [
             next(i for i in kpi_ids if catalogue.get(i).label(lang) == label)
             for label in table.index
