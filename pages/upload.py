@@ -85,16 +85,18 @@ def upload_section(upload) -> None:
     head = job.result
     headers = head.headers
     suggested = mappings.suggest_presets(headers)
-    st.caption(t("upload.suggested", names=", ".join(suggested)) if suggested
-               else t("upload.no_suggestion"))  # fmt: skip
     names = mappings.preset_names() + list(mappings.saved(db))
+    titles = {n: mappings.load(n, db).title(lang()) for n in names}  # pickers show words, not ids
+    st.caption(t("upload.suggested", names=("、" if lang() == "zh" else "; ").join(titles[n] for n in suggested)) if suggested
+               else t("upload.no_suggestion"))  # fmt: skip
     if st.toggle(t("upload.mode_build"), key="build_mapping") or not names:
         chosen = build(headers, head.table)
         if chosen is not None:
             save_box(chosen)
     else:
         default = names.index(suggested[0]) if suggested else 0
-        chosen = mappings.load(st.selectbox(t("upload.preset"), names, index=default), db)
+        chosen = mappings.load(st.selectbox(t("upload.preset"), names, index=default,
+                                            format_func=titles.get), db)  # fmt: skip
         st.caption(chosen.describe(lang()))
     if chosen is None:
         return

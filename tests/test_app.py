@@ -109,7 +109,9 @@ def test_upload_through_the_page(app):
     app.file_uploader[0].set_value(("千牛.csv", content, "text/csv")).run()
     assert not app.exception
     assert app.caption[0].value.startswith("Files up to 500 MB each.")  # the limit, and what to do
-    assert "qianniu_agent_daily" in app.caption[1].value  # suggested from the headers
+    assert (
+        "千牛/赤兔 客服绩效 per-agent daily export" in app.caption[1].value
+    )  # suggested, in words
     assert app.dataframe[0].value["agent"].tolist()[:2] == ["小美", "阿杰"]  # preview
     app.button[0].click().run()  # Store
     assert not app.exception
@@ -162,7 +164,7 @@ def test_a_slow_read_and_store_run_off_the_page_with_progress(app, monkeypatch):
     assert "Upload history" in [s.value for s in app.subheader]  # the rest of the page too
     assert not app.dataframe or "agent" not in app.dataframe[0].value  # no preview yet
     go_on["read"].set()
-    until(lambda: any("qianniu_agent_daily" in c.value for c in app.caption))
+    until(lambda: any("千牛/赤兔 客服绩效 per-agent daily export" in c.value for c in app.caption))
     assert app.dataframe[0].value["agent"].tolist()[:2] == ["小美", "阿杰"]  # preview
     store = next(b for b in app.button if b.label == "Store")
     assert timed(store.click()) < 15

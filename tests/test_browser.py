@@ -90,7 +90,9 @@ def test_upload_a_chinese_export_and_download_the_quarantine(page, tmp_path, art
     path.write_bytes(body.encode("gb18030"))
     page.get_by_role("link", name="Upload data").click()
     page.locator("input[type='file']").set_input_files(str(path))
-    expect(page.get_by_text("Presets that fit this file: qianniu_agent_daily")).to_be_visible()
+    expect(
+        page.get_by_text("Presets that fit this file: 千牛/赤兔 客服绩效 per-agent daily export")
+    ).to_be_visible()
     expect(page.get_by_text("Preview of the first rows as they will be stored")).to_be_visible()
     page.get_by_role("button", name="Store").click()
     expect(page.get_by_text("Accepted + duplicates + quarantined = 3 = rows read.")).to_be_visible()
@@ -680,11 +682,11 @@ def test_two_shops_one_person_and_the_peer_line(page, artifacts):
     page.get_by_role("dialog").get_by_role("button", name="Clear demo data").click()
     expect(page.get_by_text("No data yet.")).to_be_visible()
     page.get_by_role("link", name="Upload data").click()
-    for name, preset in (("taobao_performance.csv", "taobao_performance"),
-                         ("pdd_service.xlsx", "pdd_service")):  # fmt: skip
+    for name, preset in (("taobao_performance.csv", "Taobao/Tmall 客服绩效 report"),
+                         ("pdd_service.xlsx", "Pinduoduo 客服数据 per agent")):  # fmt: skip
         page.locator("input[type='file']").set_input_files(str(fixtures / name))
         expect(
-            page.get_by_text(re.compile(f"Presets that fit this file: {preset}"))
+            page.get_by_text(re.compile(f"Presets that fit this file: {re.escape(preset)}"))
         ).to_be_visible()
         expect(page.get_by_text("This report has no date column")).to_be_visible()
         choose(page, "Month the report covers", "2026-10")

@@ -137,7 +137,9 @@ def test_app_upload_and_cli_ingest_at_the_same_time(demo_copy, accounts, tmp_pat
         tab.get_by_role("link", name="Upload data").click()
         settle(tab)
         tab.locator("input[type='file']").set_input_files(str(in_app))
-        expect(tab.get_by_text("Presets that fit this file: demo_tickets")).to_be_visible()
+        expect(
+            tab.get_by_text("Presets that fit this file: The built-in demo helpdesk export")
+        ).to_be_visible()
         job = cli("ingest", str(by_cli), "--mapping", "demo_tickets", "--db", str(demo_copy))
         tab.get_by_role("button", name="Store").click()  # while the command runs
         out, err = job.communicate(timeout=180)

@@ -107,3 +107,13 @@ def test_suggestions_rank_the_preset_that_maps_most_columns_first():
     suggested = mapping.suggest_presets(headers)
     assert suggested[0] == "qianniu_agent_daily"
     assert "feige_agent_daily" in suggested  # fits too, but maps fewer columns
+
+
+def test_pickers_name_a_preset_in_words_not_by_its_id():
+    titles = {n: mapping.load(n).title("zh") for n in mapping.preset_names()}
+    assert titles["qianniu_agent_daily"] == "千牛/赤兔 客服绩效日报"
+    assert mapping.load("zendesk").title("en") == "Zendesk Support ticket export"
+    assert len(set(titles.values())) == len(titles)  # no two presets look alike in a picker
+    mine = {"name": "mine", "kind": "tickets",
+            "columns": {"ticket_id": "ID", "agent": "A", "created_at": "C"}}  # fmt: skip
+    assert mapping.from_dict(mine, "mine").title("zh") == "mine"  # a saved one: its name

@@ -175,3 +175,19 @@ def test_every_preset_is_valid_and_documented(name):
     )
     _, missing = m.resolve([h for alts in m.columns.values() for h in alts])
     assert missing == []
+
+
+def test_a_qianniu_export_naming_the_sub_account_column_travels_with_the_preset(con, write):
+    """千牛 exports name the agent column 旺旺子账号 (or 子账号) as often as 客服昵称; a file with few
+    columns and that header is matched by the presets and stored."""
+    text = "日期,旺旺子账号,接待人数,平均响应时长(秒)\n2026-11-02,星辰旗舰店:小美,30,41\n"
+    path = write("子账号.csv", text, "gb18030")
+    from lib.ingest.reader import read_table
+
+    headers = read_table(path).headers
+    assert "qianniu_agent_daily" in mapping.suggest_presets(headers)
+    result = ingest_file(con, path, mapping.load("qianniu_agent_daily"))
+    assert (result.rows_read, result.accepted) == (1, 1)
+    assert rows(con, "SELECT agent, receptions, avg_response_s FROM agent_daily") == [
+        ("小美", 30, 41.0)
+    ]

@@ -79,6 +79,12 @@ class Mapping:
             return str(self.description.get(lang) or self.description.get("en") or "")
         return self.description
 
+    def title(self, lang: str = "en") -> str:
+        """A short name for pickers: the description's first phrase (up to a bracket or the end
+        of its first sentence), else the mapping's name."""
+        text = re.split(r"[（(。]|\. ", self.describe(lang), maxsplit=1)[0].strip(" .")
+        return text or self.name
+
     @property
     def table(self):
         return get_table(self.kind)
