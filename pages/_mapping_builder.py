@@ -107,9 +107,10 @@ def build(headers: list[str], raw) -> mappings.Mapping | None:
             format_func=lambda h: absent if h is None else h,
         )  # fmt: skip
     a, b, c = st.columns(3)
+    units = {u: t(f"upload.unit.{u}") for u in ("seconds", "minutes", "hours")}  # stored in English
     opts = {
         "dayfirst": a.checkbox(t("upload.dayfirst")) or None,
-        "duration_unit": b.selectbox(t("upload.duration_unit"), ["seconds", "minutes", "hours"]),
+        "duration_unit": b.selectbox(t("upload.duration_unit"), list(units), format_func=units.get),
         "csat_scale": c.number_input(t("upload.csat_scale"), 2, 10, 5),
     }
     found = {k: v for k, v in chosen.items() if v}

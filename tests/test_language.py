@@ -284,3 +284,13 @@ def test_a_picker_holding_a_choice_is_relabelled_when_the_language_changes():
     at.session_state["lang"] = "en"
     at.run()
     assert at.selectbox[0].value == "售后组" and at.selectbox[0].options[0] == "All teams"
+
+
+def test_the_audit_details_of_a_failed_sign_in_read_in_the_page_language():
+    from lib.present.views import detail_words
+
+    detail = {"reason": "unknown user", "address": "local", "failed_logins": 3, "seconds": 30}
+    assert detail_words(detail, "zh") == "原因：账号不存在；地址：本机；登录失败次数：3；秒数：30"
+    assert detail_words(detail, "en") == (
+        "reason: unknown user; address: this machine; failed sign-ins: 3; seconds: 30"
+    )

@@ -646,6 +646,8 @@ def detail_words(detail, lang: str) -> str:
             return table_label(value, lang)
         if key == "kpi" or key == "kpis":
             return kpi_list(value, lang)
+        if isinstance(value, str) and f"detail.value.{value}" in catalogue(lang):
+            return t(f"detail.value.{value}", lang)  # reasons and places written by the app
         return f"{value:,}" if isinstance(value, int) else str(value)
 
     parts = []
