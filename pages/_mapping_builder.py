@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from lib.core import errors
+from lib.core.i18n import message
 from lib.core.tables import get_table
 from lib.ingest import mapping as mappings
 from lib.ingest import reshape
@@ -128,7 +129,10 @@ def build(headers: list[str], raw) -> mappings.Mapping | None:
     try:
         return mappings.from_selection(name, kind, chosen, opts)
     except errors.MappingError as exc:
-        st.warning(t("upload.mapping_invalid", message=safe(str(exc))))
+        named = {c.name: c.label_zh for c in table.columns} | {kind: table.label_zh}
+        lines = [message(problem, lang(), named) for _, problem in exc.problems]  # in words
+        joined = ("；" if lang() == "zh" else "; ").join(lines)
+        st.warning(t("upload.mapping_invalid", message=safe(joined)))
         return None
 
 

@@ -294,3 +294,16 @@ def test_the_audit_details_of_a_failed_sign_in_read_in_the_page_language():
     assert detail_words(detail, "en") == (
         "reason: unknown user; address: this machine; failed sign-ins: 3; seconds: 30"
     )
+
+
+def test_a_mapping_the_builder_cannot_use_is_explained_in_chinese_words():
+    from lib.core import errors
+    from lib.core.i18n import message
+    from lib.ingest import mapping
+
+    with pytest.raises(errors.MappingError) as caught:
+        mapping.from_selection("my_daily", "agent_daily", {"date": "日期"}, {})
+    named = {"agent": "客服", "agent_daily": "客服日报"}
+    lines = [message(text, "zh", named) for _, text in caught.value.problems]
+    assert "必填列 客服（客服日报）尚未对应到文件中的列" in lines
+    assert not any(re.search(r"[A-Za-z_]{3,}", line) for line in lines), lines

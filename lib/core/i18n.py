@@ -161,6 +161,11 @@ MESSAGES = [
         r"'(?P<scheme>.+)' was saved as version (?P<current>\d+) after you opened version "
         r"(?P<base>\d+); reload it and apply your change again\.",
     ),
+    ("mapping_required", r"required column '(?P<col>.+)' of (?P<kind>\w+) is not mapped"),
+    ("mapping_name", r"give the mapping a `name`"),
+    ("mapping_header", r"'(?P<col>.+)' has no source header"),
+    ("mapping_combine", r"combine\.(?P<col>.+): give two or more headers"),
+    ("mapping_timezone", r"timezone: '(?P<zone>.+)' is not a time zone name.*"),
     ("store_full", r"Nothing was saved: the disk holding (?P<path>.+?) is full, .*"),
     ("store_read_only", r"Nothing was saved: (?P<path>.+?) or its folder is read-only, .*"),
     (
@@ -172,14 +177,16 @@ MESSAGES = [
 _COMPILED = [(name, re.compile(pattern, re.S)) for name, pattern in MESSAGES]
 
 
-def message(text: str, lang: str = DEFAULT) -> str:
-    """A message from lib in the chosen language (English text is the source)."""
+def message(text: str, lang: str = DEFAULT, words: dict[str, str] | None = None) -> str:
+    """A message from lib in the chosen language (English text is the source). `words` names
+    values the message quotes (a column id → its label) in that language."""
     if lang == "en" or not text:
         return text
+    words = words or {}
     for name, pattern in _COMPILED:
         m = pattern.fullmatch(text.strip())
         if m:
-            values = {k: v or "" for k, v in m.groupdict().items()}
+            values = {k: words.get(v or "", v or "") for k, v in m.groupdict().items()}
             out = t(f"msg.{name}", lang, **values)
             if name == "missing" and values.get("period"):
                 out += t("msg.missing_period", lang)
