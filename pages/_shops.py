@@ -17,7 +17,8 @@ def render(card, agent: str | None = None) -> None:
             ours = agent if agent else t("overview.team")
             st.plotly_chart(
                 charts.peer_benchmarks(bench, t("shops.peers_chart"), ours,
-                                       t("shops.peer_average"), t("shops.peer_best")),
+                                       t("shops.peer_average"), t("shops.peer_best"),
+                                       t("shops.second")),
                 width="stretch", key=f"peers_{agent or 'team'}",
             )  # fmt: skip
     with section():

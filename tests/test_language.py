@@ -307,3 +307,15 @@ def test_a_mapping_the_builder_cannot_use_is_explained_in_chinese_words():
     lines = [message(text, "zh", named) for _, text in caught.value.problems]
     assert "必填列 客服（客服日报）尚未对应到文件中的列" in lines
     assert not any(re.search(r"[A-Za-z_]{3,}", line) for line in lines), lines
+
+
+def test_the_peer_chart_says_seconds_in_the_page_language():
+    import pandas as pd
+
+    from lib.present import charts
+
+    rows = pd.DataFrame([{"label": "平均响应时长", "kind": "duration", "ours": 32.0, "ours_shown": "32 秒",
+                          "peer_average": 40.0, "peer_average_shown": "40 秒", "peer_best": 20.0,
+                          "peer_best_shown": "20 秒"}])  # fmt: skip
+    fig = charts.peer_benchmarks(rows, "同行对比", "团队", "同行同层均值", "同行同层优秀", " 秒")
+    assert fig.layout.xaxis.ticksuffix == " 秒"

@@ -208,10 +208,11 @@ def rank_moves(
 
 @_text_safe
 def peer_benchmarks(
-    rows: pd.DataFrame, title: str, ours: str, average: str, best: str
+    rows: pd.DataFrame, title: str, ours: str, average: str, best: str, second: str = "s"
 ) -> go.Figure:
     """One small panel per KPI: our value as a bar, the platform's 同行同层均值 and 同行同层优秀 as
-    reference lines (rates in %, times in seconds as the platform gives them)."""
+    reference lines (rates in %, times in seconds as the platform gives them, `second` the unit
+    word on their axis: 秒 on a Chinese page)."""
     n = max(len(rows), 1)
     fig = make_subplots(rows=n, cols=1, subplot_titles=list(rows["label"]) or [""],
                         vertical_spacing=min(0.25, 0.6 / n))  # fmt: skip
@@ -230,6 +231,6 @@ def peer_benchmarks(
                 fig.add_vline(x=v * scale, line_dash=dash, line_color=colour, row=i, col=1,
                               annotation_text=f"{name} {shown}",
                               annotation_position="top")  # fmt: skip
-        unit = "%" if r.kind == "rate" else ("s" if r.kind == "duration" else "")
+        unit = "%" if r.kind == "rate" else (second if r.kind == "duration" else "")
         fig.update_xaxes(ticksuffix=unit, row=i, col=1, rangemode="tozero")
     return fig.update_layout(title=title, **{**LAYOUT, "height": 110 * n + 90})
