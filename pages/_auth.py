@@ -119,17 +119,15 @@ class Cookies:
 
 
 def _hand_over(code: str) -> None:
-    """Have the browser trade `code` for the cookie: a hidden frame posts it to the route."""
+    """Have the browser trade `code` for the cookie: a script in the page posts it to the route."""
     import json
-
-    import streamlit.components.v1 as components
 
     base = str(st.get_option("server.baseUrlPath") or "").strip("/")
     url = json.dumps(f"/{base}/{SESSION_ROUTE}?code={code}" if base
                      else f"/{SESSION_ROUTE}?code={code}")  # fmt: skip
-    with st.sidebar:
-        components.html(f"<script>fetch({url}, {{method: 'POST', credentials: 'same-origin'}})"
-                        "</script>", height=0)  # fmt: skip
+    with st.sidebar:  # our own script, no user text: a random code in a JSON string
+        st.html(f"<script>fetch({url}, {{method: 'POST', credentials: 'same-origin'}})</script>",
+                unsafe_allow_javascript=True)  # fmt: skip
 
 
 def _forget() -> None:
