@@ -89,7 +89,8 @@ else:  # a session's run: the page
 
     if demo.has_demo(db):
         banner, action = st.columns([5, 1], vertical_alignment="center")
-        banner.info(t("demo.banner"), icon=":material/info:")
+        banner.info(t("demo.banner" if viewer.can("upload") else "demo.banner_viewer"),
+                    icon=":material/info:")  # fmt: skip
         if viewer.can("upload") and action.button(
             t("demo.clear"), key="demo_clear", icon=":material/delete:"
         ):

@@ -110,3 +110,11 @@ def test_two_dimensions_are_drawn_as_bars_not_a_flat_radar():
     assert {trace.type for trace in charts.radar(three, "阿杰", "团队", "t").data} == {
         "scatterpolar"
     }
+
+
+def test_the_demo_banner_asks_only_those_who_may_upload_to_upload(demo_copy, monkeypatch, accounts):
+    agent = new_app(demo_copy, monkeypatch, "ajie").run()
+    assert "once your manager uploads" in agent.info[0].value
+    assert "Upload your own exports" not in agent.info[0].value
+    manager = new_app(demo_copy, monkeypatch, "boss").run()
+    assert "Upload your own exports" in manager.info[0].value
