@@ -12,7 +12,6 @@ import pytest
 from lib.app import demo, handoff, warmup
 from lib.app.stores import open_store
 from lib.auth import users
-from lib.core import store
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 PASSWORD = "Test-pass-1-long"  # every account made by the `accounts` fixture
@@ -65,15 +64,6 @@ def demo_files_in_tmp(tmp_path, monkeypatch):
         return load(con, out_dir or tmp_path / "demo-files", *args, **kwargs)
 
     monkeypatch.setattr(demo, "load", load_here)
-
-
-@pytest.fixture(autouse=True)
-def forgotten_memos():
-    """Copies of the demo store share its id, so a value `store.memo` kept for one test's copy
-    at some data version would answer for another test's copy at the same version."""
-    store._MEMO.clear()
-    yield
-    store._MEMO.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -104,3 +104,22 @@ def test_importing_lib_does_not_import_streamlit():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=store.ROOT)  # fmt: skip
     assert out.returncode == 0, out.stderr
+
+
+def test_two_copies_of_a_store_that_change_apart_never_share_a_cached_result(tmp_path):
+    import shutil
+
+    first = tmp_path / "a.duckdb"
+    con = store.connect(first)
+    store.write(con, lambda cur: None)
+    con.close()
+    shutil.copy(first, tmp_path / "b.duckdb")
+    a, b = store.connect(first), store.connect(tmp_path / "b.duckdb")
+    assert store.store_id(a) == store.store_id(b)
+    assert store.memo(a, "what", lambda: "a, unchanged") == "a, unchanged"
+    assert store.memo(b, "what", lambda: "b") == "a, unchanged"  # the same data: shared
+    store.write(a, lambda cur: None)
+    store.write(b, lambda cur: None)
+    assert store.data_version(a) == store.data_version(b)  # the same count, different data
+    assert store.memo(a, "what", lambda: "a, changed") == "a, changed"
+    assert store.memo(b, "what", lambda: "b, changed") == "b, changed"

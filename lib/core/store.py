@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import uuid
 from collections import OrderedDict
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -197,12 +198,15 @@ def data_version(con) -> int:
 
 
 def bump_data_version(cur) -> None:
-    """Inside a write transaction: mark the stored data as changed."""
+    """Inside a write transaction: mark the stored data as changed. Besides the counter, a
+    random token names this state of the data, so two copies of one store file that change
+    apart never share a cached result at the same count."""
     cur.execute(
         "INSERT OR REPLACE INTO schema_meta VALUES ('data_version', "
         "CAST(coalesce((SELECT CAST(value AS BIGINT) FROM schema_meta "
         "WHERE key = 'data_version'), 0) + 1 AS VARCHAR))"
     )
+    cur.execute("INSERT OR REPLACE INTO schema_meta VALUES ('data_token', ?)", [uuid.uuid4().hex])
 
 
 @contextmanager
@@ -279,9 +283,12 @@ _MEMO_LOCK = threading.Lock()
 
 
 def memo(con, name, compute):
-    """compute(), remembered until the stored data changes (per store and data version): the
-    one cache of computed results. `name` is any hashable key naming what was computed."""
-    key = (store_id(con), data_version(con), name)
+    """compute(), remembered until the stored data changes (per store, data version and the
+    token of that state): the one cache of computed results. `name` is any hashable key naming what was computed."""
+    meta = dict(con.cursor().execute(
+        "SELECT key, value FROM schema_meta WHERE key IN ('store_id', 'data_version', 'data_token')"
+    ).fetchall())  # fmt: skip
+    key = (meta.get("store_id"), meta.get("data_version"), meta.get("data_token"), name)
     with _MEMO_LOCK:
         if key in _MEMO:
             _MEMO.move_to_end(key)
