@@ -437,7 +437,8 @@ def test_every_page_renders_after_an_owners_first_upload(demo_copy, tmp_path, mo
             )  # the default trend has data
             label = "Average response time" if lang == "en" else "平均响应时长"
             [speed] = [m.value for m in at.metric if m.label == label]
-            assert speed == f"{_qianniu_speed():.0f} s"  # the 千牛 figure, weighted by receptions
+            unit = "s" if lang == "en" else "秒"  # the 千牛 figure, weighted by receptions
+            assert speed == f"{_qianniu_speed():.0f} {unit}"
 
 
 def _qianniu_speed() -> float:
