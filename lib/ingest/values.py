@@ -395,19 +395,7 @@ def _slow(s: pa.Array, todo: np.ndarray, func) -> tuple[np.ndarray, np.ndarray, 
 
     Returns the row indices done, their results (None where failed) and the failed mask.
     """
-    idx = np.flatnonzero(todo)
-    if idx.size == 0:
-        return idx, np.empty(0, dtype=object), np.zeros(0, dtype=bool)
-    sub = s.take(pa.array(idx))
-    uniq = pc.unique(sub)
-    results, failed = [], np.zeros(len(uniq), dtype=bool)
-    for i, text in enumerate(uniq.to_pylist()):
-        try:
-            results.append(func(text))
-        except ValueProblem:
-            results.append(None)
-            failed[i] = True
-    pos = pc.index_in(sub, value_set=uniq).to_numpy(zero_copy_only=False)
+    idx, results, pos, failed = _slow_distinct(s, todo, func)
     found = np.empty(len(results), dtype=object)  # one result per distinct value, then per row
     for i, result in enumerate(results):  # one by one: a result may be a tuple
         found[i] = result
