@@ -77,46 +77,56 @@ DAILY_HEADERS = ["日期", "客服昵称", "接待人数", "询单人数", "最�
                  "平均响应时长(秒)", "首次响应时长", "旺旺回复率", "3分钟回复率", "客户满意率"]  # fmt: skip
 
 
+def ticket_frame(rng, n: int, *, first_id: int, agents: int, teams: list[str], customers: int,
+                 span: tuple[int, int] = (0, 365 * 86400)):  # fmt: skip
+    """`n` demo_tickets-style rows created within `span` seconds of 2025-12-01, ids from
+    `first_id`, drawn from `rng` (the same draws, in the same order, give the same rows)."""
+    import numpy as np
+    import pandas as pd
+
+    created = pd.Timestamp("2025-12-01") + pd.to_timedelta(
+        np.sort(rng.integers(span[0], span[1], n)), unit="s"
+    )
+    first = created + pd.to_timedelta(rng.lognormal(4, 1.2, n), unit="s")
+    solved = first + pd.to_timedelta(rng.lognormal(8, 1.5, n), unit="s")
+    rated = rng.random(n) < 0.3
+    return pd.DataFrame(
+        {
+            "Ticket ID": np.char.add("T", np.arange(first_id, first_id + n).astype(str)),
+            "Agent": np.char.add("agent_", rng.integers(1, agents + 1, n).astype(str)),
+            "Created At": created.strftime("%Y-%m-%d %H:%M:%S"),
+            "First Response At": first.strftime("%Y-%m-%d %H:%M:%S"),
+            "Resolved At": solved.strftime("%Y-%m-%d %H:%M:%S"),
+            "Channel": rng.choice(["chat", "email", "phone", "social"], n),
+            "Priority": rng.choice(["low", "normal", "high", "urgent"], n),
+            "Status": "solved",
+            "Team": rng.choice(teams, n),
+            "Customer": np.char.add("C", rng.integers(1, customers, n).astype(str)),
+            "Category": rng.choice(["refund", "delivery", "product", "account"], n),
+            "Customer Contacts": rng.integers(1, 4, n),
+            "Agent Replies": rng.integers(1, 12, n),
+            "Reopens": rng.integers(0, 2, n),
+            "Transferred": rng.choice(["yes", "no"], n, p=[0.1, 0.9]),
+            "Escalated": rng.choice(["yes", "no"], n, p=[0.05, 0.95]),
+            "Complaint": rng.choice(["yes", "no"], n, p=[0.03, 0.97]),
+            "Handle Time": rng.integers(30, 3000, n),
+            "CSAT": np.where(rated, rng.integers(1, 6, n).astype(str), ""),
+            "Comment": np.where(rated & (rng.random(n) < 0.4), "thanks, quick reply", ""),
+        }
+    )
+
+
 def generate(rows: int) -> Path:
     """A demo_tickets-style export with `rows` tickets, 200 agents, 12 months (seeded)."""
     import numpy as np
-    import pandas as pd
 
     path = OUT / f"tickets_{rows}.csv"
     if path.exists():
         return path
     OUT.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(42)
-    created = pd.Timestamp("2025-12-01") + pd.to_timedelta(
-        np.sort(rng.integers(0, 365 * 86400, rows)), unit="s"
-    )
-    first = created + pd.to_timedelta(rng.lognormal(4, 1.2, rows), unit="s")
-    solved = first + pd.to_timedelta(rng.lognormal(8, 1.5, rows), unit="s")
-    rated = rng.random(rows) < 0.3
-    frame = pd.DataFrame(
-        {
-            "Ticket ID": np.char.add("T", np.arange(1, rows + 1).astype(str)),
-            "Agent": np.char.add("agent_", rng.integers(1, 201, rows).astype(str)),
-            "Created At": created.strftime("%Y-%m-%d %H:%M:%S"),
-            "First Response At": first.strftime("%Y-%m-%d %H:%M:%S"),
-            "Resolved At": solved.strftime("%Y-%m-%d %H:%M:%S"),
-            "Channel": rng.choice(["chat", "email", "phone", "social"], rows),
-            "Priority": rng.choice(["low", "normal", "high", "urgent"], rows),
-            "Status": "solved",
-            "Team": rng.choice(["A", "B", "C", "D"], rows),
-            "Customer": np.char.add("C", rng.integers(1, 300000, rows).astype(str)),
-            "Category": rng.choice(["refund", "delivery", "product", "account"], rows),
-            "Customer Contacts": rng.integers(1, 4, rows),
-            "Agent Replies": rng.integers(1, 12, rows),
-            "Reopens": rng.integers(0, 2, rows),
-            "Transferred": rng.choice(["yes", "no"], rows, p=[0.1, 0.9]),
-            "Escalated": rng.choice(["yes", "no"], rows, p=[0.05, 0.95]),
-            "Complaint": rng.choice(["yes", "no"], rows, p=[0.03, 0.97]),
-            "Handle Time": rng.integers(30, 3000, rows),
-            "CSAT": np.where(rated, rng.integers(1, 6, rows).astype(str), ""),
-            "Comment": np.where(rated & (rng.random(rows) < 0.4), "thanks, quick reply", ""),
-        }
-    )
+    frame = ticket_frame(rng, rows, first_id=1, agents=200, teams=["A", "B", "C", "D"],
+                         customers=300000)  # fmt: skip
     frame.to_csv(path, index=False)
     return path
 

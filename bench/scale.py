@@ -73,7 +73,7 @@ def generate(millions: int, out: Path = OUT) -> Path:
     """A year of tickets (seeded) in the demo_tickets layout, written a million rows at a time,
     in time order."""
     import numpy as np
-    import pandas as pd
+    from ingest_bench import ticket_frame  # beside this script
 
     rows, agents = millions * 1_000_000, AGENTS.get(millions, 200)
     path = out / f"scale_{millions}m.csv"
@@ -88,37 +88,9 @@ def generate(millions: int, out: Path = OUT) -> Path:
         for i in range(parts):
             n = rows // parts + (1 if i < rows % parts else 0)
             span = (i * year // parts, (i + 1) * year // parts)
-            created = pd.Timestamp("2025-12-01") + pd.to_timedelta(
-                np.sort(rng.integers(span[0], span[1], n)), unit="s"
-            )
-            first = created + pd.to_timedelta(rng.lognormal(4, 1.2, n), unit="s")
-            solved = first + pd.to_timedelta(rng.lognormal(8, 1.5, n), unit="s")
-            rated = rng.random(n) < 0.3
-            ids = np.arange(i * CHUNK + 1, i * CHUNK + n + 1)
-            frame = pd.DataFrame(
-                {
-                    "Ticket ID": np.char.add("T", ids.astype(str)),
-                    "Agent": np.char.add("agent_", rng.integers(1, agents + 1, n).astype(str)),
-                    "Created At": created.strftime("%Y-%m-%d %H:%M:%S"),
-                    "First Response At": first.strftime("%Y-%m-%d %H:%M:%S"),
-                    "Resolved At": solved.strftime("%Y-%m-%d %H:%M:%S"),
-                    "Channel": rng.choice(["chat", "email", "phone", "social"], n),
-                    "Priority": rng.choice(["low", "normal", "high", "urgent"], n),
-                    "Status": "solved",
-                    "Team": rng.choice(["A", "B", "C", "D", "E", "F", "G", "H"], n),
-                    "Customer": np.char.add("C", rng.integers(1, 30 * agents * 50, n).astype(str)),
-                    "Category": rng.choice(["refund", "delivery", "product", "account"], n),
-                    "Customer Contacts": rng.integers(1, 4, n),
-                    "Agent Replies": rng.integers(1, 12, n),
-                    "Reopens": rng.integers(0, 2, n),
-                    "Transferred": rng.choice(["yes", "no"], n, p=[0.1, 0.9]),
-                    "Escalated": rng.choice(["yes", "no"], n, p=[0.05, 0.95]),
-                    "Complaint": rng.choice(["yes", "no"], n, p=[0.03, 0.97]),
-                    "Handle Time": rng.integers(30, 3000, n),
-                    "CSAT": np.where(rated, rng.integers(1, 6, n).astype(str), ""),
-                    "Comment": np.where(rated & (rng.random(n) < 0.4), "thanks, quick reply", ""),
-                }
-            )
+            frame = ticket_frame(rng, n, first_id=i * CHUNK + 1, agents=agents,
+                                 teams=["A", "B", "C", "D", "E", "F", "G", "H"],
+                                 customers=30 * agents * 50, span=span)  # fmt: skip
             frame.to_csv(f, index=False, header=i == 0)
             print(f"  generated {min((i + 1) * CHUNK, rows):,} of {rows:,} rows", flush=True)
     part.rename(path)
