@@ -190,24 +190,9 @@ def problems(texts: list[str], lang: str, exempt: list[str]) -> list[str]:
     return sorted(set(found))
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    from lib.app import demo
-
-    folder = tmp_path_factory.mktemp("language")
-    path = folder / "demo.duckdb"
-    con = open_store(path)
-    demo.load(con, folder / "files")
-    con.close()
-    return path
-
-
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_every_page_speaks_one_language(demo_db, monkeypatch, accounts, tmp_path, lang):
-    import shutil
-
-    db = tmp_path / "demo.duckdb"
-    shutil.copy(demo_db, db)
+def test_every_page_speaks_one_language(demo_copy, monkeypatch, accounts, lang):
+    db = demo_copy
     exempt = sorted(free_text(db) | {"admin", "boss", "coach", "ajie", "wang", "demo-manager", "demo-trainer", "demo-ajie", "demo-xiaowang", "demo", *LANGUAGES.values()}, key=len,
                     reverse=True)  # fmt: skip
     monkeypatch.setenv("SCORECARD_DB", str(db))
