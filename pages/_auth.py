@@ -15,6 +15,7 @@ import streamlit as st
 
 from lib.app import demo
 from lib.auth import access, audit, users
+from lib.auth import cookies as cookie_route
 from lib.core import errors, store
 from lib.core.i18n import message
 from pages._text import lang, t
@@ -66,38 +67,14 @@ def start_accounts(db) -> None:
         st.stop()
 
 
-SESSION_ROUTE = "scorecard-session"  # where the browser trades a hand-over code for the cookie
+def _base() -> str:
+    return str(st.get_option("server.baseUrlPath") or "")
 
 
 def session_routes() -> list:
-    """The web route that sets the login cookie as an HttpOnly cookie (page scripts cannot read
-    it). A Streamlit script only talks to the browser over the WebSocket and cannot set a
-    cookie itself; the script hands the browser a one-time code (`users.cookie_handover`),
-    and the browser posts it here. app.py serves this route with `st.App`."""
-    from starlette.responses import Response
-    from starlette.routing import Route
-
-    async def hand_over(request):
-        grant = users.redeem_handover(request.query_params.get("code"))
-        response = Response(
-            status_code=204 if grant else 404, headers={"Cache-Control": "no-store"}
-        )
-        if grant is None:
-            return response
-        name, token, max_age = grant
-        secure = (
-            request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
-        )
-        if token:
-            response.set_cookie(name, token, max_age=max_age, path="/", secure=secure,
-                                httponly=True, samesite="strict")  # fmt: skip
-        else:
-            response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="strict")
-        return response
-
-    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
-    return [Route(f"/{base}/{SESSION_ROUTE}" if base else f"/{SESSION_ROUTE}", hand_over,
-                  methods=["POST"])]  # fmt: skip
+    """The web route that sets the login cookie as HttpOnly (`lib.auth.cookies`), under the
+    app's base path; app.py serves it with `st.App`."""
+    return cookie_route.routes(_base())
 
 
 class Cookies:
@@ -122,9 +99,7 @@ def _hand_over(code: str) -> None:
     """Have the browser trade `code` for the cookie: a script in the page posts it to the route."""
     import json
 
-    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
-    url = json.dumps(f"/{base}/{SESSION_ROUTE}?code={code}" if base
-                     else f"/{SESSION_ROUTE}?code={code}")  # fmt: skip
+    url = json.dumps(f"{cookie_route.route_path(_base())}?code={code}")
     with st.sidebar:  # our own script, no user text: a random code in a JSON string
         st.html(f"<script>fetch({url}, {{method: 'POST', credentials: 'same-origin'}})</script>",
                 unsafe_allow_javascript=True)  # fmt: skip

@@ -328,10 +328,11 @@ def test_the_login_cookie_is_set_by_the_server_as_httponly_for_a_one_time_code(a
 
     from starlette.requests import Request
 
-    from pages._auth import SESSION_ROUTE, session_routes
+    from lib.auth.cookies import ROUTE
+    from pages._auth import session_routes
 
     (route,) = session_routes()
-    assert route.path == f"/{SESSION_ROUTE}" and route.methods == {"POST"}
+    assert route.path == f"/{ROUTE}" and route.methods == {"POST"}
 
     def post(code):
         scope = {"type": "http", "method": "POST", "path": route.path, "scheme": "http",
