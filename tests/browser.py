@@ -175,6 +175,9 @@ def grid_cell(page, grid_index: int, row: str, column: str):
     grid = page.get_by_test_id("stDataFrame").nth(grid_index)
     headers = grid.locator("thead th")
     headers.first.wait_for(state="attached")
+    deadline = time.monotonic() + 15
+    while column not in headers.all_inner_texts() and time.monotonic() < deadline:
+        time.sleep(0.2)  # a grid redrawn by a rerun fills in its headers a moment later
     index = headers.all_inner_texts().index(column)
     line = grid.locator("tbody tr").filter(
         has=page.locator("td", has_text=re.compile(f"^{re.escape(row)}$"))
