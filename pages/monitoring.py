@@ -35,7 +35,7 @@ tab_feed, tab_voice, tab_channels, tab_load, tab_rules = st.tabs(
 with tab_feed:
     status = st.segmented_control(t("monitor.status"), ["open", "acknowledged", "resolved"], default="open",
                                   format_func=statuses.get, key="alert_status")  # fmt: skip
-    feed = views.alert_feed(con(), who, lang(), status=status)
+    feed, _ = views.alert_feed(con(), who, lang(), status=status)
     st.caption(t("monitor.count", count=len(feed)))
     for a in feed.head(50).itertuples():
         with st.container(border=True):

@@ -94,14 +94,14 @@ with b, section():
 
 st.subheader(t("alerts.on_overview"))
 with section():  # alerts are brought up to date after uploads and at start, not here
-    open_alerts = views.alert_feed(con(), who, lang(), status="open")
+    open_alerts, count = views.alert_feed(con(), who, lang(), status="open", first=5)
     if open_alerts.empty:
         st.caption(t("alerts.none"))
-    for a in open_alerts.head(5).itertuples():
+    for a in open_alerts.itertuples():
         st.warning(f"**{a.severity_shown}** · {safe(a.subject)} · {safe(a.title)} · {a.when} — "
                    f"{safe(a.numbers)}")  # fmt: skip
-    if len(open_alerts) > 5:
-        st.caption(t("alerts.more", count=len(open_alerts) - 5))
+    if count > len(open_alerts):
+        st.caption(t("alerts.more", count=count - len(open_alerts)))
 
 st.subheader(t("overview.downloads"))
 d1, d2, d3 = st.columns(3)

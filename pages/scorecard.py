@@ -35,7 +35,7 @@ if row["gate"]:
     st.error(views.gate_label(row["gate"], lang()))
 alerting: set[str] = set()
 with section():
-    open_alerts = views.alert_feed(con(), who, lang(), status="open", agent=agent)
+    open_alerts, _ = views.alert_feed(con(), who, lang(), status="open", agent=agent)
     alerting = views.critical_kpis(open_alerts)
     for a in open_alerts.head(3).itertuples():
         st.warning(f"**{a.severity_shown}** · {safe(a.title)} · {a.when} — {safe(a.numbers)}")

@@ -525,3 +525,18 @@ def test_announcement_lists_what_was_made():
     text = users.announcement([("admin", "Abc-123-xyz"), ("demo-ajie", "Q!w2e3r4t5")])
     assert re.search(r"admin +Abc-123-xyz", text) and "removed with the demo data" in text
     assert io.StringIO(text).read().count("\n") > 3
+
+
+def test_the_accounts_file_is_read_on_every_load_and_an_edit_in_place_shows_at_once(accounts):
+    """Page runs read the accounts file each time (parsed again only when its bytes change):
+    an edit that keeps the file's size, in place, is seen by the next read, and what a caller
+    changes in what it got is not."""
+    first = users.load(accounts)
+    first["credentials"]["usernames"]["boss"]["roles"] = ["admin"]  # the caller's copy only
+    assert users.viewer(accounts, "boss").role == "manager"
+    text = accounts.read_text(encoding="utf-8")
+    edited = text.replace("- manager", "- trainer", 1)
+    assert len(edited) == len(text) and edited != text
+    with open(accounts, "r+", encoding="utf-8") as handle:  # same file, same size
+        handle.write(edited)
+    assert users.viewer(accounts, "boss").role == "trainer"

@@ -37,7 +37,11 @@ def test_a_kpi_with_a_critical_alert_is_not_named_a_strength(demo_con):
     alerting = {strong_ids[0]}
     again = views.strengths_and_weaknesses(card, agent, "en", alerting=alerting)
     assert load_catalogue().get(strong_ids[0]).label("en") not in again["strong"]
-    feed = views.alert_feed(demo_con, BOSS, "en", status="open")
+    feed, count = views.alert_feed(demo_con, BOSS, "en", status="open")
+    assert count == len(feed) > 3
+    first, total = views.alert_feed(demo_con, BOSS, "en", status="open", first=3)
+    assert total == count and list(first["alert_key"]) == list(feed["alert_key"].head(3))
+    assert list(first["title"]) == list(feed["title"].head(3))  # the same words, for the first few
     assert views.critical_kpis(feed) <= set(load_catalogue().kpis)
     assert views.critical_kpis(feed[feed["severity"] == "critical"].head(1)) == set(
         feed[feed["severity"] == "critical"].head(1)["kpi"]
@@ -48,7 +52,7 @@ def test_a_kpi_with_a_critical_alert_is_not_named_a_strength(demo_con):
     ("lang", "below", "above"), [("en", "below", "above"), ("zh", "低于", "高于")]
 )
 def test_a_breach_says_which_way_the_value_is_off(demo_con, lang, below, above):
-    feed = views.alert_feed(demo_con, BOSS, lang)
+    feed, _ = views.alert_feed(demo_con, BOSS, lang)
     breaches = feed[feed["kind"] == "breach"]
     assert not breaches.empty
     for a in breaches.itertuples():

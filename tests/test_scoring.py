@@ -361,3 +361,36 @@ def test_the_biggest_movers_are_named_with_the_kpi_that_moved_them(demo_copy):
         assert words.startswith(f"{agent} {moves[agent]} (")  # the move, then the KPI
     assert max(int(moves[a][1:]) for a in movers) == biggest
     assert any("CSAT" in w or "Complaint" in w or "Negative" in w for w in movers.values())
+
+
+def test_dimension_scores_weigh_each_kpi_by_its_share_and_fall_back_to_the_plain_mean():
+    details = pd.DataFrame(
+        [  # agent, dimension, score, weight share, status
+            ("a", "speed", 80.0, 0.3, "scored"),
+            ("a", "speed", 50.0, 0.1, "scored"),
+            ("a", "speed", 10.0, 0.6, "too_few"),  # not scored: left out
+            ("a", "quality", 90.0, 0.0, "scored"),  # no weight in this dimension: plain mean
+            ("a", "quality", 70.0, 0.0, "scored"),
+            ("b", "speed", 40.0, 0.2, "scored"),
+        ],
+        columns=["agent", "dimension", "score", "weight_share", "status"],
+    )
+    got = scoring.dimension_scores(details).set_index(["agent", "dimension"])["score"]
+    assert got[("a", "speed")] == pytest.approx((80 * 0.3 + 50 * 0.1) / 0.4)  # 72.5
+    assert got[("a", "quality")] == pytest.approx(80.0)
+    assert got[("b", "speed")] == pytest.approx(40.0)
+    assert len(got) == 3
+
+
+def test_a_slope_chart_of_hundreds_of_agents_is_two_traces_with_names_escaped():
+    from lib.present import charts
+
+    ranking = pd.DataFrame({"agent": [f"agent {i}" for i in range(300)] + ["<a href='x'>m</a>"],
+                            "rank": range(1, 302), "saved_rank": range(301, 0, -1)})  # fmt: skip
+    fig = charts.rank_moves(ranking, "moves", "saved", "edited", {"agent 7", "<a href='x'>m</a>"})
+    others, movers = fig.data
+    assert len(others.y) == 299 * 3 and len(movers.y) == 2 * 3  # a point each side, then a gap
+    assert list(movers.y) == [294, 8, None, 1, 301, None]  # saved rank, then the edited rank
+    assert "<a" not in "".join(movers.text) and "&lt;a href=" in movers.text[4]
+    assert movers.text[0] == "" and movers.text[1] == "agent 7"  # named at the edited end
+    assert fig.layout.template.layout.plot_bgcolor == "white"  # the shared template

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import copy
 import hashlib
 import os
 import re
@@ -147,14 +148,26 @@ def _locked(path: Path):
             yield
 
 
+_PARSED: dict[str, tuple[bytes, dict]] = {}  # path → (its content's digest, the parsed content)
+
+
 def load(path: Path) -> dict:
-    if not path.exists():
-        raise UserError(f"No accounts file at {path}; start the app once to create it.")
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    data.setdefault("credentials", {}).setdefault("usernames", {})
-    if data["credentials"]["usernames"] is None:
-        data["credentials"]["usernames"] = {}
-    return data
+    """The accounts file's content, a copy the caller may change. Every page run reads it (a
+    disabled account or a new role applies at once); the file is read each time, and parsed
+    again only when its bytes changed."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise UserError(f"No accounts file at {path}; start the app once to create it.") from None
+    digest = hashlib.blake2b(raw, digest_size=16).digest()
+    known = _PARSED.get(str(path))
+    if known is None or known[0] != digest:
+        data = yaml.safe_load(raw.decode("utf-8")) or {}
+        data.setdefault("credentials", {}).setdefault("usernames", {})
+        if data["credentials"]["usernames"] is None:
+            data["credentials"]["usernames"] = {}
+        known = _PARSED[str(path)] = (digest, data)
+    return copy.deepcopy(known[1])
 
 
 def _write(path: Path, data: dict) -> None:

@@ -74,10 +74,13 @@ def dimension_scores(details: pd.DataFrame) -> pd.DataFrame:
     d = details[details["status"] == "scored"]
     if d.empty:
         return pd.DataFrame(columns=["agent", "dimension", "score"])
-    return d.groupby(["agent", "dimension"]).apply(
-        lambda g: (g["score"] * g["weight_share"]).sum() / g["weight_share"].sum()
-        if g["weight_share"].sum() > 0 else g["score"].mean(), include_groups=False,
-    ).rename("score").reset_index()  # fmt: skip
+    parts = pd.DataFrame({"agent": d["agent"], "dimension": d["dimension"], "score": d["score"],
+                          "weighted": d["score"] * d["weight_share"], "share": d["weight_share"]})  # fmt: skip
+    grouped = parts.groupby(["agent", "dimension"])
+    sums = grouped[["weighted", "share"]].sum()
+    mean = grouped["score"].mean()  # a dimension whose KPIs all have no weight: their plain mean
+    score = (sums["weighted"] / sums["share"]).where(sums["share"] > 0, mean)
+    return score.rename("score").reset_index()
 
 
 def _linear(v, floor, target):

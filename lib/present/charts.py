@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from lib.core import textsafe
 
 COLOURS = {"A": "#16a34a", "B": "#2563eb", "C": "#f59e0b", "D": "#dc2626"}
-LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), height=320, template="plotly_white")
+LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), height=320)
+TEMPLATE = "plotly_white"  # every figure's look, set by `_text_safe`
 DATES = "%Y-%m-%d"  # dates as numbers, the same in either language (no English month names)
 
 
@@ -35,10 +38,25 @@ def _value_axis(fig: go.Figure, values, percent: bool, title: str) -> None:
         fig.update_yaxes(tickformat=percent_format(values), hoverformat=".1%")
 
 
+def _themed(fig: go.Figure) -> go.Figure:
+    """The figure in the shared template. Plotly checks a template given by name, property by
+    property, each time (about 15 ms a figure, more than building most of these figures); the
+    registered one is checked already, so it is set as Plotly sets its own default template."""
+    layout = fig.layout
+    layout._validate = False
+    try:
+        layout.template = pio.templates[TEMPLATE]
+    finally:
+        layout._validate = True
+    return fig
+
+
 def _text_safe(make):
+    """Every figure leaves through here: in the shared template, its data-borne text escaped."""
+
     @functools.wraps(make)
     def wrapper(*args, **kwargs) -> go.Figure:
-        return textsafe.figure(make(*args, **kwargs))
+        return textsafe.figure(_themed(make(*args, **kwargs)))
 
     return wrapper
 
@@ -185,21 +203,32 @@ def hourly_load(rows: pd.DataFrame, title: str, median_label: str) -> go.Figure:
     return fig.update_layout(title=title, xaxis=dict(dtick=2), **LAYOUT)
 
 
+@_text_safe
 def rank_moves(
     ranking: pd.DataFrame, title: str, saved: str, edited: str, movers: set[str] | None = None
 ) -> go.Figure:
     """A slope chart a room can read from a projector: each agent's rank with the saved weights
-    on the left and with the edited ones on the right; the biggest movers drawn strong."""
+    on the left and with the edited ones on the right; the biggest movers drawn strong and
+    named. One trace for the others and one for the movers (each agent's line a segment
+    between gaps), so a team of hundreds draws as fast as a team of ten."""
     movers = movers or set()
     r = ranking.dropna(subset=["rank", "saved_rank"])
     fig = go.Figure()
-    for row in r.itertuples():
-        strong = row.agent in movers
+    for strong in (False, True):  # the movers last, drawn on top
+        part = r[r["agent"].isin(movers) == strong]
+        if part.empty:
+            continue
+        n, colour = len(part), "#dc2626" if strong else "#94a3b8"
+        names = np.repeat(part["agent"].astype(str).to_numpy(), 3)
+        gap = [None] * n
         fig.add_trace(go.Scatter(
-            x=[saved, edited], y=[row.saved_rank, row.rank], mode="lines+markers+text",
-            text=["", str(row.agent)] if strong else None, textposition="middle right",
-            line=dict(width=3 if strong else 1, color="#dc2626" if strong else "#94a3b8"),
-            hovertemplate=f"{row.agent}: %{{y}}<extra></extra>", showlegend=False,
+            x=[saved, edited, None] * n,
+            y=np.column_stack([part["saved_rank"], part["rank"], gap]).ravel().tolist(),
+            customdata=names, mode="lines+markers+text" if strong else "lines+markers",
+            text=[name if i % 3 == 1 else "" for i, name in enumerate(names)] if strong else None,
+            textposition="middle right", line=dict(width=3 if strong else 1, color=colour),
+            marker=dict(color=colour), hovertemplate="%{customdata}: %{y}<extra></extra>",
+            showlegend=False,
         ))  # fmt: skip
     layout = {**LAYOUT, "height": max(320, 14 * len(r) + 80)}
     fig.update_yaxes(autorange="reversed", title_text="#", dtick=max(1, len(r) // 10))

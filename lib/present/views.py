@@ -503,11 +503,18 @@ def _overall(out: pd.DataFrame) -> str:
 
 
 def alert_feed(con, viewer: access.Viewer, lang: str, *, status: str | None = None,
-               agent: str | None = None) -> pd.DataFrame:  # fmt: skip
-    """Stored alerts with a title, the period and the numbers behind each, in words."""
+               agent: str | None = None, first: int | None = None) -> tuple[pd.DataFrame, int]:  # fmt: skip
+    """Stored alerts, newest first, with a title, the period and the numbers behind each in
+    words, and how many there are in all: only the `first` are returned (all with None), as a
+    page that shows a few need not word thousands."""
+    feed = alerts.feed(con, viewer, status=status, agent=agent)
+    return alert_words(feed if first is None else feed.head(first), lang), len(feed)
+
+
+def alert_words(feed: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Alert rows (`alerts.feed`) with their title, period and numbers in words."""
     import json
 
-    feed = alerts.feed(con, viewer, status=status, agent=agent)
     catalogue = load_catalogue()
     titles, numbers, whens = [], [], []
     for a in feed.itertuples():
