@@ -81,6 +81,28 @@ def test_no_alert_without_a_change(con):
     assert alerts.evaluate(con, {"rules": [RULE], "lookback_days": 40}).empty
 
 
+def test_a_change_is_looked_for_only_once_the_store_has_more_days_than_its_baseline_needs(
+    con, monkeypatch
+):
+    """A sudden change needs `min_days` days of baseline before the day it is seen on, so a
+    store holding data on no more days than that is not searched (no KPI values computed);
+    one more day and the change on it is found."""
+    rule = {**RULE, "min_days": 3, "persist": 1}
+    config = {"rules": [rule], "lookback_days": 40}
+    rows = [t(f"A{day}-{k}", "A", D(2026, 9, day, 9 + k), fr=30 if day < 4 else 200, res=600)
+            for day in range(1, 5) for k in range(4)]  # fmt: skip
+    insert(con, "tickets", rows[:12])  # days 1-3
+    computed = []
+    real = alerts.kpis.compute
+    monkeypatch.setattr(alerts.kpis, "compute", lambda *a, **k: computed.append(k) or real(*a, **k))
+    assert alerts.evaluate(con, config).empty and computed == []
+    insert(con, "tickets", rows[12:])  # day 4: slow
+    found = alerts.evaluate(con, config)
+    assert computed and found[["subject", "first_day"]].values.tolist() == [
+        ["A", dt.date(2026, 9, 4)]
+    ]
+
+
 @pytest.mark.parametrize(("open_tickets", "fires"), [(3, False), (4, True)])
 def test_backlog_fires_above_its_limit_exactly(con, open_tickets, fires):
     rows = [

@@ -227,6 +227,28 @@ class _Values:
                 ids = self.wanted.setdefault(_span(rule, start, end), [])
                 ids += [] if rule["kpi"] in ids else [rule["kpi"]]
         self.found: dict[tuple, pd.DataFrame] = {}
+        self.days: dict[tuple, int] = {}
+
+    def data_days(self, first: dt.date, end: dt.date) -> int:
+        """How many days in [first, end) hold rows of any dated table: a cheap bound on how
+        many days any subject can have a value on."""
+        if (first, end) not in self.days:
+            cur, parts = self.con.cursor(), []
+            for name, table in TABLES.items():
+                column = store.quote_ident(table.dated_by) if table.dated_by else ""
+                if column and table.column(table.dated_by).kind in ("date", "timestamp"):
+                    parts.append(f"SELECT DISTINCT CAST({column} AS DATE) AS d FROM "
+                                 f"{store.quote_ident(name)} WHERE {column} >= $first AND {column} < $end")  # fmt: skip
+                elif (
+                    column
+                    and cur.execute(f"SELECT 1 FROM {store.quote_ident(name)} LIMIT 1").fetchall()
+                ):
+                    parts = []  # rows dated by a label (a peer-review period): no bound from days
+                    break
+            sql = f"SELECT count(DISTINCT d) FROM ({' UNION ALL '.join(parts)})" if parts else None
+            found = cur.execute(sql, {"first": first, "end": end}).fetchone()[0] if sql else None
+            self.days[(first, end)] = int(found) if found is not None else 1 << 30
+        return self.days[(first, end)]
 
     def of(self, rule: dict) -> pd.DataFrame:
         span = _span(rule, self.start, self.end)
@@ -240,6 +262,9 @@ class _Values:
 
 def _sudden(values: _Values, rule: dict, start: dt.date) -> list[dict]:
     kpi = kpis.load_catalogue().get(rule["kpi"])
+    _, _, first, end = _span(rule, start, values.end)
+    if values.data_days(first, end) <= int(rule.get("min_days", 7)):
+        return []  # a change needs min_days of baseline before the day: no subject has them yet
     frame = values.of(rule)
     every = robust_changes_all(frame.rename(columns={"bucket": "day"})[["grp", "day", "value", "n"]],
                                window=int(rule.get("window", 28)), min_days=int(rule.get("min_days", 7)),
