@@ -303,3 +303,18 @@ def test_kpis_from_tables_without_a_channel_are_split_by_channel(tmp_path):
         ("—", "sales_amount"): 60.0,  # an order that names no ticket
         ("chat", "conversion_rate"): 0.4,  # daily reports come from chat platforms: 4 of 10
     }
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_an_agent_on_two_teams_equally_often_belongs_to_the_team_of_their_latest_ticket(con, order):
+    """The team comes from the roster, else the team on most of the agent's tickets; between
+    teams on as many tickets, the latest ticket's, whatever order the rows were stored in, so
+    the same data always gives the same team (and the same team figures)."""
+    rows = [t("X1", "X", D(2026, 5, 1, 9), team="North"), t("X2", "X", D(2026, 5, 2, 9), team="North"),
+            t("X3", "X", D(2026, 5, 3, 9), team="South"), t("X4", "X", D(2026, 5, 4, 9), team="South"),
+            t("Y1", "Y", D(2026, 5, 1, 9), team="North"), t("Y2", "Y", D(2026, 5, 9, 9), team="South"),
+            t("Y3", "Y", D(2026, 5, 2, 9), team="North")]  # fmt: skip
+    for row in rows[::order]:
+        insert(con, "tickets", [row])
+    teams = dict(kpis.agent_teams(con).itertuples(index=False))
+    assert teams == {"X": "South", "Y": "North"}  # X: a tie, South is later; Y: North, twice

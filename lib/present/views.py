@@ -132,17 +132,22 @@ def _signed_change(kpi, diff: float, lang: str = "en") -> str:
 
 def pool(frame: pd.DataFrame, catalogue: Catalogue) -> dict:
     """Combine per-team results into one value per KPI (sums of numerators and samples)."""
-    out = {}
-    for kid, part in frame.groupby("kpi"):
-        kpi = catalogue.get(kid)
-        if kpi.kind in ("rate", "ratio"):
-            den = part["den"].sum()
-            out[kid] = part["num"].sum() / den if den else float("nan")
-        elif kpi.kind == "sum":
-            out[kid] = part["value"].sum()
-        else:  # medians and means: weight each team's by its sample
-            out[kid] = (part["value"] * part["n"]).sum() / part["n"].sum()
-    return out
+    return {kid: pooled_by(part, catalogue.get(kid), None) for kid, part in frame.groupby("kpi")}
+
+
+def pooled_by(rows: pd.DataFrame, kpi, by: str | None):
+    """One KPI's rows (one per team) pooled into one value, or one per value of column `by`
+    (a Series): rates from their summed numerators and denominators, sums summed, medians and
+    means weighted by each team's sample."""
+    grouped = rows.groupby(by) if by else rows
+    if kpi.kind in ("rate", "ratio"):
+        num, den = grouped["num"].sum(), grouped["den"].sum()
+        return (num / den).where(den != 0) if by else (num / den if den else float("nan"))
+    if kpi.kind == "sum":
+        return grouped["value"].sum()
+    weighted = (rows.assign(weighted=rows["value"] * rows["n"]).groupby(by) if by
+                else rows.assign(weighted=rows["value"] * rows["n"]))  # fmt: skip
+    return weighted["weighted"].sum() / grouped["n"].sum()
 
 
 def grade_counts(card: Scorecard, lang: str) -> pd.DataFrame:
@@ -207,9 +212,8 @@ def trend(con, viewer: access.Viewer, kpi_id: str, end: Period, months: int = 6,
                            kpi_ids=[kpi_id], shops=shops)  # fmt: skip
     if frame.empty:  # no data for this KPI in these months: an empty chart, not an error
         return pd.DataFrame({"bucket": [], "value": [], "series": []})
-    rows = frame.groupby("bucket").apply(
-        lambda p: pool(p, load_catalogue()).get(kpi_id), include_groups=False
-    ).rename("value").reset_index()  # fmt: skip
+    part = frame[frame["kpi"] == kpi_id]
+    rows = pooled_by(part, load_catalogue().get(kpi_id), "bucket").rename("value").reset_index()
     rows["series"] = "team"
     if agent:
         own = engine.compute(con, start, end.end, grain=grain, kpi_ids=[kpi_id], shops=shops)
