@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from lib.auth import access
-from lib.core import paths
+from lib.core import paths, store
 from lib.core.periods import Period
 from lib.metrics import hours
 from lib.metrics import kpis as kpi_engine
@@ -259,16 +259,13 @@ def _rank(out: pd.DataFrame) -> None:
 
 
 def critical_failures(con, period: Period) -> dict[str, int]:
-    rows = (
-        con.cursor()
-        .execute(
-            f"WITH qa AS ({paths.sql_file('qa_review_scores')}) "
-            "SELECT agent, count(*) FILTER (WHERE critical_failed) FROM qa "
-            "WHERE reviewed_at >= ? AND reviewed_at < ? GROUP BY agent",
-            [period.start, period.end],
-        )
-        .fetchall()
-    )
+    """Per agent, the period's QA reviews with a failed critical criterion (remembered until
+    the data changes: every scorecard asks)."""
+    sql = (f"WITH qa AS ({paths.sql_file('qa_review_scores')}) "
+           "SELECT agent, count(*) FILTER (WHERE critical_failed) FROM qa "
+           "WHERE reviewed_at >= ? AND reviewed_at < ? GROUP BY agent")  # fmt: skip
+    rows = store.memo(con, ("critical_failures", period.start, period.end),
+                      lambda: con.cursor().execute(sql, [period.start, period.end]).fetchall())  # fmt: skip
     return {a: int(n) for a, n in rows}
 
 

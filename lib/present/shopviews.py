@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from lib.auth import access
-from lib.core import shops
+from lib.core import shops, store
 from lib.core.periods import Period
 from lib.core.tables import SHOP_TABLES
 from lib.metrics import kpis as engine
@@ -22,7 +22,8 @@ from lib.present.views import pool
 def shop_keys(con) -> list[str]:
     """Every shop with stored rows, as "platform|shop" keys, in order."""
     parts = " UNION ".join(f"SELECT DISTINCT platform, shop FROM {t}" for t in SHOP_TABLES)
-    rows = con.cursor().execute(f"SELECT platform, shop FROM ({parts}) ORDER BY 1, 2").fetchall()
+    sql = f"SELECT platform, shop FROM ({parts}) ORDER BY 1, 2"  # every page run asks: remembered
+    rows = store.memo(con, "shop_keys", lambda: con.cursor().execute(sql).fetchall())
     return [shops.key(p, s) for p, s in rows]
 
 
