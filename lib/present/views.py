@@ -139,15 +139,14 @@ def pooled_by(rows: pd.DataFrame, kpi, by: str | None):
     """One KPI's rows (one per team) pooled into one value, or one per value of column `by`
     (a Series): rates from their summed numerators and denominators, sums summed, medians and
     means weighted by each team's sample."""
+    rows = rows.assign(weighted=rows["value"] * rows["n"])
     grouped = rows.groupby(by) if by else rows
     if kpi.kind in ("rate", "ratio"):
         num, den = grouped["num"].sum(), grouped["den"].sum()
         return (num / den).where(den != 0) if by else (num / den if den else float("nan"))
     if kpi.kind == "sum":
         return grouped["value"].sum()
-    weighted = (rows.assign(weighted=rows["value"] * rows["n"]).groupby(by) if by
-                else rows.assign(weighted=rows["value"] * rows["n"]))  # fmt: skip
-    return weighted["weighted"].sum() / grouped["n"].sum()
+    return grouped["weighted"].sum() / grouped["n"].sum()
 
 
 def grade_counts(card: Scorecard, lang: str) -> pd.DataFrame:
@@ -512,10 +511,10 @@ def alert_feed(con, viewer: access.Viewer, lang: str, *, status: str | None = No
     words, and how many there are in all: only the `first` are returned (all with None), as a
     page that shows a few need not word thousands."""
     feed = alerts.feed(con, viewer, status=status, agent=agent)
-    return alert_words(feed if first is None else feed.head(first), lang), len(feed)
+    return _alert_words(feed if first is None else feed.head(first), lang), len(feed)
 
 
-def alert_words(feed: pd.DataFrame, lang: str) -> pd.DataFrame:
+def _alert_words(feed: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Alert rows (`alerts.feed`) with their title, period and numbers in words."""
     import json
 
