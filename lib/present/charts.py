@@ -228,9 +228,14 @@ def rank_moves(
             text=[name if i % 3 == 1 else "" for i, name in enumerate(names)] if strong else None,
             textposition="middle right", line=dict(width=3 if strong else 1, color=colour),
             marker=dict(color=colour), hovertemplate="%{customdata}: %{y}<extra></extra>",
-            showlegend=False,
+            showlegend=False, cliponaxis=False,
         ))  # fmt: skip
-    layout = {**LAYOUT, "height": max(320, 14 * len(r) + 80)}
+    # Room on the right for the movers' names, written after their edited rank.
+    layout = {
+        **LAYOUT,
+        "height": max(320, 14 * len(r) + 80),
+        "margin": dict(l=10, r=120, t=40, b=10),
+    }
     fig.update_yaxes(autorange="reversed", title_text="#", dtick=max(1, len(r) // 10))
     return fig.update_layout(title=title, **layout)
 
