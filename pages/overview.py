@@ -94,7 +94,7 @@ with b, section():
 
 st.subheader(t("alerts.on_overview"))
 with section():  # alerts are brought up to date after uploads and at start, not here
-    open_alerts, count = views.alert_feed(con(), who, lang(), status="open", first=5)
+    open_alerts, count = views.alert_feed(con(), who, lang(), status="open", team=team, first=5)
     if open_alerts.empty:
         st.caption(t("alerts.none"))
     for a in open_alerts.itertuples():

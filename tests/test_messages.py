@@ -96,3 +96,21 @@ def test_an_open_plan_past_its_due_date_shows_as_overdue(
     at = new_app(demo_copy, monkeypatch, "boss", plan_pick=int(late[0]["plan_id"])).run()
     at.switch_page("pages/plans.py").run()
     assert "overdue" in " ".join(c.value for c in at.caption)
+
+
+def test_a_teams_alerts_are_those_about_its_agents_and_the_team_itself(demo_con):
+    from lib.metrics.kpis import agent_teams
+
+    feed, total = views.alert_feed(demo_con, BOSS, "en", status="open")
+    members = agent_teams(demo_con)
+    shown = []
+    for team in sorted(members["team"].dropna().unique()):
+        mine, count = views.alert_feed(demo_con, BOSS, "en", status="open", team=team)
+        agents = set(members.loc[members["team"] == team, "agent"])
+        assert count == len(mine)
+        for a in mine.itertuples():
+            assert a.subject == team if a.scope == "team" else a.agent in agents
+        shown += list(mine["alert_key"])
+    team_scoped = feed[(feed["scope"] == "team") & ~feed["subject"].isin(members["team"])]
+    assert sorted(shown) == sorted(set(feed["alert_key"]) - set(team_scoped["alert_key"]))
+    assert len(shown) == len(set(shown))  # each alert under one team

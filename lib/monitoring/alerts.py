@@ -450,15 +450,25 @@ def refresh(con, viewer: access.Viewer, config: dict | None = None, force: bool 
 
 
 def feed(
-    con, viewer: access.Viewer, *, status: str | None = None, agent: str | None = None
+    con,
+    viewer: access.Viewer,
+    *,
+    status: str | None = None,
+    agent: str | None = None,
+    team: str | None = None,
 ) -> pd.DataFrame:
-    """Stored alerts, newest first; agents see only alerts about themselves."""
+    """Stored alerts, newest first; agents see only alerts about themselves. With `team`, only
+    the alerts about its agents and about the team itself."""
     if agent:
         access.require_agent(viewer, agent)
     sql, params = "SELECT * FROM alerts WHERE true", []
     if status:
         sql += " AND status = ?"
         params.append(status)
+    if team:
+        members = kpis.agent_teams(con)
+        sql += " AND ((scope = 'team' AND subject = ?) OR (scope <> 'team' AND agent IN (SELECT unnest(?))))"
+        params += [team, list(members.loc[members["team"] == team, "agent"])]
     if agent or viewer.is_agent:
         sql += " AND agent = ?"
         params.append(agent or viewer.agent)

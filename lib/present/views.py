@@ -506,11 +506,12 @@ def _overall(out: pd.DataFrame) -> str:
 
 
 def alert_feed(con, viewer: access.Viewer, lang: str, *, status: str | None = None,
-               agent: str | None = None, first: int | None = None) -> tuple[pd.DataFrame, int]:  # fmt: skip
+               agent: str | None = None, team: str | None = None,
+               first: int | None = None) -> tuple[pd.DataFrame, int]:  # fmt: skip
     """Stored alerts, newest first, with a title, the period and the numbers behind each in
-    words, and how many there are in all: only the `first` are returned (all with None), as a
-    page that shows a few need not word thousands."""
-    feed = alerts.feed(con, viewer, status=status, agent=agent)
+    words, and how many there are in all (of one team's, with `team`): only the `first` are
+    returned (all with None), as a page that shows a few need not word thousands."""
+    feed = alerts.feed(con, viewer, status=status, agent=agent, team=team)
     return _alert_words(feed if first is None else feed.head(first), lang), len(feed)
 
 
