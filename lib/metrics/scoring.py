@@ -261,11 +261,14 @@ def _rank(out: pd.DataFrame) -> None:
 def critical_failures(con, period: Period) -> dict[str, int]:
     """Per agent, the period's QA reviews with a failed critical criterion (remembered until
     the data changes: every scorecard asks)."""
-    sql = (f"WITH qa AS ({paths.sql_file('qa_review_scores')}) "
-           "SELECT agent, count(*) FILTER (WHERE critical_failed) FROM qa "
-           "WHERE reviewed_at >= ? AND reviewed_at < ? GROUP BY agent")  # fmt: skip
-    rows = store.memo(con, ("critical_failures", period.start, period.end),
-                      lambda: con.cursor().execute(sql, [period.start, period.end]).fetchall())  # fmt: skip
+
+    def count():  # the query file is read only when the count is not remembered
+        sql = (f"WITH qa AS ({paths.sql_file('qa_review_scores')}) "
+               "SELECT agent, count(*) FILTER (WHERE critical_failed) FROM qa "
+               "WHERE reviewed_at >= ? AND reviewed_at < ? GROUP BY agent")  # fmt: skip
+        return con.cursor().execute(sql, [period.start, period.end]).fetchall()
+
+    rows = store.memo(con, ("critical_failures", period.start, period.end), count)
     return {a: int(n) for a, n in rows}
 
 

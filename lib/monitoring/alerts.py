@@ -231,23 +231,9 @@ class _Values:
 
     def data_days(self, first: dt.date, end: dt.date) -> int:
         """How many days in [first, end) hold rows of any dated table: a cheap bound on how
-        many days any subject can have a value on."""
+        many days any subject can have a value on (rules over the same days ask once)."""
         if (first, end) not in self.days:
-            cur, parts = self.con.cursor(), []
-            for name, table in TABLES.items():
-                column = store.quote_ident(table.dated_by) if table.dated_by else ""
-                if column and table.column(table.dated_by).kind in ("date", "timestamp"):
-                    parts.append(f"SELECT DISTINCT CAST({column} AS DATE) AS d FROM "
-                                 f"{store.quote_ident(name)} WHERE {column} >= $first AND {column} < $end")  # fmt: skip
-                elif (
-                    column
-                    and cur.execute(f"SELECT 1 FROM {store.quote_ident(name)} LIMIT 1").fetchall()
-                ):
-                    parts = []  # rows dated by a label (a peer-review period): no bound from days
-                    break
-            sql = f"SELECT count(DISTINCT d) FROM ({' UNION ALL '.join(parts)})" if parts else None
-            found = cur.execute(sql, {"first": first, "end": end}).fetchone()[0] if sql else None
-            self.days[(first, end)] = int(found) if found is not None else 1 << 30
+            self.days[(first, end)] = _data_days(self.con, first, end)
         return self.days[(first, end)]
 
     def of(self, rule: dict) -> pd.DataFrame:
@@ -258,6 +244,20 @@ class _Values:
                                             kpi_ids=self.wanted[span])  # fmt: skip
         frame = self.found[span]
         return frame[frame["kpi"] == rule["kpi"]].reset_index(drop=True)
+
+
+def _data_days(con, first: dt.date, end: dt.date) -> int:
+    cur = con.cursor()
+    dated = {name: table.dated_by for name, table in TABLES.items() if table.dated_by}
+    by_day = {n: c for n, c in dated.items() if TABLES[n].column(c).kind in ("date", "timestamp")}
+    if any(cur.execute(f"SELECT 1 FROM {store.quote_ident(n)} LIMIT 1").fetchall()
+           for n in dated if n not in by_day):  # fmt: skip
+        return 1 << 30  # rows dated by a label (a peer-review period): no bound from days
+    parts = [f"SELECT DISTINCT CAST({store.quote_ident(c)} AS DATE) AS d FROM {store.quote_ident(n)} "
+             f"WHERE {store.quote_ident(c)} >= $first AND {store.quote_ident(c)} < $end"
+             for n, c in by_day.items()]  # fmt: skip
+    sql = f"SELECT count(DISTINCT d) FROM ({' UNION ALL '.join(parts)})"
+    return int(cur.execute(sql, {"first": first, "end": end}).fetchone()[0])
 
 
 def _sudden(values: _Values, rule: dict, start: dt.date) -> list[dict]:
