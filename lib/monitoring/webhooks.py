@@ -115,14 +115,14 @@ def _resolve(url: str):
         infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError, OSError):
         raise _Refused(f"the host {host} cannot be found") from None
-    addresses = []
+    addresses, allowed = [], host.lower() in allowed_hosts()
     for info in infos:
         text = str(info[4][0])
         try:
             address = ipaddress.ip_address(text.split("%")[0])
         except ValueError:
             raise _Refused(f"the host {host} cannot be found") from None
-        if host.lower() not in allowed_hosts() and (not address.is_global or address.is_multicast):
+        if not allowed and (not address.is_global or address.is_multicast):
             raise _Refused(f"{host} is a loopback, link-local or private address ({address}); an "
                            "admin may allow it by name in the setting "
                            "SCORECARD_WEBHOOK_ALLOW_HOSTS")  # fmt: skip
