@@ -30,18 +30,18 @@ from pages._auth import (
     announce,
     auth_path,
     log_path,
+    server_start,
     session_routes,
     sign_in,
     start_accounts,
 )
-from pages._ui import con, filters, lang, language_switch, opened_page, report_failure, t
+from pages._filters import filters
+from pages._ui import con, lang, language_switch, opened_page, report_failure, t
 
 
 @asynccontextmanager
 async def started(_app):
     """The server's start-up hook: the store, the demo and the accounts, before the first view."""
-    from pages._auth import server_start
-
     await asyncio.to_thread(server_start)
     yield
 

@@ -11,6 +11,8 @@ disabling ends every session at once.
 
 from __future__ import annotations
 
+import json
+
 import streamlit as st
 
 from lib.app import demo
@@ -19,6 +21,7 @@ from lib.auth import cookies as cookie_route
 from lib.core import errors, store
 from lib.core.i18n import message
 from pages._text import lang, t
+from pages._ui import con
 
 SIGNED_IN = ("authentication_status", "username", "session_gen")
 
@@ -42,8 +45,6 @@ def server_start() -> None:
     warm-up), create the accounts and load the demo into an empty store, printing the
     passwords in the terminal. A problem is printed here; the first page view meets it again
     and shows it (or, for the demo, loads it then)."""
-    from pages._ui import con  # the shared page helpers import this module
-
     try:
         db = con()
         announce(users.first_start(auth_path(), log_path(db)))
@@ -97,8 +98,6 @@ class Cookies:
 
 def _hand_over(code: str) -> None:
     """Have the browser trade `code` for the cookie: a script in the page posts it to the route."""
-    import json
-
     url = json.dumps(f"{cookie_route.route_path(_base())}?code={code}")
     with st.sidebar:  # our own script, no user text: a random code in a JSON string
         st.html(f"<script>fetch({url}, {{method: 'POST', credentials: 'same-origin'}})</script>",

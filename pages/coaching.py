@@ -8,7 +8,8 @@ from lib.core import errors
 from lib.core.i18n import message
 from lib.metrics.kpis import load_catalogue
 from lib.present import views
-from pages._ui import con, context, guard, lang, safe, t
+from pages._filters import context
+from pages._ui import con, guard, lang, safe, t
 
 who = guard("coaching")
 st.header(t("nav.coaching"))

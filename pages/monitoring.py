@@ -11,8 +11,9 @@ from lib.metrics.kpis import by_channel, load_catalogue
 from lib.monitoring import alerts, webhooks, workload
 from lib.present import charts, views
 from lib.quality import voice
+from pages._filters import context
 from pages._rules import editor as rules_editor
-from pages._ui import con, context, guard, lang, safe, t
+from pages._ui import con, guard, lang, safe, t
 
 who = guard("monitoring")
 st.header(t("nav.monitoring"))

@@ -7,19 +7,9 @@ from lib.metrics.kpis import by_channel, load_catalogue
 from lib.metrics.schemes import in_force_words
 from lib.metrics.scoring import scorecard
 from lib.present import charts, export, report, views
+from pages._filters import chosen_shops, context, empty_state
 from pages._shops import render as render_shops
-from pages._ui import (
-    chosen_shops,
-    con,
-    context,
-    empty_state,
-    guard,
-    lang,
-    safe,
-    section,
-    sticky_select,
-    t,
-)
+from pages._ui import con, guard, lang, safe, section, sticky_select, t
 
 who = guard("overview")
 st.header(t("overview.header"))

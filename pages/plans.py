@@ -8,8 +8,9 @@ from lib.core import errors
 from lib.core.i18n import message
 from lib.metrics.kpis import load_catalogue
 from lib.present import charts, views
+from pages._filters import context
 from pages._rules import editor as rules_editor
-from pages._ui import con, context, guard, lang, safe, t
+from pages._ui import con, guard, lang, safe, t
 
 who = guard("plans")
 st.header(t("nav.plans"))

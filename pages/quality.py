@@ -10,7 +10,8 @@ from lib.core.errors import AccessDenied
 from lib.core.i18n import message
 from lib.present import views
 from lib.quality import reviews, rubric, sampling
-from pages._ui import con, context, guard, lang, safe, t
+from pages._filters import context
+from pages._ui import con, guard, lang, safe, t
 
 who = guard("quality")
 st.header(t("nav.quality"))

@@ -7,8 +7,9 @@ from lib.coaching import rewards
 from lib.core import errors
 from lib.metrics.scoring import scorecard
 from lib.present import export
+from pages._filters import context
 from pages._rules import editor as rules_editor
-from pages._ui import con, context, guard, lang, safe, t
+from pages._ui import con, guard, lang, safe, t
 
 who = guard("rewards")
 st.header(t("nav.rewards"))

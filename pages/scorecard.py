@@ -4,8 +4,9 @@ import streamlit as st
 
 from lib.metrics.kpis import drilldown, load_catalogue
 from lib.present import charts, views
+from pages._filters import chosen_shops, context
 from pages._shops import render as render_shops
-from pages._ui import chosen_shops, con, context, guard, lang, listing, safe, section, t
+from pages._ui import con, guard, lang, listing, safe, section, t
 
 who = guard("scorecard")
 st.header(t("nav.scorecard"))

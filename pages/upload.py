@@ -18,8 +18,9 @@ from lib.ingest.reader import read_table, sheet_names
 from lib.present import export
 from lib.present.views import column_names, stored_tables, upload_log
 from pages._accounts import link_section, scope_inputs
+from pages._jobs import background, forget_jobs
 from pages._mapping_builder import build
-from pages._ui import background, con, forget_jobs, guard, lang, safe, t
+from pages._ui import con, guard, lang, safe, t
 from pages._upload_result import error_table, show_result
 
 who = guard("upload")

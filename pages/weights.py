@@ -6,7 +6,8 @@ from lib.core import errors
 from lib.core.i18n import message
 from lib.metrics import hours, schemes
 from lib.present import charts, views
-from pages._ui import con, context, guard, lang, safe, t
+from pages._filters import context
+from pages._ui import con, guard, lang, safe, t
 
 who = guard("weights")
 st.header(t("nav.weights"))
