@@ -3,13 +3,16 @@ workbooks (.xlsx, old .xls even when named .xlsx, .xlsb, .ods) read as the same 
 
 import codecs
 import datetime as dt
+import gc
 import struct
+import threading
 import zipfile
 
 import openpyxl
 import pytest
 import xlwt
 
+from lib.core import gcpause
 from lib.core.errors import UnusableFile
 from lib.ingest import reader
 from lib.ingest.reader import normalise_header, read_table, sheet_names
@@ -655,3 +658,39 @@ def test_a_workbook_is_checked_once_while_it_is_unchanged(tmp_path, monkeypatch)
         with pytest.raises(UnusableFile):
             r.read_table(path)
     assert len(calls) == 4
+
+
+def test_the_collector_is_paused_while_a_workbook_is_read_and_resumed_after(tmp_path, monkeypatch):
+    book = openpyxl.Workbook()
+    book.active.append(["Agent", "Tickets"])
+    book.active.append(["小美", 3])
+    book.save(tmp_path / "a.xlsx")
+    seen = []
+    workbook = reader._read_workbook
+    monkeypatch.setattr(
+        reader, "_read_workbook", lambda *a: seen.append(gc.isenabled()) or workbook(*a)
+    )
+    assert gc.isenabled()
+    assert read_table(tmp_path / "a.xlsx").table.column("Agent").to_pylist() == ["小美"]
+    assert seen == [False] and gc.isenabled()
+    # Two readers at once: the collector comes back only when the last one is done.
+    first_in, second_done = threading.Event(), threading.Event()
+    during = []
+
+    def first():
+        with gcpause.paused():
+            first_in.set()
+            second_done.wait(10)
+            during.append(gc.isenabled())
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    first_in.wait(10)
+    with gcpause.paused():
+        pass
+    second_done.set()
+    thread.join(10)
+    assert during == [False] and gc.isenabled()
+    with pytest.raises(ValueError), gcpause.paused():  # a failed read resumes it too
+        raise ValueError
+    assert gc.isenabled()

@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from lib.core import settings
+from lib.core import gcpause, settings
 from lib.core.errors import UnusableFile
 
 SAMPLE_BYTES = 1 << 20
@@ -1222,9 +1222,10 @@ def read_batches(
         raise UnusableFile(f"{name}: the file could not be opened ({exc.strerror}).") from None
     kind = sniff_type(head, name)
     if kind != "csv":
-        raw = _read_workbook(
-            path, name, kind, sheet, expected_headers, header_row, progress, max_rows
-        )
+        with gcpause.paused():  # millions of cell texts: see lib.core.gcpause
+            raw = _read_workbook(
+                path, name, kind, sheet, expected_headers, header_row, progress, max_rows
+            )
         if max_rows is not None:
             raw.table = raw.table.slice(0, max_rows)
             raw.row_numbers = raw.row_numbers[:max_rows]
