@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from playwright.sync_api import Error as PlaywrightError
@@ -56,6 +57,34 @@ def launch(playwright):
     return playwright.chromium.launch(
         executable_path=None if bundled else path, args=CHROMIUM_ARGS, headless=True
     )
+
+
+@contextmanager
+def contexts(browser, **options):
+    """new_context(): browser contexts as the tests use them (a wide window, English, downloads
+    accepted), all closed on exit."""
+    made = []
+
+    def new_context():
+        context = browser.new_context(**{"viewport": {"width": 1400, "height": 1000},
+                                         "locale": "en-US", "accept_downloads": True, **options})  # fmt: skip
+        made.append(context)
+        return context
+
+    try:
+        yield new_context
+    finally:
+        for context in made:
+            with suppress(PlaywrightError):  # closed already, or its browser is gone
+                context.close()
+
+
+def open_tab(context, url: str):
+    """A new tab in `context` at `url`."""
+    tab = context.new_page()
+    tab.set_default_timeout(30000)
+    tab.goto(url)
+    return tab
 
 
 def free_port() -> int:

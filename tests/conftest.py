@@ -165,6 +165,20 @@ def demo_copy(demo_store, tmp_path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium per test process, for every browser test (each opens contexts of
+    its own in it): starting Playwright twice in one thread is refused."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import launch
+
+    with sync_playwright() as p:
+        browser = launch(p)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS

@@ -5,13 +5,23 @@ import http.server
 import io
 import json
 import re
+import shutil
 import threading
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from lib.auth import audit
-from tests.browser import ROOT, AppServer, edit_grid_cell, grid_cell, launch, settle, sign_in
+from lib.auth import audit, users
+from tests.browser import (
+    ROOT,
+    AppServer,
+    contexts,
+    edit_grid_cell,
+    grid_cell,
+    open_tab,
+    settle,
+    sign_in,
+)
 from tests.conftest import PASSWORD
 from tests.corpus import HEAD, row
 from tests.test_presets import QIANNIU
@@ -25,32 +35,74 @@ NAV = ["Overview", "Agent scorecard", "Weights & thresholds", "Upload data", "Co
 
 
 @pytest.fixture
-def browser_at(demo_copy, accounts):
-    """(new_tab, app): open tabs in a fresh browser context against the running app."""
-    with AppServer(demo_copy) as app, sync_playwright() as p:
-        browser = launch(p)
-
-        def new_tab():
-            context = browser.new_context(viewport={"width": 1400, "height": 1000},
-                                          locale="en-US", accept_downloads=True)  # fmt: skip
-            tab = context.new_page()
-            tab.set_default_timeout(30000)
-            tab.goto(app.url)
-            return tab
-
-        yield new_tab, app
-        browser.close()
+def browser_at(demo_copy, accounts, chromium):
+    """(new_tab, app): tabs, each in a fresh browser context, on an app of the test's own (a
+    copy of the demo store and of the accounts), for tests that change what is stored."""
+    with AppServer(demo_copy) as app, contexts(chromium) as new_context:
+        yield lambda: open_tab(new_context(), app.url), app
 
 
 @pytest.fixture
-def page(browser_at):
-    new_tab, _ = browser_at
-    tab = new_tab()
-    sign_in(tab, "admin", PASSWORD)
+def own_page(demo_copy, accounts, chromium):
+    """The overview, signed in as admin (by a login cookie the accounts file signs), on an app
+    of the test's own. Signing in through the form is what other tests check."""
+    with AppServer(demo_copy) as app, contexts(chromium) as new_context:
+        context = new_context()
+        context.add_cookies([{"name": users.cookie(accounts)["name"], "url": app.url,
+                              "value": users.make_token(accounts, "admin"), "httpOnly": True,
+                              "sameSite": "Strict"}])  # fmt: skip
+        tab = open_tab(context, app.url)
+        expect(tab.get_by_text("You are looking at demo data")).to_be_visible()
+        expect(tab.get_by_role("heading", name="Leaderboard")).to_be_visible()
+        settle(tab)  # fully drawn
+        yield tab
+
+
+@pytest.fixture(scope="session")
+def shared_app(demo_store, accounts_file, tmp_path_factory):
+    """One app on the demo for the tests that only look (and sign in): started once per test
+    run. Tests that store, save, sign out or fail a sign-in use `browser_at` instead."""
+    folder = tmp_path_factory.mktemp("shared_app")
+    db, auth = folder / "demo.duckdb", folder / "auth.yaml"
+    shutil.copy(demo_store, db)
+    shutil.copy2(accounts_file, auth)
+    with AppServer(db, env={"SCORECARD_AUTH": str(auth)}) as app:
+        app.auth = auth
+        yield app
+
+
+@pytest.fixture
+def shared_at(shared_app, chromium):
+    """(new_tab, app) as `browser_at`, on the shared app: fresh contexts, nobody signed in."""
+    with contexts(chromium) as new_context:
+        yield lambda: open_tab(new_context(), shared_app.url), shared_app
+
+
+@pytest.fixture(scope="session")
+def admin_context(shared_app, chromium):
+    """A browser context signed in as admin on the shared app, holding the login cookie."""
+    with contexts(chromium) as new_context:
+        context = new_context()
+        tab = open_tab(context, shared_app.url)
+        sign_in(tab, "admin", PASSWORD)
+        for _ in range(100):  # the browser trades the hand-over code for the cookie
+            if context.cookies():
+                break
+            tab.wait_for_timeout(100)
+        tab.close()
+        yield context
+
+
+@pytest.fixture
+def page(admin_context, shared_app):
+    """The overview on the shared app, as admin: a new tab (a new session, signed in by the
+    cookie), closed after the test."""
+    tab = open_tab(admin_context, shared_app.url)
     expect(tab.get_by_text("You are looking at demo data")).to_be_visible()
     expect(tab.get_by_role("heading", name="Leaderboard")).to_be_visible()
-    settle(tab)  # fully drawn
-    return tab
+    settle(tab)
+    yield tab
+    tab.close()
 
 
 def ending(names):
@@ -82,7 +134,8 @@ def test_language_switch(page, artifacts):
     page.screenshot(path=artifacts / "language_zh.png", full_page=True)
 
 
-def test_upload_a_chinese_export_and_download_the_quarantine(page, tmp_path, artifacts):
+def test_upload_a_chinese_export_and_download_the_quarantine(own_page, tmp_path, artifacts):
+    page = own_page
     path = tmp_path / "千牛客服绩效_10月.csv"
     body = (
         QIANNIU.replace("2026/05/01", "2026/10/01") + "小林,2026/10/02,1,1,1,1,,50,50,x秒,,,,,,\n"
@@ -107,7 +160,8 @@ def test_upload_a_chinese_export_and_download_the_quarantine(page, tmp_path, art
     ]
 
 
-def test_clear_demo_data(page):
+def test_clear_demo_data(own_page):
+    page = own_page
     # The first click after signing in must count (see the one-time rerun in app.py).
     page.get_by_role("button", name="Clear demo data").click()
     dialog = page.get_by_role("dialog")
@@ -118,7 +172,8 @@ def test_clear_demo_data(page):
     expect(page.get_by_text("No data yet.")).to_be_visible()
 
 
-def test_an_owners_first_chinese_upload_after_clearing_the_demo(page, tmp_path, artifacts):
+def test_an_owners_first_chinese_upload_after_clearing_the_demo(own_page, tmp_path, artifacts):
+    page = own_page
     from tests.test_trust import QIANNU, _qianniu_speed
 
     page.get_by_role("button", name="Clear demo data").click()
@@ -161,7 +216,8 @@ def choose(page, label: str, option: str) -> None:
     settle(page)
 
 
-def test_building_a_mapping_with_combined_columns_and_values(page, tmp_path, artifacts):
+def test_building_a_mapping_with_combined_columns_and_values(own_page, tmp_path, artifacts):
+    page = own_page
     path = tmp_path / "calls.csv"
     path.write_text("Call Id,Agent,Date,Time,Answered (Y/N)\nC1,Ann,2026-10-01,9:12:58,Y\n"
                     "C2,Ann,2026-10-01,9:47:31,N\nC3,Bob,2026-10-02,10:00:29,Y\n",
@@ -238,11 +294,12 @@ def scorecard_csv(page) -> list[dict]:
 
 
 def test_saved_weights_in_force_from_the_period_change_the_overview_and_a_restore_is_followed(
-    page, artifacts
+    own_page, artifacts
 ):
     """Saving new weights while October is on screen scores October with them (the default
     "in force from" is the period's first day); restoring version 1 puts its weights back in
     the editor at once."""
+    page = own_page
     expect(page.get_by_text("version 1, the built-in preset")).to_be_visible()
     before = {r["Agent"]: r["Score"] for r in scorecard_csv(page)}
     page.get_by_role("link", name="Weights & thresholds").click()
@@ -348,8 +405,8 @@ def test_download_the_scorecard(page):
     assert sorted(int(r["Rank"]) for r in rows)[0] == 1
 
 
-def test_the_monthly_report_downloads_on_the_first_click(page, browser_at):
-    _, app = browser_at
+def test_the_monthly_report_downloads_on_the_first_click(page, shared_app):
+    app = shared_app
     with page.expect_download(timeout=60000) as download:
         page.get_by_role("button", name="Monthly report (HTML)").click()  # once
     html = open(download.value.path(), encoding="utf-8").read()
@@ -361,14 +418,16 @@ def test_the_monthly_report_downloads_on_the_first_click(page, browser_at):
 def test_agent_scorecard_shows_charts_and_words(page, artifacts):
     page.get_by_role("link", name="Agent scorecard").click()
     expect(page.get_by_text("Dimensions against the team median")).to_be_visible()
-    expect(page.locator(".js-plotly-plot")).to_have_count(3)  # radar, KPI bars, trend
+    settle(page)  # the charts come one by one as the page runs
+    # radar, KPI bars, trend, and the demo shop's platform peers
+    expect(page.locator(".js-plotly-plot")).to_have_count(4)
     expect(page.get_by_text("Strengths:")).to_be_visible()
     no_error(page)
     page.screenshot(path=artifacts / "agent_scorecard.png", full_page=True)
 
 
-def test_an_agent_and_a_manager_see_what_their_roles_allow(browser_at, artifacts):
-    new_tab, app = browser_at
+def test_an_agent_and_a_manager_see_what_their_roles_allow(shared_at, artifacts):
+    new_tab, app = shared_at
     agent = new_tab()
     expect(agent.get_by_role("heading", name="Sign in to Service Scorecard")).to_be_visible()
     sign_in(agent, "ajie", PASSWORD)
@@ -416,20 +475,14 @@ def no_page_files(tab):
 
 
 def test_before_sign_in_no_page_file_is_listed_and_a_deep_link_shows_after_sign_in(
-        demo_copy, accounts):  # fmt: skip
-    with sync_playwright() as p:
-        browser = launch(p)
+        demo_copy, accounts, chromium):  # fmt: skip
+    with contexts(chromium) as new_context:
 
-        def open_tab(url):
-            context = browser.new_context(viewport={"width": 1400, "height": 1000},
-                                          locale="en-US")  # fmt: skip
-            tab = context.new_page()
-            tab.set_default_timeout(30000)
-            tab.goto(url)
-            return tab
+        def open_at(url):
+            return open_tab(new_context(), url)
 
         with AppServer(demo_copy) as app:  # a fresh server: its very first run
-            tab = open_tab(app.url)
+            tab = open_at(app.url)
             expect(tab.get_by_role("heading", name="Sign in to Service Scorecard")).to_be_visible()
             settle(tab)
             no_page_files(tab)
@@ -438,7 +491,7 @@ def test_before_sign_in_no_page_file_is_listed_and_a_deep_link_shows_after_sign_
             expect(menu).to_have_text(ending([n for n in NAV if n != "Users"]))
             expect(tab.get_by_test_id("stSidebarNav")).to_have_count(0)
         with AppServer(demo_copy) as app:  # fresh again, opened on a page's address
-            tab = open_tab(app.url + "/weights")
+            tab = open_at(app.url + "/weights")
             expect(tab.get_by_role("heading", name="Sign in to Service Scorecard")).to_be_visible()
             settle(tab)
             no_page_files(tab)
@@ -447,7 +500,7 @@ def test_before_sign_in_no_page_file_is_listed_and_a_deep_link_shows_after_sign_
             expect(tab).to_have_url(re.compile(r"/weights$"))
             no_error(tab)
             for address, heading in (("/upload", "Upload data"), ("/_ui", "Leaderboard")):
-                other = open_tab(app.url + address)  # the server has run: a later session
+                other = open_at(app.url + address)  # the server has run: a later session
                 form = other.get_by_role("heading", name="Sign in to Service Scorecard")
                 expect(form).to_be_visible()
                 settle(other)
@@ -455,7 +508,6 @@ def test_before_sign_in_no_page_file_is_listed_and_a_deep_link_shows_after_sign_
                 sign_in(other, "coach" if address == "/_ui" else "boss", PASSWORD)
                 expect(other.get_by_role("heading", name=heading)).to_be_visible()
                 no_error(other)
-        browser.close()
 
 
 def test_wrong_password_is_refused(browser_at):
@@ -470,7 +522,9 @@ def test_wrong_password_is_refused(browser_at):
     expect(tab.get_by_role("heading", name="Leaderboard")).to_have_count(0)
 
 
-def test_the_admin_password_is_printed_when_the_server_starts(demo_copy, tmp_path, monkeypatch):
+def test_the_admin_password_is_printed_when_the_server_starts(
+    demo_copy, tmp_path, monkeypatch, chromium
+):
     """No accounts yet: the password is in the terminal as soon as the server answers, before
     any browser has opened the page, and it signs in."""
     auth = tmp_path / "fresh-auth.yaml"
@@ -484,13 +538,10 @@ def test_the_admin_password_is_printed_when_the_server_starts(demo_copy, tmp_pat
         assert printed.count("accounts created") == 1  # printed once
         actions = [json.loads(line)["action"] for line in audit.log_path(demo_copy).open()]
         assert "user.create" in actions and "login" not in actions  # made with nobody signed in
-        with sync_playwright() as p:
-            browser = launch(p)
-            tab = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-US")
-            tab.goto(app.url)
+        with contexts(chromium) as new_context:
+            tab = open_tab(new_context(), app.url)
             sign_in(tab, "admin", found.group(1))
             expect(tab.get_by_role("heading", name="Leaderboard")).to_be_visible()
-            browser.close()
 
 
 def test_a_trainer_creates_a_plan_and_an_agent_acknowledges_a_note(browser_at, artifacts):
@@ -538,16 +589,14 @@ def test_a_write_failure_is_reported_in_the_page_and_the_app_goes_on(browser_at)
 
 
 def test_a_file_over_the_upload_limit_is_refused_with_the_limit_named(
-    demo_copy, accounts, tmp_path
+    demo_copy, accounts, tmp_path, chromium
 ):
     big = tmp_path / "tickets.csv"
     big.write_text(HEAD + "\n" + "\n".join(row(f"B{i}") for i in range(30_000)) + "\n")
     assert big.stat().st_size > 1_000_000
     limit = {"STREAMLIT_SERVER_MAX_UPLOAD_SIZE": "1"}  # MB; the shipped limit is 500
-    with AppServer(demo_copy, env=limit) as app, sync_playwright() as p:
-        browser = launch(p)
-        tab = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-US")
-        tab.goto(app.url)
+    with AppServer(demo_copy, env=limit) as app, contexts(chromium) as new_context:
+        tab = open_tab(new_context(), app.url)
         sign_in(tab, "boss", PASSWORD)
         tab.get_by_role("link", name="Upload data").click()
         expect(
@@ -557,7 +606,6 @@ def test_a_file_over_the_upload_limit_is_refused_with_the_limit_named(
         expect(tab.get_by_text("File must be 1.0MB or smaller.")).to_be_visible()
         expect(tab.get_by_role("button", name="Store")).to_have_count(0)
         no_error(tab)
-        browser.close()
 
 
 def test_the_login_cookie_is_httponly_and_a_copy_made_before_sign_out_no_longer_signs_in(
@@ -610,7 +658,7 @@ class Trap(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def test_hostile_text_loads_nothing_and_links_nowhere_on_any_page(demo_copy, accounts):
+def test_hostile_text_loads_nothing_and_links_nowhere_on_any_page(demo_copy, accounts, chromium):
     from tests.test_security import hostile_store
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Trap)
@@ -623,10 +671,8 @@ def test_hostile_text_loads_nothing_and_links_nowhere_on_any_page(demo_copy, acc
     hostile_store(demo_copy, hostile, f'<a href="http://{trap}/n">n</a> [x](http://{trap}/l)')
     dialogs = []
     try:
-        with AppServer(demo_copy) as app, sync_playwright() as p:
-            browser = launch(p)
-            tab = browser.new_context(viewport={"width": 1400, "height": 1000},
-                                      locale="en-US").new_page()  # fmt: skip
+        with AppServer(demo_copy) as app, contexts(chromium) as new_context:
+            tab = new_context().new_page()
             tab.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
             tab.set_default_timeout(30000)
             tab.goto(app.url)
@@ -643,22 +689,19 @@ def test_hostile_text_loads_nothing_and_links_nowhere_on_any_page(demo_copy, acc
                 no_error(tab)
             settle(tab)  # the last page drawn, and every image it asked for come or failed
             tab.wait_for_function("[...document.images].every(image => image.complete)")
-            browser.close()
     finally:
         server.shutdown()
     assert Trap.hits == [] and dialogs == []
 
 
-def test_a_forged_cookie_shows_the_login_form(browser_at, accounts):
+def test_a_forged_cookie_shows_the_login_form(shared_at):
     import time
 
     import jwt
 
-    from lib.auth import users
-
-    new_tab, app = browser_at
-    key = users.cookie(accounts)["key"]
-    claims = {"username": "admin", "session": users.session(accounts, "admin"),
+    new_tab, app = shared_at
+    key = users.cookie(app.auth)["key"]
+    claims = {"username": "admin", "session": users.session(app.auth, "admin"),
               "exp": int(time.time()) + 3600}  # fmt: skip
     host = app.url.split("//")[1].split(":")[0]
     for token in (jwt.encode(claims, None, algorithm="none"),
@@ -672,9 +715,10 @@ def test_a_forged_cookie_shows_the_login_form(browser_at, accounts):
         no_error(tab)
 
 
-def test_two_shops_one_person_and_the_peer_line(page, artifacts):
+def test_two_shops_one_person_and_the_peer_line(own_page, artifacts):
     """A 天猫 period report and a 拼多多 report (.xls named .xlsx) for one month, one account
     linked to its person, the shop filter, and the platform's peer figures as lines."""
+    page = own_page
     from pathlib import Path
 
     fixtures = Path(__file__).parent / "data" / "platforms"
@@ -737,11 +781,13 @@ VISIBLE_TEXT = """() => {
 }"""
 
 
-def test_every_page_in_chinese_shows_no_identifiers_and_the_pickers_follow(page, demo_store):
+def test_every_page_in_chinese_shows_no_identifiers_and_the_pickers_follow(
+    page, demo_store, accounts
+):
     from tests.test_language import ZH_ALLOWED, free_text, strip_free
 
     # Names and free text from the demo store the app's copy was made from (the running app
-    # holds its own copy's file).
+    # holds its own copy's file), and the account names (`accounts` is a copy of the app's).
     people = {"admin", "demo-manager", "demo-trainer", "demo-ajie", "demo-xiaowang"}
     exempt = sorted(free_text(demo_store) | people, key=len, reverse=True)
     page.get_by_role("combobox", name="Team").click()
@@ -771,7 +817,9 @@ def test_every_page_in_chinese_shows_no_identifiers_and_the_pickers_follow(page,
     assert not found, json.dumps(found, ensure_ascii=False)
 
 
-def test_every_page_in_english_shows_no_chinese_beyond_names_and_free_text(page, demo_store):
+def test_every_page_in_english_shows_no_chinese_beyond_names_and_free_text(
+    page, demo_store, accounts
+):
     from tests.test_language import free_text, strip_free
 
     people = {"admin", "demo-manager", "demo-trainer", "demo-ajie", "demo-xiaowang", "简体中文"}

@@ -115,23 +115,19 @@ def test_without_an_app_a_busy_store_is_still_reported(tmp_path):
 
 
 @pytest.mark.browser
-def test_app_upload_and_cli_ingest_at_the_same_time(demo_copy, accounts, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+def test_app_upload_and_cli_ingest_at_the_same_time(demo_copy, accounts, tmp_path, chromium):
+    from playwright.sync_api import expect
 
-    from tests.browser import AppServer, launch, settle, sign_in
+    from tests.browser import AppServer, contexts, open_tab, settle, sign_in
     from tests.conftest import PASSWORD
 
     in_app, by_cli = (
         tickets(tmp_path / "app.csv", "AP", 120),
         tickets(tmp_path / "cli.csv", "CL", 120),
     )
-    with AppServer(demo_copy) as app, sync_playwright() as p:
-        browser = launch(p)
-        tab = browser.new_context(
-            viewport={"width": 1400, "height": 1000}, locale="en-US"
-        ).new_page()
+    with AppServer(demo_copy) as app, contexts(chromium) as new_context:
+        tab = open_tab(new_context(), app.url)
         tab.set_default_timeout(60000)
-        tab.goto(app.url)
         sign_in(tab, "admin", PASSWORD)
         _wait_serving(demo_copy)
         tab.get_by_role("link", name="Upload data").click()
@@ -149,7 +145,6 @@ def test_app_upload_and_cli_ingest_at_the_same_time(demo_copy, accounts, tmp_pat
         expect(tab.locator("[data-testid='stException']")).to_have_count(0)
         assert job.returncode == 0, err
         assert "120 rows read — 120 accepted" in out and err == ""
-        browser.close()
     assert (_count(demo_copy, "AP"), _count(demo_copy, "CL")) == (120, 120)
 
 
