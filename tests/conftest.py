@@ -8,10 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 from lib.app import demo, handoff, warmup
 from lib.app.stores import open_store
 from lib.auth import users
+from tests.browser import launch
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 PASSWORD = "Test-pass-1-long"  # every account made by the `accounts` fixture
@@ -168,10 +170,6 @@ def demo_copy(demo_store, tmp_path) -> Path:
 def chromium():
     """One headless Chromium per test process, for every browser test (each opens contexts of
     its own in it): starting Playwright twice in one thread is refused."""
-    from playwright.sync_api import sync_playwright
-
-    from tests.browser import launch
-
     with sync_playwright() as p:
         browser = launch(p)
         yield browser

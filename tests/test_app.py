@@ -14,6 +14,7 @@ from lib.app.stores import open_store
 from lib.auth import users
 from lib.auth.access import Viewer
 from lib.core import store, textsafe
+from lib.core.i18n import t as translate
 from tests.conftest import PASSWORD, sign_in
 from tests.test_presets import QIANNIU
 
@@ -75,10 +76,9 @@ def test_the_server_start_loads_the_demo_and_prints_every_password_once(tmp_path
 
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_for_an_admin(demo_copy, monkeypatch, accounts, page):
-    at = new_app(demo_copy, monkeypatch, "admin").run()
-    at.switch_page(f"pages/{page}.py").run()
+    at = new_app(demo_copy, monkeypatch, "admin").switch_page(f"pages/{page}.py").run()
     assert not at.exception
-    assert at.header[0].value
+    assert at.header[0].value == translate(f"nav.{page}", "en")  # opened there, as by its address
 
 
 def test_language_switch_changes_every_label(app):

@@ -1,4 +1,6 @@
-"""Browser journeys in headless Chromium against `streamlit run app.py` on a local port."""
+"""Browser journeys in headless Chromium against `streamlit run app.py` on a local port: the tests
+that only look share one app (`page`, `shared_at`); those that change it start their own
+(`own_page`, `browser_at`)."""
 
 import csv
 import http.server
@@ -52,17 +54,13 @@ def own_page(demo_copy, accounts, chromium):
         context.add_cookies([{"name": users.cookie(accounts)["name"], "url": app.url,
                               "value": users.make_token(accounts, "admin"), "httpOnly": True,
                               "sameSite": "Strict"}])  # fmt: skip
-        tab = open_tab(context, app.url)
-        expect(tab.get_by_text("You are looking at demo data")).to_be_visible()
-        expect(tab.get_by_role("heading", name="Leaderboard")).to_be_visible()
-        settle(tab)  # fully drawn
-        yield tab
+        yield overview_drawn(open_tab(context, app.url))
 
 
 @pytest.fixture(scope="session")
 def shared_app(demo_store, accounts_file, tmp_path_factory):
     """One app on the demo for the tests that only look (and sign in): started once per test
-    run. Tests that store, save, sign out or fail a sign-in use `browser_at` instead."""
+    run. Tests that store, save, sign out or fail a sign-in use `browser_at` or `own_page`."""
     folder = tmp_path_factory.mktemp("shared_app")
     db, auth = folder / "demo.duckdb", folder / "auth.yaml"
     shutil.copy(demo_store, db)
@@ -98,12 +96,17 @@ def admin_context(shared_app, chromium):
 def page(admin_context, shared_app):
     """The overview on the shared app, as admin: a new tab (a new session, signed in by the
     cookie), closed after the test."""
-    tab = open_tab(admin_context, shared_app.url)
+    tab = overview_drawn(open_tab(admin_context, shared_app.url))
+    yield tab
+    tab.close()
+
+
+def overview_drawn(tab):
+    """`tab` once the demo's overview is fully drawn."""
     expect(tab.get_by_text("You are looking at demo data")).to_be_visible()
     expect(tab.get_by_role("heading", name="Leaderboard")).to_be_visible()
     settle(tab)
-    yield tab
-    tab.close()
+    return tab
 
 
 def ending(names):

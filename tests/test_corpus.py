@@ -123,8 +123,8 @@ def test_the_upload_page_answers_each_bad_file(case, corpus, tmp_path, monkeypat
 
     con, before = stored_before(tmp_path)
     con.close()
-    at = new_app(tmp_path / "s.duckdb", monkeypatch, "admin").run()
-    at.switch_page("pages/upload.py").run()
+    at = new_app(tmp_path / "s.duckdb", monkeypatch, "admin").switch_page("pages/upload.py").run()
+    assert at.header[0].value == "Upload data"  # opened there, as by its address
     at.file_uploader[0].set_value((case.name, corpus[case.name].read_bytes(), "text/csv")).run()
     assert not at.exception
     if not at.error:  # readable: store it with the case's preset
