@@ -60,14 +60,14 @@ def launch(playwright):
 
 
 @contextmanager
-def contexts(browser, **options):
+def contexts(browser):
     """new_context(): browser contexts as the tests use them (a wide window, English, downloads
     accepted), all closed on exit."""
     made = []
 
     def new_context():
-        context = browser.new_context(**{"viewport": {"width": 1400, "height": 1000},
-                                         "locale": "en-US", "accept_downloads": True, **options})  # fmt: skip
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US",
+                                      accept_downloads=True)  # fmt: skip
         made.append(context)
         return context
 
