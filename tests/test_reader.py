@@ -4,6 +4,8 @@ workbooks (.xlsx, old .xls even when named .xlsx, .xlsb, .ods) read as the same 
 import codecs
 import datetime as dt
 import gc
+import random
+import re
 import struct
 import threading
 import zipfile
@@ -14,7 +16,7 @@ import xlwt
 
 from lib.core import gcpause
 from lib.core.errors import UnusableFile
-from lib.ingest import reader
+from lib.ingest import celltext, reader
 from lib.ingest.reader import normalise_header, read_table, sheet_names
 
 CSV = "客服昵称,日期,接待人数\n小美,2026-05-01,12\n阿杰,2026-05-01,9\n"
@@ -253,6 +255,52 @@ def test_xlsx_and_xls_of_the_same_sheet_read_as_the_same_text(tmp_path, monkeypa
     assert read_table(tmp_path / "typed.xlsx").table.to_pydict() == TYPED_TEXT
 
 
+@pytest.mark.parametrize("engine", ["calamine", "openpyxl"])
+def test_a_workbook_row_with_a_value_beyond_the_header_is_set_aside_whole(tmp_path, monkeypatch,
+                                                                          engine):  # fmt: skip
+    monkeypatch.setattr(reader, "XLSX_ENGINE", engine)
+    wb = openpyxl.Workbook()
+    for row in [["客服", "接待人数", "满意率"], ["小美", 12, 0.95], ["阿杰", 9, None, "备注"],
+                [None, None, None], ["小林", 3.0, "90%"]]:  # fmt: skip
+        wb.active.append(row)
+    wb.save(tmp_path / "ragged.xlsx")
+    raw = read_table(tmp_path / "ragged.xlsx")
+    assert raw.table.to_pydict() == {"客服": ["小美", "小林"], "接待人数": ["12", "3"],
+                                     "满意率": ["0.95", "90%"]}  # fmt: skip
+    assert raw.row_numbers.tolist() == [2, 5]
+    assert [(r.row_number, r.text, r.cells) for r in raw.ragged] == [(3, "阿杰,9,,备注", 3)]
+    assert [(s.row_number, s.reason) for s in raw.skipped] == [(4, "blank row")]
+
+
+def test_a_long_cell_in_a_workbook_is_named_by_the_first_row_that_holds_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("SCORECARD_MAX_CELL_CHARS", "200")  # the scan allows 6 bytes a character
+    wb = openpyxl.Workbook()
+    for row in [["客服", "备注", "原因"], ["小美", "short", "ok"], ["阿杰", "x" * 201, "y" * 202],
+                ["小林", "ok", "z" * 300]]:  # fmt: skip
+        wb.active.append(row)
+    wb.save(tmp_path / "long.xlsx")
+    with pytest.raises(UnusableFile, match=r"a cell \(row 3, column C\) is longer than the limit"):
+        read_table(tmp_path / "long.xlsx")
+
+
+def test_a_column_of_numbers_reads_as_each_cell_would_alone():
+    """Numbers are written a column at a time; each must read as `cell_text` writes it."""
+    numbers = [3677.0, 0.1 + 0.2, 1e16, 1e-05, 2.5e-4, -0.0, 0.95, 123456789012.345, 1 / 3,
+               -2.0**63, 1e300, float("inf"), float("nan"), 5e-324, 41.5, 100.0]  # fmt: skip
+    assert celltext.column_text(numbers).to_pylist() == [
+        "3677", "0.30000000000000004", "10000000000000000", "1e-05", "0.00025", "0", "0.95",
+        "123456789012.345", "0.3333333333333333", "-9223372036854775808", str(int(1e300)),
+        "inf", "nan", "5e-324", "41.5", "100"]  # fmt: skip
+    rng = random.Random(7)
+    mixed = [rng.choice([rng.uniform(-1e6, 1e6), round(rng.uniform(0, 1e4), 2),
+                         float(rng.randrange(10**18)), rng.random() * 10.0 ** rng.randrange(-12, 24),
+                         "", "小美"]) for _ in range(20_000)]  # fmt: skip
+    assert celltext.column_text(mixed).to_pylist() == [celltext.cell_text(v) for v in mixed]
+    typed = ["a", 1, True, dt.date(2026, 5, 1), 2.5, None, dt.time(9, 30)]
+    assert celltext.column_text(typed).to_pylist() == [
+        "a", "1", "true", "2026-05-01 00:00:00", "2.5", "", "09:30:00"]  # fmt: skip
+
+
 def test_an_old_xls_named_xlsx_is_read_from_its_bytes(tmp_path):
     path = _xls(tmp_path / "typed.xls", TYPED, FORMATS).rename(tmp_path / "拼多多导出.xlsx")
     raw = read_table(path)
@@ -443,6 +491,18 @@ def _patch_xls_cell(path, row: int, col: int, value: float) -> None:
     assert at > 0
     struct.pack_into("<HH", data, at - 6, row, col)  # NUMBER: row, column, style, value
     path.write_bytes(bytes(data))
+
+
+def test_the_long_text_search_finds_what_the_regular_expression_finds():
+    """`_long_run` looks at blocks, not every byte; its answer must be the pattern's."""
+    rng = random.Random(3)
+    for _ in range(3000):
+        limit = rng.randrange(0, 40)
+        gaps = [rng.choice([0, 1, 3, limit, limit + 1, limit + 2, 3 * limit]) for _ in range(8)]
+        chunk = b"<".join(b"a" * g for g in gaps)
+        start = max(chunk.find(b"<"), 0)
+        expected = re.compile(rb"<[^<]{%d,}" % (limit + 1)).search(chunk, start) is not None
+        assert reader._long_run(chunk, start, limit) == expected, (chunk, limit)
 
 
 def test_a_hostile_xls_is_refused_from_its_records_before_calamine_reads_it(tmp_path, monkeypatch):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
+import itertools
 import posixpath
 import re
 import struct
@@ -33,6 +33,7 @@ import pyarrow.csv as pacsv
 
 from lib.core import gcpause, settings
 from lib.core.errors import UnusableFile
+from lib.ingest import celltext
 
 SAMPLE_BYTES = 1 << 20
 # A CSV is read in blocks of BLOCK_BYTES, and the reader reads a few dozen blocks ahead, so
@@ -439,34 +440,6 @@ _ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
 _KIND_NAMES = {"xls": ".xls", "xlsx": ".xlsx", "xlsb": ".xlsb", "ods": ".ods"}
 
 
-def _cell_text(v) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, str):
-        return v
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, dt.datetime):
-        return v.isoformat(sep=" ")
-    if isinstance(v, dt.date):  # a whole day: written as openpyxl reads it, at midnight
-        return f"{v.isoformat()} 00:00:00"
-    if isinstance(v, dt.time):
-        return v.isoformat()
-    if isinstance(v, dt.timedelta):
-        secs = v.total_seconds()
-        return f"{int(secs // 3600)}:{int(secs % 3600 // 60):02d}:{secs % 60:02g}"
-    if isinstance(v, float):
-        return _float_text(v)
-    return str(v)
-
-
-def _float_text(v: float) -> str:
-    return str(int(v)) if v.is_integer() else repr(v)
-
-
-# The text of the commonest cell types, looked up by exact type (a bool is not an int here).
-_FAST_TEXT = {str: str, float: _float_text, int: str}
-
 _TEXT_RUN = 8 << 20  # bytes read at a time when a workbook part is scanned
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]{1,3})?(\d+)?(?::([A-Z]{1,3})(\d+))?"')
 _ROW_REF = re.compile(rb'r="(\d{1,10})"')  # <row r="12">
@@ -559,8 +532,7 @@ def _scan_xml_sheet(stream, max_text: int, extent: _Extent) -> bool:
     Read in chunks, so a huge cell is found without ever being held in memory. Text cannot
     hold a raw '<', so the longest run without one bounds the longest cell. Cell references
     are only all read when some name a row past the rows' own (a normal sheet names each cell
-    in its own row), which keeps the scan to a few passes of regular-expression search."""
-    pattern = re.compile(rb"<[^<]{%d,}" % (max_text + 1))
+    in its own row), which keeps the scan to a few passes of search and count."""
     carry = 0  # length of the text run still open at the end of the previous chunk
     tail = b""  # the end of the previous chunk, so a reference cut in two is still seen
     row_tags, positional, in_row, widest_row = 0, False, 0, 0
@@ -571,28 +543,31 @@ def _scan_xml_sheet(stream, max_text: int, extent: _Extent) -> bool:
             if carry > max_text:
                 return True
             continue
-        if carry + first > max_text or pattern.search(chunk, first):
+        if carry + first > max_text or _long_run(chunk, first, max_text):
             return True
         carry = len(chunk) - chunk.rfind(b"<") - 1
         text = tail + chunk
         # Rows come in order: the last ones name the furthest, unless some reference (of a
         # row, or of a cell outside its row) names one further still; then read them all.
         extent.add(max(map(int, _ROW_REF.findall(text, len(text) - 4096)), default=0), 0)
-        beyond = re.compile(rb'r="[A-Z]{0,4}(?:%s)"' % _numbers_above(max(extent.rows, 1)))
+        beyond = re.compile(rb'r="[A-Z]{0,4}+(?:%s)"' % _numbers_above(max(extent.rows, 1)))
         if beyond.search(text):
             extent.add(max(map(int, _ANY_ROW.findall(text))), 0)
         wide = set(_WIDE_REF.findall(text))
         extent.add(0, max(map(_column_number, wide)) if wide else _widest_letter(text))
-        row_tags += chunk.count(b"<row")
 
         # Cells written without a reference (or with a namespace prefix) take the next place.
         # Each tag is counted in the chunk where it starts (up to 5 bytes before its end).
         lo, hi = max(len(tail) - 5, 0), len(text) - 5
-        tags = (b'<c r="', b"<c ", b"<c>", b'<row r="', b"<row ", b"<row>")
-        ended = [text.count(t, lo, hi + len(t) - 1) for t in tags]
+        rows = text.count(b"<row", lo, hi + 3)
+        row_tags += rows
+        # Most sheets name every cell and row: each tag starting "<c" or "<row" has r="…".
         positional |= (
-            ended[0] != ended[1] + ended[2]
-            or ended[3] != ended[4] + ended[5]
+            (
+                text.count(b"<c", lo, hi + 1) != text.count(b'<c r="', lo, hi + 5)
+                or rows != text.count(b'<row r="', lo, hi + 7)
+            )
+            and _unnamed_tags(text, lo, hi)
             or b":c" in text
             or b":row" in text
         )
@@ -608,6 +583,31 @@ def _scan_xml_sheet(stream, max_text: int, extent: _Extent) -> bool:
         extent.rows += row_tags
         extent.cols += max(widest_row, in_row)
     return carry > max_text
+
+
+def _unnamed_tags(text: bytes, lo: int, hi: int) -> bool:
+    """Whether some cell or row tag starting in text[lo:hi] has no reference first."""
+    tags = (b'<c r="', b"<c ", b"<c>", b'<row r="', b"<row ", b"<row>")
+    ended = [text.count(t, lo, hi + len(t) - 1) for t in tags]
+    return ended[0] != ended[1] + ended[2] or ended[3] != ended[4] + ended[5]
+
+
+def _long_run(chunk: bytes, start: int, limit: int) -> bool:
+    """Whether some '<' at or after `start` is followed by more than `limit` bytes without
+    another (as `<[^<]{limit+1,}` would find), looked for in blocks of half that length: such
+    a run covers a whole block, and a block is passed at its first '<', so a chunk of short
+    text costs a search per block."""
+    step = max((limit + 1) // 2, 1)
+    pos = start
+    while pos < len(chunk):
+        end = min(pos + step, len(chunk))
+        if chunk.find(b"<", pos, end) == -1:
+            left = chunk.rfind(b"<", start, pos)
+            right = chunk.find(b"<", end)
+            if left != -1 and (len(chunk) if right == -1 else right) - left - 1 > limit:
+                return True
+        pos = end
+    return False
 
 
 _ODS_TOKEN = re.compile(
@@ -1018,7 +1018,7 @@ def _rows_openpyxl(path: Path, name: str, sheet, limit, progress):
         rows: list[list[str]] = []
         max_cell = settings.get("max_cell_chars")
         for i, values in enumerate(ws.iter_rows(values_only=True), start=1):
-            rows.append(_row_text(name, i, [_cell_text(v) for v in values], max_cell))
+            rows.append(_row_text(name, i, celltext.row_text(values), max_cell))
             if limit is not None and i >= limit:
                 break
             if progress and i % 20000 == 0 and total:
@@ -1053,6 +1053,8 @@ def _rows_calamine(path: Path, name: str, kind: str, sheet, limit, progress):
 
 
 def _calamine_sheet(book, name: str, sheet, limit, progress):
+    """The sheet's cell values from A1 (openpyxl and Excel count from there, calamine from
+    the first used cell), one list per row, all as wide as the widest."""
     import python_calamine as cal
 
     sheets = list(book.sheet_names)
@@ -1060,30 +1062,15 @@ def _calamine_sheet(book, name: str, sheet, limit, progress):
     if not sheets:
         raise UnusableFile(f"{name}: the workbook has no sheets.")
     title = sheet if sheet is not None else sheets[0]
+    if progress:
+        progress(0.0, f"reading sheet {title}")
     try:
         ws = book.get_sheet_by_name(title)
     except (cal.CalamineError, ValueError) as exc:
         raise UnusableFile(f"{name}: sheet '{title}' could not be read ({exc}).") from None
     if ws.start is None:
         return [], title, sheets
-    top, left = ws.start
-    total = ws.height + top
-    # calamine starts at the first used cell; openpyxl (and Excel) at A1.
-    rows: list[list[str]] = [[] for _ in range(min(top, limit or top))]
-    pad = [""] * left
-    max_cell = settings.get("max_cell_chars")
-    text = _FAST_TEXT.get
-    for i, values in enumerate(ws.iter_rows(), start=top + 1):
-        if limit is not None and i > limit:
-            break
-        if values.count("") == len(values):  # an empty row, found without a Python loop
-            rows.append([])
-            continue
-        cells = pad + [text(type(v), _cell_text)(v) for v in values]
-        rows.append(_row_text(name, i, cells, max_cell))
-        if progress and i % 20000 == 0:
-            progress(min(i / total, 1.0), f"reading row {i:,} of {total:,}")
-    return rows, title, sheets
+    return ws.to_python(skip_empty_area=False, nrows=limit), title, sheets
 
 
 def _check_sheet(name: str, sheet: str | None, sheets: list[str]) -> None:
@@ -1098,6 +1085,18 @@ def _row_text(name: str, number: int, cells: list[str], max_cell: int) -> list[s
         j = max(range(len(cells)), key=lambda k: len(cells[k]))
         raise _too_long(name, max_cell, number, _column_letters(j + 1))
     return cells
+
+
+def _check_column_lengths(name: str, columns: list, numbers: np.ndarray, max_cell: int) -> None:
+    """`_row_text`'s check over columns of text: the first row with a cell too long, and
+    in it the longest cell, named as the row-by-row check names it."""
+    first = None
+    for col in columns:
+        over = np.flatnonzero(pc.greater(pc.utf8_length(col), max_cell).to_numpy(False))
+        if over.size and (first is None or over[0] < first):
+            first = int(over[0])
+    if first is not None:
+        _row_text(name, int(numbers[first]), [col[first].as_py() for col in columns], max_cell)
 
 
 def _read_workbook(
@@ -1125,39 +1124,50 @@ def _read_workbook(
             if r < len(rows):
                 rows[r] += [""] * (c + 1 - len(rows[r]))
                 rows[r][c] = text
-    if not any(any(c.strip() for c in r) for r in rows):
+    max_cell = settings.get("max_cell_chars")
+    # The rows a header may be on, as text; the rows below the header go column by column.
+    scan = max(HEADER_SCAN_ROWS, header_row or 0)
+    head_rows = [_row_text(name, i, celltext.row_text(r), max_cell)
+                 for i, r in enumerate(rows[:scan], start=1)]  # fmt: skip
+    if not any(c.strip() for r in head_rows for c in r) and not any(
+        c.strip() for r in rows[scan:] for c in celltext.row_text(r)
+    ):
         raise UnusableFile(f"{name}: sheet '{title}' has no rows.")
-    idx = header_row - 1 if header_row else find_header(rows[:HEADER_SCAN_ROWS], expected)
+    idx = header_row - 1 if header_row else find_header(head_rows, expected)
     if idx >= len(rows):
         raise UnusableFile(f"{name}: header row {idx + 1} is past the end of the sheet.")
-    head = header_cells(rows, idx, expected)
+    head = header_cells(head_rows, idx, expected)
     width = max(len(head), 1)
     while width > 1 and not head[width - 1].strip():
         width -= 1  # trailing empty header cells are formatting, not columns
     _check_size(name, 0, width)
     headers = _dedupe(head[:width] + [""] * (width - len(head)))
-    data, numbers, ragged = [], [], []
-    for offset, r in enumerate(rows[idx + 1 :], start=idx + 2):
-        extra = [c for c in r[width:] if c.strip()]
-        if extra:
-            ragged.append(
-                SetAside(
-                    offset,
-                    ",".join(r),
-                    f"row has values beyond the {width} header columns",
-                    len([c for c in r if c.strip()]),
-                )
-            )
-            continue
-        data.append(r[:width] + [""] * (width - len(r[:width])))
-        numbers.append(offset)
-    columns = list(zip(*data)) if data else [[] for _ in headers]
-    table = pa.table({h: pa.array(col, pa.string()) for h, col in zip(headers, columns)})
+    if progress:
+        progress(0.5, f"reading {len(rows) - idx - 1:,} rows")
+    body = rows[idx + 1 :]
+    columns = [celltext.column_text(c) for c in itertools.zip_longest(*body, fillvalue="")]
+    columns += [pa.array([""] * len(body), pa.string())] * (width - len(columns))
+    numbers = np.arange(idx + 2, idx + 2 + len(body), dtype=np.int64)
+    _check_column_lengths(name, columns, numbers, max_cell)
+    # A row with a value beyond the header's columns is set aside whole.
+    beyond = np.zeros(len(body), dtype=bool)
+    for col in columns[width:]:
+        beyond |= _filled(col)
+    ragged = []
+    for i in np.flatnonzero(beyond):
+        cells = [col[i].as_py() for col in columns[: len(body[i])]]
+        filled = len([c for c in cells if c.strip()])
+        reason = f"row has values beyond the {width} header columns"
+        ragged.append(SetAside(int(numbers[i]), ",".join(cells), reason, filled))
+    keep = pa.array(~beyond)
+    table = pa.table({h: col for h, col in zip(headers, columns[:width])})
+    if beyond.any():
+        table, numbers = table.filter(keep), numbers[~beyond]
     notes = [f"header found on row {idx + 1}; rows above it were skipped"] if idx > 0 else []
     return RawTable(
         name,
         table,
-        np.array(numbers, dtype=np.int64),
+        numbers,
         headers,
         idx + 1,
         kind,
