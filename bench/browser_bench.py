@@ -10,9 +10,11 @@ Starts `streamlit run app.py` on a local port and drives Chromium (see tests/bro
         reference, signing in the moment the app opens, while it still warms up;
       - a page switch: from clicking a page in the menu to its heading drawn and the run
         done, between the overview and the agent scorecard, median (target <= 1 s);
-      - weight change: on the weights page, type a new dimension weight and time until the
-        re-ranked table shows the new order, median (target <= 500 ms); then the same edit
-        on `bench/floor_app.py`, a page with only an editor and a 200-row table, for what
+      - weight change: on the weights page, type a new dimension weight and time from
+        committing it until the re-ranked table is drawn with the new order (its canvas
+        reaches the picture it keeps), median (target <= 500 ms); the moment its accessible
+        text changes, which follows the drawing, is printed beside it. Then the same edit on
+        `bench/floor_app.py`, a page with only an editor and a 200-row table, for what
         Streamlit and the browser take on their own on this machine.
 Prints each figure with its target; the load average before and after, as the machine may be
 shared.
@@ -102,27 +104,66 @@ def switch(page, link: str, heading: str) -> float:
     return time.perf_counter() - start
 
 
-def edit_times(page, grid: int, row: str, values: tuple[str, str], repeat: int) -> list[float]:
-    """Seconds from typing a weight (alternating `values`) into the first grid's `row` until
-    grid number `grid` shows new text (its accessible copy, drawn with its canvas)."""
+# Installed on the page before an edit: the moments (ms after the edit is committed with
+# Enter in the grid's editor) at which the watched table's canvas or its accessible text
+# changed. The table is drawn on a canvas; its accessible copy is filled in afterwards.
+WATCH = """(i) => {
+  const grid = () => document.querySelectorAll('[data-testid=stDataFrame]')[i];
+  const picture = () => {
+    const c = grid()?.querySelector('canvas');
+    if (!c || !c.width) return 0;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let h = 0;
+    for (let k = 0; k < d.length; k += 12) h = (h * 31 + d[k]) | 0;
+    return h;
+  };
+  const w = window.__watch = {commit: null, canvas: [], text: []};
+  window.__watchEnd?.();
+  const onKey = (e) => {
+    if (e.key === 'Enter' && e.target.closest('#portal')) w.commit = performance.now();
+  };
+  document.addEventListener('keydown', onKey, {capture: true});
+  window.__watchEnd = () => document.removeEventListener('keydown', onKey, {capture: true});
+  let shown = picture(), text = grid().textContent;
+  const look = () => {
+    if (w.commit !== null) {
+      const t = performance.now() - w.commit;
+      const now = picture();
+      if (now !== shown) { w.canvas.push(t); shown = now; }
+      const words = grid().textContent;
+      if (words !== text) { w.text.push(t); text = words; }
+      if (t > 3000) return;
+    }
+    requestAnimationFrame(look);
+  };
+  requestAnimationFrame(look);
+}"""
+
+
+def edit_times(page, grid: int, row: str, values: tuple[str, str], repeat: int):
+    """Typing a weight (alternating `values`) into the first grid's `row`, `repeat` times:
+    seconds from committing it until grid number `grid` shows the new table, as drawn (its
+    canvas reaches the picture it then keeps) and as text (its accessible copy changes)."""
     drawn = "(i) => document.querySelectorAll('[data-testid=stDataFrame]')[i]?.textContent || ''"
     page.wait_for_function(f"(i) => ({drawn})(i).includes('Move')", arg=grid)
-    times = []
+    page.locator("[data-testid=stDataFrame]").nth(grid).scroll_into_view_if_needed()
+    pictures, texts = [], []
     for i in range(repeat):
         before = page.evaluate(drawn, grid)
+        page.evaluate(WATCH, grid)
         edit_grid_cell(page, grid_index=0, row=row, column="Weight", value=values[i % 2])
-        start = time.perf_counter()
         page.wait_for_function(
             f"([i, before]) => {{ const t = ({drawn})(i); return t.includes('Move') && t !== before; }}",
             arg=[grid, before],
-            polling=50,
         )
-        times.append(time.perf_counter() - start)
-        page.wait_for_timeout(300)  # let the rerun finish before the next change
-    return times
+        page.wait_for_timeout(600)  # later redraws, if any, count: the last one is taken
+        seen = page.evaluate("() => window.__watch")
+        texts.append(seen["text"][0] / 1000)
+        pictures.append(max(seen["canvas"], default=seen["text"][0]) / 1000)
+    return pictures, texts
 
 
-def floor_times(browser, repeat: int) -> list[float]:
+def floor_times(browser, repeat: int):
     """The same edit on `floor_app.py`: what Streamlit and the browser take on their own."""
     port = free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "bench" / "floor_app.py"),
@@ -194,8 +235,8 @@ def main() -> int:
             page.get_by_role("link", name="Weights & thresholds").click()
             page.get_by_text("Ranking with these weights").wait_for()
             # The experience weight up, then back: the generated tickets feed its KPIs.
-            times = edit_times(page, RANKING_GRID, "Experience", ("200", "30"), args.repeat)
-        floor = floor_times(browser, args.repeat)
+            times, texts = edit_times(page, RANKING_GRID, "Experience", ("200", "30"), args.repeat)
+        floor, floor_texts = floor_times(browser, args.repeat)
         browser.close()
     med = statistics.median(times)
     print(f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
@@ -210,11 +251,13 @@ def main() -> int:
     sw = statistics.median(switches)
     print(f"page switch (overview ↔ agent scorecard): median {sw:.2f} s, max {max(switches):.2f} s "
           f"over {len(switches)} (target <= 1 s: {verdict(sw <= 1)})")  # fmt: skip
-    print(f"weight change → re-ranked table: median {med * 1000:.0f} ms, "
+    print(f"weight change → re-ranked table drawn: median {med * 1000:.0f} ms, "
           f"max {max(times) * 1000:.0f} ms over {len(times)} changes "
-          f"(target median <= 500 ms: {verdict(med <= 0.5)})")  # fmt: skip
+          f"(target median <= 500 ms: {verdict(med <= 0.5)}); its accessible text follows "
+          f"at median {statistics.median(texts) * 1000:.0f} ms")  # fmt: skip
     print(f"  the same edit on a page holding only an editor and a 200-row table (bench/floor_app.py): "
-          f"median {statistics.median(floor) * 1000:.0f} ms, max {max(floor) * 1000:.0f} ms")  # fmt: skip
+          f"drawn at median {statistics.median(floor) * 1000:.0f} ms, max {max(floor) * 1000:.0f} ms; "
+          f"text at median {statistics.median(floor_texts) * 1000:.0f} ms")  # fmt: skip
     return 0
 
 
