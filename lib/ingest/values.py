@@ -625,7 +625,12 @@ def parse_column(raw: pa.Array, kind: str, opts: Options | None = None) -> Parse
         out[idx[~failed]] = res[~failed].astype(bool)
         return Parsed(pa.array(out, mask=~(present & ~bad)), bad, reason)
 
-    out, done = _numeric_fast(s)
+    if kind == "rate":  # 84.89%: read first, and not looked at again as a plain number
+        percents, written = _percents_fast(s, present)
+        plain = pc.if_else(pa.array(written), pa.scalar(None, pa.string()), s)
+        out, done = _numeric_fast(plain if written.any() else s)
+    else:
+        out, done = _numeric_fast(s)
     done &= present
     bad = np.zeros(n, dtype=bool)
     todo = present & ~done
@@ -636,7 +641,6 @@ def parse_column(raw: pa.Array, kind: str, opts: Options | None = None) -> Parse
         func = lambda t: parse_duration(t, opts.duration_unit)  # noqa: E731
     elif kind == "rate":
         func = parse_rate
-        percents, written = _percents_fast(s, todo)  # 84.89%: no Python per distinct value
         todo &= ~written
     elif kind == "rating":
         func = lambda t: parse_rating(t, opts)  # noqa: E731
