@@ -381,7 +381,7 @@ def _normalise(raw: pa.Array, kind: str) -> tuple[pa.Array, np.ndarray]:
     )
     missing = pc.is_null(s).to_numpy(zero_copy_only=False).copy()
     if short.size:
-        lowered = pc.utf8_lower(s.take(pa.array(short)))
+        lowered = pc.utf8_lower(s if short.size == len(s) else s.take(pa.array(short)))
         missing[short] |= pc.fill_null(pc.is_in(lowered, value_set=markers), False).to_numpy(
             zero_copy_only=False
         )
@@ -602,7 +602,8 @@ def parse_column(raw: pa.Array, kind: str, opts: Options | None = None) -> Parse
     reason = _REASONS[kind]
     if kind == "text":
         # ="00123" is how some exports protect ids from Excel; keep the inner text.
-        s = pc.replace_substring_regex(s, r'^="(.*)"$', r"\1")
+        if pc.any(pc.starts_with(s, '="')).as_py():
+            s = pc.replace_substring_regex(s, r'^="(.*)"$', r"\1")
         return Parsed(s, np.zeros(n, dtype=bool), reason)
 
     if kind in ("timestamp", "date"):
@@ -620,9 +621,10 @@ def parse_column(raw: pa.Array, kind: str, opts: Options | None = None) -> Parse
     if kind == "bool":
         out = np.zeros(n, dtype=bool)
         bad = np.zeros(n, dtype=bool)
-        idx, res, failed = _slow(s, present, parse_bool)
-        bad[idx] = failed
-        out[idx[~failed]] = res[~failed].astype(bool)
+        idx, distinct, pos, distinct_failed = _slow_distinct(s, present, parse_bool)
+        truth = np.array([bool(r) for r in distinct], dtype=bool)  # a failed one is None
+        bad[idx] = distinct_failed[pos]
+        out[idx] = truth[pos]
         return Parsed(pa.array(out, mask=~(present & ~bad)), bad, reason)
 
     if kind == "rate":  # 84.89%: read first, and not looked at again as a plain number
