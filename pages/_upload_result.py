@@ -5,14 +5,15 @@ import pandas as pd
 import streamlit as st
 
 from lib.core.i18n import message
-from lib.ingest.pipeline import quarantine_report
+from lib.ingest.pipeline import WHOLE_ROW, quarantine_report
 from lib.present import export
 from pages._ui import con, lang, safe, t
 
 
 def error_table(errors) -> pd.DataFrame:
     return pd.DataFrame(
-        [(e.row, e.column, message(e.reason, lang()), e.value) for e in errors],
+        [(e.row, message(e.column, lang()) if e.column == WHOLE_ROW else e.column,
+          message(e.reason, lang()), e.value) for e in errors],
         columns=[t("upload.col_row"), t("upload.col_column"), t("upload.col_reason"),
                  t("upload.col_value")],
     )  # fmt: skip

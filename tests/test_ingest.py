@@ -10,9 +10,10 @@ from lib.app.stores import open_store
 from lib.auth.access import SYSTEM
 from lib.core import store
 from lib.core.errors import UnusableFile
+from lib.core.i18n import message
 from lib.core.tables import TABLES
 from lib.ingest import mapping
-from lib.ingest.pipeline import ingest_file, preview, quarantine_report
+from lib.ingest.pipeline import WHOLE_ROW, ingest_file, preview, quarantine_report
 
 TICKETS = mapping.load("demo_tickets")
 HEADER = "Ticket ID,Agent,Created At,First Response At,Resolved At,Channel,CSAT,Handle Time\n"
@@ -67,6 +68,35 @@ def test_counts_add_up_and_quarantine_names_row_column_reason(con, write):
     assert json.loads(bad_date["raw_row"])["Ticket ID"] == "T3"
     stored = con.cursor().execute("SELECT ticket_id FROM tickets ORDER BY 1").fetchall()
     assert stored == [("T1",), ("T6",), ("T7",)]
+
+
+def test_a_count_too_large_to_store_is_refused_with_its_own_reason(con, write):
+    """A 64-bit whole number holds up to 9.2e18: a larger count is refused as too large,
+    not wrapped round to a negative number."""
+    text = ("Ticket ID,Agent,Created At,Customer Contacts\n"
+            "T1,小美,2026-05-01 09:00,2\n"
+            "T2,小美,2026-05-01 09:30,10000000000000000000\n"
+            "T3,阿杰,2026-05-01 10:00,2.5\n"
+            "T4,阿杰,2026-05-01 10:30,9000000000000000000\n")  # fmt: skip
+    result = ingest_file(con, write("huge.csv", text), TICKETS)
+    assert {(e.row, e.column, e.reason) for e in result.errors} == {
+        (3, "Customer Contacts", "number too large to store"),
+        (4, "Customer Contacts", "not a whole number"),
+    }
+    stored = con.cursor().execute("SELECT ticket_id, contacts FROM tickets ORDER BY 1").fetchall()
+    assert stored == [("T1", 2), ("T4", 9_000_000_000_000_000_000)]
+    assert message("number too large to store", "zh") == "数值过大，无法保存"
+
+
+def test_a_row_with_values_beyond_the_header_is_kept_readable_in_the_quarantine(con, write):
+    text = HEADER + ("T1,小美,2026-05-01 09:00,,,chat,5,300\n"
+                     "T2,阿杰,2026-05-01 09:30,,,chat,4,200,多出来的备注\n")  # fmt: skip
+    result = ingest_file(con, write("extra.csv", text), TICKETS)
+    assert [(e.row, e.column) for e in result.errors] == [(3, WHOLE_ROW)]
+    raw = quarantine_report(con, SYSTEM)["raw_row"].tolist()
+    assert len(raw) == 1 and "阿杰" in raw[0] and "多出来的备注" in raw[0]
+    assert "阿杰" in json.loads(raw[0])
+    assert message(WHOLE_ROW, "zh") == "（整行）" and message(WHOLE_ROW, "en") == WHOLE_ROW
 
 
 def test_same_file_twice_leaves_the_store_identical(con, write):

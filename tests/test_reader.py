@@ -376,6 +376,10 @@ def _ods(path, rows, pad=True):
     def cell(v):
         if v is None:
             return "<table:table-cell/>"
+        if isinstance(v, tuple):  # ("error", "#DIV/0!"): a formula's error, as LibreOffice saves it
+            return ('<table:table-cell table:formula="of:=1/0" office:value-type="string" '
+                    f'office:string-value="" calcext:value-type="error"><text:p>{v[1]}</text:p>'
+                    "</table:table-cell>")  # fmt: skip
         if isinstance(v, (int, float)):
             return (f'<table:table-cell office:value-type="float" office:value="{v}">'
                     f"<text:p>{v}</text:p></table:table-cell>")  # fmt: skip
@@ -391,6 +395,7 @@ def _ods(path, rows, pad=True):
         body += ('<table:table-row table:number-rows-repeated="1048000">'
                  '<table:table-cell table:number-columns-repeated="1024"/></table:table-row>')  # fmt: skip
     ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+          'xmlns:calcext="urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0" '
           'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
           'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"')  # fmt: skip
     content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns}><office:body>'
@@ -419,6 +424,18 @@ def test_ods_is_read_with_its_padding_ignored(tmp_path):
         "询单人数": ["12", "9.5"],
     }
     assert sheet_names(path) == ["数据", "说明"]
+
+
+def test_an_error_cell_in_an_ods_reads_as_its_text_as_in_the_other_formats(tmp_path):
+    """calamine reads a formula's error as an empty cell; it must read as #DIV/0!, so that a
+    number column sets the row aside as it does for the same sheet saved as .xlsx or .xls."""
+    rows = [["客服", "客户满意率", "询单人数"], ["小美", ("error", "#DIV/0!"), 12],
+            ["阿杰", 0.95, ("error", "#N/A")]]  # fmt: skip
+    raw = read_table(_ods(tmp_path / "errors.ods", rows))
+    assert raw.table.to_pydict() == {"客服": ["小美", "阿杰"], "客户满意率": ["#DIV/0!", "0.95"],
+                                     "询单人数": ["12", "#N/A"]}  # fmt: skip
+    assert reader.ods_error_cells(tmp_path / "errors.ods") == {
+        "数据": {(1, 1): "#DIV/0!", (2, 2): "#N/A"}}  # fmt: skip
 
 
 def test_a_long_cell_in_an_ods_is_found_before_parsing(tmp_path, monkeypatch):

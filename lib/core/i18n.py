@@ -44,6 +44,8 @@ def t(key: str, lang: str = DEFAULT, **values) -> str:
 MESSAGES = [
     ("required", r"required value is missing"),
     ("not_int", r"not a whole number"),
+    ("int_too_large", r"number too large to store"),
+    ("whole_row", r"\(whole row\)"),
     ("not_number", r"not a number"),
     ("not_amount", r"not an amount"),
     ("not_rate", r"not a percentage"),

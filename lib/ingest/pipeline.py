@@ -48,7 +48,7 @@ ARROW_TYPES = {
     "bool": pa.bool_(),
 }
 
-
+WHOLE_ROW = "(whole row)"  # the column of a problem with the whole row
 NOTHING_STORED = "nothing stored"  # IngestResult.status when every row was set aside
 
 
@@ -337,9 +337,11 @@ def _stage(raw: RawTable, mapping: Mapping, found: dict[str, str], report, con=N
         bad = np.flatnonzero(parsed.bad)
         if bad.size:
             values = arr.take(pa.array(bad)).to_pylist()
+            other, other_reason = parsed.other or (np.zeros(n, dtype=bool), "")
             for idx, value in zip(bad.tolist(), values):
+                why = other_reason if other[idx] else parsed.reason
                 errors.setdefault(idx, []).append(
-                    RowError(int(raw.row_numbers[idx]), label[col.name], parsed.reason, value)
+                    RowError(int(raw.row_numbers[idx]), label[col.name], why, value)
                 )
         parsed_cols[col.name] = parsed.values
 
@@ -406,7 +408,7 @@ def _stage(raw: RawTable, mapping: Mapping, found: dict[str, str], report, con=N
         )
     for i in skipped:  # a row left out on purpose has no other problem to report
         errors.pop(i, None)
-    skips = {i: RowError(int(raw.row_numbers[i]), "(whole row)", why, None)
+    skips = {i: RowError(int(raw.row_numbers[i]), WHOLE_ROW, why, None)
              for i, why in skipped.items()}  # fmt: skip
     return _Staged(typed, errors, continuation, notes, supplied, skips, filled, seen)
 
@@ -834,12 +836,12 @@ def _load(con, path: Path, name: str, mapping: Mapping, found: dict, first: RawT
         result.quarantined += len(repeats) + len(ragged)
         result.rows_read += len(ragged)
         errors += repeats
-        errors += [RowError(r.row_number, "(whole row)", r.reason, r.text[:200]) for r in ragged]
+        errors += [RowError(r.row_number, WHOLE_ROW, r.reason, r.text[:200]) for r in ragged]
         errors.sort(key=lambda e: e.row)
         result.errors = errors
 
         _quarantine(cur, [
-            (r.row_number, "(whole row)", r.text[:1000], r.reason, json.dumps(r.text))
+            (r.row_number, WHOLE_ROW, r.text[:1000], r.reason, json.dumps(r.text, ensure_ascii=False))
             for r in ragged])  # fmt: skip
         # The upload's row is written once every batch is staged, so that a file read again
         # (see _Redo) does not use up an upload number.

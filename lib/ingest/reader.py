@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import html
 import itertools
 import posixpath
 import re
@@ -496,6 +497,8 @@ class _Extent:
     def __init__(self) -> None:
         self.rows = self.cols = 0
         self.errors = False  # cells holding an error value (#DIV/0!, #N/A)
+        self.name = ""  # the sheet's, where the scan finds it (OpenDocument)
+        self.cells: dict[tuple[int, int], str] = {}  # error cells by place, where found
 
     def add(self, rows: int, cols: int) -> None:
         self.rows, self.cols = max(self.rows, rows), max(self.cols, cols)
@@ -611,21 +614,28 @@ def _long_run(chunk: bytes, start: int, limit: int) -> bool:
 
 
 _ODS_TOKEN = re.compile(
-    rb"<table:table[\s>]|<table:table-row\b([^>]*)>|<table:(?:covered-)?table-cell\b([^>]*?)(/?)>"
+    rb"<table:table(?=[\s>])([^>]*)>|<table:table-row\b([^>]*)>"
+    rb"|<table:(?:covered-)?table-cell\b([^>]*?)(/?)>"
 )
 _ODS_REPEATED = re.compile(rb'number-(?:rows|columns)-repeated="(\d{1,10})"')
+_ODS_NAME = re.compile(rb'table:name="([^"]*)"')
+_ODS_TEXT = re.compile(rb"\s*<text:p>([^<]{0,40})</text:p>")
 
 
 def _scan_ods(data: bytes) -> list[_Extent]:
     """The rows and columns each OpenDocument sheet spreads to, up to its last filled cell:
     a row or cell may be repeated (`number-rows-repeated="1048576"`), and only repeats that
-    end before a filled cell count, as LibreOffice pads every sheet with empty ones."""
+    end before a filled cell count, as LibreOffice pads every sheet with empty ones. Each
+    sheet's name and error cells (#DIV/0!, as LibreOffice shows them, by (row, column) from
+    0) come with it: calamine reads an error cell as empty."""
     sheets: list[_Extent] = []
     extent, row, col = _Extent(), 0, 0
     for m in _ODS_TOKEN.finditer(data):
-        row_attrs, cell_attrs, closed = m.groups()
-        if row_attrs is None and cell_attrs is None:  # a new sheet
+        table_attrs, row_attrs, cell_attrs, closed = m.groups()
+        if table_attrs is not None:  # a new sheet
             extent, row = _Extent(), 0
+            named = _ODS_NAME.search(table_attrs)
+            extent.name = html.unescape(named.group(1).decode("utf-8", "replace")) if named else ""
             sheets.append(extent)
             continue
         attrs = row_attrs if row_attrs is not None else cell_attrs
@@ -637,7 +647,22 @@ def _scan_ods(data: bytes) -> list[_Extent]:
         col += repeat
         if not closed or b"office:value" in cell_attrs:  # a cell with content
             extent.add(row, col)
+        if b'value-type="error"' in cell_attrs and repeat == 1 and row:
+            shown = _ODS_TEXT.match(data, m.end())
+            extent.cells[(row - 1, col - 1)] = (
+                shown.group(1).decode("utf-8", "replace") if shown else "#N/A"
+            )
     return sheets
+
+
+def ods_error_cells(path: Path) -> dict[str, dict[tuple[int, int], str]]:
+    """The error cells of each sheet of an OpenDocument workbook (see `_scan_ods`), for a
+    workbook `check_workbook` has passed."""
+    with zipfile.ZipFile(path) as book:
+        content = book.read("content.xml")
+    if b'value-type="error"' not in content:
+        return {}
+    return {sheet.name: sheet.cells for sheet in _scan_ods(content) if sheet.cells}
 
 
 _RELATION = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
@@ -1111,8 +1136,10 @@ def _read_workbook(
                 f"{name}: this is a zip archive, not an Excel workbook. Unzip it, or export "
                 "the data as .xlsx or CSV."
             )
-    xls_errors = check_xls(path, name) if kind == "xls" else {}
+    cell_errors = check_xls(path, name) if kind == "xls" else {}
     error_cells = kind != "xls" and checked_workbook(path, name)
+    if kind == "ods":
+        cell_errors = ods_error_cells(path)  # calamine reads them as empty, as it does .xls's
     limit = None if max_rows is None else HEADER_SCAN_ROWS + max_rows
     # calamine reads an error cell as empty; openpyxl as its text (#DIV/0!), which a number
     # column then sets aside as unreadable. The same workbook must store the same either way.
@@ -1120,7 +1147,7 @@ def _read_workbook(
         rows, title, sheets = _rows_openpyxl(path, name, sheet, limit, progress)
     else:
         rows, title, sheets = _rows_calamine(path, name, kind, sheet, limit, progress)
-        for (r, c), text in xls_errors.get(title, {}).items():
+        for (r, c), text in cell_errors.get(title, {}).items():
             if r < len(rows):
                 rows[r] += [""] * (c + 1 - len(rows[r]))
                 rows[r][c] = text

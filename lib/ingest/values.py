@@ -130,6 +130,13 @@ class Parsed:
     # What a whole-column decision rested on: (a day over 12 seen, a month over 12 seen) for
     # dates such as 03/04/2026, (a bare number over 1 seen,) for rates; None: none was made.
     evidence: tuple[bool, ...] | None = None
+    # Bad values with another reason than `reason`: a mask of them, and what it is.
+    other: tuple[np.ndarray, str] | None = None
+
+
+# A whole number is stored in 64 bits: one beyond them is refused, not wrapped round.
+INT_LIMIT = 2.0**63
+TOO_LARGE = "number too large to store"
 
 
 # ---------------------------------------------------------------- single values
@@ -686,8 +693,10 @@ def parse_column(raw: pa.Array, kind: str, opts: Options | None = None) -> Parse
     valid = present & ~bad
     if kind == "int":
         whole = np.isfinite(out) & (out == np.floor(np.where(np.isfinite(out), out, 0)))
+        huge = valid & whole & (np.abs(np.where(whole, out, 0)) >= INT_LIMIT)
         frac = valid & ~whole
-        bad |= frac
-        valid &= ~frac
-        return Parsed(pa.array(np.where(valid, out, 0).astype(np.int64), mask=~valid), bad, reason)
+        bad |= frac | huge
+        valid &= ~(frac | huge)
+        values = pa.array(np.where(valid, out, 0).astype(np.int64), mask=~valid)
+        return Parsed(values, bad, reason, other=(huge, TOO_LARGE) if huge.any() else None)
     return Parsed(pa.array(np.where(valid, out, np.nan), mask=~valid), bad, reason, note, evidence)
