@@ -51,7 +51,7 @@ if __name__ != "__main__":  # imported by the server when it starts
 else:  # a session's run: the page
     st.set_page_config(
         page_title="Service Scorecard · 客服绩效看板",
-        page_icon=":material/leaderboard:",
+        page_icon="📊",  # drawn by the browser: a Material icon here is fetched from Google
         layout="wide",
     )
     menu = st.sidebar.container(key="app_menu")  # the pages this viewer may open, drawn below

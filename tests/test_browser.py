@@ -148,6 +148,27 @@ def test_every_page_opens_with_the_frame(page, artifacts):
         page.screenshot(path=artifacts / f"page_{name.split()[0].lower()}.png", full_page=True)
 
 
+def test_no_page_asks_anything_of_another_server(admin_context, shared_app):
+    """A self-hosted app works offline: every request a page makes goes to the app itself
+    (the favicon too: a Material icon as page icon was fetched from Google's font server)."""
+    origin = shared_app.url.rstrip("/")
+    asked = []
+    tab = admin_context.new_page()
+    tab.on("request", lambda request: asked.append(request.url))
+    tab.set_default_timeout(30000)
+    try:
+        tab.goto(shared_app.url)
+        overview_drawn(tab)
+        for name in NAV:
+            tab.get_by_role("link", name=name).click()
+            expect(tab.get_by_role("heading", name=name, exact=True)).to_be_visible()
+            settle(tab)
+    finally:
+        tab.close()
+    elsewhere = [u for u in asked if not u.startswith((origin, "data:", "blob:"))]
+    assert asked and elsewhere == []
+
+
 def test_language_switch(page, artifacts):
     pick(page, "Language", "简体中文")
     expect(page.get_by_role("heading", name="总览")).to_be_visible()
