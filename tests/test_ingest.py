@@ -402,6 +402,19 @@ def test_a_clean_file_is_stored_without_loading_pandera(tmp_path, write):
     assert "row 6, column CSAT: rating outside 1–5 (value: '7')" in out.stdout
 
 
+def test_the_preview_names_a_row_with_values_beyond_the_header_as_storing_does(write, con):
+    text = HEADER + ("T1,小美,2026-05-01 09:00,,,chat,5,300\n"
+                     "T2,阿杰,2026-05-01 09:30,,,chat,4,200,多出来的备注\n"
+                     "T3,小林,2026-05-01 10:00,,,chat,4,200\n")  # fmt: skip
+    path = write("extra.csv", text)
+    shown = preview(path, TICKETS)
+    assert [(e.row, e.column) for e in shown.errors] == [(3, WHOLE_ROW)]
+    assert list(shown.rows["ticket_id"]) == ["T1", "T3"]
+    stored = ingest_file(con, path, TICKETS)
+    assert [(e.row, e.column, e.reason) for e in stored.errors] == [
+        (e.row, e.column, e.reason) for e in shown.errors]  # fmt: skip
+
+
 def test_the_preview_reads_a_file_as_the_ingest_does(write, tmp_path):
     """A mapping's footer rows are left out of the preview too, even when they look like rows."""
     body = (

@@ -597,9 +597,17 @@ def preview(path: str | Path, mapping: Mapping, *, sheet=None, limit: int = 20,
     frame = staged.typed.to_pandas()
     frame.insert(0, "row", raw.row_numbers)
     errors = [e for i in sorted(staged.errors) for e in staged.errors[i]]
+    # Rows with the wrong number of cells among those previewed, as storing will report them.
+    last = int(raw.row_numbers[-1]) if len(raw.row_numbers) else None
+    shown = [r for r in raw.ragged if last is None or r.row_number <= last]
+    errors = sorted(errors + _ragged_errors(shown), key=lambda e: e.row)
     notes = raw.notes + staged.notes + _filled_note(staged.filled)
     return Preview(raw.headers, found, [], None, frame, errors, notes, raw.sheet,
                    raw.sheets)  # fmt: skip
+
+
+def _ragged_errors(ragged: list[SetAside]) -> list[RowError]:
+    return [RowError(r.row_number, WHOLE_ROW, r.reason, r.text[:200]) for r in ragged]
 
 
 def _in_file_duplicates(cur, table) -> list[tuple[int, int, int]]:
@@ -836,7 +844,7 @@ def _load(con, path: Path, name: str, mapping: Mapping, found: dict, first: RawT
         result.quarantined += len(repeats) + len(ragged)
         result.rows_read += len(ragged)
         errors += repeats
-        errors += [RowError(r.row_number, WHOLE_ROW, r.reason, r.text[:200]) for r in ragged]
+        errors += _ragged_errors(ragged)
         errors.sort(key=lambda e: e.row)
         result.errors = errors
 
