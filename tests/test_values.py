@@ -159,6 +159,14 @@ def test_rates_with_a_percent_sign_read_the_same_in_bulk_as_one_by_one():
     assert not parsed.note  # every number carries its sign but the last, which is below 1
 
 
+@pytest.mark.parametrize("kind", ["number", "int", "rate", "timestamp", "bool", "rating"])
+def test_a_workbooks_formula_error_is_bad_for_that_reason(kind):
+    parsed = parse_column(pa.array(["#DIV/0!", " #VALUE! ", "nonsense", None]), kind)
+    assert parsed.bad.tolist() == [True, True, True, False]
+    assert [(mask.tolist(), why) for mask, why in parsed.other] == [
+        ([True, True, False, False], "formula error in the workbook")]  # fmt: skip
+
+
 def test_duration_unit_option_applies_to_bare_numbers_only():
     parsed = parse_column(pa.array(["2", "00:01:00"]), "duration", Options(duration_unit="minutes"))
     assert parsed.values.to_pylist() == [120.0, 60.0]

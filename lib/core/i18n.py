@@ -45,6 +45,7 @@ MESSAGES = [
     ("required", r"required value is missing"),
     ("not_int", r"not a whole number"),
     ("int_too_large", r"number too large to store"),
+    ("formula_error", r"formula error in the workbook"),
     ("whole_row", r"\(whole row\)"),
     ("not_number", r"not a number"),
     ("not_amount", r"not an amount"),

@@ -337,9 +337,8 @@ def _stage(raw: RawTable, mapping: Mapping, found: dict[str, str], report, con=N
         bad = np.flatnonzero(parsed.bad)
         if bad.size:
             values = arr.take(pa.array(bad)).to_pylist()
-            other, other_reason = parsed.other or (np.zeros(n, dtype=bool), "")
             for idx, value in zip(bad.tolist(), values):
-                why = other_reason if other[idx] else parsed.reason
+                why = next((r for mask, r in parsed.other if mask[idx]), parsed.reason)
                 errors.setdefault(idx, []).append(
                     RowError(int(raw.row_numbers[idx]), label[col.name], why, value)
                 )

@@ -130,13 +130,17 @@ class Parsed:
     # What a whole-column decision rested on: (a day over 12 seen, a month over 12 seen) for
     # dates such as 03/04/2026, (a bare number over 1 seen,) for rates; None: none was made.
     evidence: tuple[bool, ...] | None = None
-    # Bad values with another reason than `reason`: a mask of them, and what it is.
-    other: tuple[np.ndarray, str] | None = None
+    # Bad values with another reason than `reason`: masks of them, and what each is.
+    other: list[tuple[np.ndarray, str]] = dataclasses.field(default_factory=list)
 
 
 # A whole number is stored in 64 bits: one beyond them is refused, not wrapped round.
 INT_LIMIT = 2.0**63
 TOO_LARGE = "number too large to store"
+# What a workbook shows in a cell whose formula failed (Excel, and LibreOffice's Err:nnn).
+FORMULA_ERRORS = ["#DIV/0!", "#N/A", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!",
+                  "#SPILL!", "#CALC!", "#GETTING_DATA"]  # fmt: skip
+FORMULA_ERROR = "formula error in the workbook"
 
 
 # ---------------------------------------------------------------- single values
@@ -602,7 +606,21 @@ def _fits(value: str, fmt: str) -> bool:
 
 
 def parse_column(raw: pa.Array, kind: str, opts: Options | None = None) -> Parsed:
-    """Parse a column of export text into the Arrow type of `kind`."""
+    """Parse a column of export text into the Arrow type of `kind`. A value that is a
+    workbook's formula error (#DIV/0!) is bad for that reason, whatever the kind."""
+    if isinstance(raw, pa.ChunkedArray):
+        raw = raw.combine_chunks()
+    parsed = _parse_column(raw, kind, opts)
+    if parsed.bad.any():
+        texts = pc.utf8_trim_whitespace(raw.cast(pa.string()))
+        failed = pc.fill_null(pc.is_in(texts, pa.array(FORMULA_ERRORS)), False)
+        failed = parsed.bad & failed.to_numpy(zero_copy_only=False)
+        if failed.any():
+            parsed.other.append((failed, FORMULA_ERROR))
+    return parsed
+
+
+def _parse_column(raw: pa.Array, kind: str, opts: Options | None) -> Parsed:
     opts = opts or Options()
     s, present = _normalise(raw, kind)
     n = len(s)
@@ -698,5 +716,5 @@ def parse_column(raw: pa.Array, kind: str, opts: Options | None = None) -> Parse
         bad |= frac | huge
         valid &= ~(frac | huge)
         values = pa.array(np.where(valid, out, 0).astype(np.int64), mask=~valid)
-        return Parsed(values, bad, reason, other=(huge, TOO_LARGE) if huge.any() else None)
+        return Parsed(values, bad, reason, other=[(huge, TOO_LARGE)] if huge.any() else [])
     return Parsed(pa.array(np.where(valid, out, np.nan), mask=~valid), bad, reason, note, evidence)
