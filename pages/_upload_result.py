@@ -34,8 +34,12 @@ def show_result(result, who) -> None:
     else:
         st.caption(t("upload.adds_up", total=f"{result.rows_read:,}"))
     if result.skipped:
-        kinds = ", ".join(sorted({message(s.reason, lang()) for s in result.skipped}))
-        st.caption(t("upload.skipped", count=len(result.skipped), kinds=kinds))
+        comma = "、" if lang() == "zh" else ", "
+        kinds = [t("upload.skipped_kind", kind=message(reason, lang()),
+                   rows=comma.join(map(str, rows)) + (comma + "…" if count > len(rows) else ""))
+                 for reason, rows, count in result.skipped_by_reason()]  # fmt: skip
+        st.caption(t("upload.skipped", count=len(result.skipped),
+                     kinds=("；" if lang() == "zh" else "; ").join(kinds)))  # fmt: skip
     for note in result.notes:
         st.caption(f"{t('upload.notes')}: {safe(message(note, lang()))}")
     if result.errors:

@@ -99,6 +99,17 @@ def test_a_row_with_values_beyond_the_header_is_kept_readable_in_the_quarantine(
     assert message(WHOLE_ROW, "zh") == "（整行）" and message(WHOLE_ROW, "en") == WHOLE_ROW
 
 
+def test_lines_not_counted_as_data_are_named_by_their_rows(con, write):
+    text = ("Ticket ID,Agent,Created At\nT1,小美,2026-05-01 09:00\n\n"
+            "T2,阿杰,2026-05-01 10:00\n,,\nTotal,,\n")  # fmt: skip
+    result = ingest_file(con, write("gaps.csv", text), TICKETS)
+    assert result.skipped_by_reason() == [("blank row", [3, 5], 2), ("total row", [6], 1)]
+    assert "3 line(s) not counted as data: blank row (rows 3, 5); total row (row 6)" in (
+        result.summary()
+    )
+    assert result.skipped_by_reason(shown=1)[0] == ("blank row", [3], 2)
+
+
 def test_same_file_twice_leaves_the_store_identical(con, write):
     path = write("good.csv", GOOD)
     first = ingest_file(con, path, TICKETS)

@@ -80,6 +80,14 @@ class IngestResult:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
+    def skipped_by_reason(self, shown: int = 5) -> list[tuple[str, list[int], int]]:
+        """Why lines were not counted as data: each reason, the row numbers of its first
+        `shown` lines, and how many lines it covers."""
+        rows: dict[str, list[int]] = {}
+        for s in sorted(self.skipped, key=lambda s: s.row_number):
+            rows.setdefault(s.reason, []).append(s.row_number)
+        return [(reason, found[:shown], len(found)) for reason, found in sorted(rows.items())]
+
     def to_json(self, max_errors: int = 1000) -> dict:
         out = {
             "file": self.file,
@@ -94,6 +102,10 @@ class IngestResult:
             "quarantined": self.quarantined,
             "skipped": self.skipped_rows,
             "skipped_lines": len(self.skipped),
+            "skipped_lines_by_reason": [
+                {"reason": reason, "rows": rows, "lines": count}
+                for reason, rows, count in self.skipped_by_reason(max_errors)
+            ],
             "errors": [
                 {"row": e.row, "column": e.column, "reason": e.reason}
                 for e in self.errors[:max_errors]
@@ -119,8 +131,10 @@ class IngestResult:
             )
         ]
         if self.skipped:
-            kinds = sorted({s.reason for s in self.skipped})
-            lines.append(f"  {len(self.skipped)} line(s) not counted as data: {', '.join(kinds)}")
+            kinds = [f"{reason} (row{'s' if count > 1 else ''} {', '.join(map(str, rows))}"
+                     f"{', …' if count > len(rows) else ''})"
+                     for reason, rows, count in self.skipped_by_reason()]  # fmt: skip
+            lines.append(f"  {len(self.skipped)} line(s) not counted as data: {'; '.join(kinds)}")
         lines += [f"  note: {n}" for n in self.notes]
         for e in self.errors[:max_errors]:
             value = f" (value: {e.value!r})" if e.value not in (None, "") else ""
