@@ -35,7 +35,8 @@ def show_result(result, who) -> None:
         st.caption(t("upload.adds_up", total=f"{result.rows_read:,}"))
     if result.skipped:
         comma = "、" if lang() == "zh" else ", "
-        kinds = [t("upload.skipped_kind", kind=message(reason, lang()),
+        kinds = [t("upload.skipped_kind" if count > 1 else "upload.skipped_kind_one",
+                   kind=message(reason, lang()),
                    rows=comma.join(map(str, rows)) + (comma + "…" if count > len(rows) else ""))
                  for reason, rows, count in result.skipped_by_reason()]  # fmt: skip
         st.caption(t("upload.skipped", count=len(result.skipped),

@@ -71,20 +71,22 @@ def test_counts_add_up_and_quarantine_names_row_column_reason(con, write):
 
 
 def test_a_count_too_large_to_store_is_refused_with_its_own_reason(con, write):
-    """A 64-bit whole number holds up to 9.2e18: a larger count is refused as too large,
-    not wrapped round to a negative number."""
+    """A count is read as a decimal, exact up to 2**53 - 1: a larger one is refused as too
+    large, not stored changed or, past 64 bits, wrapped round to a negative number."""
     text = ("Ticket ID,Agent,Created At,Customer Contacts\n"
             "T1,小美,2026-05-01 09:00,2\n"
             "T2,小美,2026-05-01 09:30,10000000000000000000\n"
             "T3,阿杰,2026-05-01 10:00,2.5\n"
-            "T4,阿杰,2026-05-01 10:30,9000000000000000000\n")  # fmt: skip
+            "T4,阿杰,2026-05-01 10:30,9007199254740991\n"
+            "T5,阿杰,2026-05-01 11:00,9007199254740993\n")  # fmt: skip
     result = ingest_file(con, write("huge.csv", text), TICKETS)
     assert {(e.row, e.column, e.reason) for e in result.errors} == {
         (3, "Customer Contacts", "number too large to store"),
         (4, "Customer Contacts", "not a whole number"),
+        (6, "Customer Contacts", "number too large to store"),  # would be stored as …992
     }
     stored = con.cursor().execute("SELECT ticket_id, contacts FROM tickets ORDER BY 1").fetchall()
-    assert stored == [("T1", 2), ("T4", 9_000_000_000_000_000_000)]
+    assert stored == [("T1", 2), ("T4", 9_007_199_254_740_991)]
     assert message("number too large to store", "zh") == "数值过大，无法保存"
 
 
@@ -421,6 +423,9 @@ def test_the_preview_names_a_row_with_values_beyond_the_header_as_storing_does(w
     shown = preview(path, TICKETS)
     assert [(e.row, e.column) for e in shown.errors] == [(3, WHOLE_ROW)]
     assert list(shown.rows["ticket_id"]) == ["T1", "T3"]
+    # A row that will be set aside is among the problems, not among the rows to be stored.
+    bad = write("bad.csv", text.replace("chat,4,200\n", "chat,9,200\n", 1))
+    assert list(preview(bad, TICKETS).rows["row"]) == [2]
     stored = ingest_file(con, path, TICKETS)
     assert [(e.row, e.column, e.reason) for e in stored.errors] == [
         (e.row, e.column, e.reason) for e in shown.errors]  # fmt: skip

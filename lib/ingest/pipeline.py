@@ -609,6 +609,8 @@ def preview(path: str | Path, mapping: Mapping, *, sheet=None, limit: int = 20,
     staged = _stage(raw, mapping, found, lambda f, m: None, con)
     frame = staged.typed.to_pandas()
     frame.insert(0, "row", raw.row_numbers)
+    # The rows as they will be stored: those set aside are among the problems, not here.
+    frame = frame.drop(index=[*staged.errors, *staged.skipped]).reset_index(drop=True)
     errors = [e for i in sorted(staged.errors) for e in staged.errors[i]]
     # Rows with the wrong number of cells among those previewed, as storing will report them.
     last = int(raw.row_numbers[-1]) if len(raw.row_numbers) else None

@@ -134,8 +134,9 @@ class Parsed:
     other: list[tuple[np.ndarray, str]] = dataclasses.field(default_factory=list)
 
 
-# A whole number is stored in 64 bits: one beyond them is refused, not wrapped round.
-INT_LIMIT = 2.0**63
+# A whole number is read as a decimal first, which keeps every digit up to 2**53 - 1; a larger
+# one would be stored changed (or, past 64 bits, wrapped round): it is refused.
+INT_LIMIT = 2.0**53
 TOO_LARGE = "number too large to store"
 # What a workbook shows in a cell whose formula failed (Excel, and LibreOffice's Err:nnn).
 FORMULA_ERRORS = ["#DIV/0!", "#N/A", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!",
