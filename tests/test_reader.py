@@ -434,7 +434,7 @@ def test_an_error_cell_in_an_ods_reads_as_its_text_as_in_the_other_formats(tmp_p
     raw = read_table(_ods(tmp_path / "errors.ods", rows))
     assert raw.table.to_pydict() == {"客服": ["小美", "阿杰"], "客户满意率": ["#DIV/0!", "0.95"],
                                      "询单人数": ["12", "#N/A"]}  # fmt: skip
-    assert reader.ods_error_cells(tmp_path / "errors.ods") == {
+    assert reader.check_workbook(tmp_path / "errors.ods", "errors.ods").cells == {
         "数据": {(1, 1): "#DIV/0!", (2, 2): "#N/A"}}  # fmt: skip
 
 

@@ -26,6 +26,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -655,16 +656,6 @@ def _scan_ods(data: bytes) -> list[_Extent]:
     return sheets
 
 
-def ods_error_cells(path: Path) -> dict[str, dict[tuple[int, int], str]]:
-    """The error cells of each sheet of an OpenDocument workbook (see `_scan_ods`), for a
-    workbook `check_workbook` has passed."""
-    with zipfile.ZipFile(path) as book:
-        content = book.read("content.xml")
-    if b'value-type="error"' not in content:
-        return {}
-    return {sheet.name: sheet.cells for sheet in _scan_ods(content) if sheet.cells}
-
-
 _RELATION = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
 _SHEET_TYPE = re.compile(rb'Type="[^"]*/(?:work|dialog|macro|chart)sheet"')
 _TARGET = re.compile(rb'Target="([^"]*)"')
@@ -694,7 +685,15 @@ _LIMITS = ("max_cell_chars", "max_columns", "max_rows", "max_cells", "max_xlsx_u
            "max_xlsx_ratio")  # fmt: skip
 
 
-def checked_workbook(path: Path, name: str) -> bool:
+class Checked(NamedTuple):
+    """What `check_workbook` found besides its limits: cells holding an error value
+    (#DIV/0!, #N/A), which calamine reads as empty."""
+
+    unplaced: bool  # an .xlsx sheet holds some, where the scan does not say
+    cells: dict[str, dict[tuple[int, int], str]]  # by sheet and (row, column) from 0 (.ods)
+
+
+def checked_workbook(path: Path, name: str) -> Checked:
     """`check_workbook`, once per file as it is: the upload page reads one file for its sheet
     list, its preview and its store, and the check scans the whole file each time. A changed
     file (size or time) or changed limits are checked again; a refusal is never remembered."""
@@ -709,23 +708,23 @@ def checked_workbook(path: Path, name: str) -> bool:
     return _CHECKED[key]
 
 
-def check_workbook(path: Path, name: str) -> bool:
+def check_workbook(path: Path, name: str) -> Checked:
     """Refuse a workbook that would take too much memory or time, before parsing it: its
     unpacked size, each part's compression ratio (a zip bomb packs gigabytes of one letter
     into a few MB), each sheet's rows, columns and cells, and the longest cell. Old .xls
-    workbooks are checked by `check_xls`. Limits: lib.core.settings. Returns whether an .xlsx
-    sheet holds error cells (#DIV/0!, #N/A), which calamine reads as empty."""
+    workbooks are checked by `check_xls`. Limits: lib.core.settings. Returns the error cells
+    found on the way (see `Checked`)."""
     with open(path, "rb") as fh:
         if fh.read(len(OLE2_MAGIC)) == OLE2_MAGIC:
             check_xls(path, name)
-            return False
+            return Checked(False, {})
     limit_mb = settings.get("max_xlsx_unpacked_mb")
     ratio_limit = settings.get("max_xlsx_ratio")
     max_cell = settings.get("max_cell_chars")
     try:
         book = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError):
-        return False  # not a zip: the reader says what it is
+        return Checked(False, {})  # not a zip: the reader says what it is
     with book:
         parts = book.infolist()
         for part in parts:
@@ -759,7 +758,7 @@ def check_workbook(path: Path, name: str) -> bool:
                 with book.open(part) as stream:
                     if _scan_xml_sheet(stream, 6 * max_cell, _Extent()):
                         raise _too_long(name, max_cell)
-        total, errors = 0, False
+        total, errors, cells = 0, False, {}
         for part in parts:
             extent = _Extent()
             if part.filename in sheets and not part.filename.endswith(".bin"):
@@ -772,18 +771,21 @@ def check_workbook(path: Path, name: str) -> bool:
                     _scan_xlsb_sheet(stream, part.file_size, extent)
             elif part.filename == "content.xml":
                 content = book.read(part)
-                if re.search(rb"<[^<]{%d,}" % (6 * max_cell + 1), content):
+                first = content.find(b"<")
+                if first != -1 and _long_run(content, first, 6 * max_cell):
                     raise _too_long(name, max_cell)
                 for sheet in _scan_ods(content):
                     _check_size(name, sheet.rows, sheet.cols)
                     total += sheet.rows * sheet.cols
+                    if sheet.cells:
+                        cells[sheet.name] = sheet.cells
                 continue
             else:
                 continue
             _check_size(name, extent.rows, extent.cols)
             total += extent.rows * extent.cols
         _check_cells(name, total)
-        return errors
+        return Checked(errors, cells)
 
 
 def _scan_xlsb_sheet(stream, size: int, extent: _Extent) -> None:
@@ -1136,14 +1138,14 @@ def _read_workbook(
                 f"{name}: this is a zip archive, not an Excel workbook. Unzip it, or export "
                 "the data as .xlsx or CSV."
             )
-    cell_errors = check_xls(path, name) if kind == "xls" else {}
-    error_cells = kind != "xls" and checked_workbook(path, name)
-    if kind == "ods":
-        cell_errors = ods_error_cells(path)  # calamine reads them as empty, as it does .xls's
+    if kind == "xls":
+        unplaced, cell_errors = False, check_xls(path, name)
+    else:
+        unplaced, cell_errors = checked_workbook(path, name)
     limit = None if max_rows is None else HEADER_SCAN_ROWS + max_rows
     # calamine reads an error cell as empty; openpyxl as its text (#DIV/0!), which a number
     # column then sets aside as unreadable. The same workbook must store the same either way.
-    if kind == "xlsx" and (XLSX_ENGINE == "openpyxl" or error_cells):
+    if kind == "xlsx" and (XLSX_ENGINE == "openpyxl" or unplaced):
         rows, title, sheets = _rows_openpyxl(path, name, sheet, limit, progress)
     else:
         rows, title, sheets = _rows_calamine(path, name, kind, sheet, limit, progress)
@@ -1186,10 +1188,9 @@ def _read_workbook(
         filled = len([c for c in cells if c.strip()])
         reason = f"row has values beyond the {width} header columns"
         ragged.append(SetAside(int(numbers[i]), ",".join(cells), reason, filled))
-    keep = pa.array(~beyond)
     table = pa.table({h: col for h, col in zip(headers, columns[:width])})
     if beyond.any():
-        table, numbers = table.filter(keep), numbers[~beyond]
+        table, numbers = table.filter(pa.array(~beyond)), numbers[~beyond]
     notes = [f"header found on row {idx + 1}; rows above it were skipped"] if idx > 0 else []
     return RawTable(
         name,
