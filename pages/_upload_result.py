@@ -7,7 +7,7 @@ import streamlit as st
 from lib.core.i18n import message
 from lib.ingest.pipeline import WHOLE_ROW, quarantine_report
 from lib.present import export
-from pages._ui import con, lang, safe, t
+from pages._ui import con, lang, listing, safe, t
 
 
 def error_table(errors) -> pd.DataFrame:
@@ -34,10 +34,9 @@ def show_result(result, who) -> None:
     else:
         st.caption(t("upload.adds_up", total=f"{result.rows_read:,}"))
     if result.skipped:
-        comma = "、" if lang() == "zh" else ", "
         kinds = [t("upload.skipped_kind" if count > 1 else "upload.skipped_kind_one",
                    kind=message(reason, lang()),
-                   rows=comma.join(map(str, rows)) + (comma + "…" if count > len(rows) else ""))
+                   rows=listing([*map(str, rows)] + (["…"] if count > len(rows) else [])))
                  for reason, rows, count in result.skipped_by_reason()]  # fmt: skip
         st.caption(t("upload.skipped", count=len(result.skipped),
                      kinds=("；" if lang() == "zh" else "; ").join(kinds)))  # fmt: skip
