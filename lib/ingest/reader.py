@@ -1030,7 +1030,8 @@ def _too_long(name: str, max_cell: int, row: int | None = None, column: str | No
 
 
 def _rows_openpyxl(path: Path, name: str, sheet, limit, progress):
-    """Rows of cell text through openpyxl (the .xlsx reader before calamine)."""
+    """The sheet's cell values through openpyxl (the .xlsx reader before calamine), one list
+    per row; `_read_workbook` makes them text as it does calamine's."""
     import openpyxl
 
     try:
@@ -1042,10 +1043,9 @@ def _rows_openpyxl(path: Path, name: str, sheet, limit, progress):
         _check_sheet(name, sheet, sheets)
         ws = wb[sheet] if sheet is not None else wb[sheets[0]]
         total = ws.max_row or 0
-        rows: list[list[str]] = []
-        max_cell = settings.get("max_cell_chars")
+        rows: list[list] = []
         for i, values in enumerate(ws.iter_rows(values_only=True), start=1):
-            rows.append(_row_text(name, i, celltext.row_text(values), max_cell))
+            rows.append(list(values))
             if limit is not None and i >= limit:
                 break
             if progress and i % 20000 == 0 and total:
