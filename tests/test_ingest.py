@@ -335,6 +335,79 @@ def test_a_failure_in_the_last_batch_stores_nothing(con, write, monkeypatch):
     assert con.cursor().execute("SELECT count(*) FROM uploads").fetchone() == uploads_before
 
 
+def test_rows_stored_without_an_upload_number_are_not_taken_for_the_uploads_own(con, write):
+    """An upload's rows wait in their table, marked by the upload number they will get, until
+    they are compared with the rows stored before: rows stored with no upload number are
+    among the stored ones, so the same row counts as a duplicate and a changed one replaces
+    them, once."""
+    ingest_file(con, write("good.csv", GOOD), TICKETS)
+    con.cursor().execute("UPDATE tickets SET upload_id = NULL")
+    changed = GOOD.replace("email,,", "phone,,")  # T2 by phone now; T1 as it was
+    result = ingest_file(con, write("again.csv", changed), TICKETS)
+    assert (result.accepted, result.inserted, result.updated, result.duplicates) == (1, 0, 1, 1)
+    rows = (
+        con.cursor()
+        .execute("SELECT ticket_id, channel, upload_id FROM tickets ORDER BY 1")
+        .fetchall()
+    )
+    assert rows == [("T1", "chat", None), ("T2", "phone", result.upload_id)]
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_progress_is_reported_from_the_thread_that_stores_the_file(con, tmp_path, kind):
+    """Batches after the first are read by a second thread while the one before is staged;
+    the reports a page shows as progress still come from the caller's thread (a page can
+    only draw from its own), for a workbook's reader too."""
+    import threading
+
+    import openpyxl
+
+    rows = [line.split(",") for line in _long_export().splitlines()[1:] if line]
+    path = tmp_path / f"long.{kind}"
+    if kind == "csv":
+        path.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
+    else:
+        book = openpyxl.Workbook()
+        for r in rows:
+            book.active.append(r)
+        book.save(path)
+    threads = []
+    result = ingest_file(con, path, TICKETS, batch_rows=7,
+                         progress=lambda f, m: threads.append(threading.current_thread()))  # fmt: skip
+    assert result.rows_read > 30
+    assert len(threads) > 5
+    assert set(threads) == {threading.current_thread()}
+
+
+@pytest.mark.slow
+def test_a_file_over_several_row_groups_is_stored_once_and_whole(con, tmp_path):
+    """More rows than DuckDB writes in one row group (122,880), so whole groups are written
+    while the file is still read: a second upload of the same file with one changed row and a
+    repeat in another group stores each ticket once, and every count adds up."""
+    n = 300_000
+    lines = [HEADER.strip()] + [f"T{i},A{i % 50},2026-05-01 09:00,,,chat,,{i % 600}"
+                                for i in range(n)]  # fmt: skip
+    path = tmp_path / "big.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    first = ingest_file(con, path, TICKETS)
+    assert (first.rows_read, first.inserted, first.duplicates) == (n, n, 0)
+    lines[5] = "T4,Zed,2026-05-01 09:00,,,chat,,7"  # T4 (row 6) changed
+    lines.append("T250000,A0,2026-05-01 09:00,,,chat,,400")  # T250000 again, unchanged
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    second = ingest_file(con, path, TICKETS)
+    assert (second.rows_read, second.inserted, second.updated) == (n + 1, 0, 1)
+    assert (second.accepted, second.duplicates, second.quarantined) == (1, n, 0)
+    cur = con.cursor()
+    assert cur.execute("SELECT count(*), count(DISTINCT ticket_id) FROM tickets").fetchone() == (
+        n,
+        n,
+    )
+    assert cur.execute("SELECT count(*) FROM tickets WHERE upload_id < 0").fetchone() == (0,)
+    assert cur.execute(
+        "SELECT agent, upload_id FROM tickets WHERE ticket_id = 'T4'"
+    ).fetchone() == ("Zed", second.upload_id)
+
+
 def _random_frame(table, rng, n: int):
     """A typed batch of `table` as ingest validates it, with values on and past every limit."""
     import numpy as np

@@ -8,9 +8,10 @@ a file or an overlapping export changes nothing that is already right. Every row
 counted once: accepted (inserted or updated) + duplicates + quarantined == rows read. A file
 that cannot be used at all raises `UnusableFile` and changes no stored data.
 
-A CSV/TSV file is read, mapped, parsed and checked in batches of rows, each staged in a DuckDB
-table inside the upload's transaction; repeats of a key across batches are found there, and
-the rows are upserted from it, so memory does not grow with the file.
+A CSV/TSV file is read, mapped, parsed and checked in batches of rows, each written straight
+into its table inside the upload's transaction, marked as pending (see `_pending`); repeats of
+a key across batches and rows already stored are found there, and the pending rows become the
+upload's, so memory does not grow with the file and each row is written once.
 """
 
 from __future__ import annotations
@@ -625,14 +626,16 @@ def _ragged_errors(ragged: list[SetAside]) -> list[RowError]:
     return [RowError(r.row_number, WHOLE_ROW, r.reason, r.text[:200]) for r in ragged]
 
 
-def _in_file_duplicates(cur, table) -> list[tuple[int, int, int]]:
-    """Mark later repeats of a key among the staged rows: identical ones are duplicates,
-    different ones errors. Drops the repeats from `__ingest_rows`; returns (index, row number,
-    row number of the key's first row) of those with different values, and how many
-    identical repeats there were."""
+def _in_file_duplicates(cur, table) -> tuple[list[tuple[int, int, int]], int]:
+    """Mark later repeats of a key among the pending rows (see `_pending`): identical ones are
+    duplicates, different ones errors. Drops the repeats; returns (index, row number, row
+    number of the key's first row) of those with different values, and how many identical
+    repeats there were."""
+    name = quote_ident(table.name)
     part = ", ".join(quote_ident(k) for k in table.key)
     repeated = cur.execute(
-        f"SELECT count(*) FROM (SELECT 1 FROM __ingest_rows GROUP BY {part} HAVING count(*) > 1)"
+        f"""SELECT count(*) FROM (SELECT 1 FROM {name} WHERE {_pending()}
+                                  GROUP BY {part} HAVING count(*) > 1)"""
     ).fetchall()[0][0]
     if not repeated:
         return [], 0
@@ -641,7 +644,8 @@ def _in_file_duplicates(cur, table) -> list[tuple[int, int, int]]:
         f"""CREATE TEMP TABLE __ingest_repeats AS
             SELECT __i, __row, first_value(__row) OVER w AS first_row,
                    {row} IS NOT DISTINCT FROM first_value({row}) OVER w AS same
-            FROM __ingest_rows
+            FROM {name} JOIN __ingest_index ON __i = -upload_id - 1
+            WHERE {_pending()}
             WINDOW w AS (PARTITION BY {part} ORDER BY __i)
             QUALIFY row_number() OVER w > 1"""
     )
@@ -649,7 +653,10 @@ def _in_file_duplicates(cur, table) -> list[tuple[int, int, int]]:
         "SELECT __i, __row, first_row FROM __ingest_repeats WHERE NOT same ORDER BY __i"
     ).fetchall()
     same = cur.execute("SELECT count(*) FROM __ingest_repeats WHERE same").fetchall()[0][0]
-    cur.execute("DELETE FROM __ingest_rows WHERE __i IN (SELECT __i FROM __ingest_repeats)")
+    cur.execute(
+        f"""DELETE FROM {name} WHERE {_pending()}
+            AND -upload_id - 1 IN (SELECT __i FROM __ingest_repeats)"""
+    )
     cur.execute("DROP TABLE __ingest_repeats")
     return different, same
 
@@ -709,11 +716,13 @@ def ingest_file(
     report = progress or (lambda fraction, message: None)
 
     def batches():
-        return read_batches(
-            path,
-            **_read_options(mapping, name, sheet),
-            progress=lambda f, m: report(0.01 + 0.29 * f, m),
-            batch_rows=None if mapping.line_items else batch_rows,
+        return _read_ahead(
+            read_batches(
+                path,
+                **_read_options(mapping, name, sheet),
+                progress=lambda f, m: report(0.01 + 0.29 * f, m),
+                batch_rows=None if mapping.line_items else batch_rows,
+            )
         )
 
     try:
@@ -778,7 +787,7 @@ def _load(con, path: Path, name: str, mapping: Mapping, found: dict, first: RawT
         )
         supplied = period = None
         offset = kept = staged_rows = filled = continuation = read_bytes = 0
-        writer = _StagingWriter(cur)
+        writer = _StagingWriter(cur, table)
         try:
             for raw in itertools.chain([first], rows):
                 done = 0.3 + 0.4 * min(read_bytes / size, 1.0)
@@ -813,7 +822,7 @@ def _load(con, path: Path, name: str, mapping: Mapping, found: dict, first: RawT
                 good = staged.typed.append_column("__i", pa.array(np.arange(offset, offset + n)))
                 good = good.append_column("__row", pa.array(raw.row_numbers, pa.int64()))
                 good = _fold(good.filter(pa.array(keep)), table, mapping.line_items)
-                writer.write(records, good, create=offset == 0)
+                writer.write(records, good)
                 staged_rows += good.num_rows
                 offset += n
                 del raw, staged, good, records
@@ -821,10 +830,10 @@ def _load(con, path: Path, name: str, mapping: Mapping, found: dict, first: RawT
             writer.close(quiet=True)  # the write in flight ends before the rollback
             raise
         writer.close()
-        carry = writer.carry
-        if carry is not None and carry.num_rows:
-            cur.from_arrow(carry).insert_into("__ingest_rows")
-        in_table = cur.execute("SELECT count(*) FROM __ingest_rows").fetchall()[0][0]
+        writer.flush()
+        in_table = cur.execute(
+            f"SELECT count(*) FROM {quote_ident(table.name)} WHERE {_pending()}"
+        ).fetchall()[0][0]
         if in_table != staged_rows:  # never stores part of a file
             raise RuntimeError(f"{name}: {staged_rows} rows were staged but {in_table} are there")
         if evidence is None:
@@ -880,7 +889,7 @@ def _load(con, path: Path, name: str, mapping: Mapping, found: dict, first: RawT
             "INSERT INTO quarantine SELECT ?, ?, * FROM __ingest_quarantine", [upload_id, name]
         )
         inserted, updated, same_rows = _upsert(cur, table, upload_id)
-        cur.execute("DROP TABLE __ingest_rows")
+        cur.execute("DROP TABLE __ingest_index")
         cur.execute("DROP TABLE __ingest_quarantine")
         benchmarks = bench.records()
         if benchmarks:
@@ -909,29 +918,70 @@ def _load(con, path: Path, name: str, mapping: Mapping, found: dict, first: RawT
     return result
 
 
+def _read_ahead(items):
+    """`items`, the first read here, each later one read by a second thread while the one
+    before is used. A workbook comes whole as the first, so its reader's progress reports
+    come from the caller's thread."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-read")
+    try:
+        item = next(items, _END)
+        while item is not _END:
+            ahead = pool.submit(next, items, _END)
+            yield item
+            item = ahead.result()
+    finally:
+        pool.shutdown(wait=True)  # a read in flight ends before the file is closed
+        items.close()
+
+
+_END = object()
+
+
 class _StagingWriter:
     """Writes each staged batch (its quarantine records and good rows) into the upload's
     transaction from a second thread, while the next batch is read and parsed: DuckDB and
     Arrow do most of their work without holding Python's lock, so on two cores the writing
-    overlaps the parsing. One write at a time, in the order given; `carry` is what is left
-    of the last row group (see `_append`)."""
+    overlaps the parsing. One write at a time, in the order given. Good rows go to their
+    table as pending rows, and each row's place in the file to `__ingest_index` (see
+    `_pending`); rows are written in whole row groups, and `flush` writes what is left."""
 
-    def __init__(self, cur) -> None:
+    def __init__(self, cur, table) -> None:
         self.cur = cur
+        self.table = table
+        self.columns = [r[0] for r in cur.execute(f"DESCRIBE {quote_ident(table.name)}").fetchall()]
+        cur.execute("CREATE TABLE __ingest_index (__i BIGINT, __row BIGINT, __rows BIGINT)")
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-staging")
         self.pending = None
         self.carry: pa.Table | None = None
 
-    def write(self, records: list[tuple], rows: pa.Table, create: bool) -> None:
+    def write(self, records: list[tuple], rows: pa.Table) -> None:
         self.wait()  # at most one batch waits to be written: memory stays bounded
-        self.pending = self.pool.submit(self._write, records, rows, create)
+        self.pending = self.pool.submit(self._write, records, rows)
 
-    def _write(self, records: list[tuple], rows: pa.Table, create: bool) -> None:
+    def _write(self, records: list[tuple], rows: pa.Table) -> None:
         _quarantine(self.cur, records)
-        if create:
-            _create_staging(self.cur, rows)
         carry = self.carry
-        self.carry = _append(self.cur, rows if carry is None else pa.concat_tables([carry, rows]))
+        rows = rows if carry is None else pa.concat_tables([carry, rows])
+        whole = rows.num_rows - rows.num_rows % ROW_GROUP_ROWS
+        if whole:
+            self._append(rows.slice(0, whole))
+        self.carry = rows.slice(whole)
+
+    def flush(self) -> None:
+        """Write the rows held back; call after `close`."""
+        if self.carry is not None and self.carry.num_rows:
+            self._append(self.carry)
+        self.carry = None
+
+    def _append(self, rows: pa.Table) -> None:
+        """Through a relation, as DuckDB keeps a registered Arrow table until the commit."""
+        marks = pc.subtract(pc.negate(rows.column("__i")), 1)  # see _pending
+        try:
+            out = pa.table({c: marks if c == "upload_id" else rows.column(c) for c in self.columns})
+        except KeyError as exc:  # a table column the staged rows lack: a bug, not the file
+            raise RuntimeError(f"staged rows have no column {exc} of {self.table.name}") from None
+        self.cur.from_arrow(out).insert_into(quote_ident(self.table.name))
+        self.cur.from_arrow(rows.select(["__i", "__row", "__rows"])).insert_into("__ingest_index")
 
     def wait(self) -> None:
         pending, self.pending = self.pending, None
@@ -953,23 +1003,17 @@ class _StagingWriter:
 ROW_GROUP_ROWS = 122_880
 
 
-def _create_staging(cur, rows: pa.Table) -> None:
-    """The table of staged rows, `__ingest_rows`, with the columns of `rows`: a table written
-    to disk as it grows, not a temporary one held in memory. Declared column by column: in
-    DuckDB 2.0, rows appended in parts to a table made by CREATE TABLE AS in the same
-    transaction were lost once whole row groups had been written."""
-    relation = cur.from_arrow(rows.slice(0, 0))
-    columns = ", ".join(f"{quote_ident(c)} {t}" for c, t in zip(relation.columns, relation.types))
-    cur.execute(f"CREATE TABLE __ingest_rows ({columns})")
+def _pending(alias: str = "") -> str:
+    """The condition for the rows of the upload being stored, in their table until they are
+    upserted: their `upload_id` is -(i + 1), i being the row's place among the file's rows
+    (`__i` of `__ingest_index`). Stored rows have a positive upload_id, or none."""
+    return f"{alias + '.' if alias else ''}upload_id < 0"
 
 
-def _append(cur, rows: pa.Table) -> pa.Table:
-    """Append the whole row groups of `rows` to the staged rows; return the rest. Through a
-    relation, as DuckDB keeps a registered Arrow table until the commit."""
-    whole = rows.num_rows - rows.num_rows % ROW_GROUP_ROWS
-    if whole:
-        cur.from_arrow(rows.slice(0, whole)).insert_into("__ingest_rows")
-    return rows.slice(whole)
+def _stored(alias: str = "") -> str:
+    """The condition for rows stored before this upload (see `_pending`)."""
+    col = f"{alias + '.' if alias else ''}upload_id"
+    return f"({col} IS NULL OR {col} >= 0)"
 
 
 def _file_evidence(seen: list[dict[str, tuple]]) -> dict[str, tuple]:
@@ -1060,9 +1104,10 @@ def _fold(good: pa.Table, table, how: str | None) -> pa.Table:
 
 
 def _upsert(cur, table, upload_id: int) -> tuple[int, int, int]:
-    """Insert the staged rows (`__ingest_rows`, one per key) whose key is new, replace
-    changed rows, leave identical rows; return rows inserted, rows updated, and the source
-    rows (`__rows` of each) behind the identical ones."""
+    """Make the pending rows (see `_pending`, one per key) the upload's: a stored row with
+    the same key and other values is replaced, one with the same values stays as it is (the
+    pending copy goes). Returns rows inserted, rows updated, and the source rows (`__rows`
+    of each) behind the identical ones."""
     name = quote_ident(table.name)
     cols = [c.name for c in table.stored]
     on = " AND ".join(
@@ -1072,27 +1117,19 @@ def _upsert(cur, table, upload_id: int) -> tuple[int, int, int]:
         "(" + ", ".join(f"s.{quote_ident(c)}" for c in cols) + ") IS NOT DISTINCT FROM ("
         + ", ".join(f"t.{quote_ident(c)}" for c in cols) + ")"
     )  # fmt: skip
-    collist = ", ".join(quote_ident(c) for c in cols + ["upload_id"])
-    values = ", ".join(quote_ident(c) for c in cols) + ", ?"  # the upload's number
+    both = f"{_pending('s')} AND {_stored('t')} AND {on}"
     if table.has("shop"):
         _replace_legacy(cur, table)
     existed, identical, same_rows = cur.execute(
         f"""SELECT count(*), count(*) FILTER (WHERE {same}),
-                   coalesce(sum(s.__rows) FILTER (WHERE {same}), 0)
-            FROM __ingest_rows s JOIN {name} t ON {on}"""
+                   coalesce(sum(i.__rows) FILTER (WHERE {same}), 0)
+            FROM {name} s JOIN {name} t ON {both} JOIN __ingest_index i ON i.__i = -s.upload_id - 1"""
     ).fetchall()[0]
+    total = cur.execute(f"SELECT count(*) FROM {name} WHERE {_pending()}").fetchall()[0][0]
     if existed:
-        cur.execute(f"DELETE FROM {name} t USING __ingest_rows s WHERE {on} AND NOT ({same})")
-        cur.execute(
-            f"""INSERT INTO {name} ({collist}) SELECT {values} FROM __ingest_rows s
-                WHERE NOT EXISTS (SELECT 1 FROM {name} t WHERE {on})""",
-            [upload_id],
-        )
-    else:
-        cur.execute(
-            f"INSERT INTO {name} ({collist}) SELECT {values} FROM __ingest_rows", [upload_id]
-        )
-    total = cur.execute("SELECT count(*) FROM __ingest_rows").fetchall()[0][0]
+        cur.execute(f"DELETE FROM {name} t USING {name} s WHERE {both} AND NOT ({same})")
+        cur.execute(f"DELETE FROM {name} s USING {name} t WHERE {both}")  # identical ones left
+    cur.execute(f"UPDATE {name} SET upload_id = ? WHERE {_pending()}", [upload_id])
     return total - existed, existed - identical, int(same_rows)
 
 
@@ -1108,8 +1145,9 @@ def _replace_legacy(cur, table) -> int:
         same = " AND ".join(f"t.{quote_ident(k)} IS NOT DISTINCT FROM s.{quote_ident(k)}"
                             for k in table.natural_key)  # fmt: skip
     return cur.execute(
-        f"""DELETE FROM {name} t USING __ingest_rows s
-            WHERE t.upload_id IN (SELECT upload_id FROM uploads WHERE before_shops)
+        f"""DELETE FROM {name} t USING {name} s
+            WHERE {_pending("s")}
+              AND t.upload_id IN (SELECT upload_id FROM uploads WHERE before_shops)
               AND (t.platform, t.shop) IS DISTINCT FROM (s.platform, s.shop) AND {same}"""
     ).fetchall()[0][0]
 
