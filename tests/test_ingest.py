@@ -353,6 +353,32 @@ def test_rows_stored_without_an_upload_number_are_not_taken_for_the_uploads_own(
     assert rows == [("T1", "chat", None), ("T2", "phone", result.upload_id)]
 
 
+def test_upload_numbers_follow_one_another_through_a_second_reading_and_a_refusal(
+    con, write, monkeypatch
+):
+    """An upload's rows carry its number from the first batch on: the number is taken before
+    they are written. A file read twice (its late dates were day-first) keeps one number, and
+    a file refused halfway (a cell over the limit in a later batch) is logged under the
+    number it had, so the log shows no gap."""
+    ingest_file(con, write("good.csv", GOOD), TICKETS)
+    ingest_file(con, write("long.csv", _long_export()), TICKETS, batch_rows=7)
+    monkeypatch.setenv("SCORECARD_MAX_CELL_CHARS", "50")
+    late = _long_export().replace("B39,Cid,", "B39," + "x" * 60 + ",")
+    with pytest.raises(UnusableFile, match="longer than the limit of 50"):
+        ingest_file(con, write("late.csv", late), TICKETS, batch_rows=7)
+    monkeypatch.delenv("SCORECARD_MAX_CELL_CHARS")
+    ingest_file(con, write("again.csv", GOOD.replace("chat", "phone")), TICKETS)
+    log = (
+        con.cursor()
+        .execute("SELECT upload_id, file_name, status FROM uploads ORDER BY upload_id")
+        .fetchall()
+    )
+    assert log == [(1, "good.csv", "stored"), (2, "long.csv", "stored"),
+                   (3, "late.csv", "rejected"), (4, "again.csv", "stored")]  # fmt: skip
+    stored = con.cursor().execute("SELECT DISTINCT upload_id FROM tickets ORDER BY 1").fetchall()
+    assert stored == [(1,), (2,), (4,)]  # T2 was by email: unchanged, it stays the first's
+
+
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
 def test_progress_is_reported_from_the_thread_that_stores_the_file(con, tmp_path, kind):
     """Batches after the first are read by a second thread while the one before is staged;
@@ -402,7 +428,10 @@ def test_a_file_over_several_row_groups_is_stored_once_and_whole(con, tmp_path):
         n,
         n,
     )
-    assert cur.execute("SELECT count(*) FROM tickets WHERE upload_id < 0").fetchone() == (0,)
+    # the identical rows stay as the first upload stored them; the changed one is the second's
+    assert cur.execute(
+        "SELECT count(*) FROM tickets WHERE upload_id = ?", [second.upload_id]
+    ).fetchone() == (1,)
     assert cur.execute(
         "SELECT agent, upload_id FROM tickets WHERE ticket_id = 'T4'"
     ).fetchone() == ("Zed", second.upload_id)

@@ -165,6 +165,9 @@ def test_shopify_orders_one_row_per_line_item(con, write):
         ("#1001", "小美", 210.0, 0.0, "paid", D(2026, 5, 1, 10)),
         ("#1002", "阿杰", 80.0, 80.0, "refunded", D(2026, 5, 2, 11, 50)),
     ]
+    # The same export again: each order is stored already, so each of its rows is a duplicate.
+    again = ingest_file(con, write("orders_export.csv", text), mapping.load("shopify_orders"))
+    assert (again.rows_read, again.accepted, again.duplicates, again.inserted) == (3, 0, 3, 0)
 
 
 @pytest.mark.parametrize("name", mapping.preset_names())

@@ -159,6 +159,38 @@ def test_rates_with_a_percent_sign_read_the_same_in_bulk_as_one_by_one():
     assert not parsed.note  # every number carries its sign but the last, which is below 1
 
 
+def test_missing_markers_are_found_in_any_case_and_nothing_else_is():
+    """A value means "no value" when, trimmed and lower-cased, it is a marker (N/A, NULL,
+    None, 暂无, --). The check looks the value up among every upper- and lower-case spelling
+    of the markers, which is the same only if no letter outside ASCII lower-cases to a letter
+    a marker uses: checked over every code point."""
+    import random
+    import sys
+
+    import pyarrow.compute as pc
+
+    from lib.ingest.values import MISSING, MISSING_TEXT, _normalise
+
+    letters = {c for w in MISSING for c in w if c.isascii() and c.isalpha()}
+    lowered_to = [chr(i) for i in range(sys.maxunicode + 1)
+                  if not 0xD800 <= i <= 0xDFFF and not chr(i).isascii()
+                  and chr(i).lower() in letters]  # fmt: skip
+    assert lowered_to == []
+    rng = random.Random(5)
+    parts = [*MISSING, "K", "İ", "na na", "n a", "nan1", "0", "12.5", "无效", "ＮＡ", "Ｎ/Ａ"]
+    texts = [None]
+    for _ in range(5000):
+        word = "".join(c.upper() if rng.random() < 0.5 else c for c in rng.choice(parts))
+        texts.append(rng.choice(["", " ", "\t", "\u3000"]) + word + rng.choice(["", " ", "\n"]))
+    for kind, words in (("number", MISSING), ("text", MISSING_TEXT)):
+        values, present = _normalise(pa.array(texts), kind)
+        trimmed = pc.utf8_trim_whitespace(pa.array(texts)).to_pylist()
+        expected = [t is not None and t.lower() not in words for t in trimmed]
+        assert present.tolist() == expected
+        assert values.to_pylist() == [t if p else None for t, p in zip(trimmed, expected)]
+        assert 0 < sum(expected) < len(texts) - 1000  # markers in mixed case were among them
+
+
 @pytest.mark.parametrize("kind", ["number", "int", "rate", "timestamp", "bool", "rating"])
 def test_a_workbooks_formula_error_is_bad_for_that_reason(kind):
     parsed = parse_column(pa.array(["#DIV/0!", " #VALUE! ", "nonsense", None]), kind)

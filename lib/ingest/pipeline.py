@@ -9,9 +9,9 @@ counted once: accepted (inserted or updated) + duplicates + quarantined == rows 
 that cannot be used at all raises `UnusableFile` and changes no stored data.
 
 A CSV/TSV file is read, mapped, parsed and checked in batches of rows, each written straight
-into its table inside the upload's transaction, marked as pending (see `_pending`); repeats of
-a key across batches and rows already stored are found there, and the pending rows become the
-upload's, so memory does not grow with the file and each row is written once.
+into its table inside the upload's transaction, under the number the upload will have (see
+`_reserve_upload_id`); repeats of a key across batches and rows already stored are found
+there, so memory does not grow with the file and each row is written once.
 """
 
 from __future__ import annotations
@@ -626,15 +626,15 @@ def _ragged_errors(ragged: list[SetAside]) -> list[RowError]:
     return [RowError(r.row_number, WHOLE_ROW, r.reason, r.text[:200]) for r in ragged]
 
 
-def _in_file_duplicates(cur, table) -> tuple[list[tuple[int, int, int]], int]:
-    """Mark later repeats of a key among the pending rows (see `_pending`): identical ones are
-    duplicates, different ones errors. Drops the repeats; returns (index, row number, row
-    number of the key's first row) of those with different values, and how many identical
-    repeats there were."""
+def _in_file_duplicates(cur, table, upload_id: int) -> tuple[list[tuple[int, int, int]], int]:
+    """Mark later repeats of a key among the upload's rows: identical ones are duplicates,
+    different ones errors. Drops the repeats; returns (index, row number, row number of the
+    key's first row) of those with different values, and how many identical repeats there
+    were."""
     name = quote_ident(table.name)
     part = ", ".join(quote_ident(k) for k in table.key)
     repeated = cur.execute(
-        f"""SELECT count(*) FROM (SELECT 1 FROM {name} WHERE {_pending()}
+        f"""SELECT count(*) FROM (SELECT 1 FROM {name} WHERE upload_id = {int(upload_id)}
                                   GROUP BY {part} HAVING count(*) > 1)"""
     ).fetchall()[0][0]
     if not repeated:
@@ -642,10 +642,9 @@ def _in_file_duplicates(cur, table) -> tuple[list[tuple[int, int, int]], int]:
     row = "(" + ", ".join(quote_ident(c.name) for c in table.stored) + ")"
     cur.execute(
         f"""CREATE TEMP TABLE __ingest_repeats AS
-            SELECT __i, __row, first_value(__row) OVER w AS first_row,
+            SELECT __rid, __i, __row, first_value(__row) OVER w AS first_row,
                    {row} IS NOT DISTINCT FROM first_value({row}) OVER w AS same
-            FROM {name} JOIN __ingest_index ON __i = -upload_id - 1
-            WHERE {_pending()}
+            FROM {_with_places(name, upload_id)}
             WINDOW w AS (PARTITION BY {part} ORDER BY __i)
             QUALIFY row_number() OVER w > 1"""
     )
@@ -653,21 +652,40 @@ def _in_file_duplicates(cur, table) -> tuple[list[tuple[int, int, int]], int]:
         "SELECT __i, __row, first_row FROM __ingest_repeats WHERE NOT same ORDER BY __i"
     ).fetchall()
     same = cur.execute("SELECT count(*) FROM __ingest_repeats WHERE same").fetchall()[0][0]
-    cur.execute(
-        f"""DELETE FROM {name} WHERE {_pending()}
-            AND -upload_id - 1 IN (SELECT __i FROM __ingest_repeats)"""
-    )
+    cur.execute(f"DELETE FROM {name} WHERE rowid IN (SELECT __rid FROM __ingest_repeats)")
+    cur.execute("DELETE FROM __ingest_index WHERE __i IN (SELECT __i FROM __ingest_repeats)")
     cur.execute("DROP TABLE __ingest_repeats")
     return different, same
 
 
-def _log_rejected(con, name, path, mapping, user, message, is_demo) -> None:
+def _with_places(name: str, upload_id: int) -> str:
+    """The upload's rows in table `name`, each with its place in the file (`__i`, `__row`,
+    `__rows` of `__ingest_index`) and its `rowid` as `__rid`: both were written in the file's
+    order, so the k-th row by rowid is the k-th of the index."""
+    return f"""(SELECT * EXCLUDE (__n) FROM
+                 (SELECT rowid AS __rid, row_number() OVER (ORDER BY rowid) AS __n, *
+                  FROM {name} WHERE upload_id = {int(upload_id)})
+                 JOIN (SELECT row_number() OVER (ORDER BY __i) AS __n, * FROM __ingest_index)
+                 USING (__n))"""
+
+
+def _reserve_upload_id(con) -> int:
+    """The number the upload will have, taken before its rows are written (they carry it).
+    A number is never handed out twice: a file read again (see _Redo) keeps its number, and
+    a file refused once its rows were being read is logged under it."""
+    with store.WRITE_LOCK:
+        return con.cursor().execute("SELECT nextval('upload_id_seq')").fetchall()[0][0]
+
+
+def _log_rejected(con, name, path, mapping, user, message, is_demo, upload_id=None) -> None:
+    """Log a refused file, under its reserved number when it has one."""
     try:
         with store.WRITE_LOCK:
             con.cursor().execute(
-                """INSERT INTO uploads (file_name, file_bytes, kind, mapping, uploaded_by,
-                   status, message, is_demo) VALUES (?, ?, ?, ?, ?, 'rejected', ?, ?)""",
-                [name, path.stat().st_size if path.exists() else None, mapping.kind,
+                """INSERT INTO uploads (upload_id, file_name, file_bytes, kind, mapping,
+                   uploaded_by, status, message, is_demo)
+                   VALUES (coalesce(?, nextval('upload_id_seq')), ?, ?, ?, ?, ?, 'rejected', ?, ?)""",
+                [upload_id, name, path.stat().st_size if path.exists() else None, mapping.kind,
                  mapping.name, user, message, is_demo],
             )  # fmt: skip
         audit.record(audit.log_of(con), user, "upload.rejected", name, message)
@@ -725,6 +743,7 @@ def ingest_file(
             )
         )
 
+    upload_id = None
     try:
         report(0.01, "reading the file")
         rows = batches()
@@ -737,6 +756,7 @@ def ingest_file(
         if missing:
             raise UnusableFile(_missing_message(name, scoped_mapping, missing, first.headers))
         evidence = None
+        upload_id = _reserve_upload_id(con)
         # The file's hash is computed in a second thread while the rows are read; it is
         # needed only once they are staged.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-hash") as hashing:
@@ -744,14 +764,15 @@ def ingest_file(
             while True:
                 try:
                     result = _load(con, path, name, scoped_mapping, found, first, rows, scope,
-                                   digest, user, is_demo, report, evidence, batches)  # fmt: skip
+                                   digest, user, is_demo, report, evidence, batches,
+                                   upload_id)  # fmt: skip
                     break
                 except _Redo as redo:
                     evidence = redo.evidence
                     rows = batches()
                     first = next(rows)
     except UnusableFile as exc:
-        _log_rejected(con, name, path, mapping, user, str(exc), is_demo)
+        _log_rejected(con, name, path, mapping, user, str(exc), is_demo, upload_id)
         raise
     result.notes[len(first.notes) : len(first.notes)] = scope_notes
     if result.rows_read and not result.accepted and not result.duplicates:  # all set aside
@@ -767,10 +788,10 @@ def ingest_file(
 
 def _load(con, path: Path, name: str, mapping: Mapping, found: dict, first: RawTable, rows,
           scope: Scope | None, digest: Future, user: str, is_demo: bool, report,
-          evidence: dict | None, batches) -> IngestResult:  # fmt: skip
-    """Stage every batch of the file and store it, in one transaction: a failure anywhere,
-    in any batch, stores nothing. Raise _Redo when the batches were read unalike. `digest`
-    gives the file's hash once it is computed."""
+          evidence: dict | None, batches, upload_id: int) -> IngestResult:  # fmt: skip
+    """Stage every batch of the file and store it under `upload_id`, in one transaction: a
+    failure anywhere, in any batch, stores nothing. Raise _Redo when the batches were read
+    unalike. `digest` gives the file's hash once it is computed."""
     table = mapping.table
     result = IngestResult(name, mapping.kind, mapping.name)
     result.notes = list(first.notes)
@@ -787,7 +808,7 @@ def _load(con, path: Path, name: str, mapping: Mapping, found: dict, first: RawT
         )
         supplied = period = None
         offset = kept = staged_rows = filled = continuation = read_bytes = 0
-        writer = _StagingWriter(cur, table)
+        writer = _StagingWriter(cur, table, upload_id)
         try:
             for raw in itertools.chain([first], rows):
                 done = 0.3 + 0.4 * min(read_bytes / size, 1.0)
@@ -832,7 +853,7 @@ def _load(con, path: Path, name: str, mapping: Mapping, found: dict, first: RawT
         writer.close()
         writer.flush()
         in_table = cur.execute(
-            f"SELECT count(*) FROM {quote_ident(table.name)} WHERE {_pending()}"
+            f"SELECT count(*) FROM {quote_ident(table.name)} WHERE upload_id = ?", [upload_id]
         ).fetchall()[0][0]
         if in_table != staged_rows:  # never stores part of a file
             raise RuntimeError(f"{name}: {staged_rows} rows were staged but {in_table} are there")
@@ -857,7 +878,7 @@ def _load(con, path: Path, name: str, mapping: Mapping, found: dict, first: RawT
             )
 
         report(0.7, "saving")
-        different, in_file_dupes = _in_file_duplicates(cur, table)
+        different, in_file_dupes = _in_file_duplicates(cur, table, upload_id)
         key_label = " + ".join(table.natural_key)
         repeats = [RowError(row, key_label, f"{key_label} repeats row {first_row} with different "
                             "values", None) for _, row, first_row in different]  # fmt: skip
@@ -875,16 +896,13 @@ def _load(con, path: Path, name: str, mapping: Mapping, found: dict, first: RawT
         _quarantine(cur, [
             (r.row_number, WHOLE_ROW, r.text[:1000], r.reason, json.dumps(r.text, ensure_ascii=False))
             for r in ragged])  # fmt: skip
-        # The upload's row is written once every batch is staged, so that a file read again
-        # (see _Redo) does not use up an upload number.
-        upload_id = cur.execute(
-            """INSERT INTO uploads (file_name, file_hash, file_bytes, kind, mapping,
+        cur.execute(
+            """INSERT INTO uploads (upload_id, file_name, file_hash, file_bytes, kind, mapping,
                sheet, uploaded_by, status, is_demo, supplied_columns, period_from,
-               period_to) VALUES (?, ?, ?, ?, ?, ?, ?, 'stored', ?, ?, ?, ?)
-               RETURNING upload_id""",
-            [name, file_digest, path.stat().st_size, mapping.kind, mapping.name,
+               period_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'stored', ?, ?, ?, ?)""",
+            [upload_id, name, file_digest, path.stat().st_size, mapping.kind, mapping.name,
              first.sheet, user, is_demo, supplied, *(period or (None, None))],
-        ).fetchall()[0][0]  # fmt: skip
+        )  # fmt: skip
         cur.execute(
             "INSERT INTO quarantine SELECT ?, ?, * FROM __ingest_quarantine", [upload_id, name]
         )
@@ -942,12 +960,14 @@ class _StagingWriter:
     transaction from a second thread, while the next batch is read and parsed: DuckDB and
     Arrow do most of their work without holding Python's lock, so on two cores the writing
     overlaps the parsing. One write at a time, in the order given. Good rows go to their
-    table as pending rows, and each row's place in the file to `__ingest_index` (see
-    `_pending`); rows are written in whole row groups, and `flush` writes what is left."""
+    table under the upload's number, and each row's place in the file to `__ingest_index`,
+    in the same order (see `_with_places`); rows are written in whole row groups, and
+    `flush` writes what is left."""
 
-    def __init__(self, cur, table) -> None:
+    def __init__(self, cur, table, upload_id: int) -> None:
         self.cur = cur
         self.table = table
+        self.upload_id = upload_id
         self.columns = [r[0] for r in cur.execute(f"DESCRIBE {quote_ident(table.name)}").fetchall()]
         cur.execute("CREATE TABLE __ingest_index (__i BIGINT, __row BIGINT, __rows BIGINT)")
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-staging")
@@ -975,9 +995,9 @@ class _StagingWriter:
 
     def _append(self, rows: pa.Table) -> None:
         """Through a relation, as DuckDB keeps a registered Arrow table until the commit."""
-        marks = pc.subtract(pc.negate(rows.column("__i")), 1)  # see _pending
+        ids = pa.array(np.full(rows.num_rows, self.upload_id, dtype=np.int64))
         try:
-            out = pa.table({c: marks if c == "upload_id" else rows.column(c) for c in self.columns})
+            out = pa.table({c: ids if c == "upload_id" else rows.column(c) for c in self.columns})
         except KeyError as exc:  # a table column the staged rows lack: a bug, not the file
             raise RuntimeError(f"staged rows have no column {exc} of {self.table.name}") from None
         self.cur.from_arrow(out).insert_into(quote_ident(self.table.name))
@@ -1001,19 +1021,6 @@ class _StagingWriter:
 # DuckDB writes a transaction's new rows to disk a row group at a time, and keeps what is
 # appended in parts of a group in memory until the commit: rows are appended in whole groups.
 ROW_GROUP_ROWS = 122_880
-
-
-def _pending(alias: str = "") -> str:
-    """The condition for the rows of the upload being stored, in their table until they are
-    upserted: their `upload_id` is -(i + 1), i being the row's place among the file's rows
-    (`__i` of `__ingest_index`). Stored rows have a positive upload_id, or none."""
-    return f"{alias + '.' if alias else ''}upload_id < 0"
-
-
-def _stored(alias: str = "") -> str:
-    """The condition for rows stored before this upload (see `_pending`)."""
-    col = f"{alias + '.' if alias else ''}upload_id"
-    return f"({col} IS NULL OR {col} >= 0)"
 
 
 def _file_evidence(seen: list[dict[str, tuple]]) -> dict[str, tuple]:
@@ -1104,10 +1111,10 @@ def _fold(good: pa.Table, table, how: str | None) -> pa.Table:
 
 
 def _upsert(cur, table, upload_id: int) -> tuple[int, int, int]:
-    """Make the pending rows (see `_pending`, one per key) the upload's: a stored row with
-    the same key and other values is replaced, one with the same values stays as it is (the
-    pending copy goes). Returns rows inserted, rows updated, and the source rows (`__rows`
-    of each) behind the identical ones."""
+    """Settle the upload's rows (one per key) against the rows stored before: a stored row
+    with the same key and other values is replaced, one with the same values stays as it is
+    (the upload's copy goes). Returns rows inserted, rows updated, and the source rows
+    (`__rows` of each) behind the identical ones."""
     name = quote_ident(table.name)
     cols = [c.name for c in table.stored]
     on = " AND ".join(
@@ -1117,23 +1124,28 @@ def _upsert(cur, table, upload_id: int) -> tuple[int, int, int]:
         "(" + ", ".join(f"s.{quote_ident(c)}" for c in cols) + ") IS NOT DISTINCT FROM ("
         + ", ".join(f"t.{quote_ident(c)}" for c in cols) + ")"
     )  # fmt: skip
-    both = f"{_pending('s')} AND {_stored('t')} AND {on}"
+    ours = int(upload_id)
+    before = f"t.upload_id IS DISTINCT FROM {ours} AND {on}"
+    both = f"s.upload_id = {ours} AND {before}"
     if table.has("shop"):
-        _replace_legacy(cur, table)
-    existed, identical, same_rows = cur.execute(
-        f"""SELECT count(*), count(*) FILTER (WHERE {same}),
-                   coalesce(sum(i.__rows) FILTER (WHERE {same}), 0)
-            FROM {name} s JOIN {name} t ON {both} JOIN __ingest_index i ON i.__i = -s.upload_id - 1"""
+        _replace_legacy(cur, table, upload_id)
+    existed, identical = cur.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE {same}) FROM {name} s JOIN {name} t ON {both}"
     ).fetchall()[0]
-    total = cur.execute(f"SELECT count(*) FROM {name} WHERE {_pending()}").fetchall()[0][0]
+    same_rows = identical
+    if identical and cur.execute("SELECT max(__rows) > 1 FROM __ingest_index").fetchall()[0][0]:
+        same_rows = cur.execute(  # rows folded from line items: count each source row
+            f"""SELECT sum(s.__rows) FROM {_with_places(name, upload_id)} s JOIN {name} t
+                ON {before} WHERE {same}"""
+        ).fetchall()[0][0]
+    total = cur.execute(f"SELECT count(*) FROM {name} WHERE upload_id = {ours}").fetchall()[0][0]
     if existed:
         cur.execute(f"DELETE FROM {name} t USING {name} s WHERE {both} AND NOT ({same})")
         cur.execute(f"DELETE FROM {name} s USING {name} t WHERE {both}")  # identical ones left
-    cur.execute(f"UPDATE {name} SET upload_id = ? WHERE {_pending()}", [upload_id])
     return total - existed, existed - identical, int(same_rows)
 
 
-def _replace_legacy(cur, table) -> int:
+def _replace_legacy(cur, table, upload_id: int) -> int:
     """Rows stored before shops were recorded (one default shop, the agent as account) that
     this upload restates under a shop or sub-account are removed, so the day or ticket is not
     stored twice; returns how many."""
@@ -1146,7 +1158,7 @@ def _replace_legacy(cur, table) -> int:
                             for k in table.natural_key)  # fmt: skip
     return cur.execute(
         f"""DELETE FROM {name} t USING {name} s
-            WHERE {_pending("s")}
+            WHERE s.upload_id = {int(upload_id)}
               AND t.upload_id IN (SELECT upload_id FROM uploads WHERE before_shops)
               AND (t.platform, t.shop) IS DISTINCT FROM (s.platform, s.shop) AND {same}"""
     ).fetchall()[0][0]

@@ -416,11 +416,22 @@ def _check_cell_lengths(name: str, table: pa.Table, row_numbers: np.ndarray) -> 
     """Refuse a table with a cell over the limit, naming the first such cell."""
     max_cell = settings.get("max_cell_chars")
     for column in table.column_names:
-        lengths = pc.utf8_length(table.column(column))
+        col = table.column(column)
+        if not may_exceed(col, max_cell):
+            continue
+        lengths = pc.utf8_length(col)
         longest = pc.max(lengths).as_py()
         if longest is not None and longest > max_cell:
             index = pc.index(pc.greater(lengths, max_cell), True).as_py()
             raise _too_long(name, max_cell, int(row_numbers[index]), column)
+
+
+def may_exceed(col, chars: int) -> bool:
+    """Whether a text column may hold a value longer than `chars` characters: a character
+    takes at least one byte, so none does when no value is longer in bytes (a cheap test
+    that spares counting characters)."""
+    longest = pc.max(pc.binary_length(col)).as_py()
+    return longest is not None and longest > chars
 
 
 def _line_of_record(lines: list[str], idx: int, delim: str) -> int:
@@ -1119,6 +1130,8 @@ def _check_column_lengths(name: str, columns: list, numbers: np.ndarray, max_cel
     in it the longest cell, named as the row-by-row check names it."""
     first = None
     for col in columns:
+        if not may_exceed(col, max_cell):
+            continue
         over = np.flatnonzero(pc.greater(pc.utf8_length(col), max_cell).to_numpy(False))
         if over.size and (first is None or over[0] < first):
             first = int(over[0])

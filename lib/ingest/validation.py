@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lib.core.tables import Table
+from lib.ingest.reader import may_exceed
 
 if TYPE_CHECKING:
     import pandera.pandas as pandera
@@ -180,33 +181,28 @@ def validate_all(frame: pd.DataFrame, table: Table, rating_scale: int = 5,
 def suspects(rows: pa.Table, table: Table, rating_scale: int = 5,
              max_days: float = MAX_DURATION_DAYS) -> np.ndarray:  # fmt: skip
     """Rows that may break a rule of `schema_for`, as a mask: the same comparisons, made
-    as column operations (text with Arrow, without making Python strings of it; the rest as
-    a DataFrame of those columns). It may flag a good row (pandera then finds nothing),
-    never miss a bad one; a test compares it with the schema over random batches."""
+    as column operations (text with Arrow, without making Python strings of it; numbers and
+    dates with NumPy; the table-wide rules over a DataFrame of the columns that are neither).
+    It may flag a good row (pandera then finds nothing), never miss a bad one; a test
+    compares it with the schema over random batches."""
     bad = np.zeros(rows.num_rows, dtype=bool)
     other = []
     for col in table.stored:
         if col.name not in rows.column_names:
             continue
-        if col.kind not in ("text", "bool"):
+        kind = col.kind
+        if kind not in ("text", "bool"):
             other.append(col)
-            continue
         values = rows.column(col.name)
-        if col.required:
-            bad |= _mask(pc.is_null(values))
-        if col.kind == "text":
-            bad |= _mask(pc.greater(pc.utf8_length(values), MAX_TEXT))
-    frame = rows.select([c.name for c in other]).to_pandas()
-    for col in other:
-        s = frame[col.name]
-        na = s.isna().to_numpy()
+        na = _mask(pc.is_null(values))
         if col.required:
             bad |= na
         if na.all():
             continue
-        kind = col.kind
-        if kind in ("int", "number", "money", "duration", "rate", "rating"):
-            v = pd.to_numeric(s, errors="raise").to_numpy(dtype=float, na_value=np.nan)
+        if kind == "text" and may_exceed(values, MAX_TEXT):
+            bad |= _mask(pc.greater(pc.utf8_length(values), MAX_TEXT))
+        elif kind in ("int", "number", "money", "duration", "rate", "rating"):
+            v = values.to_numpy(zero_copy_only=False).astype(float, copy=False)
             with np.errstate(invalid="ignore"):
                 if kind == "rating":
                     scale = 5 if table.name == "tickets" else rating_scale
@@ -219,13 +215,19 @@ def suspects(rows: pa.Table, table: Table, rating_scale: int = 5,
                         out |= v > 1
             bad |= out & ~na
         elif kind in ("timestamp", "date"):
-            d = pd.to_datetime(s)
-            bad |= (~((d >= EARLIEST) & (d < LATEST))).to_numpy() & ~na
-    for name in table.checks:  # a rule over a text column raises KeyError: pandera judges
-        _, reason, rule = WIDE_RULES[name]
-        good = rule(frame, max_days * 86400) if "{days}" in reason else rule(frame)
-        bad |= ~np.asarray(good, dtype=bool)
+            d = values.to_numpy(zero_copy_only=False)  # NaT where missing
+            bad |= ~((d >= _EARLIEST) & (d < _LATEST)) & ~na
+    if table.checks:
+        frame = rows.select([c.name for c in other]).to_pandas()
+        for name in table.checks:  # a rule over a text column raises KeyError: pandera judges
+            _, reason, rule = WIDE_RULES[name]
+            good = rule(frame, max_days * 86400) if "{days}" in reason else rule(frame)
+            bad |= ~np.asarray(good, dtype=bool)
     return bad
+
+
+_EARLIEST = EARLIEST.to_datetime64()
+_LATEST = LATEST.to_datetime64()
 
 
 def _mask(found) -> np.ndarray:

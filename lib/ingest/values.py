@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import math
 import os
 import re
@@ -377,26 +378,26 @@ _REASONS = {
 }
 
 
+def _spellings(words: set[str]) -> pa.Array:
+    """Every way of writing `words` in upper or lower case, and null: a value is one of the
+    words, case aside, when it is one of these (no letter outside ASCII lower-cases to the
+    ASCII letters the words use)."""
+    out = {
+        "".join(p) for w in words for p in itertools.product(*({c.lower(), c.upper()} for c in w))
+    }
+    return pa.array([*sorted(out), None], pa.string())
+
+
+_MISSING_SPELLINGS = {"text": _spellings(MISSING_TEXT), "other": _spellings(MISSING)}
+
+
 def _normalise(raw: pa.Array, kind: str) -> tuple[pa.Array, np.ndarray]:
     """Trimmed strings with missing markers as null, and the mask of present values."""
     if isinstance(raw, pa.ChunkedArray):
         raw = raw.combine_chunks()
     s = pc.utf8_trim_whitespace(raw.cast(pa.string()))
-    words = MISSING_TEXT if kind == "text" else MISSING
-    markers = pa.array(sorted(words))
-    # Only values as short as a marker can be one: the rest (dates, ids, comments) are not
-    # lower-cased, which is most of the work on a long column.
-    short = np.flatnonzero(
-        pc.fill_null(pc.less_equal(pc.utf8_length(s), max(map(len, words))), False).to_numpy(
-            zero_copy_only=False
-        )
-    )
-    missing = pc.is_null(s).to_numpy(zero_copy_only=False).copy()
-    if short.size:
-        lowered = pc.utf8_lower(s if short.size == len(s) else s.take(pa.array(short)))
-        missing[short] |= pc.fill_null(pc.is_in(lowered, value_set=markers), False).to_numpy(
-            zero_copy_only=False
-        )
+    markers = _MISSING_SPELLINGS["text" if kind == "text" else "other"]
+    missing = pc.is_in(s, value_set=markers).to_numpy(zero_copy_only=False)
     if missing.any():
         s = pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), s)
     return s, ~missing
