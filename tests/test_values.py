@@ -221,6 +221,35 @@ def test_fast_and_slow_paths_agree_on_a_large_mixed_column():
     assert parsed.bad.sum() == 1
 
 
+def test_iso_timestamps_read_in_bulk_as_one_by_one(monkeypatch):
+    """A column of ISO times of one length is read by Arrow's cast, the rest by strptime and
+    the per-value parser: over 3,000 random times across leap years the cast gives what
+    Python's strptime gives, and a column the cast refuses (a time without its leading zero,
+    one without seconds, a word) is read as each of its values is read alone."""
+    import random
+
+    from lib.ingest import values
+
+    casts = []
+    real = values._iso_cast
+    monkeypatch.setattr(values, "_iso_cast", lambda s, f: casts.append(real(s, f)) or casts[-1])
+    rng = random.Random(3)
+    start = dt.datetime(1999, 12, 31, 23, 59, 59)
+    times = [start + dt.timedelta(seconds=rng.randrange(40 * 365 * 86400)) for _ in range(3000)]
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"):
+        texts = [t.strftime(fmt) for t in times] + [None]
+        got = parse_column(pa.array(texts), "timestamp").values.to_pylist()
+        assert got == [D.strptime(t, fmt) for t in texts[:-1]] + [None]
+        assert casts.pop() is not None  # read by the cast
+    texts = [t.strftime("%Y-%m-%d %H:%M:%S") for t in times[:50]]
+    texts += ["2026-05-01 9:00:00", "2026-05-01 09:00", "bad"]
+    whole = parse_column(pa.array(texts), "timestamp")
+    assert casts.pop() is None  # the cast refuses the column
+    alone = [parse_column(pa.array([t]), "timestamp") for t in texts]
+    assert whole.values.to_pylist() == [a.values.to_pylist()[0] for a in alone]
+    assert whole.bad.tolist() == [bool(a.bad[0]) for a in alone] and whole.bad[-1]
+
+
 def test_a_column_of_chinese_durations_parses_each_and_marks_the_bad_one():
     texts = ["7小时41分52秒", "7小时41分52秒", "52秒", "7小时abc", "--", "90"]
     parsed = parse_column(pa.array(texts), "duration")

@@ -531,7 +531,6 @@ def _parse_timestamps(s, present, opts):
     out = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
     offsets = np.full(n, np.nan)
     done = np.zeros(n, dtype=bool)
-    dayfirst, note, evidence = _decide_dayfirst(s, present, opts)
     sample = pc.drop_null(s.slice(0, 2000)).to_pylist()[:200]
     shapes = [(_shape(v), v) for v in sample]
     formats = [f for f, want in _FAST_SHAPES.items()
@@ -540,12 +539,17 @@ def _parse_timestamps(s, present, opts):
         todo = present & ~done
         if not todo.any():
             break
-        parsed = pc.strptime(s, format=fmt, unit="us", error_is_null=True)
+        parsed = _iso_cast(s, fmt) if not done.any() else None
+        if parsed is None:
+            parsed = pc.strptime(s, format=fmt, unit="us", error_is_null=True)
         ok = todo & parsed.is_valid().to_numpy(zero_copy_only=False)
         if ok.any():
             vals = parsed.to_numpy(zero_copy_only=False)
             out[ok] = vals[ok]
             done |= ok
+    # The fast formats all start with a four-digit year, so no value they read looks like
+    # 03/04/2026: the order of day and month is judged on the values left.
+    dayfirst, note, evidence = _decide_dayfirst(s, present & ~done, opts)
     bad = np.zeros(n, dtype=bool)
     idx, res, failed = _slow(s, present & ~done, lambda t: parse_timestamp(t, dayfirst))
     bad[idx] = failed
@@ -557,6 +561,24 @@ def _parse_timestamps(s, present, opts):
         ]
     out = to_store_zone(out, offsets, opts.timezone, opts.store_zone)
     return out, present & ~bad, bad, note, evidence
+
+
+# Formats whose every value, at this length, Arrow's cast reads as `strptime` does: the
+# cast is quicker, and it refuses what strptime would bend (2023-02-29, 10:00:60).
+_ISO_LENGTHS = {"%Y-%m-%d %H:%M:%S": 19, "%Y-%m-%dT%H:%M:%S": 19, "%Y-%m-%d": 10}
+
+
+def _iso_cast(s: pa.Array, fmt: str) -> pa.Array | None:
+    """The whole column read by Arrow's cast when every value has the format's length and
+    the cast reads them all; None otherwise (then `strptime` reads it)."""
+    want = _ISO_LENGTHS.get(fmt)
+    lengths = pc.min_max(pc.binary_length(s)).as_py() if want else None
+    if not lengths or lengths["min"] != want or lengths["max"] != want:
+        return None
+    try:
+        return pc.cast(s, pa.timestamp("us"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
 
 
 def _parse_with_formats(s, present, opts):
