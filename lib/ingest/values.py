@@ -422,7 +422,7 @@ def _slow_distinct(s: pa.Array, todo: np.ndarray, func):
     idx = np.flatnonzero(todo)
     if idx.size == 0:
         return idx, [], np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
-    sub = s.take(pa.array(idx))
+    sub = s if idx.size == len(s) else s.take(pa.array(idx))
     uniq = pc.unique(sub)
     results, failed = [], np.zeros(len(uniq), dtype=bool)
     for i, text in enumerate(uniq.to_pylist()):
@@ -472,7 +472,7 @@ def _percents_fast(s: pa.Array, todo: np.ndarray) -> tuple[np.ndarray, np.ndarra
     idx = np.flatnonzero(todo)
     if not idx.size:
         return out, done
-    sub = s.take(pa.array(idx))
+    sub = s if idx.size == len(s) else s.take(pa.array(idx))
     fits = pc.fill_null(pc.match_substring_regex(sub, r"^-?\d+(?:\.\d+)?[%％]$"), False)
     fits = fits.to_numpy(zero_copy_only=False)
     if not fits.any():
@@ -509,9 +509,12 @@ def _decide_dayfirst(s: pa.Array, present: np.ndarray, opts: Options):
     if opts.dayfirst is not None:
         return opts.dayfirst, "", None
     pattern = r"^(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.]\d{2,4}"
+    if not present.any():
+        return False, "", None
     # Matched first, and the parts taken from the matching values only: most columns hold
     # none (2026-05-01), and taking parts builds a value for every row.
-    fits = pc.and_(pc.fill_null(pc.match_substring_regex(s, pattern), False), pa.array(present))
+    s = s if present.all() else s.filter(pa.array(present))
+    fits = pc.fill_null(pc.match_substring_regex(s, pattern), False)
     if not pc.any(fits).as_py():
         return False, "", None
     parts = pc.drop_null(pc.extract_regex(s.filter(fits), pattern))
