@@ -408,8 +408,9 @@ def test_progress_is_reported_from_the_thread_that_stores_the_file(con, tmp_path
 @pytest.mark.slow
 def test_a_file_over_several_row_groups_is_stored_once_and_whole(con, tmp_path):
     """More rows than DuckDB writes in one row group (122,880), so whole groups are written
-    while the file is still read: a second upload of the same file with one changed row and a
-    repeat in another group stores each ticket once, and every count adds up."""
+    while the file is still read. A second upload of the same file, with one changed row, a
+    repeat of another row in another group and a repeat with other values, stores each ticket
+    once, names the rows of the repeat, keeps its first values, and every count adds up."""
     n = 300_000
     lines = [HEADER.strip()] + [f"T{i},A{i % 50},2026-05-01 09:00,,,chat,,{i % 600}"
                                 for i in range(n)]  # fmt: skip
@@ -419,10 +420,13 @@ def test_a_file_over_several_row_groups_is_stored_once_and_whole(con, tmp_path):
     assert (first.rows_read, first.inserted, first.duplicates) == (n, n, 0)
     lines[5] = "T4,Zed,2026-05-01 09:00,,,chat,,7"  # T4 (row 6) changed
     lines.append("T250000,A0,2026-05-01 09:00,,,chat,,400")  # T250000 again, unchanged
+    lines[200_001] = "T150,Amy,2026-05-01 09:00,,,chat,,5"  # row 200,002: T150 (row 152) again
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     second = ingest_file(con, path, TICKETS)
     assert (second.rows_read, second.inserted, second.updated) == (n + 1, 0, 1)
-    assert (second.accepted, second.duplicates, second.quarantined) == (1, n, 0)
+    assert (second.accepted, second.duplicates, second.quarantined) == (1, n - 1, 1)
+    assert [(e.row, e.reason) for e in second.errors] == [
+        (200_002, "ticket_id repeats row 152 with different values")]  # fmt: skip
     cur = con.cursor()
     assert cur.execute("SELECT count(*), count(DISTINCT ticket_id) FROM tickets").fetchone() == (
         n,
@@ -433,8 +437,13 @@ def test_a_file_over_several_row_groups_is_stored_once_and_whole(con, tmp_path):
         "SELECT count(*) FROM tickets WHERE upload_id = ?", [second.upload_id]
     ).fetchone() == (1,)
     assert cur.execute(
-        "SELECT agent, upload_id FROM tickets WHERE ticket_id = 'T4'"
-    ).fetchone() == ("Zed", second.upload_id)
+        "SELECT ticket_id, agent, upload_id FROM tickets WHERE ticket_id IN ('T4', 'T150') "
+        "ORDER BY 1"
+    ).fetchall() == [("T150", "A0", first.upload_id), ("T4", "Zed", second.upload_id)]
+    # T200000, whose line the repeat took, is still stored from the first upload
+    assert cur.execute("SELECT count(*) FROM tickets WHERE ticket_id = 'T200000'").fetchone() == (
+        1,
+    )
 
 
 def _random_frame(table, rng, n: int):
