@@ -327,7 +327,7 @@ def _stage(raw: RawTable, mapping: Mapping, found: dict[str, str], report, con=N
             if col.name in extract:
                 arr = _extract(arr, extract[col.name])
         else:
-            arr = pa.array([str(constants[col.name])] * n, pa.string())
+            arr = pa.repeat(pa.scalar(str(constants[col.name]), pa.string()), n)
             label[col.name] = f"{col.name} (constant)"
         texts[col.name] = arr
         arr, unlisted, why = reshape.map_values(arr, col.name, mapping)
@@ -362,7 +362,7 @@ def _stage(raw: RawTable, mapping: Mapping, found: dict[str, str], report, con=N
     if table.has("shop"):
         _scope_rows(con, parsed_cols, source, found, combined, n)
     if table.has("report"):
-        parsed_cols["report"] = pa.array([mapping.name] * n, pa.string())
+        parsed_cols["report"] = pa.repeat(pa.scalar(mapping.name, pa.string()), n)
     if benchmarks is not None and table.name == "agent_daily":
         benchmarks.add(table, parsed_cols, summary)
     # Columns an export gives as a duration after creation rather than as a time.
@@ -389,9 +389,8 @@ def _stage(raw: RawTable, mapping: Mapping, found: dict[str, str], report, con=N
     if table.name in AGENT_FROM_TICKET:
         filled = _attribute(con, parsed_cols, n, errors, raw, label, skip)
     if table.name == "csat_responses" and "scale" not in parsed_cols:
-        parsed_cols["scale"] = pa.array(
-            [mapping.parse_options("rating").csat_scale] * n, pa.int64()
-        )
+        scale = mapping.parse_options("rating").csat_scale
+        parsed_cols["scale"] = pa.repeat(pa.scalar(scale, pa.int64()), n)
 
     arrays = []
     for col in table.stored:
@@ -463,7 +462,7 @@ def _scope_rows(con, parsed_cols: dict, source: pa.Table, found: dict, combined:
     account = parsed_cols["account"]
     platform = parsed_cols.get("platform")
     if platform is None:
-        platform = pa.array([""] * n, pa.string())
+        platform = pa.repeat(pa.scalar("", pa.string()), n)
     else:
         platform = pc.fill_null(_text(platform), "")
         distinct = pc.unique(platform).to_pylist()
@@ -848,7 +847,8 @@ def _load(con, path: Path, name: str, mapping: Mapping, found: dict, first: RawT
                 records = _quarantine_records(raw, staged)
                 good = staged.typed.append_column("__i", pa.array(np.arange(offset, offset + n)))
                 good = good.append_column("__row", pa.array(raw.row_numbers, pa.int64()))
-                good = _fold(good.filter(pa.array(keep)), table, mapping.line_items)
+                good = good if keep.all() else good.filter(pa.array(keep))  # a copy: only if needed
+                good = _fold(good, table, mapping.line_items)
                 writer.write(records, good)
                 staged_rows += good.num_rows
                 offset += n
@@ -1100,7 +1100,7 @@ def _fold(good: pa.Table, table, how: str | None) -> pa.Table:
     `sum` adds up money and count columns and takes the first value of the others; `first`
     keeps each order's first row."""
     if not how or good.num_rows == 0:
-        return good.append_column("__rows", pa.array([1] * good.num_rows, pa.int64()))
+        return good.append_column("__rows", pa.array(np.ones(good.num_rows, dtype=np.int64)))
     frame = good.to_pandas()
     keys = list(table.key)
     grouped = frame.groupby(keys, dropna=False, sort=False)
