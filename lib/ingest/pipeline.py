@@ -698,10 +698,14 @@ def _log_rejected(con, name, path, mapping, user, message, is_demo, upload_id=No
         pass
 
 
+# DuckDB writes a transaction's new rows to disk a row group at a time, and keeps what is
+# appended in parts of a group in memory until the commit: rows are appended in whole groups.
+ROW_GROUP_ROWS = 122_880
 # Rows read, parsed, checked and staged at a time: a CSV/TSV file is never held whole, so
-# memory stays bounded whatever its size. Workbooks are read whole by their reader, and so
-# are files of orders over several rows (line items), which are folded across the file.
-BATCH_ROWS = 100_000
+# memory stays bounded whatever its size. A row group, so that a batch with no row set aside
+# is written as soon as it is checked. Workbooks are read whole by their reader, and so are
+# files of orders over several rows (line items), which are folded across the file.
+BATCH_ROWS = ROW_GROUP_ROWS
 
 
 class _Redo(Exception):
@@ -1022,11 +1026,6 @@ class _StagingWriter:
                 raise
         finally:
             self.pool.shutdown(wait=True)
-
-
-# DuckDB writes a transaction's new rows to disk a row group at a time, and keeps what is
-# appended in parts of a group in memory until the commit: rows are appended in whole groups.
-ROW_GROUP_ROWS = 122_880
 
 
 def _file_evidence(seen: list[dict[str, tuple]]) -> dict[str, tuple]:
