@@ -1,6 +1,7 @@
 """Ingestion guarantees: counts add up, re-uploads are no-ops, failures change nothing."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -528,22 +529,26 @@ def test_a_clean_file_is_stored_without_loading_pandera(tmp_path, write):
 
 def test_the_command_ends_with_its_output_whole_its_code_and_the_store_closed(tmp_path):
     """`python -m lib` ends the process once the command is done, without Python's teardown:
-    what it printed comes out whole through a pipe, its exit code is kept, and the store is
-    closed (DuckDB's log written into the file)."""
-    rows = "".join(
-        f"T{i},,2026-05-01 09:00,,,chat,,\n" for i in range(3000)
-    )  # no agent: all set aside
-    path = tmp_path / "bad.csv"
-    path.write_text(HEADER + rows, encoding="utf-8")
+    what it printed comes out whole through a pipe (a short summary, still in the buffer, and
+    a long one), its exit code is kept, and the store is closed (DuckDB's log written into
+    the file)."""
     db = tmp_path / "s.duckdb"
-    out = subprocess.run([sys.executable, "-m", "lib", "ingest", str(path), "--mapping",
-                          "demo_tickets", "--db", str(db), "--json"],
-                         capture_output=True, text=True, cwd=store.ROOT)  # fmt: skip
-    assert out.returncode == 3, out.stderr  # rows were read and none was stored
-    summary = json.loads(out.stdout)["files"][0]
-    assert (summary["rows_read"], summary["quarantined"]) == (3000, 3000)
-    assert len(summary["errors"]) > 10
-    assert not db.with_name("s.duckdb.wal").exists()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # buffered, as usual
+    for n, json_out in ((3, False), (3000, True)):
+        rows = "".join(f"T{i},,2026-05-01 09:00,,,chat,,\n" for i in range(n))  # no agent
+        path = tmp_path / f"bad{n}.csv"
+        path.write_text(HEADER + rows, encoding="utf-8")
+        out = subprocess.run([sys.executable, "-m", "lib", "ingest", str(path), "--mapping",
+                              "demo_tickets", "--db", str(db), *(["--json"] if json_out else [])],
+                             capture_output=True, text=True, cwd=store.ROOT, env=env)  # fmt: skip
+        assert out.returncode == 3, out.stderr  # rows were read and none was stored
+        if json_out:
+            summary = json.loads(out.stdout)["files"][0]
+            assert (summary["rows_read"], summary["quarantined"]) == (n, n)
+        else:
+            assert out.stdout.startswith("bad3.csv: 3 rows read — 0 accepted")
+            assert out.stdout.rstrip().endswith("column Agent: required value is missing")
+        assert not db.with_name("s.duckdb.wal").exists()
 
 
 def test_the_preview_names_a_row_with_values_beyond_the_header_as_storing_does(write, con):
