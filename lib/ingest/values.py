@@ -566,8 +566,9 @@ def _parse_timestamps(s, present, opts):
     return out, present & ~bad, bad, note, evidence
 
 
-# Formats whose every value, at this length, Arrow's cast reads as `strptime` does: the
-# cast is quicker, and it refuses what strptime would bend (2023-02-29, 10:00:60).
+# Formats whose every value, at this length, Arrow's cast reads as `strptime` does: the cast
+# is quicker. It refuses what strptime bends (2023-02-29 read as 1 March, 10:00:60 as 10:01),
+# and a column with such a value is left to strptime, as before.
 _ISO_LENGTHS = {"%Y-%m-%d %H:%M:%S": 19, "%Y-%m-%dT%H:%M:%S": 19, "%Y-%m-%d": 10}
 
 
