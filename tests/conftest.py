@@ -137,6 +137,26 @@ def con(tmp_path):
 
 
 @pytest.fixture
+def write_rows(tmp_path):
+    """write_rows(name, rows) → path of a CSV or xlsx file (by the name's suffix) of the rows."""
+
+    def _write(name: str, rows: list[list]) -> Path:
+        path = tmp_path / name
+        if path.suffix == ".csv":
+            path.write_text("\n".join(",".join(map(str, r)) for r in rows) + "\n", encoding="utf-8")
+        else:
+            import openpyxl
+
+            book = openpyxl.Workbook()
+            for row in rows:
+                book.active.append(list(row))
+            book.save(path)
+        return path
+
+    return _write
+
+
+@pytest.fixture
 def write(tmp_path):
     """write(name, text, encoding='utf-8') → path of a file with that content."""
 

@@ -381,23 +381,14 @@ def test_upload_numbers_follow_one_another_through_a_second_reading_and_a_refusa
 
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
-def test_progress_is_reported_from_the_thread_that_stores_the_file(con, tmp_path, kind):
+def test_progress_is_reported_from_the_thread_that_stores_the_file(con, write_rows, kind):
     """Batches after the first are read by a second thread while the one before is staged;
     the reports a page shows as progress still come from the caller's thread (a page can
     only draw from its own), for a workbook's reader too."""
     import threading
 
-    import openpyxl
-
     rows = [line.split(",") for line in _long_export().splitlines()[1:] if line]
-    path = tmp_path / f"long.{kind}"
-    if kind == "csv":
-        path.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
-    else:
-        book = openpyxl.Workbook()
-        for r in rows:
-            book.active.append(r)
-        book.save(path)
+    path = write_rows(f"long.{kind}", rows)
     threads = []
     result = ingest_file(con, path, TICKETS, batch_rows=7,
                          progress=lambda f, m: threads.append(threading.current_thread()))  # fmt: skip

@@ -449,21 +449,14 @@ def test_a_long_cell_in_an_ods_is_found_before_parsing(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
-def test_the_cell_limit_counts_characters_not_bytes(tmp_path, monkeypatch, kind):
+def test_the_cell_limit_counts_characters_not_bytes(write_rows, monkeypatch, kind):
     """A cell of 100 Chinese characters (300 bytes) is within a limit of 100 characters; one
     more is over it, and named. Columns whose longest value in bytes is within the limit are
     passed without counting characters."""
     monkeypatch.setenv("SCORECARD_MAX_CELL_CHARS", "100")
     for n, ok in ((100, True), (101, False)):
         rows = [["客服", "备注", "询单人数"], ["小美", "好" * n, "3"], ["阿杰", "短", "4"]]
-        path = tmp_path / f"cells{n}.{kind}"
-        if kind == "csv":
-            path.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
-        else:
-            wb = openpyxl.Workbook()
-            for r in rows:
-                wb.active.append(r)
-            wb.save(path)
+        path = write_rows(f"cells{n}.{kind}", rows)
         if ok:
             assert read_table(path).table.column("备注").to_pylist() == ["好" * n, "短"]
         else:
