@@ -862,6 +862,9 @@ def _load(con, path: Path, name: str, mapping: Mapping, found: dict, first: RawT
             raise
         writer.close()
         writer.flush()
+        # The batches are gone: Arrow's pool gives back what it kept of them before DuckDB
+        # joins the rows with those stored before (its own memory, up to its limit).
+        pa.default_memory_pool().release_unused()
         in_table = cur.execute(
             f"SELECT count(*) FROM {quote_ident(table.name)} WHERE upload_id = ?", [upload_id]
         ).fetchall()[0][0]
@@ -1154,6 +1157,8 @@ def _replace_legacy(cur, table, upload_id: int) -> int:
     """Rows stored before shops were recorded (one default shop, the agent as account) that
     this upload restates under a shop or sub-account are removed, so the day or ticket is not
     stored twice; returns how many."""
+    if not cur.execute("SELECT count(*) FROM uploads WHERE before_shops").fetchall()[0][0]:
+        return 0  # a store begun with shops: no join of the upload's rows for nothing
     name = quote_ident(table.name)
     if table.name == "agent_daily":
         same = ("t.date = s.date AND t.agent = s.agent AND t.report = s.report "
