@@ -862,9 +862,15 @@ def _load(con, path: Path, name: str, mapping: Mapping, found: dict, first: RawT
             raise
         writer.close()
         writer.flush()
-        # The batches are gone: Arrow's pool gives back what it kept of them before DuckDB
-        # joins the rows with those stored before (its own memory, up to its limit).
-        pa.default_memory_pool().release_unused()
+        stored_before = cur.execute(
+            f"SELECT 1 FROM {quote_ident(table.name)} WHERE upload_id IS DISTINCT FROM ? LIMIT 1",
+            [upload_id],
+        ).fetchall()
+        if stored_before:
+            # The batches are gone: Arrow's pool gives back what it kept of them before DuckDB
+            # joins the upload's rows with those stored before, in its own memory (up to its
+            # limit). Not for a first upload, which joins nothing: giving back costs 0.2 s.
+            pa.default_memory_pool().release_unused()
         in_table = cur.execute(
             f"SELECT count(*) FROM {quote_ident(table.name)} WHERE upload_id = ?", [upload_id]
         ).fetchall()[0][0]
