@@ -225,7 +225,8 @@ def test_iso_timestamps_read_in_bulk_as_one_by_one(monkeypatch):
     """A column of ISO times of one length is read by Arrow's cast, the rest by strptime and
     the per-value parser: over 3,000 random times across leap years the cast gives what
     Python's strptime gives, and a column the cast refuses (a time without its leading zero,
-    one without seconds, a word) is read as each of its values is read alone."""
+    one without seconds, a word, an impossible date or second) is read as each of its values
+    is read alone: an impossible one is refused, not moved to the next day or minute."""
     import random
 
     from lib.ingest import values
@@ -242,12 +243,16 @@ def test_iso_timestamps_read_in_bulk_as_one_by_one(monkeypatch):
         assert got == [D.strptime(t, fmt) for t in texts[:-1]] + [None]
         assert casts.pop() is not None  # read by the cast
     texts = [t.strftime("%Y-%m-%d %H:%M:%S") for t in times[:50]]
-    texts += ["2026-05-01 9:00:00", "2026-05-01 09:00", "bad"]
+    texts += ["2026-05-01 9:00:00", "2026-05-01 09:00", "bad", "2023-02-29 10:00:00",
+              "2026-04-31 10:00:00", "2026-05-01 10:00:60", "2026-05-01 10:00:59"]  # fmt: skip
     whole = parse_column(pa.array(texts), "timestamp")
     assert casts.pop() is None  # the cast refuses the column
     alone = [parse_column(pa.array([t]), "timestamp") for t in texts]
     assert whole.values.to_pylist() == [a.values.to_pylist()[0] for a in alone]
-    assert whole.bad.tolist() == [bool(a.bad[0]) for a in alone] and whole.bad[-1]
+    assert whole.bad.tolist() == [bool(a.bad[0]) for a in alone]
+    # strptime reads 2023-02-29 as 1 March and 10:00:60 as 10:01; those are refused instead
+    assert whole.bad[-5:].tolist() == [True, True, True, True, False]
+    assert whole.values.to_pylist()[-1] == D(2026, 5, 1, 10, 0, 59)
 
 
 def test_a_column_of_chinese_durations_parses_each_and_marks_the_bad_one():

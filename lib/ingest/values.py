@@ -543,9 +543,13 @@ def _parse_timestamps(s, present, opts):
         if not todo.any():
             break
         parsed = _iso_cast(s, fmt) if not done.any() else None
+        bent = None
         if parsed is None:
             parsed = pc.strptime(s, format=fmt, unit="us", error_is_null=True)
+            bent = _bent(s, parsed, fmt)
         ok = todo & parsed.is_valid().to_numpy(zero_copy_only=False)
+        if bent is not None:
+            ok &= ~bent  # left to the per-value parser, which refuses an impossible time
         if ok.any():
             vals = parsed.to_numpy(zero_copy_only=False)
             out[ok] = vals[ok]
@@ -568,7 +572,7 @@ def _parse_timestamps(s, present, opts):
 
 # Formats whose every value, at this length, Arrow's cast reads as `strptime` does: the cast
 # is quicker. It refuses what strptime bends (2023-02-29 read as 1 March, 10:00:60 as 10:01),
-# and a column with such a value is left to strptime, as before.
+# and a column with such a value is left to strptime, whose bent values `_bent` finds.
 _ISO_LENGTHS = {"%Y-%m-%d %H:%M:%S": 19, "%Y-%m-%dT%H:%M:%S": 19, "%Y-%m-%d": 10}
 
 
@@ -583,6 +587,23 @@ def _iso_cast(s: pa.Array, fmt: str) -> pa.Array | None:
         return pc.cast(s, pa.timestamp("us"))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
+
+
+def _bent(s: pa.Array, parsed: pa.Array, fmt: str) -> np.ndarray | None:
+    """Rows `strptime` bent: it reads a day past the month's end (2023-02-29, 04-31) as day
+    1-3 of the next month, and second 60 or 61 as second 0 or 1 of the next minute. Such a
+    row lands there while its text says otherwise; None when there is none. Only rows that
+    landed there are looked at (the fast formats all start with the year, then the month)."""
+    out = np.zeros(len(s), dtype=bool)
+    checks = [(pc.day(parsed), 3, r"^\d{4}[-/]\d{1,2}[-/](?:29|30|31)")]
+    if "%S" in fmt:
+        checks.append((pc.second(parsed), 1, r":6[01]$"))
+    for field, most, said in checks:
+        idx = np.flatnonzero(pc.fill_null(pc.less_equal(field, most), False).to_numpy(False))
+        if idx.size:
+            text = pc.match_substring_regex(s.take(pa.array(idx)), said)
+            out[idx[pc.fill_null(text, False).to_numpy(zero_copy_only=False)]] = True
+    return out if out.any() else None
 
 
 def _parse_with_formats(s, present, opts):
