@@ -256,6 +256,26 @@ def test_public_samples_keep_their_splits_apart():
         assert not by_split["test"] & (by_split["train"] | by_split["val"])
 
 
+def test_the_label_audit_reads_validation_sentences_with_their_labels():
+    """The hand audit of the Chinese labels draws on the validation split only (never test)
+    and keeps each sentence's label as the public file gives it."""
+    from bench import sentiment_ceiling as ceiling
+
+    with gzip.open(BENCH / "zh_shopping.tsv.gz", "rt", encoding="utf-8") as f:
+        split_of = {}
+        for line in f:
+            label, split, text = line.rstrip("\n").split("\t", 2)
+            split_of[text] = (split, label)
+    rows = ceiling.audit_rows()
+    assert len(rows) == 300 and len({text for _, _, text in rows}) == 300
+    for label, reading, text in rows:
+        assert split_of[text] == ("val", label)
+        assert reading in ("positive", "negative", "neither")
+    assert {text for _, text in ceiling.texts()} <= {
+        t for t, (split, _) in split_of.items() if split in ("train", "val")
+    }
+
+
 # --- stored labels and the Monitoring page -------------------------------------------
 
 
