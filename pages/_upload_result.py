@@ -7,6 +7,7 @@ import streamlit as st
 from lib.core.i18n import message
 from lib.ingest.pipeline import WHOLE_ROW, quarantine_report
 from lib.present import export
+from lib.present.views import quarantine_for_people
 from pages._ui import con, lang, listing, safe, t
 
 
@@ -46,7 +47,8 @@ def show_result(result, who) -> None:
         st.write(t("upload.errors"))
         st.dataframe(error_table(result.errors[:50]), hide_index=True, width="stretch")
         report = quarantine_report(con(), who, result.upload_id)
-        st.download_button(t("upload.quarantine_download"), export.csv_bytes(report),
+        st.download_button(t("upload.quarantine_download"),
+                           export.csv_bytes(quarantine_for_people(report, lang())),
                            file_name=f"quarantine_{result.upload_id}.csv", mime="text/csv")  # fmt: skip
 
 

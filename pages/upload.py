@@ -16,7 +16,7 @@ from lib.ingest import mapping as mappings
 from lib.ingest.pipeline import preview, quarantine_report
 from lib.ingest.reader import read_table, sheet_names
 from lib.present import export
-from lib.present.views import column_names, stored_tables, upload_log
+from lib.present.views import column_names, quarantine_for_people, stored_tables, upload_log
 from pages._accounts import link_section, scope_inputs
 from pages._jobs import background, forget_jobs
 from pages._mapping_builder import build
@@ -169,5 +169,6 @@ st.subheader(t("upload.history"))
 st.dataframe(upload_log(con(), who, lang()), hide_index=True, width="stretch")
 everything = quarantine_report(con(), who)
 if len(everything):
-    st.download_button(t("upload.all_quarantine"), export.csv_bytes(everything),
+    st.download_button(t("upload.all_quarantine"),
+                       export.csv_bytes(quarantine_for_people(everything, lang())),
                        file_name="quarantine_all.csv", mime="text/csv")  # fmt: skip

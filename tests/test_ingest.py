@@ -102,6 +102,40 @@ def test_a_row_with_values_beyond_the_header_is_kept_readable_in_the_quarantine(
     assert message(WHOLE_ROW, "zh") == "（整行）" and message(WHOLE_ROW, "en") == WHOLE_ROW
 
 
+def test_the_quarantine_download_speaks_the_readers_language(tmp_path, write):
+    """The page's and `quarantine --lang`'s download: reasons and headers in words; the
+    machine-readable report keeps its field names and English reasons."""
+    from lib.present.views import quarantine_for_people
+
+    db = tmp_path / "q.duckdb"
+    con = open_store(db)
+    text = HEADER + ("T1,,2026-05-01 09:00,,,chat,5,300\n"
+                     "T2,阿杰,2026-05-01 09:30,,,chat,4,200,多出来的备注\n")  # fmt: skip
+    ingest_file(con, write("gaps.csv", text), TICKETS)
+    report = quarantine_report(con, SYSTEM)
+    con.close()
+    assert set(report["column"]) == {"Agent", WHOLE_ROW}
+    assert "required value is missing" in set(report["reason"])
+    zh = quarantine_for_people(report, "zh")
+    assert {"上传编号", "文件", "行号", "列", "值", "原因", "原始行"} <= set(zh.columns)
+    assert set(zh["列"]) == {"Agent", "（整行）"} and "必填值缺失" in set(zh["原因"])
+    en = quarantine_for_people(report, "en")
+    assert {"upload", "file", "row", "column", "value", "reason", "original row"} <= set(en.columns)
+    assert list(en["reason"]) == list(report["reason"])
+    done = subprocess.run([sys.executable, "-m", "lib", "quarantine", "--lang", "zh", "--db", str(db)],
+                          capture_output=True, text=True, cwd=store.ROOT, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "原因" in done.stdout.splitlines()[0] and "必填值缺失" in done.stdout
+
+
+def test_columns_read_as_words_in_english_and_by_their_labels_in_chinese():
+    daily = TABLES["agent_daily"]
+    assert daily.column("avg_response_s").label("en") == "average response (s)"
+    assert daily.column("avg_response_s").label("zh") == "平均响应时长"
+    assert TABLES["tickets"].column("is_complaint").label("en") == "complaint"
+    assert TABLES["tickets"].column("created_at").label("en") == "created at"
+
+
 def test_lines_not_counted_as_data_are_named_by_their_rows(con, write):
     text = ("Ticket ID,Agent,Created At\nT1,小美,2026-05-01 09:00\n\n"
             "T2,阿杰,2026-05-01 10:00\n,,\nTotal,,\n")  # fmt: skip

@@ -120,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Write quarantined rows (file, row, column, reason, original row) as CSV."))  # fmt: skip
     p.add_argument("--upload", type=int, help="only this upload id")
     p.add_argument("--out", help="CSV file to write (default: standard output)")
+    p.add_argument("--lang", choices=["zh", "en"],
+                   help="for people in this language (headers and reasons in words); without it "
+                        "the CSV stays machine-readable")  # fmt: skip
     _add_db(p)
     _users_parser(sub)
 
@@ -419,6 +422,10 @@ def _cmd_quarantine(args) -> int:
 
     con = open_store(args.db)
     frame = quarantine_report(con, access.SYSTEM, args.upload)
+    if args.lang:
+        from lib.present.views import quarantine_for_people
+
+        frame = quarantine_for_people(frame, args.lang)
     if args.out:
         Path(args.out).write_bytes(csv_bytes(frame))
         print(f"{len(frame):,} quarantined value(s) written to {args.out}")

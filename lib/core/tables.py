@@ -35,6 +35,18 @@ class Column:
     # Input-only columns are read from exports but not stored as such.
     input_only: bool = False
 
+    def label(self, lang: str) -> str:
+        """The column's name for people: its Chinese label, or the field name in words
+        (avg_response_s → "average response (s)", is_complaint → "complaint")."""
+        if lang == "zh" and self.label_zh:
+            return self.label_zh
+        words = ["average" if w == "avg" else w for w in self.name.split("_")]
+        if words[0] == "is" and len(words) > 1:
+            words = words[1:]
+        if words[-1] == "s" and len(words) > 1:
+            words[-1] = "(s)"
+        return " ".join(words)
+
 
 @dataclass(frozen=True)
 class Table:

@@ -20,7 +20,7 @@ from lib.core import store
 from lib.core.i18n import catalogue, message, t
 from lib.core.periods import Period, parse
 from lib.core.tables import TABLES
-from lib.ingest.pipeline import upload_history
+from lib.ingest.pipeline import WHOLE_ROW, upload_history
 from lib.metrics import kpis as engine
 from lib.metrics import scoring
 from lib.metrics.kpis import DURATION_UNITS, Catalogue, format_value, load_catalogue
@@ -251,8 +251,8 @@ def _column_words(name: str, table: str, lang: str) -> str:
     for part in name.split(" / "):
         if f"input.{part}" in catalogue(lang):
             names.append(t(f"input.{part}", lang))
-        elif lang == "zh" and spec.has(part):
-            names.append(spec.column(part).label_zh)
+        elif spec.has(part):
+            names.append(spec.column(part).label(lang))
         else:
             names.append(part.replace("_", " "))
     return t("common.or_join", lang).join(names) if len(names) > 1 else names[0]
@@ -427,10 +427,20 @@ def column_names(frame: pd.DataFrame, table: str | None, lang: str) -> pd.DataFr
     names = {}
     for col in frame.columns:
         if spec is not None and spec.has(col):
-            names[col] = spec.column(col).label_zh if lang == "zh" else col.replace("_", " ")
+            names[col] = spec.column(col).label(lang)
         elif f"column.{col}" in catalogue(lang):
             names[col] = t(f"column.{col}", lang)
     return frame.rename(columns=names)
+
+
+def quarantine_for_people(report: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The quarantine report (`pipeline.quarantine_report`) as a download for people: reasons
+    in the language, the whole-row marker named, headers in words."""
+
+    out = report.copy()
+    out["reason"] = [message(r, lang) for r in out["reason"]]
+    out["column"] = [message(c, lang) if c == WHOLE_ROW else c for c in out["column"]]
+    return column_names(out, None, lang)
 
 
 def scheme_history(history: pd.DataFrame, lang: str) -> pd.DataFrame:
