@@ -78,6 +78,16 @@ def aggregates(texts: list[str], lang: str, valence: dict[str, float]) -> np.nda
     return np.asarray(cols, dtype=float).T
 
 
+def vocabulary(docs: list[list[str]], lang: str) -> dict[str, int]:
+    """The n-grams in at least MIN_DF texts, the MAX_FEATURES most frequent, numbered."""
+    df: dict[str, int] = {}
+    for feats in docs:
+        for f in set(feats):
+            df[f] = df.get(f, 0) + 1
+    kept = sorted((f for f, c in df.items() if c >= MIN_DF[lang]), key=lambda f: (-df[f], f))
+    return {f: i for i, f in enumerate(kept[: MAX_FEATURES[lang]])}
+
+
 def matrix(docs: list[list[str]], vocab: dict[str, int]):
     rows, cols = [], []
     for i, feats in enumerate(docs):
@@ -140,12 +150,7 @@ def train(lang: str) -> dict:
     train_rows = [r for name in SETS[lang] for r in load(name, "train")]
     val_rows = [r for name in SETS[lang] for r in load(name, "val")]
     docs = [sentiment.features(t, lang) for _, t in train_rows]
-    df: dict[str, int] = {}
-    for feats in docs:
-        for f in set(feats):
-            df[f] = df.get(f, 0) + 1
-    kept = sorted((f for f, c in df.items() if c >= MIN_DF[lang]), key=lambda f: (-df[f], f))
-    vocab = {f: i for i, f in enumerate(kept[: MAX_FEATURES[lang]])}
+    vocab = vocabulary(docs, lang)
     rows, cols = matrix(docs, vocab)
     y = np.array([lab == "negative" for lab, _ in train_rows], dtype=float)
     valence = vader() if lang == "en" else {}
