@@ -86,6 +86,46 @@ def test_daily_report_kpis(tmp_path, kpi, expected, n, source):
     assert (got.n, got.source) == (n, source)
 
 
+def test_each_agent_keeps_the_source_it_has_when_others_have_another(tmp_path):
+    """A 千牛 agent (C, daily reports only) beside ticket agents (A, B): each agent's KPI comes
+    from the first source that has data for that agent, and names it; none is left with no
+    data because another agent's source comes first."""
+    from tests.kpi_fixtures import DAILY
+
+    con = service_store(tmp_path / "mixed.duckdb")
+    insert(con, "agent_daily", [{**row, "agent": "C"} for row in DAILY if row["agent"] == "A"])
+    a, b, c = (values(con, agent) for agent in ("A", "B", "C"))
+    assert (a["first_response_time"].value, a["first_response_time"].source) == (160.0, "tickets")
+    assert (b["csat"].value, b["csat"].n, b["csat"].source) == (1.0, 1, "tickets")  # T6: 5
+    got = c["first_response_time"]  # days 1 and 2, weighted by receptions 20 and 40
+    assert (got.value, got.n, got.source) == (pytest.approx((20 * 20 + 50 * 40) / 60), 60,
+                                              "agent_daily")  # fmt: skip
+    assert (c["csat"].value, c["csat"].source) == (pytest.approx(27 / 30), "agent_daily")
+    assert (a["sales_amount"].value, a["sales_amount"].source) == (380.0, "orders")
+    assert (c["sales_amount"].value, c["sales_amount"].source) == (1000.0, "agent_daily")
+
+
+def test_a_teams_headline_counts_agents_of_every_source(tmp_path):
+    """Team X holds A (tickets) and C (千牛 reports only). Its CSAT pools both: A's 2 of 3
+    satisfied ratings (T1 5, T2 2, T5 4) with C's 27 good of 30 reviews, not A's alone."""
+    from lib.auth.access import SYSTEM
+    from lib.core.periods import parse
+    from lib.metrics import schemes, scoring
+    from lib.present import views
+    from tests.kpi_fixtures import DAILY
+
+    con = service_store(tmp_path / "team.duckdb")
+    insert(con, "agent_daily", [{**row, "agent": "C"} for row in DAILY if row["agent"] == "A"])
+    insert(con, "roster", [{"agent": "C", "team": "X"}])
+    period = parse("2026-05")
+    card = scoring.scorecard(con, schemes.resolve(con, schemes.DEFAULT, period.end), period,
+                             viewer=SYSTEM)  # fmt: skip
+    head = views.headline(con, SYSTEM, card, "X", "en").set_index("kpi")["value"]
+    assert head["csat"] == pytest.approx((2 + 27) / (3 + 30))
+    everyone = views.headline(con, SYSTEM, card, None, "en").set_index("kpi")["value"]
+    assert everyone["csat"] == pytest.approx((2 + 1 + 27) / (3 + 1 + 30))  # B: T6 rated 5
+
+
 def test_every_kpi_has_a_hand_computed_case():
     covered = {c[0] for c in SERVICE} | {c[0] for c in DAILY_CASES}
     covered |= {"feedback_closure", "knowledge_contributions"}  # test_coaching: from notes

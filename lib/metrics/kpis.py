@@ -4,8 +4,8 @@
 `compute` returns, for a period, one row per group (agent or team, optionally per day, week or
 month) and KPI: the value, its 95 % interval, the sample size, numerator and denominator, and
 for times the median, mean and P90. Each source table is read once per call, with every KPI
-that uses it in the same query; a KPI takes the first of its sources that has data in the
-period, and says which. Results are cached by store and data version, so a change of weights
+that uses it in the same query; a KPI takes, for each group, the first of its sources that
+has data for that group in the period, and says which. Results are cached by store and data version, so a change of weights
 never recomputes from raw rows, and any upload invalidates the cache. Time-based KPIs measure
 with `service_seconds(a, b)` (lib/metrics/hours.py): elapsed seconds, or service hours only when the
 caller passes the shop's service hours, which are then part of the cache key.
@@ -498,15 +498,6 @@ RESULT_COLUMNS = ["grp", "bucket", "kpi", "source", "value", "lo", "hi", "n", "n
                   "median", "mean", "p90"]  # fmt: skip
 
 
-def _chosen_source(kpi: KPI, wide: pd.DataFrame) -> int | None:
-    """The first source of a KPI with data for any group in the period."""
-    for i in range(len(kpi.sources)):
-        col = f"{kpi.id}#{i}|n"
-        if col in wide and (wide[col].fillna(0) > 0).any():
-            return i
-    return None
-
-
 def _kpi_rows(kpi: KPI, wide: pd.DataFrame, i: int) -> pd.DataFrame:
     """One KPI's result rows from its chosen source's aggregate columns."""
     prefix = f"{kpi.id}#{i}|"
@@ -545,6 +536,21 @@ def _kpi_rows(kpi: KPI, wide: pd.DataFrame, i: int) -> pd.DataFrame:
     return part[part["n"] > 0]
 
 
+def _first_source_rows(kpi: KPI, wide: pd.DataFrame) -> list[pd.DataFrame]:
+    """A KPI's rows, each group (agent, team …) from the first of the KPI's sources that has
+    data for it in the period: an agent known only from a 千牛 report keeps that report's
+    figures when others have tickets, and each row names its source."""
+    parts, done = [], set()
+    for i in range(len(kpi.sources)):
+        if f"{kpi.id}#{i}|n" not in wide:
+            continue
+        rows = _kpi_rows(kpi, wide, i)
+        rows = rows[~rows["grp"].isin(done)]
+        done |= set(rows["grp"])
+        parts.append(rows)
+    return [p for p in parts if not p.empty]
+
+
 def _assemble(catalogue: Catalogue, wanted: list[str], frames: list[pd.DataFrame]) -> pd.DataFrame:
     frames = [f.set_index(["grp", "bucket"]) for f in frames if not f.empty]
     parts = []
@@ -552,9 +558,7 @@ def _assemble(catalogue: Catalogue, wanted: list[str], frames: list[pd.DataFrame
         wide = pd.concat(frames, axis=1).reset_index()
         for kid in wanted:
             kpi = catalogue.get(kid)
-            chosen = _chosen_source(kpi, wide)
-            if chosen is not None:
-                parts.append(_kpi_rows(kpi, wide, chosen))
+            parts += _first_source_rows(kpi, wide)
     result = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=RESULT_COLUMNS)
     for name in RESULT_COLUMNS:
         if name not in result:
