@@ -14,7 +14,7 @@ from pages._ui import con, lang, listing, safe, t
 def error_table(errors) -> pd.DataFrame:
     return pd.DataFrame(
         [(e.row, message(e.column, lang()) if e.column == WHOLE_ROW else e.column,
-          message(e.reason, lang()), e.value) for e in errors],
+          message(e.reason, lang()), "–" if e.value is None else e.value) for e in errors],
         columns=[t("upload.col_row"), t("upload.col_column"), t("upload.col_reason"),
                  t("upload.col_value")],
     )  # fmt: skip

@@ -72,6 +72,9 @@ def test_lib_messages_have_chinese_versions():
         "percentage above 100 %", "ticket_id repeats row 10 with different values",
         "row has 1 cell(s); the header has 3", "header found on row 2; rows above it were skipped",
         "订单.csv: binary data: this is not a CSV or text export",
+        "20 row(s) without an agent took the agent of their ticket",
+        "no agent, and ticket 9 is not stored: upload the tickets first or map an agent column",
+        "no agent and no ticket to take one from",
     ]  # fmt: skip
     for text in reasons:
         shown = message(text, "zh")

@@ -207,3 +207,19 @@ def test_every_export_says_which_scheme_version_scored_it(tmp_path):
     assert set(export.for_people(old, "en")["Scoring scheme"]) == {
         "Small shop · version 1, the built-in preset"
     }
+
+
+def test_the_text_table_leaves_a_missing_team_and_grade_blank(tmp_path):
+    from lib.auth.access import SYSTEM
+    from lib.core.periods import parse
+    from lib.metrics import schemes, scoring
+    from lib.present import export
+    from tests.kpi_fixtures import daily_store
+
+    con = daily_store(tmp_path / "d.duckdb")
+    period = parse("2026-05")
+    card = scoring.scorecard(con, schemes.resolve(con, schemes.DEFAULT, period.end), period,
+                             viewer=SYSTEM)  # fmt: skip
+    assert card.agents["team"].isna().all()
+    text = export.as_text(card)
+    assert "nan" not in text.lower() and "A " in text

@@ -78,6 +78,16 @@ MESSAGES = [
     ("beyond", r"row has values beyond the (?P<width>\d+) header columns"),
     ("blank", r"blank row"),
     ("total", r"total row"),
+    (
+        "agent_from_ticket",
+        r"(?P<count>[\d,]+) row\(s\) without an agent took the agent of their ticket",
+    ),
+    (
+        "agent_ticket_missing",
+        r"no agent, and ticket (?P<ticket>.+) is not stored: upload the tickets first "
+        r"or map an agent column",
+    ),
+    ("agent_no_ticket", r"no agent and no ticket to take one from"),
     ("footer", r"footer line(?: \(skip_footer_rows\))?"),
     ("header_row", r"header found on row (?P<row>\d+); rows above it were skipped"),
     ("dayfirst", r"(?P<column>.+): read as day-first dates \(DD/MM/YYYY\)"),

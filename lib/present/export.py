@@ -162,8 +162,9 @@ def as_text(card: Scorecard, catalogue: Catalogue | None = None) -> str:
         flags = "; ".join(
             p for p in (row.gate, row.kpis_left_out and f"left out: {row.kpis_left_out}") if p
         )
+        team, grade = ("" if pd.isna(v) else str(v) for v in (row.team, row.grade))
         lines.append(f"{rank:>4} {rng:>7}  {_pad(str(row.agent), 12)} "
-                     f"{_pad(str(row.team or ''), 8)} {comp:>5} {str(row.grade or ''):<5} {flags}")  # fmt: skip
+                     f"{_pad(team, 8)} {comp:>5} {grade:<5} {flags}")  # fmt: skip
     lines.append("")
     lines.append("KPIs: " + ", ".join(
         f"{r.kpi} {r.share:.0%}" for r in card.scheme.rules))  # fmt: skip
