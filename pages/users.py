@@ -6,7 +6,7 @@ from lib.auth import users
 from lib.auth.access import ROLES
 from lib.core import errors
 from lib.core.i18n import message
-from lib.metrics.kpis import agent_teams
+from lib.ingest import accounts
 from lib.present import views
 from pages._auth import auth_path, log_path
 from pages._ui import con, guard, lang, t
@@ -21,7 +21,7 @@ table = users.listing(path)
 shown = views.readable_values(table, None, lang())
 st.dataframe(shown.rename(columns={c: t(f"users.{c}") for c in shown.columns}), hide_index=True, placeholder="–",
              width="stretch")  # fmt: skip
-agents = sorted(agent_teams(con())["agent"])
+agents = accounts.people(con())  # roster, linked people and every agent in the data
 role_names = {r: t(f"role.{r}") for r in ROLES}
 
 
