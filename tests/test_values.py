@@ -126,6 +126,14 @@ def test_dayfirst_decided_per_column_from_unambiguous_values():
     assert "day-first" in parsed.note
 
 
+def test_an_impossible_slashed_date_among_iso_ones_says_nothing_of_their_order():
+    col = pa.array(["2026-11-01 09:09:00", "31/31/2026 25:00", "2026-11-02 10:00:00"])
+    parsed = parse_column(col, "timestamp")
+    assert parsed.values.to_pylist() == [D(2026, 11, 1, 9, 9), None, D(2026, 11, 2, 10, 0)]
+    assert parsed.note == ""
+    assert "month-first" in parse_column(pa.array(["31/31/2026", "04/25/2026"]), "date").note
+
+
 def test_ambiguous_dates_follow_the_option_and_say_so():
     col = pa.array(["03/04/2026"])
     assert parse_column(col, "date").values.to_pylist() == [dt.date(2026, 3, 4)]

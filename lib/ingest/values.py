@@ -522,6 +522,12 @@ def _decide_dayfirst(s: pa.Array, present: np.ndarray, opts: Options):
         return False, "", None
     a = pc.cast(parts.field("a"), pa.int32()).to_numpy()
     b = pc.cast(parts.field("b"), pa.int32()).to_numpy()
+    # Only a date that one reading or the other makes possible tells anything: 31/31/2026 is
+    # refused either way, and a column of ISO dates with it has no order to note.
+    possible = (a >= 1) & (b >= 1) & (a <= 31) & (b <= 31) & ((a <= 12) | (b <= 12))
+    if not possible.any():
+        return False, "", None
+    a, b = a[possible], b[possible]
     evidence = (bool((a > 12).any()), bool((b > 12).any()))
     return *dayfirst_decision(opts.file_evidence or evidence), evidence
 
