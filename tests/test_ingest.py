@@ -157,6 +157,27 @@ def test_same_file_twice_leaves_the_store_identical(con, write):
     assert any("uploaded before" in n for n in second.notes)
 
 
+def test_another_sheet_of_a_stored_workbook_is_not_called_uploaded_before(con, tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    first = book.active
+    first.title = "May"
+    for row in (["Ticket ID", "Agent", "Created At"], ["T1", "小美", "2026-05-01 09:00"]):
+        first.append(row)
+    second = book.create_sheet("June")
+    for row in (["Ticket ID", "Agent", "Created At"], ["T2", "阿杰", "2026-06-01 09:00"]):
+        second.append(row)
+    path = tmp_path / "two.xlsx"
+    book.save(path)
+    may = ingest_file(con, path, TICKETS, sheet="May")
+    june = ingest_file(con, path, TICKETS, sheet="June")
+    again = ingest_file(con, path, TICKETS, sheet="June")
+    assert (may.inserted, june.inserted, again.duplicates) == (1, 1, 1)
+    assert not any("uploaded before" in n for n in may.notes + june.notes)
+    assert any("uploaded before" in n for n in again.notes)
+
+
 def test_overlapping_export_updates_changed_rows_only(con, write):
     ingest_file(con, write("day1.csv", GOOD), TICKETS)
     later = HEADER + (

@@ -883,8 +883,8 @@ def _load(con, path: Path, name: str, mapping: Mapping, found: dict, first: RawT
         file_digest = digest.result()
         before = cur.execute(
             "SELECT upload_id, uploaded_at FROM uploads WHERE file_hash = ? AND status = 'stored' "
-            "ORDER BY upload_id DESC LIMIT 1",
-            [file_digest],
+            "AND sheet IS NOT DISTINCT FROM ? ORDER BY upload_id DESC LIMIT 1",
+            [file_digest, first.sheet],
         ).fetchall()
         before = before[0] if before else None
         result.notes += stage_notes + _filled_note(filled)
