@@ -126,6 +126,35 @@ def test_a_teams_headline_counts_agents_of_every_source(tmp_path):
     assert everyone["csat"] == pytest.approx((2 + 1 + 27) / (3 + 1 + 30))  # B: T6 rated 5
 
 
+def test_a_teams_figure_pools_its_agents_when_they_draw_on_different_sources(tmp_path):
+    """By team, as the digest, trends, plans and shrinkage read it: X (A on tickets, C on 千牛
+    reports) pools A's 2 of 3 satisfied ratings with C's 27 of 30; Y (B alone) keeps its own."""
+    from tests.kpi_fixtures import DAILY
+
+    con = service_store(tmp_path / "teams.duckdb")
+    insert(con, "agent_daily", [{**row, "agent": "C"} for row in DAILY if row["agent"] == "A"])
+    insert(con, "roster", [{"agent": "C", "team": "X"}])
+    x, y = (values(con, team, by="team") for team in ("X", "Y"))
+    assert x["csat"].value == pytest.approx(29 / 33) and x["csat"].n == 33
+    assert x["csat"].source == "agent_daily + tickets"
+    assert (y["csat"].value, y["csat"].source) == (1.0, "tickets")
+    assert x["sales_amount"].value == pytest.approx(380.0 + 1000.0)  # A's orders, C's reports
+
+
+def test_each_month_of_a_trend_takes_the_source_that_month_has(tmp_path):
+    """A has 千牛 reports in April and tickets in May: each month of a monthly trend reads
+    the source it has, as that month's own scorecard does."""
+    from tests.kpi_fixtures import DAILY
+
+    con = service_store(tmp_path / "trend.duckdb")
+    april = [{**row, "date": row["date"].replace(month=4)} for row in DAILY if row["agent"] == "A"]
+    insert(con, "agent_daily", april)
+    frame = kpis.compute(con, dt.date(2026, 4, 1), MAY[1], grain="month", kpi_ids=["csat"])
+    got = {str(r.bucket)[:7]: (r.value, r.source) for r in frame[frame["grp"] == "A"].itertuples()}
+    assert got["2026-04"] == (pytest.approx(27 / 30), "agent_daily")
+    assert got["2026-05"] == (pytest.approx(2 / 3), "tickets")
+
+
 def test_every_kpi_has_a_hand_computed_case():
     covered = {c[0] for c in SERVICE} | {c[0] for c in DAILY_CASES}
     covered |= {"feedback_closure", "knowledge_contributions"}  # test_coaching: from notes

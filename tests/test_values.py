@@ -132,6 +132,12 @@ def test_an_impossible_slashed_date_among_iso_ones_says_nothing_of_their_order()
     assert parsed.values.to_pylist() == [D(2026, 11, 1, 9, 9), None, D(2026, 11, 2, 10, 0)]
     assert parsed.note == ""
     assert "month-first" in parse_column(pa.array(["31/31/2026", "04/25/2026"]), "date").note
+    assert parse_column(pa.array(["2026-11-01", "31/02/2026"]), "date").note == ""
+    # 31 April is no date either way: 04/05/2026 stays ambiguous, read month-first.
+    both = parse_column(pa.array(["31/04/2026", "04/05/2026"]), "date")
+    assert both.values.to_pylist() == [None, dt.date(2026, 4, 5)] and "ambiguous" in both.note
+    leap = parse_column(pa.array(["29/02/2024", "03/04/2024"]), "date")
+    assert leap.values.to_pylist() == [dt.date(2024, 2, 29), dt.date(2024, 4, 3)]
 
 
 def test_ambiguous_dates_follow_the_option_and_say_so():

@@ -504,11 +504,22 @@ def dayfirst_decision(evidence: tuple[bool, ...] | None) -> tuple[bool, str]:
     )
 
 
+_MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def _possible_date(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Whether each (year, month, day) is a day of the calendar (29 February in leap years)."""
+    m = np.clip(month, 1, 12) - 1
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    last = _MONTH_DAYS[m] + ((m == 1) & leap)
+    return (month >= 1) & (month <= 12) & (day >= 1) & (day <= last)
+
+
 def _decide_dayfirst(s: pa.Array, present: np.ndarray, opts: Options):
     """Day-first or not, its note, and the evidence (see Parsed.evidence)."""
     if opts.dayfirst is not None:
         return opts.dayfirst, "", None
-    pattern = r"^(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.]\d{2,4}"
+    pattern = r"^(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.](?P<y>\d{2,4})"
     if not present.any():
         return False, "", None
     # Matched first, and the parts taken from the matching values only: most columns hold
@@ -522,13 +533,14 @@ def _decide_dayfirst(s: pa.Array, present: np.ndarray, opts: Options):
         return False, "", None
     a = pc.cast(parts.field("a"), pa.int32()).to_numpy()
     b = pc.cast(parts.field("b"), pa.int32()).to_numpy()
-    # Only a date that one reading or the other makes possible tells anything: 31/31/2026 is
-    # refused either way, and a column of ISO dates with it has no order to note.
-    possible = (a >= 1) & (b >= 1) & (a <= 31) & (b <= 31) & ((a <= 12) | (b <= 12))
-    if not possible.any():
+    y = pc.cast(parts.field("y"), pa.int32()).to_numpy()
+    y = np.where(y < 100, y + 2000, y)
+    # Only a date that one reading or the other makes possible tells anything: 31/31/2026 and
+    # 31/04/2026 are refused either way, and say nothing of the order of the others.
+    day_first, month_first = _possible_date(y, b, a), _possible_date(y, a, b)
+    if not (day_first | month_first).any():
         return False, "", None
-    a, b = a[possible], b[possible]
-    evidence = (bool((a > 12).any()), bool((b > 12).any()))
+    evidence = (bool((day_first & ~month_first).any()), bool((month_first & ~day_first).any()))
     return *dayfirst_decision(opts.file_evidence or evidence), evidence
 
 

@@ -4,8 +4,8 @@
 `compute` returns, for a period, one row per group (agent or team, optionally per day, week or
 month) and KPI: the value, its 95 % interval, the sample size, numerator and denominator, and
 for times the median, mean and P90. Each source table is read once per call, with every KPI
-that uses it in the same query; a KPI takes, for each group, the first of its sources that
-has data for that group in the period, and says which. Results are cached by store and data version, so a change of weights
+that uses it in the same query; a KPI takes, for each group and bucket, the first of its
+sources that has data for it, and says which. Results are cached by store and data version, so a change of weights
 never recomputes from raw rows, and any upload invalidates the cache. Time-based KPIs measure
 with `service_seconds(a, b)` (lib/metrics/hours.py): elapsed seconds, or service hours only when the
 caller passes the shop's service hours, which are then part of the cache key.
@@ -494,8 +494,8 @@ def wilson(num, den, z: float = Z):
     return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
 
 
-RESULT_COLUMNS = ["grp", "bucket", "kpi", "source", "value", "lo", "hi", "n", "num", "den",
-                  "median", "mean", "p90"]  # fmt: skip
+RESULT_COLUMNS = ["grp", "bucket", "kpi", "source", "source_i", "value", "lo", "hi", "n", "num",
+                  "den", "median", "mean", "p90"]  # fmt: skip
 
 
 def _kpi_rows(kpi: KPI, wide: pd.DataFrame, i: int) -> pd.DataFrame:
@@ -537,17 +537,19 @@ def _kpi_rows(kpi: KPI, wide: pd.DataFrame, i: int) -> pd.DataFrame:
 
 
 def _first_source_rows(kpi: KPI, wide: pd.DataFrame) -> list[pd.DataFrame]:
-    """A KPI's rows, each group (agent, team …) from the first of the KPI's sources that has
-    data for it in the period: an agent known only from a 千牛 report keeps that report's
-    figures when others have tickets, and each row names its source."""
-    parts, done = [], set()
+    """A KPI's rows, each group (agent, team …) in each bucket from the first of the KPI's
+    sources that has data for it there: an agent known only from a 千牛 report keeps that
+    report's figures when others have tickets, and each row names its source (`source_i`: its
+    place in the KPI's list)."""
+    parts, done = [], pd.Index([])
     for i in range(len(kpi.sources)):
         if f"{kpi.id}#{i}|n" not in wide:
             continue
         rows = _kpi_rows(kpi, wide, i)
-        rows = rows[~rows["grp"].isin(done)]
-        done |= set(rows["grp"])
-        parts.append(rows)
+        keys = pd.MultiIndex.from_frame(rows[["grp", "bucket"]].astype(object))
+        fresh = ~keys.isin(done)
+        done = done.append(keys[fresh]) if len(done) else keys[fresh]
+        parts.append(rows[fresh].assign(source_i=i))
     return [p for p in parts if not p.empty]
 
 
@@ -594,9 +596,55 @@ def compute(
     key = ("kpis", str(start), str(end), by, team, grain, tuple(wanted), id(catalogue),
            service_hours.key() if service_hours else None,
            None if shops is None else tuple(sorted(shops)), agent)  # fmt: skip
-    run = lambda: (catalogue, _compute(con, start, end, by, team, grain, wanted, catalogue,  # noqa: E731
-                                       service_hours, shops, agent))  # fmt: skip
+
+    def run():
+        frame = _compute(con, start, end, by, team, grain, wanted, catalogue, service_hours,
+                         shops, agent)  # fmt: skip
+        if by == "team" and agent is None:
+            agents = compute(con, start, end, team=team, grain=grain, kpi_ids=wanted,
+                             catalogue=catalogue, service_hours=service_hours, shops=shops)  # fmt: skip
+            frame = _with_every_agent(frame, agents, agent_teams(con), catalogue)
+        return catalogue, frame
+
     return store.memo(con, key, run)[1].copy()
+
+
+def _with_every_agent(teams: pd.DataFrame, agents: pd.DataFrame, members: pd.DataFrame,
+                      catalogue: Catalogue) -> pd.DataFrame:  # fmt: skip
+    """Team rows where a team's agents draw on different sources for a KPI (tickets for some,
+    a 千牛 report for others) replaced by their agents' rows pooled — rates from summed counts,
+    sums summed, times and means weighted by sample — so that no agent is left out of the
+    team's figure. A KPI whose agents share one source keeps the team's own row (exact)."""
+    if agents.empty:
+        return teams
+    team_of = members.set_index("agent")["team"]
+    agents = agents.assign(grp=agents["grp"].map(team_of).fillna("—"))
+    keys = ["kpi", "grp", "bucket"]
+    mixed = agents.groupby(keys, dropna=False)["source_i"].transform("nunique") > 1
+    if not mixed.any():
+        return teams
+    rows = []
+    for (kid, grp, bucket), part in agents[mixed].groupby(keys, dropna=False):
+        kind = catalogue.get(kid).kind
+        n = part["n"].sum()
+        row = {"grp": grp, "bucket": bucket, "kpi": kid, "source_i": -1, "n": n,
+               "source": " + ".join(sorted(set(part["source"])))}  # fmt: skip
+        if kind in ("rate", "ratio"):
+            num, den = part["num"].sum(), part["den"].sum()
+            value = num / den if den else np.nan
+            lo, hi = wilson([num], [den]) if kind == "rate" else ([value], [value])
+            row.update(num=num, den=den, value=value, lo=lo[0], hi=hi[0])
+        elif kind == "sum":
+            total = part["value"].sum()
+            row.update(num=total, value=total, lo=total, hi=total)
+        else:
+            row.update(value=(part["value"] * part["n"]).sum() / n,
+                       mean=(part["mean"] * part["n"]).sum() / n)  # fmt: skip
+        rows.append(row)
+    pooled = pd.DataFrame(rows)
+    replaced = pd.MultiIndex.from_frame(pooled[keys].astype(object))
+    kept = ~pd.MultiIndex.from_frame(teams[keys].astype(object)).isin(replaced)
+    return pd.concat([teams[kept], pooled], ignore_index=True)[RESULT_COLUMNS]
 
 
 def _compute(con, start, end, by, team, grain, wanted, catalogue, service_hours, shops, agent):

@@ -88,11 +88,10 @@ def headline(con, viewer: access.Viewer, card: Scorecard, team: str | None, lang
     calendar = scoring_calendar(card.scheme)
 
     def pooled(period: Period) -> dict:  # one team, or every team's numbers pooled
-        args = dict(team=team, kpi_ids=ids, catalogue=catalogue, service_hours=calendar,
-                    shops=card.shops)  # fmt: skip
-        teams = engine.compute(con, period.start, period.end, by="team", **args)
-        agents = engine.compute(con, period.start, period.end, by="agent", **args)
-        return {**pool(teams, catalogue), **pool(mixed_sources(agents), catalogue)}
+        frame = engine.compute(con, period.start, period.end, by="team", team=team, kpi_ids=ids,
+                               catalogue=catalogue, service_hours=calendar,
+                               shops=card.shops)  # fmt: skip
+        return pool(frame, catalogue)
 
     now, before = pooled(card.period), pooled(prev)
     rows = []
@@ -129,14 +128,6 @@ def _signed_change(kpi, diff: float, lang: str = "en") -> str:
     if kpi.unit == "currency":
         return f"{'+' if diff >= 0 else '-'}¥{abs(diff):,.0f}"
     return f"{diff:+,.1f}" if kpi.unit != "count" else f"{diff:+,.0f}"
-
-
-def mixed_sources(agents: pd.DataFrame) -> pd.DataFrame:
-    """The agent rows of the KPIs whose agents draw on different sources (tickets for some, a
-    千牛 report for others): a team's figure for such a KPI pools its agents, so that none of
-    them is left out; a KPI with one source keeps the team's own (exact) figure."""
-    sources = agents.groupby("kpi")["source"].nunique()
-    return agents[agents["kpi"].isin(sources[sources > 1].index)]
 
 
 def pool(frame: pd.DataFrame, catalogue: Catalogue) -> dict:
