@@ -199,7 +199,8 @@ def test_upload_a_chinese_export_and_download_the_quarantine(own_page, tmp_path,
         page.get_by_role("button", name="Download quarantine report (CSV)").click()
     text = open(download.value.path(), encoding="utf-8-sig").read()
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert [(r["row_number"], r["column"], r["reason"], r["value"]) for r in rows] == [
+    # In the page's language (English here): headers in words, the reason as shown.
+    assert [(r["row"], r["column"], r["reason"], r["value"]) for r in rows] == [
         ("6", "平均响应时长(秒)", "not a duration", "x秒")
     ]
 

@@ -618,7 +618,8 @@ def _with_every_agent(teams: pd.DataFrame, agents: pd.DataFrame, members: pd.Dat
     if agents.empty:
         return teams
     team_of = members.set_index("agent")["team"]
-    agents = agents.assign(grp=agents["grp"].map(team_of).fillna("—"))
+    team = agents["grp"].map(team_of).astype(object)
+    agents = agents.assign(grp=team.where(team.notna(), "—"))  # as the query's coalesce
     keys = ["kpi", "grp", "bucket"]
     mixed = agents.groupby(keys, dropna=False)["source_i"].transform("nunique") > 1
     if not mixed.any():
