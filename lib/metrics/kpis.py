@@ -5,7 +5,8 @@
 month) and KPI: the value, its 95 % interval, the sample size, numerator and denominator, and
 for times the median, mean and P90. Each source table is read once per call, with every KPI
 that uses it in the same query; a KPI takes, for each group and bucket, the first of its
-sources that has data for it, and says which. Results are cached by store and data version, so a change of weights
+sources that has data for it, and says which (a team whose agents draw on different sources
+pools its agents). Results are cached by store and data version, so a change of weights
 never recomputes from raw rows, and any upload invalidates the cache. Time-based KPIs measure
 with `service_seconds(a, b)` (lib/metrics/hours.py): elapsed seconds, or service hours only when the
 caller passes the shop's service hours, which are then part of the cache key.
