@@ -474,7 +474,8 @@ def test_an_admin_adds_a_user_on_the_users_page(demo_copy, monkeypatch, accounts
 def test_the_users_page_offers_an_agent_known_only_from_a_daily_report(
     demo_copy, monkeypatch, accounts
 ):
-    """An agent with no roster entry and no tickets (a 千牛 report's only) can be linked."""
+    """An agent with no roster entry and no tickets (a 千牛 report's only, or a peer review's)
+    can be linked."""
     import datetime as dt
 
     from lib.app.stores import open_store
@@ -482,10 +483,12 @@ def test_the_users_page_offers_an_agent_known_only_from_a_daily_report(
 
     con = open_store(demo_copy)
     insert(con, "agent_daily", [{"date": dt.date(2026, 5, 1), "agent": "小新", "receptions": 3}])
+    insert(con, "peer_reviews", [{"period": "2026-05", "reviewer": "小美", "agent": "小青",
+                                  "score": 4.0}])  # fmt: skip
     con.close()
     at = new_app(demo_copy, monkeypatch, "admin").run()
     at.switch_page("pages/users.py").run()
-    assert "小新" in at.selectbox[1].options and "小美" in at.selectbox[1].options
+    assert {"小新", "小青", "小美"} <= set(at.selectbox[1].options)
 
 
 # --- coaching ---------------------------------------------------------------------------

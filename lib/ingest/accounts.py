@@ -41,8 +41,9 @@ def similarity(a: str, b: str) -> float:
 
 def people(con) -> list[str]:
     """The people accounts can be linked to: the roster, everyone already linked to, and the
-    agents of the stored rows."""
-    parts = " UNION ".join(f"SELECT agent FROM {t}" for t in ("roster", "accounts", *SHOP_TABLES))
+    agents of the stored rows (QA and peer reviews included)."""
+    tables = ("roster", "accounts", *SHOP_TABLES, "qa_reviews", "peer_reviews")
+    parts = " UNION ".join(f"SELECT agent FROM {t}" for t in tables)
     rows = con.cursor().execute(f"SELECT agent FROM ({parts}) WHERE agent IS NOT NULL ORDER BY 1")
     return [r[0] for r in rows.fetchall()]
 
