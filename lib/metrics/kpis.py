@@ -537,21 +537,15 @@ def _kpi_rows(kpi: KPI, wide: pd.DataFrame, i: int) -> pd.DataFrame:
     return part[part["n"] > 0]
 
 
-def _first_source_rows(kpi: KPI, wide: pd.DataFrame) -> list[pd.DataFrame]:
+def _first_source_rows(kpi: KPI, wide: pd.DataFrame) -> pd.DataFrame:
     """A KPI's rows, each group (agent, team …) in each bucket from the first of the KPI's
     sources that has data for it there: an agent known only from a 千牛 report keeps that
     report's figures when others have tickets, and each row names its source (`source_i`: its
     place in the KPI's list)."""
-    parts, done = [], pd.Index([])
-    for i in range(len(kpi.sources)):
-        if f"{kpi.id}#{i}|n" not in wide:
-            continue
-        rows = _kpi_rows(kpi, wide, i)
-        keys = pd.MultiIndex.from_frame(rows[["grp", "bucket"]].astype(object))
-        fresh = ~keys.isin(done)
-        done = done.append(keys[fresh]) if len(done) else keys[fresh]
-        parts.append(rows[fresh].assign(source_i=i))
-    return [p for p in parts if not p.empty]
+    parts = [_kpi_rows(kpi, wide, i).assign(source_i=i) for i in range(len(kpi.sources))
+             if f"{kpi.id}#{i}|n" in wide]  # fmt: skip
+    rows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=RESULT_COLUMNS)
+    return rows.drop_duplicates(["grp", "bucket"], keep="first")
 
 
 def _assemble(catalogue: Catalogue, wanted: list[str], frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -561,7 +555,8 @@ def _assemble(catalogue: Catalogue, wanted: list[str], frames: list[pd.DataFrame
         wide = pd.concat(frames, axis=1).reset_index()
         for kid in wanted:
             kpi = catalogue.get(kid)
-            parts += _first_source_rows(kpi, wide)
+            parts.append(_first_source_rows(kpi, wide))
+    parts = [p for p in parts if not p.empty]
     result = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=RESULT_COLUMNS)
     for name in RESULT_COLUMNS:
         if name not in result:
@@ -601,7 +596,11 @@ def compute(
     def run():
         frame = _compute(con, start, end, by, team, grain, wanted, catalogue, service_hours,
                          shops, agent)  # fmt: skip
-        if by == "team" and agent is None:
+        if (
+            by == "team"
+            and agent is None
+            and any(len(catalogue.get(k).sources) > 1 for k in wanted)
+        ):
             agents = compute(con, start, end, team=team, grain=grain, kpi_ids=wanted,
                              catalogue=catalogue, service_hours=service_hours, shops=shops)  # fmt: skip
             frame = _with_every_agent(frame, agents, agent_teams(con), catalogue)
@@ -627,26 +626,37 @@ def _with_every_agent(teams: pd.DataFrame, agents: pd.DataFrame, members: pd.Dat
         return teams
     rows = []
     for (kid, grp, bucket), part in agents[mixed].groupby(keys, dropna=False):
-        kind = catalogue.get(kid).kind
-        n = part["n"].sum()
-        row = {"grp": grp, "bucket": bucket, "kpi": kid, "source_i": -1, "n": n,
-               "source": " + ".join(sorted(set(part["source"])))}  # fmt: skip
-        if kind in ("rate", "ratio"):
-            num, den = part["num"].sum(), part["den"].sum()
-            value = num / den if den else np.nan
-            lo, hi = wilson([num], [den]) if kind == "rate" else ([value], [value])
-            row.update(num=num, den=den, value=value, lo=lo[0], hi=hi[0])
-        elif kind == "sum":
-            total = part["value"].sum()
-            row.update(num=total, value=total, lo=total, hi=total)
-        else:
-            row.update(value=(part["value"] * part["n"]).sum() / n,
-                       mean=(part["mean"] * part["n"]).sum() / n)  # fmt: skip
+        kpi = catalogue.get(kid)
+        value = pooled_by(part, kpi, None)
+        row = {"grp": grp, "bucket": bucket, "kpi": kid, "source_i": -1, "n": part["n"].sum(),
+               "source": " + ".join(sorted(set(part["source"]))), "value": value,
+               "lo": value, "hi": value}  # fmt: skip
+        if kpi.kind in ("rate", "ratio"):
+            row.update(num=part["num"].sum(), den=part["den"].sum())
+            if kpi.kind == "rate":
+                (row["lo"],), (row["hi"],) = wilson([row["num"]], [row["den"]])
+        elif kpi.kind == "sum":
+            row["num"] = value
+        else:  # a time or a mean: no interval can be given for the pooled figure
+            row.update(lo=np.nan, hi=np.nan, mean=(part["mean"] * part["n"]).sum() / row["n"])
         rows.append(row)
-    pooled = pd.DataFrame(rows)
-    replaced = pd.MultiIndex.from_frame(pooled[keys].astype(object))
-    kept = ~pd.MultiIndex.from_frame(teams[keys].astype(object)).isin(replaced)
-    return pd.concat([teams[kept], pooled], ignore_index=True)[RESULT_COLUMNS]
+    # The pooled rows come last and replace the team's own.
+    merged = pd.concat([teams, pd.DataFrame(rows)], ignore_index=True)
+    return merged.drop_duplicates(keys, keep="last")[RESULT_COLUMNS].reset_index(drop=True)
+
+
+def pooled_by(rows: pd.DataFrame, kpi: KPI, by: str | None):
+    """One KPI's rows (one per team or agent) pooled into one value, or one per value of
+    column `by` (a Series): rates from their summed numerators and denominators, sums summed,
+    medians and means weighted by each row's sample."""
+    rows = rows.assign(weighted=rows["value"] * rows["n"])
+    grouped = rows.groupby(by) if by else rows
+    if kpi.kind in ("rate", "ratio"):
+        num, den = grouped["num"].sum(), grouped["den"].sum()
+        return (num / den).where(den != 0) if by else (num / den if den else float("nan"))
+    if kpi.kind == "sum":
+        return grouped["value"].sum()
+    return grouped["weighted"].sum() / grouped["n"].sum()
 
 
 def _compute(con, start, end, by, team, grain, wanted, catalogue, service_hours, shops, agent):

@@ -23,7 +23,7 @@ from lib.core.tables import TABLES
 from lib.ingest.pipeline import WHOLE_ROW, upload_history
 from lib.metrics import kpis as engine
 from lib.metrics import scoring
-from lib.metrics.kpis import DURATION_UNITS, Catalogue, format_value, load_catalogue
+from lib.metrics.kpis import DURATION_UNITS, Catalogue, format_value, load_catalogue, pooled_by
 from lib.metrics.schemes import PRESET_SAVED_AT, unit_of
 from lib.metrics.scoring import Scorecard, rank_changes
 from lib.metrics.scoring import calendar_for as scoring_calendar
@@ -133,20 +133,6 @@ def _signed_change(kpi, diff: float, lang: str = "en") -> str:
 def pool(frame: pd.DataFrame, catalogue: Catalogue) -> dict:
     """Combine per-team results into one value per KPI (sums of numerators and samples)."""
     return {kid: pooled_by(part, catalogue.get(kid), None) for kid, part in frame.groupby("kpi")}
-
-
-def pooled_by(rows: pd.DataFrame, kpi, by: str | None):
-    """One KPI's rows (one per team) pooled into one value, or one per value of column `by`
-    (a Series): rates from their summed numerators and denominators, sums summed, medians and
-    means weighted by each team's sample."""
-    rows = rows.assign(weighted=rows["value"] * rows["n"])
-    grouped = rows.groupby(by) if by else rows
-    if kpi.kind in ("rate", "ratio"):
-        num, den = grouped["num"].sum(), grouped["den"].sum()
-        return (num / den).where(den != 0) if by else (num / den if den else float("nan"))
-    if kpi.kind == "sum":
-        return grouped["value"].sum()
-    return grouped["weighted"].sum() / grouped["n"].sum()
 
 
 def grade_counts(card: Scorecard, lang: str) -> pd.DataFrame:
